@@ -1,0 +1,53 @@
+"""The administrator's pages."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.admin import service
+from portal.errors import InvalidInput
+from portal.people.models import OrganisationKind
+from portal.web.endpoint import Page, endpoint
+from portal.web.session_store import SqlSessionStore
+
+
+def _overview(page: Page, errors: dict[str, str], values: dict[str, str]) -> Response:
+    organisations, people = service.overview(page.db, page.requester(), page.user, page.now)
+    return page.render("admin/overview.html", status=400 if errors else 200,
+                       organisations=organisations, people=people, kinds=list(OrganisationKind),
+                       errors=errors, values=values)
+
+
+@endpoint()
+def overview(page: Page) -> Response:
+    return _overview(page, {}, {})
+
+
+@endpoint()
+def add_organisation(page: Page) -> Response:
+    try:
+        service.add_organisation(page.db, page.requester(), page.user, page.now,
+                                 slug=page.form.get("slug", ""), name=page.form.get("name", ""),
+                                 kind=page.form.get("kind", ""))
+    except InvalidInput as invalid:
+        return _overview(page, invalid.errors, dict(page.form))
+    return page.redirect("/admin")
+
+
+@endpoint()
+def set_person_active(page: Page, person_id: str) -> Response:
+    try:
+        service.set_person_active(page.db, SqlSessionStore(page.db), page.requester(),
+                                  page.user, page.now, person_id,
+                                  page.form.get("active") == "1")
+    except InvalidInput as invalid:
+        return _overview(page, invalid.errors, {})
+    return page.redirect("/admin")
+
+
+routes = [
+    Route("/admin", overview),
+    Route("/admin/organisations", add_organisation, methods=["POST"]),
+    Route("/admin/people/{person_id}/active", set_person_active, methods=["POST"]),
+]

@@ -1,0 +1,159 @@
+"""``create_app(settings)``: the one place where the portal is assembled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from auth.config import IdentityProviderConfig
+from auth.devidp import DevClient, DevIdentityProvider, Persona
+from auth.oidc import OidcClient
+from crypto import KeyProvider
+from portal import demo, devkeys
+from portal.admin import routes as admin_routes
+from portal.cases import routes as case_routes
+from portal.db import make_engine, session_factory
+from portal.login import routes as login_routes
+from portal.policy import Actor
+from portal.settings import Settings
+from portal.vault.keyring import make_key_provider
+from portal.vault.service import Vault
+from portal.web import i18n
+from portal.web.endpoint import _load_actor
+from portal.web.headers import SecurityHeaders
+from portal.web.templating import make_environment
+
+log = logging.getLogger("portal")
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+DEV_CLIENT_ID = "mdo-portal-dev"
+ERROR_STATUSES = (400, 403, 404, 405, 413, 500, 503)
+
+
+class Portal:
+    """Everything a request needs, built once per process."""
+
+    def __init__(self, settings: Settings, *, engine: Engine | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 key_provider: KeyProvider | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.engine = engine or make_engine(settings.effective_database_url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.templates: Environment = make_environment()
+        self.vault = Vault(key_provider or make_key_provider(settings))
+        self.dev_idp: DevIdentityProvider | None = None
+        providers = list(settings.identity_providers)
+        if settings.dev_idp:
+            self.dev_idp, dev_config = self._make_dev_idp()
+            providers.insert(0, dev_config)
+        self.providers: Sequence[IdentityProviderConfig] = providers
+        self.oidc_clients: Mapping[str, OidcClient] = {
+            p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
+        }
+
+    def close(self) -> None:
+        for client in self.oidc_clients.values():
+            client.close()
+        self.engine.dispose()
+
+    def load_actor(self, db: Session, person_id: str) -> Actor | None:
+        return _load_actor(db, person_id)
+
+    def _make_dev_idp(self) -> tuple[DevIdentityProvider, IdentityProviderConfig]:
+        data_dir = self.settings.data_dir
+        issuer = f"{self.settings.public_url}/dev-idp"
+        secret = devkeys.dev_idp_client_secret(data_dir)
+        personas = demo.personas()
+        idp = DevIdentityProvider(
+            issuer=issuer,
+            personas=personas,
+            client=DevClient(
+                client_id=DEV_CLIENT_ID, client_secret=secret,
+                redirect_uris=(f"{self.settings.public_url}/auth/callback",),
+                post_logout_redirect_uris=(f"{self.settings.public_url}/logged-out",),
+            ),
+            signing_key=devkeys.dev_idp_signing_key(data_dir),
+            code_secret=secret.encode(),
+            render_picker=self._render_persona_picker,
+            clock=lambda: self.clock().timestamp(),
+        )
+        config = IdentityProviderConfig(
+            id=demo.DEV_IDP_ID, issuer=issuer, client_id=DEV_CLIENT_ID, client_secret=secret,
+            label="Demo-inlog (ontwikkeling)", kind="mixed",
+            organisations=tuple(slug for slug, _, _ in demo.ORGANISATIONS),
+            role_map={role: role for p in personas for role in p.roles},
+        )
+        return idp, config
+
+    def _render_persona_picker(self, request: Request, personas: Sequence[Persona],
+                               params: Mapping[str, str]) -> Response:
+        i18n.set_language(i18n.negotiate(None, request.headers.get("accept-language"),
+                                         self.settings.default_language))
+        return HTMLResponse(self.templates.get_template("devidp/authorize.html").render(
+            personas=personas, params=params, actor=None, dev_mode=True,
+            csrf_token="", request_path=request.url.path))
+
+    def error_response(self, request: Request, status: int) -> Response:
+        """An error page in the portal's layout that leaks nothing."""
+        i18n.set_language(i18n.negotiate(request.cookies.get("lang"),
+                                         request.headers.get("accept-language"),
+                                         self.settings.default_language))
+        body = self.templates.get_template("errors/error.html").render(
+            status_code=status, actor=None, csrf_token="", dev_mode=False,
+            request_path=request.url.path, csrf_failed=False)
+        return HTMLResponse(body, status_code=status)
+
+
+def prepare_settings(settings: Settings) -> Settings:
+    """Fill dev-mode secrets from the data directory; refuse unsafe production settings."""
+    if settings.mode == "dev":
+        devkeys.ensure_data_dir(settings.data_dir)
+        if not settings.session_secret:
+            settings = replace(settings, session_secret=devkeys.session_secret(settings.data_dir),
+                               session_secret_generated=True)
+    settings.check()
+    return settings
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None,
+               clock: Callable[[], datetime] | None = None,
+               key_provider: KeyProvider | None = None) -> Starlette:
+    settings = prepare_settings(settings)
+    portal = Portal(settings, engine=engine, clock=clock, key_provider=key_provider)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return portal.error_response(request, status if status in ERROR_STATUSES else 500)
+
+    routes = [
+        *login_routes.routes,
+        *case_routes.routes,
+        *admin_routes.routes,
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+    ]
+    if portal.dev_idp is not None:
+        routes.append(Mount("/dev-idp", app=portal.dev_idp.app))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders, production=settings.mode == "production")],
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+        max_body_size=1024 * 1024,
+    )
+    app.state.portal = portal
+    return app
+

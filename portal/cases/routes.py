@@ -1,0 +1,115 @@
+"""Case pages: identify, call one service, render. No SQL, no role checks here."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.cases import service
+from portal.cases.models import LegalBasis
+from portal.errors import InvalidInput
+from portal.people.models import PersonKind
+from portal.web.endpoint import Page, endpoint
+
+
+@endpoint()
+def home(page: Page) -> Response:
+    if page.user.kind is PersonKind.CITIZEN:
+        return page.render("cases/citizen_home.html")
+    return page.redirect("/cases")
+
+
+@endpoint()
+def my_cases(page: Page) -> Response:
+    cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now)
+    return page.render("cases/list.html", cases=cases)
+
+
+@endpoint()
+def new_case(page: Page) -> Response:
+    return _case_form(page, errors={}, values={})
+
+
+def _case_form(page: Page, errors: dict[str, str], values: dict[str, str]) -> Response:
+    children = service.selectable_children(page.db, page.portal.vault, page.requester(),
+                                           page.user, page.now)
+    return page.render("cases/new.html", status=400 if errors else 200, children=children,
+                       bases=list(LegalBasis), errors=errors, values=values)
+
+
+@endpoint()
+def create_case(page: Page) -> Response:
+    form = page.form
+    try:
+        new = service.validate_new_case(
+            page.user, page.db, child_id=form.get("child_id", ""),
+            anonymous=form.get("anonymous") == "on", title=form.get("title", ""),
+            purpose=form.get("purpose", ""), legal_basis=form.get("legal_basis", ""))
+    except InvalidInput as invalid:
+        return _case_form(page, errors=invalid.errors, values=dict(form))
+    case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
+                                  page.now, new)
+    return page.redirect(f"/cases/{case_id}")
+
+
+@endpoint()
+def show_case(page: Page, case_id: str) -> Response:
+    case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                             case_id)
+    candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
+        if case.can_manage else []
+    return page.render("cases/show.html", case=case, candidates=candidates,
+                       addable_roles=service.ADDABLE_ROLES, errors={})
+
+
+def _participants_fragment(page: Page, case_id: str, errors: dict[str, str]) -> Response:
+    case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                             case_id)
+    candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
+    template = "cases/_participants.html" if page.htmx else "cases/show.html"
+    return page.render(template, status=400 if errors else 200, case=case,
+                       candidates=candidates, addable_roles=service.ADDABLE_ROLES,
+                       errors=errors)
+
+
+@endpoint()
+def add_participant(page: Page, case_id: str) -> Response:
+    try:
+        service.add_participant(page.db, page.requester(), page.user, page.now, case_id,
+                                page.form.get("person_id", ""), page.form.get("case_role", ""))
+    except InvalidInput as invalid:
+        return _participants_fragment(page, case_id, invalid.errors)
+    if not page.htmx:
+        return page.redirect(f"/cases/{case_id}")
+    return _participants_fragment(page, case_id, {})
+
+
+@endpoint()
+def remove_participant(page: Page, case_id: str, participant_id: str) -> Response:
+    try:
+        service.remove_participant(page.db, page.requester(), page.user, page.now, case_id,
+                                   participant_id)
+    except InvalidInput as invalid:
+        return _participants_fragment(page, case_id, invalid.errors)
+    if not page.htmx:
+        return page.redirect(f"/cases/{case_id}")
+    return _participants_fragment(page, case_id, {})
+
+
+@endpoint()
+def close_case(page: Page, case_id: str) -> Response:
+    service.close_case(page.db, page.requester(), page.user, page.now, case_id)
+    return page.redirect(f"/cases/{case_id}")
+
+
+routes = [
+    Route("/", home),
+    Route("/cases", my_cases),
+    Route("/cases/new", new_case),
+    Route("/cases", create_case, methods=["POST"]),
+    Route("/cases/{case_id}", show_case),
+    Route("/cases/{case_id}/participants", add_participant, methods=["POST"]),
+    Route("/cases/{case_id}/participants/{participant_id}/remove", remove_participant,
+          methods=["POST"]),
+    Route("/cases/{case_id}/close", close_case, methods=["POST"]),
+]

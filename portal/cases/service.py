@@ -1,0 +1,340 @@
+"""Cases: every read and write goes policy → access record → (de)cryption.
+
+Functions take the database session first and only ``flush()``; the request
+boundary commits. A refusal raises ``AccessDenied`` after its access record
+was written, so the denied attempt is kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.audit.service import Requester, record
+from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
+from portal.people.models import Child, Membership, Organisation, Person, PersonKind
+from portal.errors import N_, AccessDenied, InvalidInput
+from portal.policy import Action, Actor, CaseFacts, Decision, Deny, decide
+from portal.vault.service import Vault, case_field, child_field
+
+TITLE_MAX = 200
+PURPOSE_MAX = 4000
+ADDABLE_ROLES = (CaseRole.PARTICIPANT, CaseRole.MINUTE_TAKER, CaseRole.OBSERVER)
+
+
+@dataclass(frozen=True)
+class NewCase:
+    child_id: str | None
+    anonymous: bool
+    title: str
+    purpose: str
+    legal_basis: LegalBasis
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    id: str
+    person_id: str
+    name: str
+    organisation: str
+    case_role: CaseRole
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: str
+    title: str
+    purpose: str
+    child_name: str | None
+    child_birthdate: date | None
+    anonymous: bool
+    legal_basis: LegalBasis
+    status: CaseStatus
+    created_at: datetime
+    participants: Sequence[ParticipantView]
+    can_manage: bool
+    can_close: bool
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    title: str
+    status: CaseStatus
+    case_role: CaseRole
+    created_at: datetime
+    anonymous: bool
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def case_facts(db: Session, case_id: str) -> CaseFacts | None:
+    case = db.get(Case, case_id) if is_uuid(case_id) else None
+    if case is None:
+        return None
+    participants = db.execute(
+        select(CaseParticipant.person_id, CaseParticipant.case_role)
+        .where(CaseParticipant.case_id == case_id)
+    ).all()
+    return CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
+                     anonymous=case.anonymous, child_id=case.child_id,
+                     participants={p: r for p, r in participants})
+
+
+def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
+              case_id: str, *, event_type: str, action_code: str) -> CaseFacts:
+    """The one gate for a single case: decide, record, and refuse or return the facts."""
+    facts = case_facts(db, case_id)
+    if facts is None:
+        record(db, who, now, event_type=event_type, action=action_code,
+               decision=Deny(reason="no_such_case", hide=True), object_type="case",
+               object_id=case_id if is_uuid(case_id) else None)
+        raise AccessDenied(Deny(reason="no_such_case", hide=True))
+    decision = decide(actor, action, facts)
+    record(db, who, now, event_type=event_type, action=action_code, decision=decision,
+           case_id=facts.case_id, child_id=facts.child_id, object_type="case",
+           object_id=facts.case_id)
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    return facts
+
+
+def _require(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
+             event_type: str, action_code: str) -> Decision:
+    decision = decide(actor, action)
+    if isinstance(decision, Deny):
+        record(db, who, now, event_type=event_type, action=action_code, decision=decision)
+        raise AccessDenied(decision)
+    return decision
+
+
+# -- reading ------------------------------------------------------------------
+
+def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor,
+               now: datetime) -> list[CaseSummary]:
+    """The actor's cases; each listed case is decided and recorded on its own."""
+    rows = db.execute(
+        select(Case, CaseParticipant.case_role)
+        .join(CaseParticipant, CaseParticipant.case_id == Case.id)
+        .where(CaseParticipant.person_id == actor.person_id)
+        .order_by(Case.created_at.desc())
+    ).all()
+    summaries = []
+    for case, case_role in rows:
+        facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
+                          anonymous=case.anonymous, child_id=case.child_id,
+                          participants={actor.person_id: case_role})
+        decision = decide(actor, Action.CASE_VIEW, facts)
+        record(db, who, now, event_type="case.list", action="read", decision=decision,
+               case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
+        if not decision.allowed:
+            continue
+        summaries.append(CaseSummary(
+            id=case.id, title=vault.open(db, case.title_ct, case_field(case.id, "title")),
+            status=case.status, case_role=case_role, created_at=case.created_at,
+            anonymous=case.anonymous))
+    return summaries
+
+
+def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+              case_id: str) -> CaseView:
+    facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
+                      event_type="case.view", action_code="read")
+    case = db.get_one(Case, facts.case_id)
+    key = vault.key_for(db, case.title_ct)
+    child_name = child_birthdate = None
+    if case.child_id:
+        child = db.get_one(Child, case.child_id)
+        child_key = vault.key_for(db, child.name_ct)
+        child_name = vault.open(db, child.name_ct, child_field(child.id, "name"), child_key)
+        child_birthdate = date.fromisoformat(
+            vault.open(db, child.birthdate_ct, child_field(child.id, "birthdate"), child_key))
+    return CaseView(
+        id=case.id,
+        title=vault.open(db, case.title_ct, case_field(case.id, "title"), key),
+        purpose=vault.open(db, case.purpose_ct, case_field(case.id, "purpose"), key),
+        child_name=child_name, child_birthdate=child_birthdate, anonymous=case.anonymous,
+        legal_basis=case.legal_basis, status=case.status, created_at=case.created_at,
+        participants=participants_of(db, case.id),
+        can_manage=decide(actor, Action.CASE_MANAGE_PARTICIPANTS, facts).allowed,
+        can_close=decide(actor, Action.CASE_CLOSE, facts).allowed,
+    )
+
+
+def participants_of(db: Session, case_id: str) -> list[ParticipantView]:
+    rows = db.execute(
+        select(CaseParticipant, Person.display_name, Organisation.name)
+        .join(Person, Person.id == CaseParticipant.person_id)
+        .join(Organisation, Organisation.id == CaseParticipant.organisation_id)
+        .where(CaseParticipant.case_id == case_id)
+        .order_by(CaseParticipant.added_at, Person.display_name)
+    ).all()
+    return [ParticipantView(id=p.id, person_id=p.person_id, name=name, organisation=org,
+                            case_role=p.case_role) for p, name, org in rows]
+
+
+def selectable_children(db: Session, vault: Vault, who: Requester, actor: Actor,
+                        now: datetime) -> list[tuple[str, str]]:
+    """Children at the schools where the actor may start a case, each read recorded."""
+    schools = actor.organisations_with(Action.CHILD_LIST)
+    if not schools:
+        return []
+    children = db.scalars(select(Child).where(Child.school_id.in_(schools))).all()
+    result = []
+    for child in children:
+        record(db, who, now, event_type="child.list", action="read",
+               decision=decide(actor, Action.CHILD_LIST), child_id=child.id,
+               object_type="child", object_id=child.id)
+        result.append((child.id, vault.open(db, child.name_ct, child_field(child.id, "name"))))
+    return sorted(result, key=lambda item: item[1])
+
+
+def selectable_people(db: Session, exclude: Iterable[str]) -> list[tuple[str, str]]:
+    """Professionals who can be added to a case: (person id, "name — organisation")."""
+    rows = db.execute(
+        select(Person.id, Person.display_name, Organisation.name)
+        .join(Membership, Membership.person_id == Person.id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True))
+        .order_by(Person.display_name)
+    ).all()
+    excluded = set(exclude)
+    seen: dict[str, str] = {}
+    for person_id, name, org in rows:
+        if person_id not in excluded and person_id not in seen:
+            seen[person_id] = f"{name} — {org}"
+    return list(seen.items())
+
+
+# -- writing ------------------------------------------------------------------
+
+def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bool,
+                      title: str, purpose: str, legal_basis: str) -> NewCase:
+    errors: dict[str, str] = {}
+    title, purpose = title.strip(), purpose.strip()
+    if not title:
+        errors["title"] = N_("Give the case a title.")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = N_("The title is too long.")
+    if not purpose:
+        errors["purpose"] = N_("State the purpose of this case (doelbinding).")
+    elif len(purpose) > PURPOSE_MAX:
+        errors["purpose"] = N_("The purpose is too long.")
+    try:
+        basis = LegalBasis(legal_basis)
+    except ValueError:
+        errors["legal_basis"] = N_("Choose a legal basis.")
+        basis = LegalBasis.CONSENT
+    chosen_child: str | None = None
+    if not anonymous:
+        child = db.get(Child, child_id) if is_uuid(child_id) else None
+        if child is None or child.school_id not in actor.organisations_with(Action.CHILD_LIST):
+            errors["child_id"] = N_("Choose a child, or make the case anonymous.")
+        else:
+            chosen_child = child.id
+    if errors:
+        raise InvalidInput(errors)
+    return NewCase(child_id=chosen_child, anonymous=anonymous, title=title, purpose=purpose,
+                   legal_basis=basis)
+
+
+def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                new: NewCase) -> str:
+    _require(db, who, actor, now, Action.CASE_CREATE, "case.create", "create")
+    organisations = actor.organisations_with(Action.CASE_CREATE)
+    case = create_case_rows(db, vault, now, case_id=str(uuid.uuid4()), created_by=actor.person_id,
+                            organisation_id=min(organisations), new=new,
+                            participants=[(actor.person_id, CaseRole.CHAIR)])
+    record(db, who, now, event_type="case.create", action="create", outcome="allowed",
+           case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
+    return case.id
+
+
+def create_case_rows(db: Session, vault: Vault, now: datetime, *, case_id: str,
+                     created_by: str, organisation_id: str, new: NewCase,
+                     participants: Sequence[tuple[str, CaseRole]]) -> Case:
+    """The rows of a new case with its encrypted fields (no policy: callers decide)."""
+    key = vault.new_key(db, "case", case_id, now)
+    case = Case(
+        id=case_id, child_id=new.child_id, anonymous=new.anonymous,
+        organisation_id=organisation_id,
+        title_ct=vault.seal(key, new.title, case_field(case_id, "title")),
+        purpose_ct=vault.seal(key, new.purpose, case_field(case_id, "purpose")),
+        legal_basis=new.legal_basis, status=CaseStatus.OPEN, created_at=now,
+        created_by=created_by,
+    )
+    db.add(case)
+    db.flush()
+    for person_id, case_role in participants:
+        _add_participant_row(db, case_id, person_id, case_role, created_by, now)
+    db.flush()
+    return case
+
+
+def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: CaseRole,
+                         added_by: str, now: datetime) -> CaseParticipant:
+    organisation_id = db.scalars(
+        select(Membership.organisation_id).where(Membership.person_id == person_id)
+        .order_by(Membership.organisation_id)
+    ).first()
+    if organisation_id is None:
+        raise InvalidInput({"person_id": N_("This person belongs to no organisation.")})
+    participant = CaseParticipant(case_id=case_id, person_id=person_id,
+                                  organisation_id=organisation_id, case_role=case_role,
+                                  added_at=now, added_by=added_by)
+    db.add(participant)
+    db.flush()
+    return participant
+
+
+def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
+                    person_id: str, case_role: str) -> None:
+    facts = authorize(db, who, actor, now, Action.CASE_MANAGE_PARTICIPANTS, case_id,
+                      event_type="case.participant.add", action_code="update")
+    try:
+        role = CaseRole(case_role)
+    except ValueError:
+        role = None
+    person = db.get(Person, person_id) if is_uuid(person_id) else None
+    errors = {}
+    if role not in ADDABLE_ROLES:
+        errors["case_role"] = N_("Choose a role in the case.")
+    if person is None or person.kind is not PersonKind.PROFESSIONAL or not person.active:
+        errors["person_id"] = N_("Choose a professional to add.")
+    elif person.id in facts.participants:
+        errors["person_id"] = N_("This person already takes part in the case.")
+    if errors or role is None or person is None:
+        raise InvalidInput(errors)
+    _add_participant_row(db, facts.case_id, person.id, role, actor.person_id, now)
+
+
+def remove_participant(db: Session, who: Requester, actor: Actor, now: datetime,
+                       case_id: str, participant_id: str) -> None:
+    facts = authorize(db, who, actor, now, Action.CASE_MANAGE_PARTICIPANTS, case_id,
+                      event_type="case.participant.remove", action_code="update")
+    participant = db.get(CaseParticipant, participant_id) if is_uuid(participant_id) else None
+    if participant is None or participant.case_id != facts.case_id:
+        raise InvalidInput({"participant": N_("No such participant in this case.")})
+    if participant.case_role is CaseRole.CHAIR:
+        raise InvalidInput({"participant": N_("The chair cannot be removed.")})
+    db.delete(participant)
+    db.flush()
+
+
+def close_case(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str) -> None:
+    facts = authorize(db, who, actor, now, Action.CASE_CLOSE, case_id,
+                      event_type="case.close", action_code="update")
+    case = db.get_one(Case, facts.case_id)
+    case.status = CaseStatus.CLOSED
+    case.closed_at = now
+    db.flush()

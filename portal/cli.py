@@ -1,0 +1,113 @@
+"""The ``portal`` command: run the portal, migrate, load demo data, check consent."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+
+from portal import demo
+from portal.app import create_app, prepare_settings
+from portal.db import make_engine, unit_of_work
+from portal.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    return prepare_settings(load_settings())
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from portal.migrate import upgrade
+
+    upgrade(make_engine(_settings().effective_database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_demo_load(_: argparse.Namespace) -> int:
+    from portal.db import session_factory
+    from portal.vault.keyring import make_key_provider
+    from portal.vault.service import Vault
+
+    settings = _settings()
+    if settings.mode != "dev":
+        print("demo data is only loaded in dev mode", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.effective_database_url)
+    with unit_of_work(session_factory(engine)) as db:
+        added = demo.load(db, Vault(make_key_provider(settings)), datetime.now(UTC))
+    print("demo data loaded" if added else "demo data already present")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+    from dataclasses import replace
+
+    import uvicorn
+
+    from portal.migrate import upgrade
+
+    settings = _settings()
+    if "PORTAL_PUBLIC_URL" not in os.environ:
+        settings = replace(settings, public_url=f"http://{args.host}:{args.port}")
+    upgrade(make_engine(settings.effective_database_url))
+    if settings.mode == "dev":
+        cmd_demo_load(args)
+    app = create_app(settings)
+    print(f"\nMDO Portal: {settings.public_url}/")
+    if settings.mode == "dev":
+        if not settings.secure_cookies:
+            print("dev mode over plain http: the session cookie is not Secure and has no "
+                  "__Host- prefix (browsers refuse both without https)")
+        print("Demo personas (log in via 'Demo-inlog' and pick one):")
+        for person in demo.PEOPLE:
+            print(f"  {person.name:<20} {person.description}")
+    print()
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
+                log_level="info", server_header=False)
+    return 0
+
+
+def cmd_consent_check(args: argparse.Namespace) -> int:
+    from portal.consent.scenario import main as check
+
+    return check([args.file])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="migrate, load demo data (dev) and serve")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--proxy-headers", action="store_true",
+                     help="trust X-Forwarded-For/Proto from the reverse proxy")
+    run.set_defaults(func=cmd_run)
+    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
+    demo_cmd = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo", required=True)
+    demo_cmd.add_parser("load", help="load demo data (idempotent)").set_defaults(
+        func=cmd_demo_load)
+    consent = sub.add_parser("consent", help="the consent engine").add_subparsers(
+        dest="consent", required=True)
+    check = consent.add_parser("check", help="evaluate a scenario (JSON file or - for stdin)")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_consent_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Demo organisations, personas and children for ``make run`` and the tests.
+
+Loading is idempotent: every row has a stable id derived from its name, so a
+second run changes nothing. Personas log in through the development IdP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from auth.devidp import Persona
+from portal.cases.models import Case, CaseRole, LegalBasis
+from portal.cases.service import NewCase, create_case_rows
+from portal.people.models import (
+    Child,
+    ChildRelation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    PersonKind,
+    Relation,
+    Role,
+)
+from portal.vault.service import Vault, child_field
+
+DEV_IDP_ID = "dev"
+_NAMESPACE = uuid.UUID("6f1d3c1e-7a52-4f0e-9a43-5d0c7e2b8a11")
+
+
+def stable_id(kind: str, name: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{name}"))
+
+
+ORGANISATIONS: tuple[tuple[str, str, OrganisationKind], ...] = (
+    ("het-baken", "Scholengemeenschap Het Baken", OrganisationKind.SCHOOL),
+    ("het-lichtpunt", "Basisschool Het Lichtpunt", OrganisationKind.SCHOOL),
+    ("jeugdhulp-noord", "Jeugdhulp Noord", OrganisationKind.YOUTH_CARE),
+    ("jeugdbescherming-regio", "Jeugdbescherming Regio", OrganisationKind.YOUTH_CARE),
+    ("swv-passend-onderwijs", "Samenwerkingsverband Passend Onderwijs",
+     OrganisationKind.SAMENWERKINGSVERBAND),
+    ("wijkteam-centrum", "Wijkteam Centrum", OrganisationKind.MUNICIPALITY),
+    ("portaalbeheer", "Beheer MDO-portaal", OrganisationKind.PORTAL),
+)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    subject: str
+    name: str
+    description: str
+    organisation: str | None = None
+    role: Role | None = None
+
+    @property
+    def is_professional(self) -> bool:
+        return self.organisation is not None
+
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("mentor", "Mirjam de Vries", "Mentor, Het Baken", "het-baken", Role.MENTOR),
+    DemoPerson("ib", "Ilse Bakker", "Intern begeleider / zorgcoördinator, Het Baken",
+               "het-baken", Role.CARE_COORDINATOR),
+    DemoPerson("schoolleider", "Lars Jansen", "Schoolleider, Het Baken", "het-baken",
+               Role.SCHOOL_LEADER),
+    DemoPerson("jeugdhulp", "Youssef El Amrani", "Jeugdhulpverlener, Jeugdhulp Noord",
+               "jeugdhulp-noord", Role.YOUTH_CARE_WORKER),
+    DemoPerson("smw", "Sanne Visser", "Schoolmaatschappelijk werker, Jeugdhulp Noord",
+               "jeugdhulp-noord", Role.SCHOOL_SOCIAL_WORKER),
+    DemoPerson("notulist", "Mila Smit", "Notulist, Het Baken", "het-baken",
+               Role.MINUTE_TAKER),
+    DemoPerson("jeugdbeschermer", "Jeroen Bos", "Jeugdbeschermer (OTS), Jeugdbescherming Regio",
+               "jeugdbescherming-regio", Role.YOUTH_PROTECTOR),
+    DemoPerson("fg", "Fenna Gerritsen", "Functionaris gegevensbescherming (FG)",
+               "portaalbeheer", Role.DPO),
+    DemoPerson("beheerder", "Anton Kramer", "Beheerder van het portaal", "portaalbeheer",
+               Role.ADMIN),
+    DemoPerson("buitenstaander", "Olga Peters", "Mentor, Basisschool Het Lichtpunt "
+               "(geen relatie met de demo-kinderen)", "het-lichtpunt", Role.MENTOR),
+    DemoPerson("ouder1", "Petra Mulder", "Moeder met gezag van Sam"),
+    DemoPerson("ouder2", "Peter Mulder", "Vader met gezag van Sam"),
+    DemoPerson("ouder-zonder-gezag", "Karim Haddad", "Vader zonder gezag van Noor"),
+    DemoPerson("pleegouder", "Gerda Kok", "Pleegouder van Noor"),
+    DemoPerson("leerling16", "Noor Haddad", "Leerling van 16+, Het Baken"),
+)
+
+
+@dataclass(frozen=True)
+class DemoChild:
+    key: str
+    name: str
+    birthdate: date
+    school: str
+    pupil_subject: str | None
+    relations: tuple[tuple[str, Relation], ...]
+
+
+CHILDREN: tuple[DemoChild, ...] = (
+    DemoChild("sam", "Sam Mulder", date(2013, 4, 2), "het-baken", None, (
+        ("ouder1", Relation.PARENT_WITH_CUSTODY),
+        ("ouder2", Relation.PARENT_WITH_CUSTODY),
+    )),
+    DemoChild("noor", "Noor Haddad", date(2010, 3, 15), "het-baken", "leerling16", (
+        ("ouder-zonder-gezag", Relation.PARENT_WITHOUT_CUSTODY),
+        ("pleegouder", Relation.FOSTER_PARENT),
+        ("jeugdbeschermer", Relation.YOUTH_PROTECTOR_OTS),
+    )),
+)
+
+@dataclass(frozen=True)
+class DemoCase:
+    key: str
+    child: str
+    organisation: str
+    title: str
+    purpose: str
+    participants: tuple[tuple[str, CaseRole], ...]  # the first is the chair
+
+
+# One case to look at right after `make run`; tests create their own.
+DEMO_CASE = DemoCase(
+    key="sam-mdo",
+    child="sam",
+    organisation="het-baken",
+    title="MDO Sam — zorgen over gedrag en werkhouding",
+    purpose="Afstemmen welke ondersteuning Sam op school en thuis nodig heeft "
+            "(gedrag in de klas, concentratie) en wie wat doet.",
+    participants=(("ib", CaseRole.CHAIR), ("mentor", CaseRole.PARTICIPANT),
+                  ("notulist", CaseRole.MINUTE_TAKER)),
+)
+
+
+def personas() -> list[Persona]:
+    """The development IdP's persona picker, in the order shown."""
+    return [
+        Persona(
+            subject=p.subject,
+            name=p.name,
+            email=f"{p.subject}@demo.mdo-portaal.test",
+            description=p.description,
+            organisation=p.organisation,
+            roles=(p.role.value,) if p.role else (),
+        )
+        for p in PEOPLE
+    ]
+
+
+def load(db: Session, vault: Vault, now: datetime) -> bool:
+    """Create what is missing; returns True when anything was added."""
+    added = False
+    for slug, name, kind in ORGANISATIONS:
+        if db.get(Organisation, stable_id("org", slug)) is None:
+            db.add(Organisation(id=stable_id("org", slug), slug=slug, name=name, kind=kind,
+                                created_at=now))
+            added = True
+    db.flush()
+    for person in PEOPLE:
+        person_id = stable_id("person", person.subject)
+        if db.get(Person, person_id) is not None:
+            continue
+        added = True
+        db.add(Person(
+            id=person_id,
+            kind=PersonKind.PROFESSIONAL if person.is_professional else PersonKind.CITIZEN,
+            display_name=person.name, email=f"{person.subject}@demo.mdo-portaal.test",
+            idp=DEV_IDP_ID, subject=person.subject, active=True, created_at=now,
+        ))
+        db.flush()
+        if person.organisation and person.role:
+            db.add(Membership(person_id=person_id,
+                              organisation_id=stable_id("org", person.organisation),
+                              role=person.role))
+    db.flush()
+    for child in CHILDREN:
+        added |= _load_child(db, vault, child, now)
+    added |= _load_case(db, vault, now)
+    db.flush()
+    return added
+
+
+def _load_child(db: Session, vault: Vault, child: DemoChild, now: datetime) -> bool:
+    child_id = stable_id("child", child.key)
+    if db.get(Child, child_id) is not None:
+        return False
+    key = vault.new_key(db, "child", child_id, now)
+    db.add(Child(
+        id=child_id, school_id=stable_id("org", child.school),
+        person_id=stable_id("person", child.pupil_subject) if child.pupil_subject else None,
+        name_ct=vault.seal(key, child.name, child_field(child_id, "name")),
+        birthdate_ct=vault.seal(key, child.birthdate.isoformat(),
+                                child_field(child_id, "birthdate")),
+        created_at=now,
+    ))
+    db.flush()
+    for subject, relation in child.relations:
+        db.add(ChildRelation(child_id=child_id, person_id=stable_id("person", subject),
+                             relation=relation))
+    return True
+
+
+def _load_case(db: Session, vault: Vault, now: datetime) -> bool:
+    case_id = stable_id("case", DEMO_CASE.key)
+    if db.get(Case, case_id) is not None:
+        return False
+    create_case_rows(
+        db, vault, now, case_id=case_id,
+        created_by=stable_id("person", DEMO_CASE.participants[0][0]),
+        organisation_id=stable_id("org", DEMO_CASE.organisation),
+        new=NewCase(child_id=stable_id("child", DEMO_CASE.child), anonymous=False,
+                    title=DEMO_CASE.title, purpose=DEMO_CASE.purpose,
+                    legal_basis=LegalBasis.CONSENT),
+        participants=[(stable_id("person", s), role) for s, role in DEMO_CASE.participants],
+    )
+    return True

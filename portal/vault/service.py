@@ -1,0 +1,81 @@
+"""Encrypted fields: one data key per owner (a case, a child), wrapped by the KEK.
+
+Every field is bound to its place (owner, field, version) through the AEAD's
+associated data, so a ciphertext copied to another row or field fails to
+decrypt instead of showing the wrong child's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crypto import (
+    Binding,
+    DecryptionError,
+    KeyProvider,
+    WrappedKey,
+    decrypt_record,
+    encrypt_record,
+    new_data_key,
+    record_dek_id,
+)
+from portal.vault.models import DataKey
+
+
+class KeyDestroyed(Exception):
+    """The data key is gone: the content was erased."""
+
+
+@dataclass(frozen=True)
+class FieldKey:
+    """An unwrapped data key, held only for the length of one request."""
+
+    id: str
+    dek: bytes
+
+
+class Vault:
+    def __init__(self, provider: KeyProvider) -> None:
+        self.provider = provider
+
+    def new_key(self, db: Session, owner_type: str, owner_id: str, now: datetime) -> FieldKey:
+        dek = new_data_key()
+        wrapped = self.provider.wrap(dek)
+        row = DataKey(owner_type=owner_type, owner_id=owner_id, kek_version=wrapped.kek_version,
+                      wrapped=wrapped.blob, created_at=now)
+        db.add(row)
+        db.flush()
+        return FieldKey(id=row.id, dek=dek)
+
+    def key_for(self, db: Session, blob: bytes) -> FieldKey:
+        key_id = record_dek_id(blob)
+        row = db.get(DataKey, key_id)
+        if row is None:
+            raise KeyDestroyed(key_id)
+        return FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
+                                                                        row.wrapped)))
+
+    @staticmethod
+    def seal(key: FieldKey, text: str, binding: Binding) -> bytes:
+        return encrypt_record(key.dek, key.id, text.encode("utf-8"), binding)
+
+    def open(self, db: Session, blob: bytes, binding: Binding,
+             key: FieldKey | None = None) -> str:
+        key = key or self.key_for(db, blob)
+        try:
+            return decrypt_record(key.dek, blob, binding).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecryptionError("field is not UTF-8") from exc
+
+
+def case_field(case_id: str, name: str, version: int = 1) -> Binding:
+    return Binding(purpose="case-field", case_id=case_id, object_type="case",
+                   object_id=case_id, version=version, field=name)
+
+
+def child_field(child_id: str, name: str) -> Binding:
+    return Binding(purpose="child-field", case_id="", object_type="child",
+                   object_id=child_id, version=1, field=name)

@@ -1,0 +1,277 @@
+"""The request boundary: session, CSRF, login, one unit of work, fail closed.
+
+Every portal page is a plain function ``handler(page, **path_params)`` wrapped
+by ``@endpoint(...)``, which declares up front whether a login is needed.
+The wrapper:
+
+1. refuses a state-changing request that is not same-origin or lacks the
+   session's CSRF token (a header for htmx, a hidden field for forms);
+2. opens one database transaction, loads the server-side session (dropping an
+   expired one), and the logged-in person;
+3. runs the handler in a worker thread; the handler renders its page into
+   memory, so nothing is sent before the transaction, with its access
+   records, has committed;
+4. on any database or key-provider failure answers 503 with nothing of the
+   page in it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from auth.sessions import SessionData, csrf_token, csrf_valid, is_live, new_session, session_key
+from crypto import KeyUnavailable
+from portal.audit.service import Requester
+from portal.db import unit_of_work
+from portal.errors import AccessDenied
+from portal.people.models import Membership, Person
+from portal.policy import Action, Actor, decide
+from portal.web import i18n
+from portal.web.session_store import SqlSessionStore
+
+if TYPE_CHECKING:
+    from portal.app import Portal
+
+log = logging.getLogger("portal.web")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Touching the session row on every request would turn every read into a
+# write; a minute of slack on a 15-minute idle timeout is harmless.
+TOUCH_INTERVAL_SECONDS = 60
+P = ParamSpec("P")
+NAV = (("/cases", "My cases", Action.CASE_LIST),
+       ("/admin", "Administration", Action.ORGANISATION_MANAGE))
+
+
+class Refused(Exception):
+    """End the request with an error page; the transaction still commits, so
+    the access record of a denied attempt is kept."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+
+@dataclass
+class Page:
+    """What a handler gets: the request, its transaction, and who is asking."""
+
+    request: Request
+    portal: Portal
+    db: Session
+    session: SessionData
+    actor: Actor | None
+    now: datetime
+    form: Mapping[str, str] = field(default_factory=dict)
+    new_cookie: str | None = None
+    ended: bool = False
+    session_changed: bool = False
+
+    @property
+    def user(self) -> Actor:
+        if self.actor is None:
+            raise Refused(401)
+        return self.actor
+
+    @property
+    def htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def requester(self) -> Requester:
+        actor = self.actor
+        return Requester(
+            user_id=actor.person_id if actor else None,
+            user_name=actor.name if actor else None,
+            user_role=",".join(sorted(r.value for r in actor.roles)) if actor else None,
+            organisation_id=min(actor.organisation_ids) if actor and actor.organisation_ids
+            else None,
+            session_ref=self.session.key[:16],
+            client_address=self.request.client.host if self.request.client else None,
+        )
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.render_text(template, **context), status_code=status)
+
+    def render_text(self, template: str, **context: Any) -> str:
+        base = {
+            "actor": self.actor,
+            "csrf_token": csrf_token(self.session),
+            "request_path": self.request.url.path,
+            "dev_mode": self.portal.settings.mode == "dev",
+            "nav_links": self.nav_links(),
+        }
+        return self.portal.templates.get_template(template).render({**base, **context})
+
+    def nav_links(self) -> list[tuple[str, str]]:
+        """Menu entries the policy allows this actor (labels are message ids)."""
+        if self.actor is None:
+            return []
+        return [(href, label) for href, label, action in NAV
+                if decide(self.actor, action).allowed]
+
+    def redirect(self, url: str) -> Response:
+        if self.htmx:
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+
+    def replace_session(self, cookie: str, session: SessionData) -> None:
+        """Swap in a new session (login): the old id stops working at once."""
+        SqlSessionStore(self.db).delete(self.session.key)
+        self.session = session
+        self.new_cookie = cookie
+
+    def end_session(self) -> None:
+        SqlSessionStore(self.db).delete(self.session.key)
+        self.ended = True
+
+    def update_session(self, **changes: Any) -> None:
+        self.session = replace(self.session, **changes)
+        self.session_changed = True
+
+
+Handler = Callable[Concatenate[Page, P], Response]
+
+
+def endpoint(*, login: bool = True) -> Callable[[Handler[P]], Callable[[Request], Any]]:
+    """Wrap a page handler; ``login`` says whether anonymous visitors are sent to log in."""
+
+    def wrap(handler: Handler[P]) -> Callable[[Request], Any]:
+        async def asgi_endpoint(request: Request) -> Response:
+            portal: Portal = request.app.state.portal
+            form: dict[str, str] = {}
+            if request.method not in SAFE_METHODS:
+                if not _same_origin(request, portal.settings.public_url):
+                    return portal.error_response(request, 403)
+                async with request.form(max_files=0, max_fields=200) as data:
+                    form = {k: v for k, v in data.items() if not isinstance(v, UploadFile)}
+            return await run_in_threadpool(_run, portal, handler, request, form, login)
+
+        asgi_endpoint.__name__ = handler.__name__
+        asgi_endpoint.__doc__ = handler.__doc__
+        asgi_endpoint.login_required = login  # type: ignore[attr-defined]
+        return asgi_endpoint
+
+    return wrap
+
+
+def _run(portal: Portal, handler: Handler[Any], request: Request, form: dict[str, str],
+         login: bool) -> Response:
+    settings = portal.settings
+    now = portal.clock()
+    page: Page | None = None
+    try:
+        with unit_of_work(portal.sessions) as db:
+            store = SqlSessionStore(db)
+            page = _open_page(portal, request, db, store, form, now)
+            i18n.set_language(i18n.negotiate(page.session.language,
+                                             request.headers.get("accept-language"),
+                                             settings.default_language))
+            response = _dispatch(page, handler, request, login)
+            if not page.ended:
+                _touch(store, page, now)
+    except (SQLAlchemyError, KeyUnavailable, OSError) as exc:
+        # Fail closed: whatever the handler rendered is discarded.
+        log.error("request failed closed: %s %s: %s", request.method, request.url.path,
+                  type(exc).__name__)
+        return portal.error_response(request, 503)
+    if page.new_cookie:
+        _set_cookie(response, portal, page.new_cookie)
+    if page.ended:
+        response.delete_cookie(settings.cookie_name, path="/", secure=settings.secure_cookies,
+                               httponly=True, samesite="lax")
+    return response
+
+
+def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionStore,
+               form: dict[str, str], now: datetime) -> Page:
+    secret = portal.settings.session_secret
+    cookie = request.cookies.get(portal.settings.cookie_name)
+    session = store.load(session_key(secret, cookie)) if cookie else None
+    if session is not None and not is_live(session, now, portal.settings.sessions):
+        store.delete(session.key)
+        session = None
+    new_cookie = None
+    if session is None:
+        new_cookie, session = new_session(secret, now)
+    actor = _load_actor(db, session.user_id) if session.user_id else None
+    return Page(request=request, portal=portal, db=db, session=session, actor=actor, now=now,
+                form=form, new_cookie=new_cookie)
+
+
+def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) -> Response:
+    if request.method not in SAFE_METHODS:
+        presented = request.headers.get("x-csrf-token") or page.form.get("csrf_token")
+        if not csrf_valid(page.session, presented):
+            return page.render("errors/error.html", status=403, status_code=403,
+                               csrf_failed=True)
+    if login and page.actor is None:
+        target = "/login?next=" + quote(request.url.path, safe="/")
+        if page.htmx:
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    try:
+        return handler(page, **request.path_params)
+    except AccessDenied as denied:
+        status = 404 if denied.decision.hide else 403
+        return page.render("errors/error.html", status=status, status_code=status,
+                           csrf_failed=False)
+    except Refused as refused:
+        if refused.status == 401:
+            return RedirectResponse("/login", status_code=303)
+        return page.render("errors/error.html", status=refused.status,
+                           status_code=refused.status, csrf_failed=False)
+
+
+def _touch(store: SqlSessionStore, page: Page, now: datetime) -> None:
+    stale = (now - page.session.last_seen_at).total_seconds() >= TOUCH_INTERVAL_SECONDS
+    if page.new_cookie or stale or page.session_changed:
+        store.save(replace(page.session, last_seen_at=now))
+
+
+def _load_actor(db: Session, person_id: str) -> Actor | None:
+    person = db.get(Person, person_id)
+    if person is None or not person.active:
+        return None
+    memberships = db.execute(
+        select(Membership.organisation_id, Membership.role)
+        .where(Membership.person_id == person_id)
+    ).all()
+    return Actor(person_id=person.id, kind=person.kind, name=person.display_name,
+                 memberships=frozenset((org, role) for org, role in memberships))
+
+
+def _set_cookie(response: Response, portal: Portal, value: str) -> None:
+    settings = portal.settings
+    response.set_cookie(settings.cookie_name, value, path="/", secure=settings.secure_cookies,
+                        httponly=True, samesite="lax")
+
+
+def _same_origin(request: Request, public_url: str) -> bool:
+    """The browser says the request comes from our own pages."""
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == _origin_of(public_url)
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    referer = request.headers.get("referer", "")
+    return referer.startswith(public_url + "/")
+
+
+def _origin_of(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

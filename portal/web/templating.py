@@ -1,0 +1,32 @@
+"""Jinja2 with autoescape, gettext, and the portal's page helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from portal.web import i18n
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals["current_language"] = i18n.current_language
+    return env
+
+
+def render(env: Environment, name: str, context: dict[str, Any]) -> str:
+    return env.get_template(name).render(context)
