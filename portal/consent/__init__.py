@@ -1,0 +1,65 @@
+"""Consent engine of the MDO Portal: who must consent, custody, legal grounds.
+
+``decide`` (pure) lives in :mod:`portal.consent.engine`; the JSON scenario format and
+the ``portal consent check`` entry point live in :mod:`portal.consent.scenario`.
+"""
+
+from portal.consent.engine import (
+    CHILD,
+    DEFAULT_CATEGORIES,
+    Adult,
+    Basis,
+    Child,
+    Consent,
+    ConsentCase,
+    ConsentDecision,
+    ConsenterStatus,
+    ConsentInputError,
+    CustodyEvidence,
+    CustodyFacts,
+    Duty,
+    InformationRight,
+    OrganisationRule,
+    ReasonCode,
+    Relation,
+    Relationship,
+    Request,
+    RuleUsed,
+    Setting,
+    age_on,
+    consent_warning,
+    decide,
+    next_consent_change,
+)
+from portal.consent.scenario import ScenarioError, evaluate_json, main
+
+__all__ = [
+    "CHILD",
+    "DEFAULT_CATEGORIES",
+    "Adult",
+    "Basis",
+    "Child",
+    "Consent",
+    "ConsentCase",
+    "ConsentDecision",
+    "ConsentInputError",
+    "ConsenterStatus",
+    "CustodyEvidence",
+    "CustodyFacts",
+    "Duty",
+    "InformationRight",
+    "OrganisationRule",
+    "ReasonCode",
+    "Relation",
+    "Relationship",
+    "Request",
+    "RuleUsed",
+    "ScenarioError",
+    "Setting",
+    "age_on",
+    "consent_warning",
+    "decide",
+    "evaluate_json",
+    "main",
+    "next_consent_change",
+]
