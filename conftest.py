@@ -29,6 +29,18 @@ from portal.vault.service import Vault
 from tests.harness import FakeClock, PostgresServer, Running, bind_socket, serve
 
 REQUIRE_POSTGRES = os.environ.get("PORTAL_TEST_REQUIRE_POSTGRES") == "1"
+# `make test` sets this: a test that skips because a tool (Chromium, SoftHSM2,
+# node) is missing is a failure there, since the command installs them.
+REQUIRE_ALL = os.environ.get("PORTAL_TEST_REQUIRE_ALL") == "1"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under `make test`, which must run everything: {report.longrepr}"
+    return report
 TEMPLATE_DB = "mdo_template"
 
 
@@ -36,7 +48,7 @@ TEMPLATE_DB = "mdo_template"
 def postgres() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer()
-    except Exception as exc:  # noqa: BLE001  (any failure to start is reported the same way)
+    except Exception as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL could not be started: {exc}")
         pytest.skip(f"PostgreSQL could not be started: {exc}")

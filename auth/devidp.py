@@ -122,9 +122,9 @@ class DevIdentityProvider:
             return JSONResponse({"error": "invalid_request", "error_description": problem},
                                 status_code=400)
         if request.method == "GET":
-            keep = {k: params[k] for k in ("client_id", "redirect_uri", "state", "nonce",
-                                           "code_challenge", "code_challenge_method", "scope")
-                    if k in params}
+            names = ("client_id", "redirect_uri", "state", "nonce", "code_challenge",
+                     "code_challenge_method", "scope")
+            keep = {k: params[k] for k in names if k in params}
             return self._render_picker(request, list(self.personas.values()), keep)
         persona = self.personas.get(params.get("persona", ""))
         if persona is None:

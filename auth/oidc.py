@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
@@ -282,6 +282,7 @@ class OidcClient:
             redirect_uri=pending.redirect_uri,
             default_timeout=HTTP_TIMEOUT,
         )
+        client.register_client_auth_method(("client_secret_basic", _client_secret_basic))
         try:
             token = client.fetch_token(
                 metadata.token_endpoint,
@@ -358,7 +359,9 @@ class OidcClient:
                                       headers={"Authorization": f"Bearer {access_token}"})
             response.raise_for_status()
             info = response.json()
-        except (requests.RequestException, ValueError):
+        except (requests.RequestException, ValueError) as exc:
+            # Claims the portal needs may only be here; say why they are missing.
+            log.warning("oidc userinfo failed for %s: %s", self.config.id, type(exc).__name__)
             return dict(claims)
         # Userinfo about somebody else must never be merged (OIDC Core 5.3.2).
         if not isinstance(info, dict) or info.get("sub") != claims.get("sub"):
@@ -366,6 +369,16 @@ class OidcClient:
         merged = {k: v for k, v in info.items() if k not in claims}
         merged.update(claims)
         return merged
+
+
+def _client_secret_basic(client: Any, method: str, uri: str, headers: dict[str, str],
+                         body: str) -> tuple[str, dict[str, str], str]:
+    """HTTP Basic client authentication as RFC 6749 2.3.1 says: form-encode id and
+    secret before base64. Authlib skips that step, so a secret with "+" or "%"
+    (as ``openssl rand -base64`` makes) fails at providers that follow the RFC."""
+    credentials = f"{quote_plus(client.client_id)}:{quote_plus(client.client_secret)}"
+    headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
+    return uri, headers, body
 
 
 def _jose_header(token: str) -> dict[str, Any]:

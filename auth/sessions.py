@@ -119,5 +119,5 @@ def logged_in(secret: str, previous: SessionData, now: datetime, *, user_id: str
         acr=acr,
         auth_time=auth_time,
         language=previous.language,
-        pending_logins={k: v for k, v in previous.pending_logins.items()},
+        pending_logins=dict(previous.pending_logins),
     )

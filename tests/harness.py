@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,6 +170,7 @@ class PortalClient(httpx.Client):
         super().__init__(base_url=base_url, follow_redirects=True, timeout=20,
                          headers={"Origin": base_url, "Accept-Language": "nl"})
         self.csrf = ""
+        self.history_of_last_login: list[httpx.Response] = []
 
     def login(self, persona: str, provider: str = "dev") -> httpx.Response:
         """The full OIDC flow through the persona picker of the dev IdP."""
@@ -179,6 +179,7 @@ class PortalClient(httpx.Client):
         form = next(f for f in parse_forms(picker.text) if f["buttons"])
         data = {**form["fields"], "persona": persona}
         response = self.post(str(picker.url.join(form["action"])), data=data)
+        self.history_of_last_login = list(response.history)
         self.refresh_csrf(response.text)
         return response
 

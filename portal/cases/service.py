@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
-from portal.people.models import Child, Membership, Organisation, Person, PersonKind
 from portal.errors import N_, AccessDenied, InvalidInput
+from portal.people.models import Child, Membership, Organisation, Person, PersonKind
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, decide
 from portal.vault.service import Vault, case_field, child_field
 
@@ -88,7 +88,7 @@ def case_facts(db: Session, case_id: str) -> CaseFacts | None:
     ).all()
     return CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                      anonymous=case.anonymous, child_id=case.child_id,
-                     participants={p: r for p, r in participants})
+                     participants=dict(participants))
 
 
 def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
@@ -123,6 +123,7 @@ def _require(db: Session, who: Requester, actor: Actor, now: datetime, action: A
 def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor,
                now: datetime) -> list[CaseSummary]:
     """The actor's cases; each listed case is decided and recorded on its own."""
+    _require(db, who, actor, now, Action.CASE_LIST, "case.list", "read")
     rows = db.execute(
         select(Case, CaseParticipant.case_role)
         .join(CaseParticipant, CaseParticipant.case_id == Case.id)
@@ -185,7 +186,10 @@ def participants_of(db: Session, case_id: str) -> list[ParticipantView]:
 
 def selectable_children(db: Session, vault: Vault, who: Requester, actor: Actor,
                         now: datetime) -> list[tuple[str, str]]:
-    """Children at the schools where the actor may start a case, each read recorded."""
+    """Children at the schools where the actor may start a case, each read recorded.
+
+    Only someone who may create a case gets the form (and so this list)."""
+    _require(db, who, actor, now, Action.CASE_CREATE, "case.create.form", "read")
     schools = actor.organisations_with(Action.CHILD_LIST)
     if not schools:
         return []

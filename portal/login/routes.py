@@ -40,8 +40,8 @@ def start_login(page: Page, provider_id: str) -> Response:
     except LoginRejected as rejected:
         return _rejected(page, rejected, provider_id)
     data = {**pending.to_dict(), "next": _safe_next(page.request.query_params.get("next"))}
-    page.update_session(**{"pending_logins": remember_pending(page.session, pending.state,
-                                                              data).pending_logins})
+    page.update_session(pending_logins=remember_pending(page.session, pending.state,
+                                                              data).pending_logins)
     return RedirectResponse(url, status_code=303)
 
 

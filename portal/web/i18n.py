@@ -55,7 +55,7 @@ _ = gettext
 def negotiate(cookie: str | None, accept_language: str | None, default: str) -> str:
     """The language from the user's choice, else the browser's, else the default."""
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:

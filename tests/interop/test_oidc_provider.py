@@ -1,0 +1,263 @@
+"""The portal's relying party against a certified OpenID Provider nobody here wrote.
+
+``op_server.mjs`` runs panva's ``oidc-provider`` (OpenID Certified) on loopback
+with PKCE required for every authorization request, RFC 9207 ``iss`` in
+authorization responses, its development login/consent screens and
+RP-initiated logout. The portal is configured with it as an ordinary
+professional identity provider (its own development IdP switched off) and a
+``PortalClient`` walks the real screens, as a browser would.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import select
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import select as sql_select
+
+from auth.config import IdentityProviderConfig
+from conftest import StartPortal
+from portal.audit.models import AccessRecord
+from portal.people.models import Person
+from tests.harness import PortalClient, Running, bind_socket, parse_forms
+
+pytestmark = pytest.mark.interop
+
+ROOT = Path(__file__).resolve().parents[2]
+OP_SERVER = Path(__file__).with_name("op_server.mjs")
+NODE = shutil.which("node")
+OP_PACKAGE = ROOT / "node_modules" / "oidc-provider" / "package.json"
+START_TIMEOUT = 15
+PROVIDER_ID = "panva"
+CLIENT_ID = "mdo-portal-interop"
+
+
+
+def _require_node() -> str:
+    """Skipped (not failed) only without node or the package; ``make test`` installs both.
+
+    Skipping here, while the test runs, rather than at import lets the root
+    conftest turn the skip into a failure under ``PORTAL_TEST_REQUIRE_ALL=1``."""
+    if NODE is None:
+        pytest.skip("node is not installed (the interop tests run oidc-provider on Node.js)")
+    if not OP_PACKAGE.exists():
+        pytest.skip("node_modules/oidc-provider is missing (run `npm ci` in the repository root)")
+    return NODE
+
+
+@dataclass
+class Interop:
+    """A running OP and a portal that trusts it."""
+
+    issuer: str
+    running: Running
+
+    @property
+    def base(self) -> str:
+        return self.running.base_url
+
+    def discovery(self) -> dict[str, object]:
+        response = httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
+
+def _start_op(config: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    node = _require_node()
+    with log.open("wb") as stderr:
+        process = subprocess.Popen([node, str(OP_SERVER), json.dumps(config)], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=stderr)
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
+    line = process.stdout.readline() if ready else b""
+    if not line:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+        pytest.fail(f"oidc-provider did not start within {START_TIMEOUT}s:\n"
+                    f"{log.read_text(errors='replace')}")
+    return process, str(json.loads(line)["issuer"])
+
+
+@pytest.fixture
+def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: StartPortal,
+            tmp_path: Path) -> Iterator[Interop]:
+    """oidc-provider and a portal that trusts it; ``request.param``: a client secret."""
+    _require_node()
+    sock = bind_socket()  # the portal's address, to register it with the OP first
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    secret = getattr(request, "param", None) or secrets.token_urlsafe(32)
+    try:
+        process, issuer = _start_op({
+            "client_id": CLIENT_ID,
+            "client_secret": secret,
+            "redirect_uri": f"{base}/auth/callback",
+            "post_logout_redirect_uri": f"{base}/logged-out",
+        }, tmp_path / "op.log")
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        provider = IdentityProviderConfig(
+            id=PROVIDER_ID, issuer=issuer, client_id=CLIENT_ID, client_secret=secret,
+            label="Interop OP", kind="professional", organisations=("het-baken",),
+            org_claim="org", role_claim="roles", role_map={"ib": "care_coordinator"},
+            min_acr=None, scopes=("openid", "profile", "email", "mdo"),
+        )
+        running = start_portal(sqlite_url, sock=sock, dev_idp=False,
+                               identity_providers=(provider,))
+        yield Interop(issuer=issuer, running=running)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _form(response: httpx.Response, field: str) -> dict[str, object]:
+    forms = [f for f in parse_forms(response.text) if field in f["fields"]]
+    assert forms, f"no form with {field!r} at {response.url}:\n{response.text[:2000]}"
+    return forms[0]
+
+
+def _post_form(client: PortalClient, page: httpx.Response, form: dict[str, object],
+               **values: str) -> httpx.Response:
+    fields = dict(form["fields"])  # type: ignore[call-overload]
+    return client.post(str(page.url.join(str(form["action"]))), data={**fields, **values})
+
+
+def log_in(op: Interop, login: str) -> tuple[PortalClient, httpx.Response]:
+    """The whole flow through the OP's devInteractions screens; returns the last page."""
+    client = op.running.client()
+    sign_in = client.get(f"/login/{PROVIDER_ID}")
+    assert sign_in.status_code == 200, sign_in.text
+    assert str(sign_in.url).startswith(f"{op.issuer}/interaction/"), sign_in.url
+    # devInteractions' login form: hidden prompt=login, text "login", password
+    # "password" (any password is accepted; the login name becomes the sub).
+    consent = _post_form(client, sign_in, _form(sign_in, "login"),
+                         login=login, password="any password")
+    assert consent.status_code == 200, consent.text
+    assert str(consent.url).startswith(f"{op.issuer}/interaction/"), consent.url
+    # The consent screen lists the scopes/claims asked for; one "Continue" button.
+    form = _form(consent, "prompt")
+    assert form["fields"]["prompt"] == "consent"  # type: ignore[index]
+    assert "mdo" in consent.text
+    landed = _post_form(client, consent, form)
+    client.refresh_csrf(landed.text)
+    return client, landed
+
+
+def test_full_login_through_oidc_provider(interop: Interop) -> None:
+    client, landed = log_in(interop, "ilse")
+
+    assert landed.status_code == 200, landed.text
+    assert str(landed.url) == f"{interop.base}/cases"
+    assert "Interop ilse" in landed.text, "name came from the OP's userinfo"
+    assert client.get("/cases", follow_redirects=False).status_code == 200
+    with interop.running.portal.sessions() as db:
+        person = db.scalars(sql_select(Person).where(Person.idp == PROVIDER_ID,
+                                                     Person.subject == "ilse")).one()
+        logins = db.execute(
+            sql_select(AccessRecord.outcome, AccessRecord.object_id, AccessRecord.reason)
+            .where(AccessRecord.event_type == "auth.login")
+        ).all()
+    assert person.display_name == "Interop ilse"
+    assert person.email == "ilse@het-baken.example"
+    assert [(r.outcome, r.object_id, r.reason) for r in logins] == [
+        ("allowed", person.id, None)]
+
+
+def _authorization_request(op: Interop, **extra: str) -> httpx.Response:
+    endpoint = str(op.discovery()["authorization_endpoint"])
+    query = {"response_type": "code", "client_id": CLIENT_ID,
+             "redirect_uri": f"{op.base}/auth/callback", "scope": "openid",
+             "state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16), **extra}
+    return httpx.get(f"{endpoint}?{urlencode(query)}", follow_redirects=False, timeout=10)
+
+
+def test_oidc_provider_refuses_authorization_without_pkce(interop: Interop) -> None:
+    refused = _authorization_request(interop)
+    assert refused.status_code in (302, 303), refused.text
+    location = urlsplit(refused.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == \
+        f"{interop.base}/auth/callback"
+    params = parse_qs(location.query)
+    assert params["error"] == ["invalid_request"]
+    assert "PKCE" in params["error_description"][0]
+    assert "code" not in params
+
+    # The same request with an S256 challenge goes on to the login screen: the
+    # refusal above was PKCE and nothing else.
+    accepted = _authorization_request(
+        interop, code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method="S256")
+    assert accepted.status_code in (302, 303), accepted.text
+    assert str(accepted.url.join(accepted.headers["location"])).startswith(
+        f"{interop.issuer}/interaction/")
+
+
+def test_callback_carries_rfc9207_iss(interop: Interop) -> None:
+    assert interop.discovery()["authorization_response_iss_parameter_supported"] is True
+
+    _, landed = log_in(interop, "ilse")
+
+    assert str(landed.url) == f"{interop.base}/cases"
+    callbacks = [r.url for r in landed.history
+                 if str(r.url).startswith(f"{interop.base}/auth/callback")]
+    assert len(callbacks) == 1, [str(r.url) for r in landed.history]
+    params = callbacks[0].params
+    assert params["iss"] == interop.issuer
+    assert params["code"]
+    assert params["state"]
+
+
+def test_rp_initiated_logout_ends_both_sessions(interop: Interop) -> None:
+    client, _ = log_in(interop, "ilse")
+    client.page("/cases")
+
+    confirm = client.submit("/logout")
+
+    assert str(confirm.url).startswith(f"{interop.issuer}/session/end"), confirm.url
+    redirect = next(r for r in confirm.history if r.url.path == "/logout")
+    end_session = urlsplit(redirect.headers["location"])
+    assert parse_qs(end_session.query)["post_logout_redirect_uri"] == [
+        f"{interop.base}/logged-out"]
+    # oidc-provider asks the user to confirm; its buttons sit outside the form.
+    form = _form(confirm, "xsrf")
+    assert ("logout", "yes") in form["buttons"]  # type: ignore[operator]
+    done = _post_form(client, confirm, form, logout="yes")
+
+    assert done.status_code == 200, done.text
+    assert str(done.url) == f"{interop.base}/logged-out"
+    gone = client.get("/cases", follow_redirects=False)
+    assert gone.status_code in (302, 303)
+    assert urlsplit(gone.headers["location"]).path == "/login"
+    with interop.running.portal.sessions() as db:
+        outcomes = db.scalars(sql_select(AccessRecord.outcome)
+                              .where(AccessRecord.event_type == "auth.logout")).all()
+    assert outcomes == ["allowed"]
+
+    # The OP's session is over too: logging in again shows its login screen.
+    again = client.get(f"/login/{PROVIDER_ID}")
+    assert str(again.url).startswith(f"{interop.issuer}/interaction/")
+    assert "login" in _form(again, "login")["fields"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("interop", ["dGhpcyBpcyBh+c2VjcmV0/w=="], indirect=True)
+def test_login_with_a_base64_client_secret(interop: Interop) -> None:
+    """Secrets from ``openssl rand -base64`` contain '+', '/' and '='."""
+    _, landed = log_in(interop, "ilse")
+    assert str(landed.url) == f"{interop.base}/cases", landed.text[:2000]

@@ -1,0 +1,62 @@
+"""Production refuses to start with development settings, naming each problem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from portal.app import prepare_settings
+from portal.settings import SettingsError, load_settings
+
+
+def production(tmp_path: Path, **env: str) -> dict[str, str]:
+    secret = tmp_path / "session-secret"
+    secret.write_text("x" * 64)
+    idps = tmp_path / "idps.json"
+    idps.write_text(json.dumps([{
+        "id": "school", "issuer": "https://login.school.example", "client_id": "portal",
+        "client_secret": "from-a-vault", "organisations": ["het-baken"],
+        "role_map": {"ib": "care_coordinator"}}]))
+    return {"PORTAL_MODE": "production", "PORTAL_PUBLIC_URL": "https://mdo.example",
+            "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal",
+            "PORTAL_SESSION_SECRET_FILE": str(secret), "PORTAL_IDPS_FILE": str(idps),
+            "PORTAL_KEY_PROVIDER": "secret-file", "PORTAL_DEV_IDP": "0", **env}
+
+
+def test_a_proper_production_configuration_starts(tmp_path: Path) -> None:
+    settings = prepare_settings(load_settings(production(tmp_path)))
+    assert settings.secure_cookies and settings.cookie_name == "__Host-mdo_session"
+    assert settings.identity_providers[0].organisations == ("het-baken",)
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"PORTAL_DEV_IDP": "1"}, "development IdP is enabled"),
+    ({"PORTAL_SESSION_SECRET_FILE": ""}, "PORTAL_SESSION_SECRET"),
+    ({"PORTAL_PUBLIC_URL": "http://mdo.example"}, "cookies would not be Secure"),
+    ({"PORTAL_DATABASE_URL": "sqlite:////tmp/portal.db"}, "SQLite in a temporary directory"),
+    ({"PORTAL_KEY_PROVIDER": "local"}, "generated local file"),
+    ({"PORTAL_IDPS_FILE": ""}, "no identity provider"),
+])
+def test_production_refuses_dev_settings(tmp_path: Path, change: dict[str, str],
+                                         problem: str) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        prepare_settings(load_settings(production(tmp_path, **change)))
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(SettingsError, match="PORTAL_SESSION_IDLE_MINUTES"):
+        load_settings({"PORTAL_SESSION_IDLE_MINUTES": "soon"})
+    with pytest.raises(SettingsError, match="PORTAL_MODE"):
+        load_settings({"PORTAL_MODE": "staging"})
+
+
+def test_dev_mode_generates_private_secrets(tmp_path: Path) -> None:
+    settings = prepare_settings(load_settings({"PORTAL_DATA_DIR": str(tmp_path / "data")}))
+    secret = tmp_path / "data" / "session-secret"
+    assert settings.session_secret == secret.read_text()
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    assert prepare_settings(load_settings({"PORTAL_DATA_DIR": str(tmp_path / "data")})
+                            ).session_secret == settings.session_secret

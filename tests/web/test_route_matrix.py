@@ -1,0 +1,120 @@
+"""Every route, generated from the route table: anonymous, outsider, role, method.
+
+A new route fails ``test_every_route_is_in_the_matrix`` until someone decides
+who may use it and adds it to ``EXPECTED`` below.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from starlette.routing import Route
+
+from portal.demo import DEMO_CASE, stable_id
+from tests.harness import Running
+
+CASE_ID = stable_id("case", DEMO_CASE.key)
+
+# endpoint name -> (persona whose role is insufficient, persona outside the case)
+# None means "not applicable" (public routes; routes outside any case).
+EXPECTED: dict[str, tuple[str | None, str | None]] = {
+    "home": (None, None),
+    "my_cases": ("ouder1", None),
+    "new_case": ("notulist", None),
+    "create_case": ("ouder1", None),
+    "show_case": (None, "buitenstaander"),
+    "add_participant": ("mentor", "buitenstaander"),
+    "remove_participant": ("notulist", "buitenstaander"),
+    "close_case": ("mentor", "buitenstaander"),
+    "overview": ("mentor", None),
+    "add_organisation": ("ib", None),
+    "set_person_active": ("fg", None),
+    # Public: login, logout and the language switch work without a login.
+    "login_page": (None, None),
+    "start_login": (None, None),
+    "callback": (None, None),
+    "logout": (None, None),
+    "logged_out": (None, None),
+    "choose_language": (None, None),
+}
+
+
+def portal_routes(running: Running) -> list[Route]:
+    return [r for r in running.app.routes if isinstance(r, Route)]
+
+
+def concrete(path: str) -> str:
+    values = {"case_id": CASE_ID, "participant_id": stable_id("x", "participant"),
+              "provider_id": "dev", "person_id": stable_id("person", "mentor")}
+    return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
+
+
+def call(client: Any, method: str, path: str) -> Any:
+    if method == "GET":
+        return client.get(path, follow_redirects=False)
+    client.page("/login")
+    return client.post(path, data={"csrf_token": client.csrf}, follow_redirects=False)
+
+
+def test_every_route_is_in_the_matrix(running_sqlite: Running) -> None:
+    names = {r.endpoint.__name__ for r in portal_routes(running_sqlite)}
+    assert names == set(EXPECTED)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(running: Running) -> None:
+    for route in portal_routes(running):
+        if not getattr(route.endpoint, "login_required", False):
+            continue
+        for method in sorted(route.methods or ()):
+            if method == "HEAD":
+                continue
+            response = call(running.client(), method, concrete(route.path))
+            assert response.status_code == 303, (method, route.path)
+            assert response.headers["location"].startswith("/login?next="), route.path
+
+
+def test_people_outside_a_case_get_404(running: Running) -> None:
+    clients: dict[str, Any] = {}
+    for route in portal_routes(running):
+        outsider = EXPECTED[route.endpoint.__name__][1]
+        if outsider is None:
+            continue
+        if outsider not in clients:
+            clients[outsider] = running.client()
+            clients[outsider].login(outsider)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            response = call(clients[outsider], method, concrete(route.path))
+            assert response.status_code == 404, (method, route.path)
+            assert "Pagina niet gevonden" in response.text
+
+
+def test_insufficient_roles_get_403(running: Running) -> None:
+    clients: dict[str, Any] = {}
+    for route in portal_routes(running):
+        persona = EXPECTED[route.endpoint.__name__][0]
+        if persona is None:
+            continue
+        if persona not in clients:
+            clients[persona] = running.client()
+            clients[persona].login(persona)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            response = call(clients[persona], method, concrete(route.path))
+            assert response.status_code == 403, (persona, method, route.path)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
+def test_wrong_methods_get_405(running_sqlite: Running, method: str) -> None:
+    client = running_sqlite.client()
+    client.login("ib")
+    paths = {}
+    for route in portal_routes(running_sqlite):
+        paths.setdefault(concrete(route.path), set()).update(route.methods or ())
+    for path, methods in paths.items():
+        if method in methods:
+            continue
+        response = client.request(method, path, follow_redirects=False,
+                                  headers={"X-CSRF-Token": client.csrf})
+        assert response.status_code == 405, (method, path)
+        assert "Deze handeling is hier niet mogelijk" in response.text
