@@ -37,7 +37,7 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 portal/translations/nl/LC_MESSAGES/messages.mo: portal/translations/nl/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile -q -d portal/translations -D messages
+	$(BIN)/pybabel -q compile -d portal/translations -D messages
 
 setup-test: setup $(TEST_STAMP) $(APT_STAMP)
 
@@ -80,9 +80,9 @@ bench: setup-test
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 messages: setup-test
-	$(BIN)/pybabel extract -q -F babel.cfg -k LoginRejected:2 -k N_ --no-location \
+	$(BIN)/pybabel -q extract -F babel.cfg -k LoginRejected:2 -k N_ --no-location \
 		--omit-header -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations \
+	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations \
 		-D messages --no-location --omit-header
 
 clean:
