@@ -25,6 +25,11 @@ class Action(enum.StrEnum):
     CASE_CLOSE = "case.close"
     CHILD_LIST = "child.list"
     ORGANISATION_MANAGE = "organisation.manage"
+    # Case content: minutes, attachments, notes. Each item carries data
+    # categories; reading one is decided per item (ItemFacts).
+    ITEM_READ = "item.read"
+    ITEM_WRITE = "item.write"
+    ITEM_ERASE = "item.erase"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -88,6 +93,16 @@ class CaseFacts:
     anonymous: bool
     child_id: str | None
     participants: Mapping[str, CaseRole] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """A piece of case content (a minutes version or section, an attachment, a note)."""
+
+    item_type: str
+    item_id: str
+    categories: frozenset[str]
+    shared_with_parents: bool = False
 
 
 @dataclass(frozen=True)
