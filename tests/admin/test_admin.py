@@ -1,0 +1,50 @@
+"""The administrator manages organisations and accounts, and reads no case content."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.demo import DEMO_CASE, stable_id
+from portal.people.models import Organisation
+from tests.harness import Running
+
+CASE_PATH = f"/cases/{stable_id('case', DEMO_CASE.key)}"
+
+
+def test_admin_cannot_open_case_content(running: Running) -> None:
+    admin = running.client()
+    admin.login("beheerder")
+    response = admin.get(CASE_PATH)
+    assert response.status_code == 404
+    assert "zorgen over gedrag" not in response.text
+    assert admin.get("/cases", follow_redirects=False).status_code == 403
+
+
+def test_admin_adds_an_organisation_with_validation(running: Running) -> None:
+    admin = running.client()
+    admin.login("beheerder")
+    overview = admin.page("/admin")
+    assert "Scholengemeenschap Het Baken" in overview.text
+    refused = admin.submit("/admin/organisations", {"name": "", "slug": "X!", "kind": "school"})
+    assert refused.status_code == 400
+    assert "Gebruik 3 tot 64 kleine letters" in refused.text
+    added = admin.submit("/admin/organisations",
+                         {"name": "OBS De Regenboog", "slug": "obs-de-regenboog",
+                          "kind": "school"})
+    assert added.status_code == 200
+    with running.portal.sessions() as db:
+        assert db.scalars(select(Organisation.name).where(
+            Organisation.slug == "obs-de-regenboog")).one() == "OBS De Regenboog"
+
+
+def test_a_disabled_account_is_logged_out_at_once(running: Running) -> None:
+    mentor = running.client()
+    mentor.login("mentor")
+    assert mentor.get("/cases").url.path == "/cases"
+    admin = running.client()
+    admin.login("beheerder")
+    admin.page("/admin")
+    admin.submit(f"/admin/people/{stable_id('person', 'mentor')}/active", {"active": "0"})
+    assert mentor.get("/cases").url.path == "/login"
+    again = running.client()
+    assert again.login("mentor").status_code == 400, "a disabled account cannot log in"
