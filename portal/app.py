@@ -28,6 +28,9 @@ from portal.admin import routes as admin_routes
 from portal.cases import routes as case_routes
 from portal.db import make_engine, session_factory
 from portal.login import routes as login_routes
+from portal.mail import routes as mail_routes
+from portal.mail.catcher import MailCatcher
+from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.policy import Actor
 from portal.settings import Settings
 from portal.vault.keyring import make_key_provider
@@ -62,6 +65,9 @@ class Portal:
             self.dev_idp, dev_config = self._make_dev_idp()
             providers.insert(0, dev_config)
         self.providers: Sequence[IdentityProviderConfig] = providers
+        self.mail_catcher, self.smtp = self._mail_transport()
+        self.mail = MailDispatcher(self.sessions, self.smtp, self.clock)
+        self.mail.start()
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
         }
@@ -69,7 +75,21 @@ class Portal:
     def close(self) -> None:
         for client in self.oidc_clients.values():
             client.close()
+        self.mail.stop()
+        if self.mail_catcher is not None:
+            self.mail_catcher.stop()
         self.engine.dispose()
+
+    def _mail_transport(self) -> tuple[MailCatcher | None, SmtpConfig]:
+        settings = self.settings
+        if settings.smtp_host:
+            return None, SmtpConfig(host=settings.smtp_host, port=settings.smtp_port,
+                                    sender=settings.smtp_from, starttls=settings.smtp_starttls,
+                                    username=settings.smtp_username,
+                                    password=settings.smtp_password)
+        # Dev mode without a mail server: catch everything on loopback.
+        catcher = MailCatcher().start()
+        return catcher, SmtpConfig(host="127.0.0.1", port=catcher.port, sender=settings.smtp_from)
 
     def load_actor(self, db: Session, person_id: str) -> Actor | None:
         return _load_actor(db, person_id)
@@ -148,6 +168,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     ]
     if portal.dev_idp is not None:
         routes.append(Mount("/dev-idp", app=portal.dev_idp.app))
+    if portal.mail_catcher is not None:
+        routes.extend(mail_routes.dev_routes)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders, production=settings.mode == "production")],

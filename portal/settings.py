@@ -46,6 +46,13 @@ class Settings:
     pkcs11_pin: str = ""
     default_language: Literal["nl", "en"] = "nl"
     log_level: str = "INFO"
+    # Outgoing mail. In dev mode an in-process catcher receives it (/dev/mail).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "MDO-portaal <no-reply@mdo-portaal.invalid>"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -84,6 +91,9 @@ class Settings:
             )
         if not self.identity_providers:
             problems.append("no identity provider is configured (PORTAL_IDPS_FILE)")
+        if not self.smtp_host:
+            problems.append("no mail server is configured (PORTAL_SMTP_HOST); the DPO "
+                            "must be notified of break-glass use")
         if problems:
             raise SettingsError("refusing to start in production: " + "; ".join(problems))
 
@@ -120,12 +130,16 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
 
 
-def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "")
     try:
-        value = int(raw) if raw else default
+        return int(raw) if raw else default
     except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number of minutes, not {raw!r}") from exc
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
+    value = _integer(env, name, default)
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return timedelta(minutes=value)
@@ -179,4 +193,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pkcs11_pin=_read_secret(env, "PORTAL_PKCS11_PIN"),
         default_language=language,  # type: ignore[arg-type]  # checked above
         log_level=env.get("PORTAL_LOG_LEVEL", "INFO").upper(),
+        smtp_host=env.get("PORTAL_SMTP_HOST", ""),
+        smtp_port=_integer(env, "PORTAL_SMTP_PORT", 25),
+        smtp_from=env.get("PORTAL_SMTP_FROM", Settings.smtp_from),
+        smtp_starttls=_flag(env, "PORTAL_SMTP_STARTTLS", False),
+        smtp_username=env.get("PORTAL_SMTP_USERNAME", ""),
+        smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
     )

@@ -22,7 +22,8 @@ def production(tmp_path: Path, **env: str) -> dict[str, str]:
     return {"PORTAL_MODE": "production", "PORTAL_PUBLIC_URL": "https://mdo.example",
             "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal",
             "PORTAL_SESSION_SECRET_FILE": str(secret), "PORTAL_IDPS_FILE": str(idps),
-            "PORTAL_KEY_PROVIDER": "secret-file", "PORTAL_DEV_IDP": "0", **env}
+            "PORTAL_KEY_PROVIDER": "secret-file", "PORTAL_DEV_IDP": "0",
+            "PORTAL_SMTP_HOST": "smtp.example", **env}
 
 
 def test_a_proper_production_configuration_starts(tmp_path: Path) -> None:
@@ -38,6 +39,7 @@ def test_a_proper_production_configuration_starts(tmp_path: Path) -> None:
     ({"PORTAL_DATABASE_URL": "sqlite:////tmp/portal.db"}, "SQLite in a temporary directory"),
     ({"PORTAL_KEY_PROVIDER": "local"}, "generated local file"),
     ({"PORTAL_IDPS_FILE": ""}, "no identity provider"),
+    ({"PORTAL_SMTP_HOST": ""}, "no mail server"),
 ])
 def test_production_refuses_dev_settings(tmp_path: Path, change: dict[str, str],
                                          problem: str) -> None:

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from portal.cases import service
 from portal.cases.models import LegalBasis
-from portal.errors import InvalidInput
+from portal.errors import N_, InvalidInput
 from portal.people.models import PersonKind
 from portal.web.endpoint import Page, endpoint
 
@@ -59,17 +59,18 @@ def show_case(page: Page, case_id: str) -> Response:
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
         if case.can_manage else []
     return page.render("cases/show.html", case=case, candidates=candidates,
-                       addable_roles=service.ADDABLE_ROLES, errors={})
+                       addable_roles=service.ADDABLE_ROLES, errors={}, notice=None)
 
 
-def _participants_fragment(page: Page, case_id: str, errors: dict[str, str]) -> Response:
+def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
+                           notice: str | None = None) -> Response:
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
     template = "cases/_participants.html" if page.htmx else "cases/show.html"
     return page.render(template, status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
-                       errors=errors)
+                       errors=errors, notice=notice)
 
 
 @endpoint()
@@ -81,7 +82,7 @@ def add_participant(page: Page, case_id: str) -> Response:
         return _participants_fragment(page, case_id, invalid.errors)
     if not page.htmx:
         return page.redirect(f"/cases/{case_id}")
-    return _participants_fragment(page, case_id, {})
+    return _participants_fragment(page, case_id, {}, notice=N_("Participant added."))
 
 
 @endpoint()
@@ -93,7 +94,7 @@ def remove_participant(page: Page, case_id: str, participant_id: str) -> Respons
         return _participants_fragment(page, case_id, invalid.errors)
     if not page.htmx:
         return page.redirect(f"/cases/{case_id}")
-    return _participants_fragment(page, case_id, {})
+    return _participants_fragment(page, case_id, {}, notice=N_("Participant removed."))
 
 
 @endpoint()

@@ -105,9 +105,15 @@ def logged_out(page: Page) -> Response:
 @endpoint(login=False)
 def choose_language(page: Page) -> Response:
     language = page.form.get("language", "")
+    response = page.redirect(_safe_next(page.form.get("next")))
     if language in LANGUAGES:
         page.update_session(language=language)
-    return page.redirect(_safe_next(page.form.get("next")))
+        # Also a plain preference cookie, for pages served without a session
+        # (errors raised before any handler runs).
+        response.set_cookie("lang", language, max_age=365 * 24 * 3600, path="/",
+                            secure=page.portal.settings.secure_cookies, httponly=True,
+                            samesite="lax")
+    return response
 
 
 routes = [

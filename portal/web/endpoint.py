@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -177,7 +177,7 @@ def _run(portal: Portal, handler: Handler[Any], request: Request, form: dict[str
         with unit_of_work(portal.sessions) as db:
             store = SqlSessionStore(db)
             page = _open_page(portal, request, db, store, form, now)
-            i18n.set_language(i18n.negotiate(page.session.language,
+            i18n.set_language(i18n.negotiate(page.session.language or request.cookies.get("lang"),
                                              request.headers.get("accept-language"),
                                              settings.default_language))
             response = _dispatch(page, handler, request, login)
@@ -188,6 +188,9 @@ def _run(portal: Portal, handler: Handler[Any], request: Request, form: dict[str
         log.error("request failed closed: %s %s: %s", request.method, request.url.path,
                   type(exc).__name__)
         return portal.error_response(request, 503)
+    if request.method not in SAFE_METHODS:
+        # Whatever this request queued in the outbox is committed now.
+        portal.mail.poke()
     if page.new_cookie:
         _set_cookie(response, portal, page.new_cookie)
     if page.ended:
@@ -213,16 +216,15 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
 
 
 def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) -> Response:
+    # Login first: after expiry the new anonymous session's CSRF token cannot
+    # match, and a 403 would leave an htmx user stuck on a dead page.
+    if login and page.actor is None:
+        return _to_login(page, request)
     if request.method not in SAFE_METHODS:
         presented = request.headers.get("x-csrf-token") or page.form.get("csrf_token")
         if not csrf_valid(page.session, presented):
             return page.render("errors/error.html", status=403, status_code=403,
                                csrf_failed=True)
-    if login and page.actor is None:
-        target = "/login?next=" + quote(request.url.path, safe="/")
-        if page.htmx:
-            return Response(status_code=401, headers={"HX-Redirect": target})
-        return RedirectResponse(target, status_code=303)
     try:
         return handler(page, **request.path_params)
     except AccessDenied as denied:
@@ -234,6 +236,18 @@ def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) 
             return RedirectResponse("/login", status_code=303)
         return page.render("errors/error.html", status=refused.status,
                            status_code=refused.status, csrf_failed=False)
+
+
+def _to_login(page: Page, request: Request) -> Response:
+    """Send an anonymous visitor to log in, and back to the page they were on."""
+    back = request.url.path if request.method in SAFE_METHODS else "/"
+    if page.htmx:
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        if current.netloc == request.url.netloc:
+            back = current.path
+        target = "/login?next=" + quote(back, safe="/")
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse("/login?next=" + quote(back, safe="/"), status_code=303)
 
 
 def _touch(store: SqlSessionStore, page: Page, now: datetime) -> None:
@@ -263,7 +277,9 @@ def _set_cookie(response: Response, portal: Portal, value: str) -> None:
 def _same_origin(request: Request, public_url: str) -> bool:
     """The browser says the request comes from our own pages."""
     origin = request.headers.get("origin")
-    if origin is not None:
+    # With Referrer-Policy: no-referrer, browsers send "Origin: null" on plain
+    # form posts; then the unforgeable Sec-Fetch-Site must speak for them.
+    if origin is not None and origin != "null":
         return origin == _origin_of(public_url)
     site = request.headers.get("sec-fetch-site")
     if site is not None:

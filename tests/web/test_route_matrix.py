@@ -38,6 +38,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "logout": (None, None),
     "logged_out": (None, None),
     "choose_language": (None, None),
+    # Dev mode only: the mail catcher's page.
+    "dev_mail": (None, None),
 }
 
 

@@ -92,3 +92,31 @@ def test_state_changes_must_be_same_origin(running_sqlite: Running) -> None:
                            data={"title": "x", "purpose": "y", "anonymous": "on",
                                  "legal_basis": "consent", "csrf_token": client.csrf})
     assert response.status_code == 403
+
+
+def test_origin_null_is_judged_by_sec_fetch_site(running_sqlite: Running) -> None:
+    """Under Referrer-Policy: no-referrer browsers post forms with "Origin: null"."""
+    client = running_sqlite.client()
+    client.login("ib")
+    client.page("/cases/new")
+    form = {"title": "x", "purpose": "y", "anonymous": "on", "legal_basis": "consent",
+            "csrf_token": client.csrf}
+    for fetch_site, expected in (("cross-site", 403), ("same-site", 403), (None, 403),
+                                 ("same-origin", 200)):
+        headers = {"Origin": "null"}
+        if fetch_site:
+            headers["Sec-Fetch-Site"] = fetch_site
+        response = client.post("/cases", headers=headers, data=form)
+        assert response.status_code == expected, fetch_site
+
+
+def test_htmx_after_expiry_returns_to_the_page_the_user_was_on(running_sqlite: Running) -> None:
+    client = running_sqlite.client()
+    client.login("ib")
+    client.page("/cases")
+    running_sqlite.clock.advance(minutes=20)
+    response = client.post("/cases/x/participants", follow_redirects=False,
+                           headers={"HX-Request": "true", "X-CSRF-Token": client.csrf,
+                                    "HX-Current-URL": f"{running_sqlite.base_url}/cases"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/cases"
