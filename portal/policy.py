@@ -30,6 +30,11 @@ class Action(enum.StrEnum):
     ITEM_READ = "item.read"
     ITEM_WRITE = "item.write"
     ITEM_ERASE = "item.erase"
+    # Meetings of a case, and the action items agreed in them.
+    MEETING_VIEW = "meeting.view"
+    MEETING_SCHEDULE = "meeting.schedule"
+    ACTION_ITEM_MANAGE = "action_item.manage"
+    ACTION_ITEM_UPDATE = "action_item.update"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -51,14 +56,19 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
 # What a role within one case allows on that case.
 CASE_ROLE_PERMISSIONS: Mapping[CaseRole, frozenset[Action]] = {
     CaseRole.CHAIR: frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS,
-                               Action.CASE_CLOSE}),
-    CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW}),
-    CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW}),
-    CaseRole.OBSERVER: frozenset({Action.CASE_VIEW}),
+                               Action.CASE_CLOSE, Action.MEETING_VIEW, Action.MEETING_SCHEDULE,
+                               Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE}),
+    CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW}),
+    CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW}),
+    CaseRole.OBSERVER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW}),
 }
 
-CASE_ACTIONS = frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE})
-WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE})
+CASE_ACTIONS = frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
+                          Action.MEETING_VIEW, Action.MEETING_SCHEDULE,
+                          Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE})
+WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
+                            Action.MEETING_SCHEDULE, Action.ACTION_ITEM_MANAGE,
+                            Action.ACTION_ITEM_UPDATE})
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class ItemFacts:
     item_id: str
     categories: frozenset[str]
     shared_with_parents: bool = False
+    owner_id: str | None = None  # who carries it out (action items)
 
 
 @dataclass(frozen=True)
@@ -121,22 +132,27 @@ class Deny:
 Decision = Allow | Deny
 
 
-def decide(actor: Actor, action: Action, case: CaseFacts | None = None) -> Decision:
-    """Allow(basis) or Deny(reason) for ``actor`` doing ``action`` (on ``case``)."""
+def decide(actor: Actor, action: Action, case: CaseFacts | None = None,
+           item: ItemFacts | None = None) -> Decision:
+    """Allow(basis) or Deny(reason) for ``actor`` doing ``action`` (on ``case``'s ``item``)."""
     if action in CASE_ACTIONS:
         if case is None:
             raise ValueError(f"{action} needs the case's facts")
-        return _decide_on_case(actor, action, case)
+        return _decide_on_case(actor, action, case, item)
     if any(action in ROLE_PERMISSIONS.get(role, frozenset()) for role in actor.roles):
         return Allow(basis=f"role:{'+'.join(sorted(actor.roles))}")
     return Deny(reason="insufficient_role")
 
 
-def _decide_on_case(actor: Actor, action: Action, case: CaseFacts) -> Decision:
+def _decide_on_case(actor: Actor, action: Action, case: CaseFacts,
+                    item: ItemFacts | None) -> Decision:
     case_role = case.participants.get(actor.person_id)
     if case_role is None:
         return Deny(reason="not_a_participant", hide=True)
-    if action not in CASE_ROLE_PERMISSIONS[case_role]:
+    # Whoever carries out an action item may report on it, whatever their case role.
+    owns_item = action is Action.ACTION_ITEM_UPDATE and item is not None \
+        and item.owner_id == actor.person_id
+    if action not in CASE_ROLE_PERMISSIONS[case_role] and not owns_item:
         return Deny(reason="insufficient_case_role")
     if action in WRITES_ON_CASE and case.status is CaseStatus.CLOSED:
         return Deny(reason="case_closed")
