@@ -1,0 +1,177 @@
+"""Loading the consent facts of a case for the policy (the database side of access.py).
+
+The child's birthdate is encrypted; it is decrypted here because the decision
+depends on the child's age on the day of the request. It is a fact for the
+policy, never shown by this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.cases.models import Case, CaseParticipant
+from portal.consent.access import ConsentFacts, local_date
+from portal.consent.engine import (
+    CHILD,
+    Adult,
+    Consent,
+    ConsentInputError,
+    CustodyFacts,
+    OrganisationRule,
+    Relation,
+    Setting,
+)
+from portal.consent.models import (
+    BreakGlassGrant,
+    ConsenterKind,
+    ConsentRecord,
+    CustodyRecord,
+    OrganisationConsentRule,
+    Restriction,
+)
+from portal.people.models import Child, ChildRelation, Organisation, OrganisationKind
+from portal.people.models import Relation as ChildRelationKind
+from portal.vault.service import Vault, child_field
+
+DEFAULT_WARNING_DAYS = 60
+
+# How the portal's child relations read in the engine's terms (custody given
+# explicitly unless custody facts were recorded for the relation).
+ENGINE_RELATION: dict[ChildRelationKind, tuple[Relation, bool | None]] = {
+    ChildRelationKind.PARENT_WITH_CUSTODY: (Relation.PARENT, True),
+    ChildRelationKind.PARENT_WITHOUT_CUSTODY: (Relation.PARENT, False),
+    ChildRelationKind.GUARDIAN: (Relation.GUARDIAN, None),
+    ChildRelationKind.FOSTER_PARENT: (Relation.FOSTER_PARENT, None),
+    ChildRelationKind.YOUTH_PROTECTOR_OTS: (Relation.YOUTH_PROTECTOR_OTS, None),
+}
+
+
+@dataclass(frozen=True)
+class OrganisationOptions:
+    rule: OrganisationRule
+    warning_days: int
+
+
+def organisation_options(db: Session, organisation_id: str) -> OrganisationOptions:
+    row = db.get(OrganisationConsentRule, organisation_id)
+    if row is None:
+        return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
+    return OrganisationOptions(row.rule, row.warning_days)
+
+
+def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
+    return date.fromisoformat(vault.open(db, child.birthdate_ct,
+                                         child_field(child.id, "birthdate")))
+
+
+def adults_of(db: Session, child_id: str) -> tuple[Adult, ...]:
+    """The adults around a child, with custody from the latest custody record if any."""
+    relations = db.scalars(select(ChildRelation).where(ChildRelation.child_id == child_id)
+                           .order_by(ChildRelation.person_id)).all()
+    latest: dict[str, CustodyRecord] = {}
+    if relations:
+        for record in db.scalars(
+                select(CustodyRecord)
+                .where(CustodyRecord.child_relation_id.in_([r.id for r in relations]))
+                .order_by(CustodyRecord.recorded_at)):
+            latest[record.child_relation_id] = record
+    return tuple(_adult(relation, latest.get(relation.id)) for relation in relations)
+
+
+def _adult(relation: ChildRelation, record: CustodyRecord | None) -> Adult:
+    engine_relation, custody = ENGINE_RELATION[relation.relation]
+    if record is not None and engine_relation is Relation.PARENT:
+        facts = CustodyFacts(relationship=record.relationship, is_mother=record.is_mother,
+                             custody_applied=record.custody_applied,
+                             court_custody=record.court_custody)
+        try:
+            return Adult(relation.person_id, engine_relation, custody_facts=facts,
+                         custody_evidence=record.evidence)
+        except ConsentInputError:
+            pass  # facts that do not decide custody: the relation's own flag stands
+    return Adult(relation.person_id, engine_relation, custody=custody)
+
+
+def engine_consents(records: Iterable[ConsentRecord], adult_ids: set[str]
+                    ) -> tuple[Consent, ...]:
+    """The consent rows as the engine reads them.
+
+    A consent by someone who is no longer related to the child counts for
+    nothing; recipients naming such a person are dropped.
+    """
+    result = []
+    for r in records:
+        if r.consenter_kind is ConsenterKind.CHILD:
+            by = CHILD
+        elif r.consenter_person_id in adult_ids:
+            by = str(r.consenter_person_id)
+        else:
+            continue
+        recipients = frozenset(x for x in r.recipients
+                               if not x.startswith("adult:") or x[6:] in adult_ids)
+        if not recipients or not r.categories:
+            continue
+        result.append(Consent(
+            by=by, categories=frozenset(r.categories), recipients=recipients,
+            valid_from=r.valid_from, valid_until=r.valid_until,
+            withdrawn_on=local_date(r.withdrawn_at) if r.withdrawn_at else None, id=r.id))
+    return tuple(result)
+
+
+def case_setting(db: Session, case: Case) -> Setting:
+    """Youth care when a youth-care organisation takes part in the case."""
+    organisations = set(db.scalars(select(CaseParticipant.organisation_id)
+                                   .where(CaseParticipant.case_id == case.id)))
+    organisations.add(case.organisation_id)
+    kinds = set(db.scalars(select(Organisation.kind)
+                           .where(Organisation.id.in_(organisations))))
+    return Setting.YOUTH_CARE if OrganisationKind.YOUTH_CARE in kinds else Setting.SCHOOL
+
+
+def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
+                       *, extra: Iterable[Consent] = (), child_id: str | None = None
+                       ) -> ConsentFacts | None:
+    """The engine's facts for ``case`` on the date of ``now``; None without a child.
+
+    ``child_id`` and ``extra`` describe a case as it would be (converting an
+    anonymous case with the consents about to be recorded).
+    """
+    child_id = child_id or case.child_id
+    if child_id is None:
+        return None
+    child = db.get_one(Child, child_id)
+    adults = adults_of(db, child.id)
+    records = db.scalars(select(ConsentRecord).where(ConsentRecord.case_id == case.id)
+                         .order_by(ConsentRecord.given_at, ConsentRecord.id)).all()
+    options = organisation_options(db, case.organisation_id)
+    return ConsentFacts(
+        on=local_date(now), birthdate=child_birthdate(db, vault, child),
+        setting=case_setting(db, case), adults=adults,
+        consents=engine_consents(records, {a.id for a in adults}) + tuple(extra),
+        pupil_person_id=child.person_id, organisation_rule=options.rule)
+
+
+@dataclass(frozen=True)
+class Safeguards:
+    restricted: bool
+    restricted_items: frozenset[str]
+    grants: tuple[tuple[str, str, datetime], ...]  # (grant id, person id, expires at)
+
+
+def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
+    """Restrictions in force and break-glass grants not yet expired."""
+    restrictions = db.scalars(select(Restriction.item_id).where(
+        Restriction.case_id == case_id, Restriction.lifted_at.is_(None))).all()
+    grants = db.execute(select(BreakGlassGrant.id, BreakGlassGrant.person_id,
+                               BreakGlassGrant.expires_at)
+                        .where(BreakGlassGrant.case_id == case_id,
+                               BreakGlassGrant.expires_at > now)).all()
+    return Safeguards(
+        restricted=any(item is None for item in restrictions),
+        restricted_items=frozenset(item for item in restrictions if item is not None),
+        grants=tuple((g.id, g.person_id, g.expires_at) for g in grants))

@@ -1,0 +1,113 @@
+"""Consent pages for professionals, the safety exception, and the DPO's review.
+
+Thin: identify, call one service function, render. The policy decides in the
+services; templates only show what the services say is allowed.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.consent import breakglass, conversion, service
+from portal.errors import InvalidInput
+from portal.web.endpoint import Page, endpoint
+
+
+def _page(page: Page, case_id: str, errors: dict[str, str], values: dict[str, str],
+          status: int = 200) -> Response:
+    view = service.case_page(page.db, page.portal.vault, page.requester(), page.user,
+                             page.now, case_id)
+    return page.render("consent/case.html", status=400 if errors else status, view=view,
+                       errors=errors, values=values,
+                       chosen=[v for k, v in page.form_items if k in ("category", "recipient")])
+
+
+@endpoint()
+def consent_page(page: Page, case_id: str) -> Response:
+    return _page(page, case_id, {}, {})
+
+
+@endpoint()
+def record_consent(page: Page, case_id: str) -> Response:
+    try:
+        service.record_signed_consent(page.db, page.portal.vault, page.requester(), page.user,
+                                      page.now, case_id,
+                                      service.consent_form(page.form, page.form_items))
+    except InvalidInput as invalid:
+        return _page(page, case_id, invalid.errors, dict(page.form))
+    return page.redirect(f"/cases/{case_id}/consent")
+
+
+@endpoint()
+def record_withdrawal(page: Page, case_id: str, consent_id: str) -> Response:
+    try:
+        service.record_withdrawal(page.db, page.portal.vault, page.requester(), page.user,
+                                  page.now, case_id, consent_id)
+    except InvalidInput as invalid:
+        return _page(page, case_id, invalid.errors, {})
+    return page.redirect(f"/cases/{case_id}/consent")
+
+
+@endpoint()
+def break_glass(page: Page, case_id: str) -> Response:
+    try:
+        breakglass.open_grant(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                              case_id, page.form.get("reason", ""),
+                              page.portal.settings.public_url)
+    except InvalidInput as invalid:
+        return _page(page, case_id, invalid.errors, dict(page.form))
+    return page.redirect(f"/cases/{case_id}")
+
+
+def _conversion(page: Page, case_id: str, child_id: str | None, errors: dict[str, str]
+                ) -> Response:
+    view = conversion.conversion_page(page.db, page.portal.vault, page.requester(), page.user,
+                                      page.now, case_id, child_id)
+    chosen = [v for k, v in page.form_items if k in ("category", "recipient", "consenter")]
+    return page.render("consent/convert.html", status=400 if errors else 200, view=view,
+                       errors=errors, values=dict(page.form), chosen=chosen)
+
+
+@endpoint()
+def convert_form(page: Page, case_id: str) -> Response:
+    return _conversion(page, case_id, page.request.query_params.get("child_id"), {})
+
+
+@endpoint()
+def convert_case(page: Page, case_id: str) -> Response:
+    child_id = page.form.get("child_id", "")
+    try:
+        conversion.convert(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id, child_id,
+                           [v for k, v in page.form_items if k == "consenter"],
+                           service.consent_form(page.form, page.form_items))
+    except InvalidInput as invalid:
+        return _conversion(page, case_id, child_id, invalid.errors)
+    return page.redirect(f"/cases/{case_id}")
+
+
+@endpoint()
+def dpo_break_glass(page: Page) -> Response:
+    entries = breakglass.review_list(page.db, page.portal.vault, page.requester(), page.user,
+                                     page.now)
+    return page.render("consent/dpo_break_glass.html", entries=entries, now=page.now)
+
+
+@endpoint()
+def dpo_mark_reviewed(page: Page, grant_id: str) -> Response:
+    breakglass.mark_reviewed(page.db, page.requester(), page.user, page.now, grant_id)
+    return page.redirect("/dpo/break-glass")
+
+
+routes = [
+    Route("/cases/{case_id}/consent", consent_page),
+    Route("/cases/{case_id}/consent", record_consent, methods=["POST"]),
+    Route("/cases/{case_id}/consent/{consent_id}/withdraw", record_withdrawal,
+          methods=["POST"]),
+    Route("/cases/{case_id}/break-glass", break_glass, methods=["POST"]),
+    Route("/cases/{case_id}/convert", convert_form),
+    Route("/cases/{case_id}/convert", convert_case, methods=["POST"]),
+    Route("/dpo/break-glass", dpo_break_glass),
+    Route("/dpo/break-glass/{grant_id}/reviewed", dpo_mark_reviewed, methods=["POST"]),
+]

@@ -1,0 +1,146 @@
+"""What the case page and the parent view show about consent, built from loaded facts.
+
+No authorization here: callers have already decided and recorded the access to
+the case; this module only reads labels (organisation names, people's display
+names) and runs the pure status computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.cases.models import CaseParticipant
+from portal.consent.access import ConsentFacts
+from portal.consent.engine import CHILD, Basis, Relation, resolve_custody
+from portal.consent.facts import organisation_options
+from portal.consent.models import BreakGlassGrant, ConsentRecord
+from portal.consent.status import ConsentStatus, consent_status
+from portal.people.models import Membership, Organisation, Person
+from portal.policy import Action, Actor, CaseFacts, ItemFacts, decide
+
+
+@dataclass(frozen=True)
+class Label:
+    value: str  # the recipient as stored: org:<id>, role:<role>, adult:<id>, person:<id>
+    kind: str  # org / role / adult / person
+    name: str  # an organisation's or person's name; the role's value for roles
+
+
+@dataclass(frozen=True)
+class CategoryAccess:
+    category: str
+    allowed: bool
+    reason: str  # the deny reason code, empty when allowed
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: str
+    person_name: str
+    granted_at: datetime
+    expires_at: datetime
+    active: bool
+
+
+@dataclass(frozen=True)
+class ConsentSummary:
+    status: ConsentStatus
+    labels: dict[str, Label]  # recipient value -> label
+    names: dict[str, str]  # consenter id (person id or CHILD) -> display name
+    your_access: tuple[CategoryAccess, ...]  # empty for the family
+    show_change: bool  # the chair sees "new consent needed" ahead of time
+    grants: tuple[GrantView, ...]
+
+
+def labels_for(db: Session, values: Iterable[str]) -> dict[str, Label]:
+    values = sorted(set(values))
+    org_ids = [v[4:] for v in values if v.startswith("org:")]
+    person_ids = [v.split(":", 1)[1] for v in values if v.startswith(("adult:", "person:"))]
+    orgs = dict(db.execute(select(Organisation.id, Organisation.name)
+                           .where(Organisation.id.in_(org_ids))).all()) \
+        if org_ids else {}
+    people = person_names(db, person_ids)
+    labels = {}
+    for value in values:
+        kind, _, ident = value.partition(":")
+        name = orgs.get(ident) if kind == "org" else people.get(ident) \
+            if kind in ("adult", "person") else ident
+        labels[value] = Label(value, kind, name or ident)
+    return labels
+
+
+def person_names(db: Session, ids: Iterable[str]) -> dict[str, str]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return dict(db.execute(select(Person.id, Person.display_name)
+                           .where(Person.id.in_(ids))).all())
+
+
+def case_recipients(db: Session, case_id: str) -> list[str]:
+    """The organisations taking part, then the participants' roles in them."""
+    rows = db.execute(select(CaseParticipant.organisation_id, Membership.role)
+                      .join(Membership, (Membership.person_id == CaseParticipant.person_id)
+                            & (Membership.organisation_id == CaseParticipant.organisation_id))
+                      .where(CaseParticipant.case_id == case_id)).all()
+    orgs = sorted({f"org:{org}" for org, _ in rows})
+    roles = sorted({f"role:{role.value}" for _, role in rows})
+    return orgs + roles
+
+
+def family_recipients(facts: ConsentFacts) -> list[str]:
+    """Adults without custody whom the consenters may choose to inform (foster parents)."""
+    return [f"adult:{a.id}" for a in facts.adults
+            if not resolve_custody(a) and a.relation in (Relation.FOSTER_PARENT, Relation.PARENT)]
+
+
+def your_access(actor: Actor, facts: CaseFacts, categories: Sequence[str]
+                ) -> tuple[CategoryAccess, ...]:
+    """Per category, whether the policy would let ``actor`` read an item of it."""
+    result = []
+    for category in categories:
+        probe = ItemFacts(item_type="category", item_id="", categories=frozenset({category}))
+        decision = decide(actor, Action.ITEM_READ, facts, probe)
+        result.append(CategoryAccess(category, decision.allowed,
+                                     getattr(decision, "reason", "")))
+    return tuple(result)
+
+
+def grants_of(db: Session, case_id: str, now: datetime) -> tuple[GrantView, ...]:
+    rows = db.execute(select(BreakGlassGrant, Person.display_name)
+                      .join(Person, Person.id == BreakGlassGrant.person_id)
+                      .where(BreakGlassGrant.case_id == case_id)
+                      .order_by(BreakGlassGrant.granted_at.desc())).all()
+    return tuple(GrantView(g.id, name, g.granted_at, g.expires_at, now < g.expires_at)
+                 for g, name in rows)
+
+
+def summarize(db: Session, actor: Actor, facts: CaseFacts, *, organisation_id: str,
+              professional: bool, now: datetime) -> ConsentSummary | None:
+    """The consent picture of a named case (None for an anonymous one)."""
+    consent = facts.consent
+    if consent is None:
+        return None
+    recorded = db.scalars(select(ConsentRecord.recipients)
+                          .where(ConsentRecord.case_id == facts.case_id)).all()
+    # A grid per organisation taking part, and per other recipient a consent names
+    # (a role, a foster parent); roles nobody named would only show empty grids.
+    recipients = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]
+    recipients += sorted({r for rs in recorded for r in rs} - set(recipients))
+    options = organisation_options(db, organisation_id)
+    status = consent_status(consent, Basis(facts.legal_basis.value), recipients,
+                            options.warning_days)
+    names = person_names(db, (a.id for a in consent.adults))
+    names[CHILD] = ""
+    return ConsentSummary(
+        status=status, labels=labels_for(db, [*recipients, *case_recipients(db, facts.case_id),
+                                              *family_recipients(consent)]),
+        names=names,
+        your_access=your_access(actor, facts, status.categories) if professional else (),
+        show_change=professional and decide(actor, Action.CONSENT_RECORD, facts).allowed,
+        grants=grants_of(db, facts.case_id, now) if professional else ())
