@@ -1,0 +1,1 @@
+"""Minutes and attachments of a case, stored encrypted (see docs/architecture.md)."""

@@ -1,0 +1,170 @@
+"""Minutes and attachments pages: identify, call one service, render or stream.
+
+No SQL and no role checks here. A download is decided, recorded and its key
+unwrapped inside the request's transaction, which commits before the first
+byte is sent; the decrypted segments then stream in constant memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from portal.documents import minutes, service, upload
+from portal.documents.models import CATEGORIES
+from portal.documents.service import ContentDamaged, Download, NotAFile
+from portal.documents.storage import plaintext
+from portal.errors import InvalidInput
+from portal.web.endpoint import Page, endpoint
+
+
+def _error(page: Page, status: int) -> Response:
+    return page.render("errors/error.html", status=status, status_code=status,
+                       csrf_failed=False)
+
+
+@endpoint()
+def new_minutes(page: Page, case_id: str) -> Response:
+    facts = service.authorize_write_form(page.db, page.requester(), page.user, page.now,
+                                         case_id)
+    return page.render("documents/minutes_form.html", case_id=facts.case_id,
+                       categories=CATEGORIES, errors={}, values={})
+
+
+@endpoint()
+def create_minutes(page: Page, case_id: str) -> Response:
+    try:
+        document_id = minutes.create_minutes(
+            page.db, page.portal.vault, page.requester(), page.user, page.now, case_id,
+            page.form.get("title", ""), page.form.get("text", ""),
+            service.chosen_categories(page.form))
+    except InvalidInput as invalid:
+        return page.render("documents/minutes_form.html", status=400, case_id=case_id,
+                           categories=CATEGORIES, errors=invalid.errors, values=dict(page.form))
+    return page.redirect(f"/cases/{case_id}/documents/{document_id}")
+
+
+@endpoint(upload=True)
+def upload_document(page: Page, case_id: str) -> Response:
+    settings = page.portal.settings
+    try:
+        upload.upload_document(page.db, page.portal.vault, page.requester(), page.user,
+                               page.now, case_id, page.form, page.upload,
+                               settings.max_upload_bytes)
+    except upload.UploadRejected as rejected:
+        return page.render("documents/upload.html", status=rejected.status, case_id=case_id,
+                           categories=CATEGORIES, errors=rejected.errors,
+                           values=dict(page.form), max_upload_mb=settings.max_upload_mb)
+    return page.redirect(f"/cases/{case_id}#documents")
+
+
+@endpoint()
+def show_document(page: Page, case_id: str, document_id: str) -> Response:
+    return _document_page(page, case_id, document_id, errors={}, values={})
+
+
+def _document_page(page: Page, case_id: str, document_id: str, errors: dict[str, str],
+                   values: dict[str, str]) -> Response:
+    raw = page.request.query_params.get("version", "")
+    try:
+        doc = service.view_document(page.db, page.portal.vault, page.requester(), page.user,
+                                    page.now, case_id, document_id,
+                                    int(raw) if raw.isdigit() else None)
+    except ContentDamaged:
+        return _error(page, 500)
+    except InvalidInput:
+        return _error(page, 404)
+    return page.render("documents/show.html", status=400 if errors else 200, doc=doc,
+                       errors=errors, values=values)
+
+
+@endpoint()
+def revise_minutes(page: Page, case_id: str, document_id: str) -> Response:
+    try:
+        minutes.revise_minutes(page.db, page.portal.vault, page.requester(), page.user,
+                               page.now, case_id, document_id, page.form.get("title", ""),
+                               page.form.get("text", ""))
+    except InvalidInput as invalid:
+        return _document_page(page, case_id, document_id, invalid.errors, dict(page.form))
+    return page.redirect(f"/cases/{case_id}/documents/{document_id}")
+
+
+@endpoint()
+def download_document(page: Page, case_id: str, document_id: str) -> Response:
+    try:
+        download = service.open_download(page.db, page.portal.vault, page.requester(),
+                                         page.user, page.now, case_id, document_id)
+    except ContentDamaged:
+        return _error(page, 500)
+    except NotAFile:
+        return _error(page, 404)
+    portal, who = page.portal, page.requester()
+
+    def failed() -> None:
+        service.record_download_failure(portal.sessions, who, portal.clock(), download)
+
+    body: Iterator[bytes] = plaintext(portal.sessions, download.version_id, download.dek,
+                                      download.associated_data, failed)
+    return StreamingResponse(body, media_type=download.media_type,
+                             headers=_attachment_headers(download))
+
+
+def _attachment_headers(download: Download) -> dict[str, str]:
+    """Never rendered inline, never sniffed, never cached, sandboxed if opened anyway."""
+    fallback = download.filename.encode("ascii", "replace").decode("ascii")
+    fallback = fallback.replace("?", "_").replace('"', "_").replace("\\", "_")
+    return {
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
+                               f"filename*=UTF-8''{quote(download.filename, safe='')}",
+        # The exact size: a stream cut short can never look complete.
+        "Content-Length": str(download.size),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+        "Cache-Control": "no-store",
+    }
+
+
+@endpoint()
+def erase_document(page: Page, case_id: str, document_id: str) -> Response:
+    try:
+        service.erase_document(page.db, page.portal.vault, page.requester(), page.user,
+                               page.now, case_id, document_id,
+                               confirmed=page.form.get("confirm") == "on")
+    except InvalidInput:
+        return _error(page, 400)
+    return page.redirect(f"/cases/{case_id}#documents")
+
+
+@endpoint()
+def erase_case_documents(page: Page, case_id: str) -> Response:
+    try:
+        service.erase_case_documents(page.db, page.portal.vault, page.requester(), page.user,
+                                     page.now, case_id,
+                                     confirmed=page.form.get("confirm") == "on")
+    except InvalidInput:
+        return _error(page, 400)
+    return page.redirect(f"/cases/{case_id}#documents")
+
+
+# Starlette's own limit would answer an oversized upload with a bare text/plain
+# 413 of its own (it replaces the page even when the endpoint refused first),
+# so the upload route lifts it; ``endpoint(upload=True)`` enforces
+# PORTAL_MAX_UPLOAD_MB itself, on the declared length and while streaming.
+_NO_STARLETTE_LIMIT = 2**62
+
+routes = [
+    Route("/cases/{case_id}/minutes/new", new_minutes),
+    Route("/cases/{case_id}/minutes", create_minutes, methods=["POST"]),
+    Route("/cases/{case_id}/documents", upload_document, methods=["POST"],
+          max_body_size=_NO_STARLETTE_LIMIT),
+    Route("/cases/{case_id}/documents/{document_id}", show_document),
+    Route("/cases/{case_id}/documents/{document_id}/versions", revise_minutes,
+          methods=["POST"]),
+    Route("/cases/{case_id}/documents/{document_id}/download", download_document),
+    Route("/cases/{case_id}/documents/{document_id}/erase", erase_document,
+          methods=["POST"]),
+    Route("/cases/{case_id}/erasure", erase_case_documents, methods=["POST"]),
+]

@@ -1,0 +1,449 @@
+"""Minutes and attachments: policy → access record → (de)cryption, for every item.
+
+Functions take the database session first and only ``flush()``; the request
+boundary commits. Every read of an item is decided with the item's facts
+(its data categories) and recorded before anything is decrypted; a refusal
+raises ``AccessDenied`` after its record was written. Each document version
+has its own data key, so erasing a document destroys exactly its keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crypto import Binding, DecryptionError
+from portal.audit.service import Requester, record
+from portal.cases.service import case_facts, is_uuid
+from portal.db import new_id, unit_of_work
+from portal.documents import markdown
+from portal.documents.filetypes import type_for
+from portal.documents.models import (
+    CATEGORIES,
+    CaseDocument,
+    DocumentErasure,
+    DocumentKind,
+    DocumentSegment,
+    DocumentVersion,
+    VersionStatus,
+)
+from portal.errors import N_, AccessDenied, InvalidInput
+from portal.people.models import Person
+from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
+from portal.vault.service import FieldKey, KeyDestroyed, Vault, document_field, secure_delete
+
+log = logging.getLogger("portal.documents")
+
+TITLE_MAX = 200
+TEXT_MAX = 100_000
+
+
+class ContentDamaged(Exception):
+    """Stored ciphertext failed authentication; the failure is on record."""
+
+
+class NotAFile(LookupError):
+    """The document has no file to download (minutes written in the portal)."""
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: str
+    kind: DocumentKind
+    title: str | None  # None: could not be decrypted (see ``damaged``)
+    categories: tuple[str, ...]
+    version: int
+    size: int
+    is_file: bool
+    created_at: datetime
+    updated_at: datetime
+    damaged: bool = False
+
+
+@dataclass(frozen=True)
+class ErasureView:
+    kind: DocumentKind
+    categories: tuple[str, ...]
+    versions: int
+    created_at: datetime
+    erased_at: datetime
+    erased_by: str
+
+
+@dataclass(frozen=True)
+class CaseDocuments:
+    """The documents section of a case page."""
+
+    case_id: str
+    documents: list[DocumentSummary]
+    erasures: list[ErasureView]
+    can_write: bool
+    can_erase: bool
+    categories: tuple[str, ...] = CATEGORIES
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    created_at: datetime
+    created_by: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: str
+    case_id: str
+    kind: DocumentKind
+    categories: tuple[str, ...]
+    version: int
+    title: str | None
+    text: str | None
+    text_html: Markup | None
+    filename: str | None
+    size: int
+    versions: list[VersionInfo]
+    can_revise: bool
+    can_erase: bool
+
+
+# -- facts and the one gate ----------------------------------------------------
+
+def categories_of(document: CaseDocument) -> tuple[str, ...]:
+    return tuple(c for c in document.categories.split(",") if c)
+
+
+def item_facts(document: CaseDocument) -> ItemFacts:
+    return ItemFacts(item_type=document.kind.value, item_id=document.id,
+                     categories=frozenset(categories_of(document)))
+
+
+def about(document: CaseDocument, version: int | None = None) -> dict[str, Any]:
+    """What an access record names of a document: id, version, data categories."""
+    return {"document_id": document.id, "document_version": version,
+            "data_categories": categories_of(document)}
+
+
+def chosen_categories(form: Mapping[str, str]) -> list[str]:
+    """The categories ticked in a form (one checkbox ``category_<name>`` each)."""
+    return [c for c in CATEGORIES if form.get(f"category_{c}") == "on"]
+
+
+def authorize_case(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
+                   case_id: str, *, item: ItemFacts | None, event_type: str,
+                   action_code: str) -> CaseFacts:
+    """Decide and record ``action`` on a case's items (a new item, or items in general)."""
+    facts = case_facts(db, case_id, None, now)
+    decision = decide(actor, action, facts, item) if facts else \
+        Deny(reason="no_such_case", hide=True)
+    record(db, who, now, event_type=event_type, action=action_code, decision=decision,
+           case_id=facts.case_id if facts else None,
+           child_id=facts.child_id if facts else None, object_type="case",
+           object_id=case_id if is_uuid(case_id) else None,
+           data_categories=sorted(item.categories) if item else ())
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    assert facts is not None
+    return facts
+
+
+def authorize_item(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
+                   case_id: str, document_id: str, *, event_type: str, action_code: str,
+                   vault: Vault | None = None) -> tuple[CaseFacts, CaseDocument]:
+    """The one gate for a single document: decide with its facts, record, refuse or return.
+
+    Reading needs the consent facts, so readers pass the ``vault``. An unknown
+    document is decided as "this case in general" first (viewing the case for
+    reads), so a participant whose role forbids the action gets 403 either way
+    and nobody learns which document ids exist.
+    """
+    facts = case_facts(db, case_id, vault, now)
+    document = db.get(CaseDocument, document_id) if facts and is_uuid(document_id) else None
+    if document is not None and facts is not None and document.case_id != facts.case_id:
+        document = None
+    if facts is None:
+        decision: Decision = Deny(reason="no_such_case", hide=True)
+    elif document is not None:
+        decision = decide(actor, action, facts, item_facts(document))
+    else:
+        general = Action.CASE_VIEW if action is Action.ITEM_READ else action
+        decision = decide(actor, general, facts)
+        if decision.allowed:
+            decision = Deny(reason="no_such_document", hide=True)
+    record(db, who, now, event_type=event_type, action=action_code, decision=decision,
+           case_id=facts.case_id if facts else None,
+           child_id=facts.child_id if facts else None,
+           object_type=document.kind.value if document else "document",
+           object_id=document_id if is_uuid(document_id) else None,
+           **(about(document) if document else {}))
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    assert facts is not None and document is not None
+    return facts, document
+
+
+def authorize_write_form(db: Session, who: Requester, actor: Actor, now: datetime,
+                         case_id: str) -> CaseFacts:
+    """May the actor write items in this case (shows the minutes form)?"""
+    return authorize_case(db, who, actor, now, Action.ITEM_WRITE, case_id, item=None,
+                          event_type="document.create.form", action_code="read")
+
+
+def record_failure(db: Session, who: Requester, now: datetime, facts: CaseFacts,
+                   document: CaseDocument | None, kind: str, *, event_type: str,
+                   action_code: str, reason: str) -> None:
+    record(db, who, now, event_type=event_type, action=action_code, outcome="failed",
+           reason=reason, case_id=facts.case_id, child_id=facts.child_id, object_type=kind,
+           object_id=document.id if document else None, **(about(document) if document else {}))
+
+
+def start_version(db: Session, vault: Vault, document: CaseDocument, number: int,
+                  author: str, now: datetime) -> tuple[DocumentVersion, FieldKey]:
+    """A pending version with a fresh data key of its own; the caller fills and completes it."""
+    version = DocumentVersion(id=new_id(), document_id=document.id, version=number,
+                              status=VersionStatus.PENDING, created_at=now, created_by=author,
+                              size=0, segment_count=0)
+    key = vault.new_key(db, "document_version", version.id, now)
+    version.data_key_id = key.id
+    db.add(version)
+    db.flush()
+    return version, key
+
+
+# -- reading -------------------------------------------------------------------
+
+def _versions(db: Session, document_ids: Iterable[str]) -> dict[str, list[DocumentVersion]]:
+    found: dict[str, list[DocumentVersion]] = {}
+    rows = db.scalars(select(DocumentVersion)
+                      .where(DocumentVersion.document_id.in_(list(document_ids)),
+                             DocumentVersion.status == VersionStatus.COMPLETE)
+                      .order_by(DocumentVersion.version))
+    for version in rows:
+        found.setdefault(version.document_id, []).append(version)
+    return found
+
+
+def _label(vault: Vault, db: Session, facts: CaseFacts, document: CaseDocument,
+           version: DocumentVersion, key: FieldKey | None = None) -> str:
+    """A document's name in lists: the minutes' title, else the file name."""
+    key = key or vault.key_by_id(db, version.data_key_id)
+    field = "title" if version.title_ct is not None else "filename"
+    blob = version.title_ct if version.title_ct is not None else version.filename_ct
+    assert blob is not None
+    return vault.open(db, blob, document_field(facts.case_id, document.kind.value, document.id,
+                                               version.version, field), key)
+
+
+def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                   case_id: str) -> CaseDocuments:
+    """The case's documents the actor may read (each decided and recorded), and erasures."""
+    facts = case_facts(db, case_id, vault, now)
+    # The section belongs to the case page: nothing at all unless the case may be seen.
+    if facts is None or not decide(actor, Action.CASE_VIEW, facts).allowed:
+        return CaseDocuments(case_id=case_id, documents=[], erasures=[], can_write=False,
+                             can_erase=False)
+    documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == facts.case_id)
+                           .order_by(CaseDocument.created_at.desc(), CaseDocument.id)).all()
+    versions = _versions(db, (d.id for d in documents))
+    summaries = []
+    for document in documents:
+        history = versions.get(document.id)
+        if not history:
+            continue  # nothing complete (cannot outlive its transaction; belt and braces)
+        decision = decide(actor, Action.ITEM_READ, facts, item_facts(document))
+        record(db, who, now, event_type="document.list", action="read", decision=decision,
+               case_id=facts.case_id, child_id=facts.child_id, object_type=document.kind.value,
+               object_id=document.id, **about(document, history[-1].version))
+        if not decision.allowed:
+            continue
+        latest = history[-1]
+        try:
+            title: str | None = _label(vault, db, facts, document, latest)
+        except (DecryptionError, KeyDestroyed):
+            title = None
+            record_failure(db, who, now, facts, document, document.kind.value,
+                           event_type="document.list", action_code="read",
+                           reason="decryption_failed")
+        summaries.append(DocumentSummary(
+            id=document.id, kind=document.kind, title=title, categories=categories_of(document),
+            version=latest.version, size=latest.size, is_file=latest.segment_count > 0,
+            created_at=document.created_at, updated_at=latest.created_at,
+            damaged=title is None))
+    return CaseDocuments(
+        case_id=facts.case_id, documents=summaries, erasures=_erasures(db, facts.case_id),
+        can_write=decide(actor, Action.ITEM_WRITE, facts).allowed,
+        can_erase=decide(actor, Action.ITEM_ERASE, facts).allowed)
+
+
+def _erasures(db: Session, case_id: str) -> list[ErasureView]:
+    rows = db.execute(select(DocumentErasure, Person.display_name)
+                      .join(Person, Person.id == DocumentErasure.erased_by)
+                      .where(DocumentErasure.case_id == case_id)
+                      .order_by(DocumentErasure.erased_at.desc())).all()
+    return [ErasureView(kind=e.kind, categories=tuple(c for c in e.categories.split(",") if c),
+                        versions=e.versions, created_at=e.created_at, erased_at=e.erased_at,
+                        erased_by=name) for e, name in rows]
+
+
+def view_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                  case_id: str, document_id: str, version: int | None = None) -> DocumentView:
+    facts, document = authorize_item(db, who, actor, now, Action.ITEM_READ, case_id,
+                                     document_id, event_type="document.view",
+                                     action_code="read", vault=vault)
+    history = _versions(db, [document.id]).get(document.id, [])
+    chosen = next((v for v in history if v.version == version), None) if version else \
+        (history[-1] if history else None)
+    if chosen is None:
+        raise InvalidInput({"version": N_("This version does not exist.")})
+    names = dict(db.execute(select(Person.id, Person.display_name).where(
+        Person.id.in_({v.created_by for v in history}))).all())
+
+    def bound(field: str) -> Binding:
+        return document_field(facts.case_id, document.kind.value, document.id,
+                              chosen.version, field)
+
+    try:
+        key = vault.key_by_id(db, chosen.data_key_id)
+        title = _open(vault, db, chosen.title_ct, bound("title"), key)
+        text = _open(vault, db, chosen.text_ct, bound("text"), key)
+        filename = _open(vault, db, chosen.filename_ct, bound("filename"), key)
+    except (DecryptionError, KeyDestroyed):
+        record_failure(db, who, now, facts, document, document.kind.value,
+                       event_type="document.view", action_code="read",
+                       reason="decryption_failed")
+        raise ContentDamaged(document.id) from None
+    return DocumentView(
+        id=document.id, case_id=facts.case_id, kind=document.kind,
+        categories=categories_of(document), version=chosen.version, title=title, text=text,
+        text_html=markdown.render(text) if text is not None else None, filename=filename,
+        size=chosen.size,
+        versions=[VersionInfo(v.version, v.created_at, names.get(v.created_by, "?"), v.size)
+                  for v in reversed(history)],
+        can_revise=text is not None and decide(actor, Action.ITEM_WRITE, facts,
+                                               item_facts(document)).allowed,
+        can_erase=decide(actor, Action.ITEM_ERASE, facts, item_facts(document)).allowed)
+
+
+def _open(vault: Vault, db: Session, blob: bytes | None, binding: Binding,
+          key: FieldKey) -> str | None:
+    return None if blob is None else vault.open(db, blob, binding, key)
+
+
+@dataclass(frozen=True)
+class Download:
+    """What streaming a file needs, decided, recorded and unwrapped in the request."""
+
+    case_id: str
+    child_id: str | None
+    document_id: str
+    kind: str
+    categories: tuple[str, ...]
+    version: int
+    version_id: str
+    filename: str
+    media_type: str
+    size: int
+    segment_size: int
+    dek: bytes
+    associated_data: bytes
+
+
+def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                  case_id: str, document_id: str) -> Download:
+    """Decide, record and prepare the download of a document's latest file."""
+    facts, document = authorize_item(db, who, actor, now, Action.ITEM_READ, case_id,
+                                     document_id, event_type="document.download",
+                                     action_code="read", vault=vault)
+    history = _versions(db, [document.id]).get(document.id, [])
+    latest = history[-1] if history else None
+    if latest is None or latest.segment_count == 0 or latest.segment_size is None:
+        raise NotAFile(document.id)
+    key = vault.key_by_id(db, latest.data_key_id)
+    try:
+        filename = _label(vault, db, facts, document, latest, key)
+    except DecryptionError:
+        record_failure(db, who, now, facts, document, document.kind.value,
+                       event_type="document.download", action_code="read",
+                       reason="decryption_failed")
+        raise ContentDamaged(document.id) from None
+    file_type = type_for(filename)
+    return Download(
+        case_id=facts.case_id, child_id=facts.child_id, document_id=document.id,
+        kind=document.kind.value, categories=categories_of(document), version=latest.version,
+        version_id=latest.id, filename=filename,
+        media_type=file_type.media_type if file_type else "application/octet-stream",
+        size=latest.size, segment_size=latest.segment_size, dek=key.dek,
+        associated_data=document_field(facts.case_id, document.kind.value, document.id,
+                                       latest.version, "content").encode())
+
+
+def record_download_failure(sessions: sessionmaker[Session], who: Requester, now: datetime,
+                            download: Download) -> None:
+    """A download failed authentication mid-stream: on record, in a transaction of its own."""
+    with unit_of_work(sessions) as db:
+        record(db, who, now, event_type="document.download", action="read", outcome="failed",
+               reason="decryption_failed", case_id=download.case_id,
+               child_id=download.child_id, object_type=download.kind,
+               object_id=download.document_id, document_id=download.document_id,
+               document_version=download.version, data_categories=download.categories)
+    log.error("download of document %s aborted: ciphertext failed authentication",
+              download.document_id)
+
+
+# -- erasure (crypto-shredding) ------------------------------------------------
+
+def _confirm(confirmed: bool) -> None:
+    if not confirmed:
+        raise InvalidInput({"confirm": N_("Confirm that the erasure cannot be undone.")})
+
+
+def erase_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                   case_id: str, document_id: str, *, confirmed: bool) -> None:
+    _, document = authorize_item(db, who, actor, now, Action.ITEM_ERASE, case_id, document_id,
+                                 event_type="document.erase", action_code="delete")
+    _confirm(confirmed)
+    shred(db, vault, document, actor.person_id, now)
+
+
+def erase_case_documents(db: Session, vault: Vault, who: Requester, actor: Actor,
+                         now: datetime, case_id: str, *, confirmed: bool) -> int:
+    """Erase every document of a case the actor may erase; returns how many."""
+    facts = authorize_case(db, who, actor, now, Action.ITEM_ERASE, case_id, item=None,
+                           event_type="case.documents.erase", action_code="delete")
+    _confirm(confirmed)
+    erased = 0
+    for document in db.scalars(select(CaseDocument)
+                               .where(CaseDocument.case_id == facts.case_id)).all():
+        decision = decide(actor, Action.ITEM_ERASE, facts, item_facts(document))
+        record(db, who, now, event_type="document.erase", action="delete", decision=decision,
+               case_id=facts.case_id, child_id=facts.child_id,
+               object_type=document.kind.value, object_id=document.id, **about(document))
+        if decision.allowed:
+            shred(db, vault, document, actor.person_id, now)
+            erased += 1
+    return erased
+
+
+def shred(db: Session, vault: Vault, document: CaseDocument, erased_by: str,
+          now: datetime) -> None:
+    """Destroy a document's data keys and ciphertext; keep only what was erased, when, by whom."""
+    versions = db.scalars(select(DocumentVersion)
+                          .where(DocumentVersion.document_id == document.id)).all()
+    secure_delete(db)
+    version_ids = [v.id for v in versions]
+    db.execute(delete(DocumentSegment).where(DocumentSegment.version_id.in_(version_ids)))
+    db.execute(delete(DocumentVersion).where(DocumentVersion.id.in_(version_ids)))
+    db.add(DocumentErasure(case_id=document.case_id, document_id=document.id,
+                           kind=document.kind, categories=document.categories,
+                           versions=len(versions), created_at=document.created_at,
+                           erased_at=now, erased_by=erased_by))
+    db.delete(document)
+    db.flush()
+    vault.destroy(db, [v.data_key_id for v in versions])

@@ -1,0 +1,95 @@
+"""File contents as Tink streaming ciphertext, one database row per segment.
+
+Writing: plaintext chunks go through ``StreamEncryptor`` (64 KiB segments) and
+are inserted a batch of rows at a time inside the request's transaction, so
+memory stays at a few segments whatever the file size. Row 0 holds the 40-byte
+stream header followed by the first segment, so every row but the last is
+exactly one segment (the format's own layout).
+
+Reading: ``plaintext`` reads the rows in small batches, each in a short
+transaction of its own, and decrypts them lazily. All rows are read in index
+order with no upper bound taken from metadata, so missing, reordered,
+duplicated or appended rows all make ``decrypt_stream`` fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crypto import DEFAULT_SEGMENT_SIZE, DecryptionError, StreamEncryptor, decrypt_stream
+from portal.db import unit_of_work
+from portal.documents.models import DocumentSegment
+
+SEGMENT_SIZE = DEFAULT_SEGMENT_SIZE
+# Rows per INSERT / SELECT: 1 MiB of ciphertext in flight at most.
+ROW_BATCH = 16
+# Plaintext handed to the server per write: fewer thread hops, still 1 MiB.
+YIELD_BYTES = 1024 * 1024
+
+
+def store_segments(db: Session, version_id: str, dek: bytes, associated_data: bytes,
+                   chunks: Iterable[bytes]) -> int:
+    """Encrypt ``chunks`` and insert the ciphertext as segment rows; returns the row count.
+
+    Exceptions raised by ``chunks`` (a refused or broken upload) propagate;
+    the rows inserted so far belong to the caller's (sub)transaction, which
+    must then be rolled back.
+    """
+    pieces = StreamEncryptor(dek, associated_data, segment_size=SEGMENT_SIZE) \
+        .encrypt_segments(chunks)
+    header = next(pieces)
+    rows: list[dict[str, object]] = []
+    count = 0
+    for piece in pieces:
+        rows.append({"version_id": version_id, "idx": count,
+                     "data": header + piece if count == 0 else piece})
+        count += 1
+        if len(rows) == ROW_BATCH:
+            db.execute(insert(DocumentSegment), rows)
+            rows = []
+    if rows:
+        db.execute(insert(DocumentSegment), rows)
+    return count
+
+
+def _ciphertext(sessions: sessionmaker[Session], version_id: str) -> Iterator[bytes]:
+    after = -1
+    while True:
+        with unit_of_work(sessions) as db:
+            batch = db.execute(
+                select(DocumentSegment.idx, DocumentSegment.data)
+                .where(DocumentSegment.version_id == version_id, DocumentSegment.idx > after)
+                .order_by(DocumentSegment.idx).limit(ROW_BATCH)).all()
+        for idx, data in batch:
+            after = idx
+            yield data
+        if len(batch) < ROW_BATCH:
+            return
+
+
+def plaintext(sessions: sessionmaker[Session], version_id: str, dek: bytes,
+              associated_data: bytes, on_failure: Callable[[], None]) -> Iterator[bytes]:
+    """Decrypted file contents in pieces of about ``YIELD_BYTES``.
+
+    On an authentication failure anywhere ``on_failure`` runs (it records and
+    logs) and ``DecryptionError`` propagates: the caller must abort whatever
+    it was sending, never finish it cleanly.
+    """
+    pending: list[bytes] = []
+    size = 0
+    try:
+        for piece in decrypt_stream(dek, associated_data, _ciphertext(sessions, version_id),
+                                    segment_size=SEGMENT_SIZE):
+            pending.append(piece)
+            size += len(piece)
+            if size >= YIELD_BYTES:
+                yield b"".join(pending)
+                pending, size = [], 0
+    except DecryptionError:
+        on_failure()
+        raise
+    if pending:
+        yield b"".join(pending)
