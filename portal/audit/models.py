@@ -1,14 +1,17 @@
-"""The access record: one append-only row per access to case data, allowed or denied.
+"""The access log: one append-only row per access, the chain head, and signed checkpoints.
 
 Field names follow NEN 7513 / FHIR AuditEvent so an auditor recognises them.
-The record holds the fact of access, never the content.
+The record holds the fact of access, never the content. ``encoding`` is the
+canonical encoding (``portal.audit.chain``) of the record's fields exactly as
+they were sealed into the hash chain; the other columns are there to search
+on, and ``portal audit verify`` checks that they still say what it says.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, IdColumn, UTCDateTime, new_id
@@ -17,21 +20,76 @@ from portal.db import Base, IdColumn, UTCDateTime, new_id
 class AccessRecord(Base):
     __tablename__ = "access_record"
 
-    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)  # event id
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # 1, 2, 3, ... no gaps
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # UTC, whole ms
     action_code: Mapped[str] = mapped_column(String(1))  # C R U D E
     event_type: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))  # allowed / denied / failed
     reason: Mapped[str | None] = mapped_column(String(64))
+    # Why: purpose of use, and the legal basis the decision relied on.
+    purpose_of_use: Mapped[str | None] = mapped_column(String(32))
     basis: Mapped[str | None] = mapped_column(String(200))
+    legal_ground: Mapped[str | None] = mapped_column(String(64))
+    consent_id: Mapped[str | None] = mapped_column(IdColumn())
+    break_glass_id: Mapped[str | None] = mapped_column(IdColumn(), index=True)
+    break_glass_reason: Mapped[str | None] = mapped_column(String(1000))
+    # The four checks of the Dutch extension of NEN 7513.
+    authorised: Mapped[bool] = mapped_column(Boolean, default=False)
+    relation_to_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency_procedure: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who, and on whose behalf where that differs.
     user_id: Mapped[str | None] = mapped_column(IdColumn(), index=True)
     user_name: Mapped[str | None] = mapped_column(String(200))
     user_role: Mapped[str | None] = mapped_column(String(200))
     user_organisation_id: Mapped[str | None] = mapped_column(IdColumn())
+    on_behalf_of_id: Mapped[str | None] = mapped_column(IdColumn())
+    # From where.
     session_ref: Mapped[str | None] = mapped_column(String(16))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # Whose data and what.
     case_id: Mapped[str | None] = mapped_column(IdColumn(), index=True)
     child_id: Mapped[str | None] = mapped_column(IdColumn(), index=True)
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(IdColumn())
+    document_id: Mapped[str | None] = mapped_column(IdColumn())
+    document_version: Mapped[int | None] = mapped_column(Integer)
+    data_categories: Mapped[str | None] = mapped_column(String(400))  # sorted, comma-joined
+    sensitivity: Mapped[str | None] = mapped_column(String(16))  # FHIR confidentiality N/R/V
+    query: Mapped[str | None] = mapped_column(String(500))  # a search's filter, never results
     source: Mapped[str] = mapped_column(String(32), default="mdo-portal")
+    # The chain: record_hash = SHA-256(domain || prev_hash || encoding).
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    record_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    encoding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditChainHead(Base):
+    """The single row that every append locks: the last seq, its hash, the Merkle state.
+
+    Locking this row in the appending transaction is what keeps several workers
+    from forking the chain (docs/architecture.md, "Audit").
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    record_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The RFC 6962 compact range over records 1..seq: one 32-byte root per set bit.
+    merkle_nodes: Mapped[bytes] = mapped_column(LargeBinary)
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger)
+    checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint (C2SP signed note) over the first ``size`` records."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())

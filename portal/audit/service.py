@@ -1,16 +1,19 @@
 """Writing access records: in the request's transaction, before any plaintext.
 
-``record`` flushes, so a record that cannot be written raises here, before the
-caller decrypts anything: no record, no data.
+``record`` appends to the hash chain and flushes, so a record that cannot be
+written raises here, before the caller decrypts anything: no record, no data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from portal.audit.encoding import join_categories
+from portal.audit.ledger import append
 from portal.audit.models import AccessRecord
 from portal.policy import Decision
 
@@ -25,41 +28,158 @@ class Requester:
     organisation_id: str | None
     session_ref: str | None
     client_address: str | None
+    on_behalf_of_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The four checks of the Dutch extension of NEN 7513, each true or false."""
+
+    authorised: bool
+    relation_to_case: bool
+    consent_present: bool
+    emergency_procedure: bool
 
 
 ACTION_CODES = {"create": "C", "read": "R", "update": "U", "delete": "D", "execute": "E"}
+SOURCE = "mdo-portal"
+# Purposes of use (mapped to HL7 v3 PurposeOfUse in the FHIR export).
+PURPOSES = frozenset({"care_coordination", "emergency", "audit", "own_data",
+                      "administration", "authentication"})
+# Deny reasons that mean "this person has nothing to do with the case".
+_NO_RELATION = frozenset({"not_a_participant", "no_such_case"})
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    # Free text is cut to its column rather than refused: a long search term
+    # must not make the record (and so the page) fail.
+    return text[:limit] if text is not None else None
+
+
+def _purpose(event_type: str, break_glass: bool) -> str:
+    if break_glass:
+        return "emergency"
+    family = event_type.split(".", 1)[0]
+    return {"auth": "authentication", "admin": "administration",
+            "audit": "audit"}.get(family, "care_coordination")
+
+
+@dataclass(frozen=True)
+class BasisFacts:
+    """What a decision's basis string says about the legal basis it used."""
+
+    legal_ground: str | None = None
+    consent_id: str | None = None
+    break_glass_id: str | None = None
+    consent: bool = False
+    related: bool = False
+
+
+def read_basis(basis: str | None) -> BasisFacts:
+    """Parse the policy's basis (``participant:chair;basis:consent``, ``consent:<ids>``,
+    ``ground:<ground>;duty:…``, ``break_glass:<grant id>``, ``family:<standing>``)."""
+    ground = consent_id = grant = None
+    consent = related = False
+    for part in (basis or "").split(";"):
+        kind, _, value = part.partition(":")
+        if kind in ("participant", "family"):
+            related = True
+        elif kind == "basis":
+            consent = consent or value == "consent"
+            ground = ground or (value if value != "consent" else None)
+        elif kind == "ground":
+            ground = value
+        elif kind == "consent":
+            consent = True
+            ids = [i for i in value.split(",") if i and not i.startswith("+")]
+            consent_id = ids[0] if ids else None
+        elif kind == "break_glass":
+            grant = value or None
+    return BasisFacts(legal_ground=ground, consent_id=consent_id, break_glass_id=grant,
+                      consent=consent, related=related)
+
+
+def derive_checks(outcome: str, facts: BasisFacts, reason: str | None, case_id: str | None,
+                  emergency: bool) -> Checks:
+    """The four checks as far as the decision shows them; callers that know more pass them.
+
+    A denial for anything but "no relation" still concerns someone related to the case.
+    """
+    related = facts.related or (case_id is not None and outcome == "denied"
+                                and reason not in _NO_RELATION)
+    return Checks(
+        authorised=outcome == "allowed",
+        relation_to_case=related or emergency,
+        consent_present=facts.consent,
+        emergency_procedure=emergency,
+    )
 
 
 def record(db: Session, who: Requester, now: datetime, *, event_type: str, action: str,
            decision: Decision | None = None, outcome: str | None = None,
            case_id: str | None = None, child_id: str | None = None,
            object_type: str | None = None, object_id: str | None = None,
-           reason: str | None = None) -> AccessRecord:
-    """Append one access record and flush it; raises if it cannot be written."""
+           reason: str | None = None, purpose_of_use: str | None = None,
+           legal_ground: str | None = None, consent_id: str | None = None,
+           break_glass_id: str | None = None, break_glass_reason: str | None = None,
+           checks: Checks | None = None, data_categories: Iterable[str] = (),
+           document_id: str | None = None, document_version: int | None = None,
+           sensitivity: str | None = None, query: str | None = None) -> AccessRecord:
+    """Append one access record to the chain and flush it; raises if it cannot be written."""
     if decision is not None:
         outcome = "allowed" if decision.allowed else "denied"
         reason = getattr(decision, "reason", None)
         basis = getattr(decision, "basis", None)
     else:
         basis = None
+    outcome = outcome or "allowed"
+    if purpose_of_use is not None and purpose_of_use not in PURPOSES:
+        raise ValueError(f"unknown purpose of use {purpose_of_use!r}")
+    facts = read_basis(basis)
+    legal_ground = legal_ground or facts.legal_ground
+    consent_id = consent_id or facts.consent_id
+    # The emergency procedure was used when the policy allowed this access under
+    # a break-glass grant, or when this is the act of opening one; a grant that
+    # is only the object (the DPO reviewing it) is named but not "used".
+    emergency = facts.break_glass_id is not None or (
+        break_glass_id is not None and action in ("create", "execute"))
+    break_glass_id = break_glass_id or facts.break_glass_id
+    if checks is None:
+        checks = derive_checks(outcome, facts, reason, case_id, emergency)
+        if consent_id is not None:
+            checks = replace(checks, consent_present=True)
     entry = AccessRecord(
-        occurred_at=now,
+        occurred_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
         action_code=ACTION_CODES[action],
         event_type=event_type,
-        outcome=outcome or "allowed",
-        reason=reason,
-        basis=basis,
+        outcome=outcome,
+        reason=_cut(reason, 64),
+        purpose_of_use=purpose_of_use or _purpose(event_type, checks.emergency_procedure),
+        basis=_cut(basis, 200),
+        legal_ground=_cut(legal_ground, 64),
+        consent_id=_cut(consent_id, 36),
+        break_glass_id=_cut(break_glass_id, 36),
+        break_glass_reason=_cut(break_glass_reason, 1000),
+        authorised=checks.authorised,
+        relation_to_case=checks.relation_to_case,
+        consent_present=checks.consent_present,
+        emergency_procedure=checks.emergency_procedure,
         user_id=who.user_id,
-        user_name=who.user_name,
-        user_role=who.user_role,
+        user_name=_cut(who.user_name, 200),
+        user_role=_cut(who.user_role, 200),
         user_organisation_id=who.organisation_id,
+        on_behalf_of_id=who.on_behalf_of_id,
         session_ref=who.session_ref,
-        client_address=who.client_address,
+        client_address=_cut(who.client_address, 64),
         case_id=case_id,
         child_id=child_id,
         object_type=object_type,
         object_id=object_id,
+        document_id=document_id,
+        document_version=document_version,
+        data_categories=join_categories(data_categories),
+        sensitivity=sensitivity or ("R" if case_id or child_id else None),
+        query=_cut(query, 500),
+        source=SOURCE,
     )
-    db.add(entry)
-    db.flush()
-    return entry
+    return append(db, entry)

@@ -1,0 +1,173 @@
+"""The cost of the access log: the case page with its record vs the same page without.
+
+Usage: .venv/bin/python bench/bench_audit_logging.py [--requests 48] [--rounds 21]
+       [--threads 8]
+
+For SQLite (WAL, synchronous=FULL) and PostgreSQL (a throwaway cluster started
+here with fsync and synchronous_commit ON, i.e. durable commits), in one run:
+the demo case page is requested over real HTTP, alternating rounds with
+logging on and off. "Off" is a benchmark-only build: every ``record`` the
+portal's services imported is swapped for a no-op in this process; nothing in
+the portal can switch logging off. Reported: requests per second (median of
+the batches) and the ratio on/off, one client sequentially and ``--threads``
+clients at once. Target: ratio >= 0.7.
+
+The page with logging on writes one row and updates the chain head in the
+request's transaction, and commits it (durably) before the page is sent.
+This is a plain script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crypto import LocalKeyFileProvider
+from portal import demo
+from portal.app import create_app
+from portal.audit import service as audit_service
+from portal.db import make_engine, session_factory, unit_of_work
+from portal.migrate import upgrade
+from portal.settings import Settings
+from portal.vault.service import Vault
+from tests.harness import PortalClient, _pg_bin, bind_socket, serve
+
+CASE_PATH = f"/cases/{demo.stable_id('case', demo.DEMO_CASE.key)}"
+
+
+@contextmanager
+def durable_postgres() -> Iterator[str]:
+    """A private cluster on a unix socket, with durable commits (unlike the tests' one)."""
+    base = Path(tempfile.mkdtemp(prefix="mdo-bench-pg-"))
+    as_postgres = os.geteuid() == 0
+    if as_postgres:
+        shutil.chown(base, "postgres", "postgres")
+
+    def run(*cmd: str) -> None:
+        prefix = ("runuser", "-u", "postgres", "--") if as_postgres else ()
+        subprocess.run((*prefix, *cmd), check=True, capture_output=True)
+
+    data = base / "data"
+    run(_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+        "--locale=C")
+    run(_pg_bin("pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
+        f"-k {base} -c listen_addresses='' -c fsync=on -c synchronous_commit=on", "start")
+    try:
+        run(_pg_bin("psql"), "-h", str(base), "-U", "postgres", "-c", "CREATE DATABASE bench")
+        yield f"postgresql+psycopg://postgres@/bench?host={base}"
+    finally:
+        run(_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def prepare(url: str, data_dir: Path) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(session_factory(engine)) as db:
+        demo.load(db, Vault(LocalKeyFileProvider(data_dir / "keyring.json", create=True)),
+                  datetime.now(UTC))
+    engine.dispose()
+
+
+class Switch:
+    """Swaps every imported ``record`` for a no-op (the benchmark-only build) and back."""
+
+    def __init__(self) -> None:
+        real = audit_service.record
+        self.holders = [m for name, m in sys.modules.items()
+                        if name.startswith("portal.") and getattr(m, "record", None) is real]
+        self.real = real
+
+    def logging(self, on: bool) -> None:
+        replacement: Callable[..., Any] = self.real if on else (lambda *a, **k: None)
+        for module in self.holders:
+            module.record = replacement  # type: ignore[attr-defined]
+
+
+def measure(clients: list[PortalClient], requests: int, failures: list[int]) -> float:
+    """Requests per second over one batch; non-200 answers are counted, not retried."""
+    def burst(client: PortalClient, count: int) -> None:
+        for _ in range(count):
+            if client.get(CASE_PATH).status_code != 200:
+                failures.append(1)
+
+    share = max(requests // len(clients), 1)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        list(pool.map(lambda c: burst(c, share), clients))
+    return share * len(clients) / (time.perf_counter() - start)
+
+
+def bench_engine(label: str, url: str, data_dir: Path, args: argparse.Namespace,
+                 switch: Switch) -> list[str]:
+    prepare(url, data_dir)
+    sock = bind_socket()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    running = serve(create_app(Settings(mode="dev", public_url=base, database_url=url,
+                                        data_dir=data_dir)), sock, None)  # type: ignore[arg-type]
+    lines = []
+    try:
+        for threads in (1, args.threads):
+            clients = [running.client() for _ in range(threads)]
+            for client in clients:
+                client.login("ib")
+                client.get(CASE_PATH)  # warm up
+            rates: dict[bool, list[float]] = {True: [], False: []}
+            failures: dict[bool, list[int]] = {True: [], False: []}
+            # Short batches, alternating (and alternating which goes first), so
+            # that drift in the machine's speed hits both settings alike.
+            for index in range(args.rounds):
+                for on in ((True, False) if index % 2 == 0 else (False, True)):
+                    switch.logging(on)
+                    rates[on].append(measure(clients, args.requests, failures[on]))
+            switch.logging(True)
+            on, off = statistics.median(rates[True]), statistics.median(rates[False])
+            failed = (f"  [not 200: {len(failures[True])} with, {len(failures[False])} without]"
+                      if failures[True] or failures[False] else "")
+            lines.append(f"{label:<10} {threads:>2} client(s): with the access record "
+                         f"{on:7.1f} req/s, without {off:7.1f} req/s, ratio {on / off:.2f}x"
+                         + failed)
+    finally:
+        switch.logging(True)
+        running.stop()
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=48, help="requests per batch")
+    parser.add_argument("--rounds", type=int, default=21, help="batches per setting")
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    switch = Switch()
+    results: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        data_dir.chmod(0o700)
+        results += bench_engine("SQLite", f"sqlite:///{data_dir / 'bench.db'}", data_dir,
+                                args, switch)
+        with durable_postgres() as url:
+            results += bench_engine("PostgreSQL", url, data_dir, args, switch)
+    print(f"case page, {args.rounds} alternating batches of {args.requests} requests per "
+          "setting (median), logging on vs off:")
+    for line in results:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""Which fields of an access record are sealed, and how a stored row is checked against them.
+
+The canonical encoding (``portal.audit.chain``) of :func:`sealed_fields` is
+computed once, when the record is appended, and stored with it. The
+verifier replays the chain over those stored bytes; :func:`column_changes`
+then checks that the searchable columns still say what the sealed encoding
+says, so editing a column (without touching the encoding) is caught too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from portal.audit.chain import format_timestamp
+
+# Every column that describes the access, in the encoding under its column name.
+# ``seq`` is sealed too, so a record cannot be moved to another position.
+SEALED_COLUMNS: tuple[str, ...] = (
+    "id", "seq", "occurred_at", "action_code", "event_type", "outcome", "reason",
+    "purpose_of_use", "basis", "legal_ground", "consent_id", "break_glass_id",
+    "break_glass_reason", "authorised", "relation_to_case", "consent_present",
+    "emergency_procedure", "user_id", "user_name", "user_role", "user_organisation_id",
+    "on_behalf_of_id", "session_ref", "client_address", "case_id", "child_id",
+    "object_type", "object_id", "document_id", "document_version", "data_categories",
+    "sensitivity", "query", "source",
+)
+_BOOLEANS = frozenset({"authorised", "relation_to_case", "consent_present",
+                       "emergency_procedure"})
+
+
+def join_categories(categories: Iterable[str]) -> str | None:
+    """Data categories as stored in their column: sorted, unique, comma-joined."""
+    unique = sorted(set(categories))
+    for category in unique:
+        if not category or "," in category:
+            raise ValueError(f"invalid data category {category!r}")
+    return ",".join(unique) or None
+
+
+def split_categories(stored: str | None) -> list[str]:
+    return stored.split(",") if stored else []
+
+
+def sealed_fields(values: Mapping[Any, Any]) -> dict[str, object]:
+    """The mapping that is encoded and sealed, from a record's column values."""
+    fields: dict[str, object] = {name: values[name] for name in SEALED_COLUMNS}
+    occurred = values["occurred_at"]
+    if not isinstance(occurred, datetime):
+        raise TypeError("occurred_at must be a datetime")
+    fields["occurred_at"] = format_timestamp(occurred)
+    fields["data_categories"] = split_categories(values["data_categories"])
+    for name in _BOOLEANS:
+        fields[name] = bool(values[name])
+    return fields
+
+
+_OCCURRED = SEALED_COLUMNS.index("occurred_at")
+_CATEGORIES = SEALED_COLUMNS.index("data_categories")
+_FLAGS = frozenset(SEALED_COLUMNS.index(name) for name in _BOOLEANS)
+_EMPTY: tuple[object, ...] = (None, False, [])
+_MISSING = object()
+_SEALED = frozenset(SEALED_COLUMNS)
+
+
+def row_changes(row: Sequence[Any], encoding: bytes) -> list[str]:
+    """:func:`column_changes` for a row of the ``SEALED_COLUMNS`` in order (the verifier's
+    hot loop: no intermediate mapping)."""
+    try:
+        sealed = json.loads(encoding)
+    except ValueError:
+        return ["encoding"]
+    if not isinstance(sealed, dict):
+        return ["encoding"]
+    changed = []
+    present = 0
+    get = sealed.get
+    missing = _MISSING
+    for index, name in enumerate(SEALED_COLUMNS):
+        value = row[index]
+        if index == _OCCURRED:
+            value = format_timestamp(value)
+        elif index == _CATEGORIES:
+            value = value.split(",") if value else []
+        elif index in _FLAGS:
+            value = bool(value)
+        found = get(name, missing)
+        if found is missing:
+            if value not in _EMPTY:
+                changed.append(name)
+            continue
+        present += 1
+        # The type matters too: JSON true is not the integer 1.
+        if found != value or type(found) is not type(value):
+            changed.append(name)
+    if present != len(sealed):
+        changed.extend(name for name in sealed if name not in _SEALED)
+    return changed
+
+
+def column_changes(values: Mapping[Any, Any], encoding: bytes) -> Sequence[str]:
+    """Names of the columns whose value no longer matches the sealed ``encoding``.
+
+    Fields a later format adds are absent from older encodings; their columns
+    must then be empty.
+    """
+    try:
+        sealed = json.loads(encoding)
+    except ValueError:
+        return ["encoding"]
+    if not isinstance(sealed, dict):
+        return ["encoding"]
+    current = sealed_fields(values)
+    changed = [name for name, value in current.items()
+               if (sealed[name] != value if name in sealed else value not in (None, False, []))]
+    changed.extend(name for name in sealed if name not in current)
+    return changed

@@ -1,0 +1,265 @@
+"""Appending to the hash chain, one writer at a time, and sealing signed checkpoints.
+
+Serialisation: every append first locks the single ``audit_chain_head`` row in
+the request's own transaction. On PostgreSQL that is ``SELECT … FOR UPDATE``:
+the row lock is held until the transaction ends, so a second worker's append
+waits and then reads the head the first one committed (READ COMMITTED reads
+the newest committed row version after the wait); a rolled-back request
+releases the lock without using its numbers. On SQLite an UPDATE of the head
+comes first and takes the database's write lock before the head is read, so
+two connections can never read the same head. Either way there are no forks
+and no gaps.
+
+The head also carries the RFC 6962 compact range over all records, so a
+checkpoint is signed over the tree as it was appended, in constant time.
+Checkpoints are sealed inside the appending transaction when ``every``
+records or ``interval`` have passed, and written to the export directory only
+after that transaction has committed (a checkpoint for records that were
+rolled back must never leave the database).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from portal.audit.chain import HASH_SIZE, canonical_encoding, chain_hash, leaf_hash
+from portal.audit.checkpoint import sign_checkpoint
+from portal.audit.encoding import sealed_fields
+from portal.audit.merkle import MerkleAccumulator
+from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
+from portal.db import new_id
+
+log = logging.getLogger("portal.audit")
+
+HEAD_ID = 1
+CONFIG_KEY = "portal.audit.config"
+_HEAD_KEY = "portal.audit.head"
+_EXPORT_KEY = "portal.audit.exports"
+_SAVEPOINT_KEY = "portal.audit.savepoints"
+
+
+class AuditUnavailable(SQLAlchemyError):
+    """The log cannot be appended to; a database error, so the request fails closed (503)."""
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """What sealing needs; handed to sessions through ``Session.info`` (see ``configure``)."""
+
+    origin: str
+    key_name: str
+    signing_key: Ed25519PrivateKey
+    every: int = 1000
+    interval: timedelta = timedelta(minutes=5)
+    export_dir: Path | None = None
+
+
+@dataclass
+class _Head:
+    transaction: Any
+    seq: int
+    record_hash: bytes
+    merkle: MerkleAccumulator
+    checkpoint_size: int
+    checkpoint_at: datetime | None
+    dirty: bool = False
+
+
+def configure(factory: Any, config: AuditConfig) -> None:
+    """Give every session made by ``factory`` (a sessionmaker) the audit configuration."""
+    info = dict(factory.kw.get("info") or {})
+    info[CONFIG_KEY] = config
+    factory.configure(info=info)
+
+
+def _pack(merkle: MerkleAccumulator) -> bytes:
+    return b"".join(merkle.hashes)
+
+
+def _unpack(size: int, packed: bytes) -> MerkleAccumulator:
+    nodes = [packed[i:i + HASH_SIZE] for i in range(0, len(packed), HASH_SIZE)]
+    return MerkleAccumulator.from_state(size, nodes)
+
+
+def _lock_head(db: Session) -> _Head:
+    """The head, locked for this transaction (taken once, then kept in ``db.info``)."""
+    cached = db.info.get(_HEAD_KEY)
+    if isinstance(cached, _Head) and cached.transaction is db.get_transaction():
+        return cached
+    columns = (AuditChainHead.seq, AuditChainHead.record_hash, AuditChainHead.merkle_nodes,
+               AuditChainHead.checkpoint_size, AuditChainHead.checkpoint_at)
+    # Core statements on the session's connection: the ORM would otherwise
+    # match every object in the session against them.
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        # The row lock is held until this transaction ends.
+        row = conn.execute(select(*columns).where(AuditChainHead.id == HEAD_ID)
+                           .with_for_update()).one_or_none()
+    else:
+        # SQLite: an UPDATE first takes the database's write lock before the
+        # head is read (a deferred transaction would otherwise let two
+        # connections read the same head).
+        row = conn.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+                           .values(seq=AuditChainHead.seq).returning(*columns)).one_or_none()
+    if row is None:
+        raise AuditUnavailable("the audit chain head is missing: run `portal db upgrade`")
+    head = _Head(transaction=db.get_transaction(), seq=row.seq,
+                 record_hash=bytes(row.record_hash),
+                 merkle=_unpack(row.seq, bytes(row.merkle_nodes)),
+                 checkpoint_size=row.checkpoint_size, checkpoint_at=row.checkpoint_at)
+    db.info[_HEAD_KEY] = head
+    return head
+
+
+@event.listens_for(Session, "before_commit")
+def _store_head(db: Session) -> None:
+    """Write the head once per transaction, just before it commits (it is locked till then)."""
+    head = db.info.get(_HEAD_KEY)
+    if not isinstance(head, _Head) or not head.dirty or head.transaction is not \
+            db.get_transaction():
+        return
+    db.connection().execute(
+        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+        .values(seq=head.seq, record_hash=head.record_hash, merkle_nodes=_pack(head.merkle),
+                checkpoint_size=head.checkpoint_size, checkpoint_at=head.checkpoint_at))
+    head.dirty = False
+
+
+def append(db: Session, entry: AccessRecord) -> AccessRecord:
+    """Give ``entry`` the next seq and its chain hashes, insert and flush it.
+
+    ``entry`` must carry every column of the encoding except ``seq`` and the hashes.
+    Raises if it cannot be written: the caller then shows nothing.
+    """
+    # Column defaults apply only at INSERT, after the encoding is made: fill them now.
+    entry.id = entry.id or new_id()
+    entry.source = entry.source or "mdo-portal"
+    for flag in ("authorised", "relation_to_case", "consent_present", "emergency_procedure"):
+        setattr(entry, flag, bool(getattr(entry, flag)))
+    head = _lock_head(db)
+    entry.seq = head.seq + 1
+    entry.prev_hash = head.record_hash
+    entry.encoding = canonical_encoding(sealed_fields(_values(entry)))
+    entry.record_hash = chain_hash(head.record_hash, entry.encoding)
+    db.add(entry)
+    db.flush()
+    head.seq = entry.seq
+    head.record_hash = entry.record_hash
+    head.merkle.append(leaf_hash(entry.encoding))
+    head.dirty = True
+    config = db.info.get(CONFIG_KEY)
+    if isinstance(config, AuditConfig) and _due(head, config, entry.occurred_at):
+        _seal(db, head, config, entry.occurred_at)
+    return entry
+
+
+def _values(entry: AccessRecord) -> dict[str, Any]:
+    return {column.key: getattr(entry, column.key)
+            for column in AccessRecord.__table__.columns}
+
+
+def _due(head: _Head, config: AuditConfig, now: datetime) -> bool:
+    pending = head.seq - head.checkpoint_size
+    if pending <= 0:
+        return False
+    if pending >= config.every:
+        return True
+    return head.checkpoint_at is None or now - head.checkpoint_at >= config.interval
+
+
+def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | None:
+    """Seal a checkpoint over everything appended so far (None when nothing is new)."""
+    head = _lock_head(db)
+    if head.seq == head.checkpoint_size and head.seq > 0:
+        return None
+    checkpoint = _seal(db, head, config, now)
+    head.dirty = True
+    return checkpoint
+
+
+def _seal(db: Session, head: _Head, config: AuditConfig, now: datetime) -> AuditCheckpoint:
+    root = head.merkle.root()
+    note = sign_checkpoint(config.origin, head.seq, root, config.signing_key, config.key_name)
+    checkpoint = AuditCheckpoint(size=head.seq, root=root, note=note, sealed_at=now)
+    db.add(checkpoint)
+    db.flush()
+    head.checkpoint_size = head.seq
+    head.checkpoint_at = now
+    if config.export_dir is not None:
+        db.info.setdefault(_EXPORT_KEY, []).append((config.export_dir, head.seq, note))
+    return checkpoint
+
+
+def checkpoint_file_name(size: int) -> str:
+    return f"checkpoint-{size:020d}.txt"
+
+
+def write_checkpoint_file(directory: Path, size: int, note: str) -> Path:
+    """Write one checkpoint note atomically; an existing identical file is left alone."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / checkpoint_file_name(size)
+    if target.exists() and target.read_text(encoding="utf-8") == note:
+        return target
+    temporary = directory / f".{target.name}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(note)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(target)
+    return target
+
+
+def all_checkpoints(db: Session) -> list[tuple[int, str]]:
+    return [(row.size, row.note) for row in db.execute(
+        select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size))]
+
+
+@event.listens_for(Session, "after_commit")
+def _export_after_commit(db: Session) -> None:
+    db.info.pop(_HEAD_KEY, None)
+    db.info.pop(_SAVEPOINT_KEY, None)
+    exports = db.info.pop(_EXPORT_KEY, None)
+    for directory, size, note in exports or ():
+        try:
+            write_checkpoint_file(directory, size, note)
+        except OSError as exc:
+            # The checkpoint is safe in the database; `portal audit
+            # export-checkpoints` writes any that are missing.
+            log.error("could not export audit checkpoint %d to %s: %s", size, directory,
+                      exc.strerror)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _remember_head_at_savepoint(db: Session, transaction: Any) -> None:
+    """A savepoint may roll back records appended inside it: keep the head as it was."""
+    head = db.info.get(_HEAD_KEY)
+    if transaction.nested and isinstance(head, _Head):
+        snapshots = db.info.setdefault(_SAVEPOINT_KEY, {})
+        snapshots[id(transaction)] = replace(
+            head, merkle=_unpack(head.merkle.size, _pack(head.merkle)))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(db: Session, previous_transaction: Any) -> None:
+    if previous_transaction.nested:
+        # Back to the savepoint: the numbers appended since are unused again.
+        # A head first locked inside the savepoint is simply taken afresh.
+        snapshot = db.info.get(_SAVEPOINT_KEY, {}).pop(id(previous_transaction), None)
+        if snapshot is None:
+            db.info.pop(_HEAD_KEY, None)
+        else:
+            db.info[_HEAD_KEY] = snapshot
+        return
+    db.info.pop(_EXPORT_KEY, None)
+    db.info.pop(_HEAD_KEY, None)
+    db.info.pop(_SAVEPOINT_KEY, None)

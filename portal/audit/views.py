@@ -1,0 +1,269 @@
+"""Reading the access log: the DPO's search and exports, and a professional's own history.
+
+Reading the log is itself an access and is recorded like any other, allowed
+or denied, before anything of the log is returned. The DPO's login must meet
+the configured assurance level (``PORTAL_AUDIT_DPO_ACR``); a weaker login is
+refused with ``StepUpRequired`` and the refusal is on record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from auth.config import acr_at_least
+from portal.audit.charts import DailyChart, DayCount, daily_chart
+from portal.audit.export import visible
+from portal.audit.models import AccessRecord
+from portal.audit.service import Requester, record
+from portal.errors import N_, AccessDenied, InvalidInput
+from portal.localtime import LOCAL_TIME
+from portal.people.models import Organisation
+from portal.policy import Action, Actor, Deny, decide
+
+PAGE_LIMIT = 200
+EXPORT_LIMIT = 100_000
+CHART_DAYS = 30
+CHART_MAX_DAYS = 92
+OUTCOMES = ("allowed", "denied", "failed")
+TEXT_MAX = 200
+
+
+class StepUpRequired(AccessDenied):
+    """Allowed by role, but the login's assurance level is too low for this page."""
+
+    def __init__(self, decision: Deny, required: str) -> None:
+        super().__init__(decision)
+        self.required = required
+
+
+@dataclass(frozen=True)
+class Filters:
+    person: str = ""  # a person id, or part of a name
+    child: str = ""
+    case: str = ""
+    organisation: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    outcome: str = ""
+    basis: str = ""  # part of the basis or legal ground
+    break_glass: bool = False
+
+
+def query_text(params: Mapping[str, str]) -> str:
+    """A search's parameters as they are kept on the searcher's own access record
+    (exactly as typed: the record's encoding escapes whatever they contain)."""
+    return urlencode(sorted((k, v) for k, v in params.items() if v))
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _date(params: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = N_("Use a date like 2026-03-01.")
+        return None
+
+
+def parse_filters(params: Mapping[str, str]) -> Filters:
+    """Validate a search's query parameters; raises ``InvalidInput``."""
+    errors: dict[str, str] = {}
+    text = {name: params.get(name, "").strip() for name in
+            ("person", "child", "case", "organisation", "outcome", "basis")}
+    for name in ("person", "basis"):
+        if len(text[name]) > TEXT_MAX:
+            errors[name] = N_("Search for at most 200 characters.")
+    for name in ("child", "case", "organisation"):
+        if text[name] and not is_uuid(text[name]):
+            errors[name] = N_("This is not a valid id.")
+    if text["outcome"] not in ("", *OUTCOMES):
+        errors["outcome"] = N_("Choose an outcome.")
+    date_from, date_to = _date(params, "date_from", errors), _date(params, "date_to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["date_to"] = N_("The end date lies before the start date.")
+    if errors:
+        raise InvalidInput(errors)
+    return Filters(person=text["person"], child=text["child"], case=text["case"],
+                   organisation=text["organisation"], date_from=date_from, date_to=date_to,
+                   outcome=text["outcome"], basis=text["basis"],
+                   break_glass=params.get("break_glass") in ("1", "on"))
+
+
+def local_day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=LOCAL_TIME).astimezone(UTC)
+
+
+def conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if filters.person:
+        if is_uuid(filters.person):
+            where.append(AccessRecord.user_id == filters.person)
+        else:
+            where.append(func.lower(AccessRecord.user_name).contains(
+                filters.person.lower(), autoescape=True))
+    if filters.child:
+        where.append(AccessRecord.child_id == filters.child)
+    if filters.case:
+        where.append(AccessRecord.case_id == filters.case)
+    if filters.organisation:
+        where.append(AccessRecord.user_organisation_id == filters.organisation)
+    if filters.date_from:
+        where.append(AccessRecord.occurred_at >= local_day_start(filters.date_from))
+    if filters.date_to:
+        where.append(AccessRecord.occurred_at
+                     < local_day_start(filters.date_to + timedelta(days=1)))
+    if filters.outcome:
+        where.append(AccessRecord.outcome == filters.outcome)
+    if filters.basis:
+        where.append(or_(AccessRecord.basis.contains(filters.basis, autoescape=True),
+                         AccessRecord.legal_ground.contains(filters.basis, autoescape=True)))
+    if filters.break_glass:
+        where.append(AccessRecord.emergency_procedure.is_(True))
+    return where
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One access record as the log pages show it (free text made visible)."""
+
+    seq: int
+    when: datetime
+    user_name: str
+    user_role: str
+    organisation: str
+    event_type: str
+    action_code: str
+    outcome: str
+    reason: str
+    basis: str
+    break_glass: bool
+    break_glass_reason: str
+    case_id: str | None
+    child_id: str | None
+    client_address: str
+    query: str
+
+
+def log_row(entry: AccessRecord, organisations: Mapping[str, str]) -> LogRow:
+    return LogRow(
+        seq=entry.seq, when=entry.occurred_at, user_name=visible(entry.user_name),
+        user_role=visible(entry.user_role),
+        organisation=organisations.get(entry.user_organisation_id or "", ""),
+        event_type=visible(entry.event_type), action_code=entry.action_code,
+        outcome=entry.outcome, reason=visible(entry.reason), basis=visible(entry.basis),
+        break_glass=entry.emergency_procedure,
+        break_glass_reason=visible(entry.break_glass_reason), case_id=entry.case_id,
+        child_id=entry.child_id, client_address=visible(entry.client_address),
+        query=visible(entry.query))
+
+
+def organisation_names(db: Session) -> dict[str, str]:
+    return dict(db.execute(select(Organisation.id, Organisation.name)
+                           .order_by(Organisation.name)).all())
+
+
+# -- the DPO ----------------------------------------------------------------------------------
+
+def _authorize_dpo(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
+                   required_acr: str, event_type: str, params: Mapping[str, str]) -> None:
+    decision = decide(actor, Action.AUDIT_SEARCH)
+    if decision.allowed and not acr_at_least(acr, required_acr):
+        decision = Deny(reason="step_up_required")
+    record(db, who, now, event_type=event_type, action="read", decision=decision,
+           query=query_text(params), purpose_of_use="audit")
+    if isinstance(decision, Deny):
+        if decision.reason == "step_up_required":
+            raise StepUpRequired(decision, required_acr)
+        raise AccessDenied(decision)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: Sequence[LogRow]
+    total: int
+    limit: int
+    chart: DailyChart
+    chart_from: date
+    chart_to: date
+    organisations: Sequence[tuple[str, str]]
+
+
+def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
+           required_acr: str, params: Mapping[str, str]) -> SearchPage:
+    """The DPO's search across the whole log, newest first, with a per-day chart."""
+    _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search", params)
+    filters = parse_filters(params)
+    where = conditions(filters)
+    names = organisation_names(db)
+    entries = db.scalars(select(AccessRecord).where(*where)
+                         .order_by(AccessRecord.seq.desc()).limit(PAGE_LIMIT)).all()
+    total = db.scalar(select(func.count()).select_from(AccessRecord).where(*where)) or 0
+    chart_to = filters.date_to or now.astimezone(LOCAL_TIME).date()
+    chart_from = filters.date_from or chart_to - timedelta(days=CHART_DAYS - 1)
+    chart_from = max(chart_from, chart_to - timedelta(days=CHART_MAX_DAYS - 1))
+    return SearchPage(rows=[log_row(e, names) for e in entries], total=total,
+                      limit=PAGE_LIMIT,
+                      chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
+                      chart_from=chart_from, chart_to=chart_to,
+                      organisations=list(names.items()))
+
+
+def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,
+               last: date) -> list[DayCount]:
+    """Accesses per local day; bucketed here so the day boundary is Dutch on every engine."""
+    counts = {first + timedelta(days=i): [0, 0, 0] for i in range((last - first).days + 1)}
+    rows = db.execute(
+        select(AccessRecord.occurred_at, AccessRecord.outcome,
+               AccessRecord.emergency_procedure)
+        .where(*where, AccessRecord.occurred_at >= local_day_start(first),
+               AccessRecord.occurred_at < local_day_start(last + timedelta(days=1))))
+    for occurred_at, outcome, emergency in rows:
+        bucket = counts.get(occurred_at.astimezone(LOCAL_TIME).date())
+        if bucket is not None:
+            bucket[0 if outcome == "allowed" and not emergency else
+                   1 if outcome == "allowed" else 2] += 1
+    return [DayCount(day, *values) for day, values in counts.items()]
+
+
+def export(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
+           required_acr: str, params: Mapping[str, str], kind: str) -> list[AccessRecord]:
+    """The records a search finds, oldest first (at most ``EXPORT_LIMIT``), for CSV or FHIR."""
+    _authorize_dpo(db, who, actor, now, acr, required_acr, f"audit.export.{kind}", params)
+    filters = parse_filters(params)
+    return list(db.scalars(select(AccessRecord).where(*conditions(filters))
+                           .order_by(AccessRecord.seq).limit(EXPORT_LIMIT)))
+
+
+# -- a professional's own history --------------------------------------------------------------
+
+def own_history(db: Session, who: Requester, actor: Actor, now: datetime,
+                params: Mapping[str, str]) -> list[LogRow]:
+    """What this person accessed (and was refused), newest first."""
+    decision = decide(actor, Action.AUDIT_OWN)
+    record(db, who, now, event_type="audit.own", action="read", decision=decision,
+           query=query_text(params), purpose_of_use="own_data")
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    filters = parse_filters(params)
+    own = Filters(date_from=filters.date_from, date_to=filters.date_to,
+                  outcome=filters.outcome)
+    names = organisation_names(db)
+    entries = db.scalars(select(AccessRecord)
+                         .where(AccessRecord.user_id == actor.person_id, *conditions(own))
+                         .order_by(AccessRecord.seq.desc()).limit(PAGE_LIMIT)).all()
+    return [log_row(e, names) for e in entries]
