@@ -1,0 +1,89 @@
+"""Scheduling meetings and keeping action items: thin routes over the service."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.errors import InvalidInput
+from portal.meetings import service
+from portal.web.endpoint import Page, endpoint
+
+
+def _form(page: Page, case_id: str, errors: dict[str, str], values: dict[str, str]) -> Response:
+    agenda = service.schedule_form(page.db, page.requester(), page.user, page.now, case_id)
+    return page.render("meetings/new.html", status=400 if errors else 200, case_id=case_id,
+                       participants=agenda.participants, durations=service.DURATIONS,
+                       errors=errors, values=values)
+
+
+@endpoint()
+def new_meeting(page: Page, case_id: str) -> Response:
+    return _form(page, case_id, {}, {"duration": "60"})
+
+
+@endpoint()
+def schedule_meeting(page: Page, case_id: str) -> Response:
+    invitees = [value for name, value in page.form_items if name == "invitee"]
+    try:
+        new = service.parse_new_meeting(page.form, invitees, page.now)
+        meeting_id = service.schedule_meeting(page.db, page.portal.vault, page.requester(),
+                                              page.user, page.now, case_id, new,
+                                              page.portal.settings.public_url)
+    except InvalidInput as invalid:
+        return _form(page, case_id, invalid.errors, dict(page.form))
+    return page.redirect(f"/meetings/{meeting_id}")
+
+
+@endpoint()
+def show_meeting(page: Page, meeting_id: str) -> Response:
+    meeting = service.view_meeting(page.db, page.portal.vault, page.requester(), page.user,
+                                   page.now, meeting_id)
+    return page.render("meetings/show.html", meeting=meeting)
+
+
+@endpoint()
+def cancel_meeting(page: Page, meeting_id: str) -> Response:
+    case_id = service.cancel_meeting(page.db, page.requester(), page.user, page.now,
+                                     meeting_id, page.portal.settings.public_url)
+    return page.redirect(f"/cases/{case_id}")
+
+
+@endpoint()
+def add_action_item(page: Page, case_id: str) -> Response:
+    try:
+        service.add_action_item(page.db, page.portal.vault, page.requester(), page.user,
+                                page.now, case_id, text=page.form.get("text", ""),
+                                owner_id=page.form.get("owner_id", ""),
+                                due_on=page.form.get("due_on", ""))
+    except InvalidInput as invalid:
+        return _items_fragment(page, case_id, invalid.errors)
+    return _items_fragment(page, case_id, {})
+
+
+@endpoint()
+def set_action_item_status(page: Page, item_id: str) -> Response:
+    item = service.set_action_item_status(page.db, page.requester(), page.user, page.now,
+                                          item_id, page.form.get("done") == "1")
+    if page.form.get("from") == "start":
+        return page.redirect("/cases")
+    return _items_fragment(page, item.case_id, {})
+
+
+def _items_fragment(page: Page, case_id: str, errors: dict[str, str]) -> Response:
+    if not page.htmx and not errors:
+        return page.redirect(f"/cases/{case_id}#action-items")
+    agenda = service.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id)
+    template = "meetings/_action_items.html" if page.htmx else "meetings/action_items.html"
+    return page.render(template, status=400 if errors else 200, case_id=case_id,
+                       agenda=agenda, errors=errors)
+
+
+routes = [
+    Route("/cases/{case_id}/meetings/new", new_meeting),
+    Route("/cases/{case_id}/meetings", schedule_meeting, methods=["POST"]),
+    Route("/meetings/{meeting_id}", show_meeting),
+    Route("/meetings/{meeting_id}/cancel", cancel_meeting, methods=["POST"]),
+    Route("/cases/{case_id}/action-items", add_action_item, methods=["POST"]),
+    Route("/action-items/{item_id}/status", set_action_item_status, methods=["POST"]),
+]

@@ -1,0 +1,419 @@
+"""Meetings and action items: scheduled by the chair, announced by content-free mail.
+
+Every read and write goes through the case's policy decision and leaves an
+access record; place, agenda and action-item texts are encrypted under a data
+key of their own. Mail says only that something waits in the portal: no child,
+no case title, no text, no other recipients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from crypto import Binding
+from portal.audit.service import Requester, record
+from portal.cases.models import Case
+from portal.cases.service import authorize, case_facts, is_uuid
+from portal.consent.engine import age_on
+from portal.errors import N_, AccessDenied, InvalidInput
+from portal.localtime import LOCAL_TIME
+from portal.mail.service import enqueue
+from portal.meetings.calendar import invitation_ics
+from portal.meetings.models import (
+    ActionItem,
+    ActionItemStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingStatus,
+)
+from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
+from portal.policy import Action, Actor, Deny, ItemFacts, decide
+from portal.vault.service import FieldKey, Vault, child_field
+
+DURATIONS = (30, 45, 60, 90, 120)
+TEXT_MAX = 4000
+REMINDER_LEAD = timedelta(days=2)
+
+INVITATION_SUBJECT = "Uitnodiging voor een MDO / MDO invitation"
+INVITATION_BODY = (
+    "U bent uitgenodigd voor een multidisciplinair overleg (MDO) in het MDO-portaal.\n"
+    "Log in om te zien waarover het gaat en wanneer: {link}\n\n"
+    "You have been invited to a multidisciplinary meeting (MDO) in the MDO Portal.\n"
+    "Log in to see the details: {link}\n"
+)
+CANCELLED_SUBJECT = "Een MDO is gewijzigd / An MDO has changed"
+CANCELLED_BODY = (
+    "Er is een wijziging in een MDO waarvoor u bent uitgenodigd. Log in om te zien welke: "
+    "{link}\n\nAn MDO you were invited to has changed. Log in to see what changed: {link}\n"
+)
+REMINDER_SUBJECT = "Herinnering: actiepunt in het MDO-portaal / Reminder: action item"
+REMINDER_BODY = (
+    "Er staat een actiepunt voor u klaar in het MDO-portaal{when}. Log in om het te zien: "
+    "{link}\n\nAn action item in the MDO Portal is waiting for you. Log in to see it: {link}\n"
+)
+
+
+@dataclass(frozen=True)
+class NewMeeting:
+    starts_at: datetime
+    duration_minutes: int
+    place: str
+    agenda: str
+    minute_taker_id: str | None
+    invitee_ids: tuple[str, ...]
+    invite_family: bool
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: str
+    case_id: str
+    starts_at: datetime
+    duration_minutes: int
+    place: str
+    agenda: str
+    status: MeetingStatus
+    minute_taker: str | None
+    invitees: Sequence[str]
+    can_schedule: bool
+
+
+@dataclass(frozen=True)
+class ActionItemView:
+    id: str
+    case_id: str
+    text: str
+    owner: str
+    due_on: date
+    status: ActionItemStatus
+    overdue: bool
+    can_update: bool
+
+
+def meeting_field(owner: str, owner_id: str, case_id: str, name: str) -> Binding:
+    """Where a meeting's or action item's encrypted field belongs."""
+    return Binding(purpose="meeting-field", case_id=case_id, object_type=owner,
+                   object_id=owner_id, version=1, field=name)
+
+
+# -- meetings -----------------------------------------------------------------
+
+def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
+                      now: datetime) -> NewMeeting:
+    """Validate the schedule form; times are entered in Dutch local time."""
+    errors: dict[str, str] = {}
+    starts_at = now
+    try:
+        local = datetime.fromisoformat(f"{form.get('date', '')}T{form.get('time', '')}")
+        starts_at = local.replace(tzinfo=LOCAL_TIME).astimezone(UTC)
+        if starts_at <= now:
+            errors["date"] = N_("Choose a date and time in the future.")
+    except ValueError:
+        errors["date"] = N_("Give a date and a time.")
+    try:
+        duration = int(form.get("duration", ""))
+    except ValueError:
+        duration = 0
+    if duration not in DURATIONS:
+        errors["duration"] = N_("Choose how long the meeting takes.")
+    place, agenda = form.get("place", "").strip(), form.get("agenda", "").strip()
+    if not place or len(place) > 500:
+        errors["place"] = N_("Give a place or a video link.")
+    if len(agenda) > TEXT_MAX:
+        errors["agenda"] = N_("The agenda is too long.")
+    if errors:
+        raise InvalidInput(errors)
+    return NewMeeting(starts_at=starts_at, duration_minutes=duration, place=place,
+                      agenda=agenda, minute_taker_id=form.get("minute_taker_id") or None,
+                      invitee_ids=tuple(invitee_ids),
+                      invite_family=form.get("invite_family") == "on")
+
+
+def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                     case_id: str, new: NewMeeting, public_url: str) -> str:
+    facts = authorize(db, who, actor, now, Action.MEETING_SCHEDULE, case_id,
+                      event_type="meeting.schedule", action_code="create")
+    unknown = [p for p in (*new.invitee_ids, new.minute_taker_id)
+               if p is not None and p not in facts.participants]
+    if unknown:
+        raise InvalidInput({"invitees": N_("Only participants of the case can be invited.")})
+    meeting = Meeting(case_id=facts.case_id, starts_at=new.starts_at,
+                      duration_minutes=new.duration_minutes, place_ct=b"", agenda_ct=b"",
+                      minute_taker_id=new.minute_taker_id, status=MeetingStatus.SCHEDULED,
+                      created_by=actor.person_id, created_at=now)
+    db.add(meeting)
+    db.flush()
+    key = vault.new_key(db, "meeting", meeting.id, now)
+    meeting.place_ct = vault.seal(key, new.place, meeting_field("meeting", meeting.id,
+                                                            facts.case_id, "place"))
+    meeting.agenda_ct = vault.seal(key, new.agenda, meeting_field("meeting", meeting.id,
+                                                              facts.case_id, "agenda"))
+    invitees = set(new.invitee_ids) | {actor.person_id}
+    if new.minute_taker_id:
+        invitees.add(new.minute_taker_id)
+    family = _family_of(db, vault, facts.child_id, now) if new.invite_family else set()
+    for person_id in sorted(invitees | family):
+        db.add(MeetingInvitee(meeting_id=meeting.id, person_id=person_id,
+                              family=person_id in family, invited_at=now))
+    db.flush()
+    _announce(db, meeting, now, public_url, cancelled=False)
+    return meeting.id
+
+
+def _family_of(db: Session, vault: Vault, child_id: str | None, now: datetime) -> set[str]:
+    """Who speaks for the child: the pupil from 16, otherwise the adults with custody."""
+    if child_id is None:
+        return set()
+    child = db.get_one(Child, child_id)
+    if child.person_id is not None:
+        born = date.fromisoformat(vault.open(db, child.birthdate_ct,
+                                             child_field(child.id, "birthdate")))
+        if age_on(born, now.astimezone(LOCAL_TIME).date()) >= 16:
+            return {child.person_id}
+    return set(db.scalars(select(ChildRelation.person_id).where(
+        ChildRelation.child_id == child_id,
+        ChildRelation.relation.in_(list(CUSTODY_RELATIONS)))))
+
+
+def _announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
+              *, cancelled: bool) -> None:
+    rows = db.execute(
+        select(Person.email, MeetingInvitee.family)
+        .join(MeetingInvitee, MeetingInvitee.person_id == Person.id)
+        .where(MeetingInvitee.meeting_id == meeting.id, Person.email.is_not(None))
+    ).all()
+    for email, family in rows:
+        # Family members are not case participants; their link is their start page.
+        link = f"{public_url}/" if family else f"{public_url}/meetings/{meeting.id}"
+        ics = invitation_ics(uid=f"{meeting.id}@mdo-portaal", starts_at=meeting.starts_at,
+                             minutes=meeting.duration_minutes, now=now, link=link,
+                             cancelled=cancelled)
+        enqueue(db, now, kind="meeting.cancelled" if cancelled else "meeting.invitation",
+                recipient=str(email),
+                subject=CANCELLED_SUBJECT if cancelled else INVITATION_SUBJECT,
+                body=(CANCELLED_BODY if cancelled else INVITATION_BODY).format(link=link),
+                calendar=ics)
+
+
+def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
+                   public_url: str) -> str:
+    meeting = _meeting(db, who, actor, now, meeting_id, Action.MEETING_SCHEDULE,
+                       "meeting.cancel", "update")
+    if meeting.status is MeetingStatus.SCHEDULED:
+        meeting.status = MeetingStatus.CANCELLED
+        db.flush()
+        _announce(db, meeting, now, public_url, cancelled=True)
+    return meeting.case_id
+
+
+def _meeting(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
+             action: Action, event_type: str, action_code: str) -> Meeting:
+    meeting = db.get(Meeting, meeting_id) if is_uuid(meeting_id) else None
+    if meeting is None:
+        record(db, who, now, event_type=event_type, action=action_code,
+               decision=Deny(reason="no_such_meeting", hide=True), object_type="meeting")
+        raise AccessDenied(Deny(reason="no_such_meeting", hide=True))
+    authorize(db, who, actor, now, action, meeting.case_id, event_type=event_type,
+              action_code=action_code)
+    return meeting
+
+
+def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                 meeting_id: str) -> MeetingView:
+    meeting = _meeting(db, who, actor, now, meeting_id, Action.MEETING_VIEW, "meeting.view",
+                       "read")
+    return _meeting_view(db, vault, actor, meeting)
+
+
+def schedule_form(db: Session, who: Requester, actor: Actor, now: datetime,
+                  case_id: str) -> CaseAgenda:
+    """What the chair chooses from when scheduling: the case's participants."""
+    facts = authorize(db, who, actor, now, Action.MEETING_SCHEDULE, case_id,
+                      event_type="meeting.schedule.form", action_code="read")
+    return CaseAgenda((), (), True, False, _participant_names(db, facts.participants))
+
+
+@dataclass(frozen=True)
+class CaseAgenda:
+    meetings: Sequence[MeetingView]
+    action_items: Sequence[ActionItemView]
+    can_schedule: bool
+    can_manage_items: bool
+    participants: Sequence[tuple[str, str]]  # (person id, name) for the forms
+
+
+def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime,
+                case_id: str) -> CaseAgenda:
+    """The meetings and action items shown on a case page.
+
+    Call only after the page's own read was decided and recorded (``view_case``):
+    that record covers the page; each part here is still decided per item."""
+    facts = case_facts(db, case_id)
+    if facts is None or not decide(actor, Action.MEETING_VIEW, facts).allowed:
+        return CaseAgenda((), (), False, False, ())
+    meetings = db.scalars(select(Meeting).where(Meeting.case_id == facts.case_id)
+                          .order_by(Meeting.starts_at)).all()
+    return CaseAgenda(
+        meetings=[_meeting_view(db, vault, actor, m) for m in meetings],
+        action_items=_item_views(db, vault, actor, now, select_items(case_id=facts.case_id)),
+        can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
+        can_manage_items=decide(actor, Action.ACTION_ITEM_MANAGE, facts).allowed,
+        participants=_participant_names(db, facts.participants),
+    )
+
+
+def _participant_names(db: Session, person_ids: Iterable[str]) -> list[tuple[str, str]]:
+    names = dict(db.execute(select(Person.id, Person.display_name)
+                            .where(Person.id.in_(list(person_ids)))).all())
+    return sorted(names.items(), key=lambda item: item[1])
+
+
+def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting) -> MeetingView:
+    facts = case_facts(db, meeting.case_id)
+    assert facts is not None  # the meeting's case exists: foreign key
+    key: FieldKey = vault.key_for(db, meeting.place_ct)
+    names = dict(db.execute(select(Person.id, Person.display_name).join(
+        MeetingInvitee, MeetingInvitee.person_id == Person.id).where(
+        MeetingInvitee.meeting_id == meeting.id)).all())
+    minute_taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
+    return MeetingView(
+        id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
+        duration_minutes=meeting.duration_minutes,
+        place=vault.open(db, meeting.place_ct,
+                         meeting_field("meeting", meeting.id, meeting.case_id, "place"), key),
+        agenda=vault.open(db, meeting.agenda_ct,
+                          meeting_field("meeting", meeting.id, meeting.case_id, "agenda"), key),
+        status=meeting.status,
+        minute_taker=minute_taker.display_name if minute_taker else None,
+        invitees=sorted(names.values()),
+        can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
+    )
+
+
+# -- action items ---------------------------------------------------------------
+
+def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                    case_id: str, *, text: str, owner_id: str, due_on: str) -> None:
+    facts = authorize(db, who, actor, now, Action.ACTION_ITEM_MANAGE, case_id,
+                      event_type="action_item.create", action_code="create")
+    errors: dict[str, str] = {}
+    text = text.strip()
+    if not text or len(text) > TEXT_MAX:
+        errors["text"] = N_("Describe what will be done.")
+    if owner_id not in facts.participants:
+        errors["owner_id"] = N_("Choose who carries it out.")
+    try:
+        due = date.fromisoformat(due_on)
+    except ValueError:
+        errors["due_on"] = N_("Give a due date.")
+        due = now.date()
+    if errors:
+        raise InvalidInput(errors)
+    item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
+                      status=ActionItemStatus.OPEN, created_by=actor.person_id, created_at=now)
+    db.add(item)
+    db.flush()
+    key = vault.new_key(db, "action_item", item.id, now)
+    item.text_ct = vault.seal(key, text,
+                              meeting_field("action_item", item.id, facts.case_id, "text"))
+    db.flush()
+
+
+def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datetime,
+                           item_id: str, done: bool) -> ActionItem:
+    item = db.get(ActionItem, item_id) if is_uuid(item_id) else None
+    facts = case_facts(db, item.case_id) if item is not None else None
+    if item is None or facts is None:
+        record(db, who, now, event_type="action_item.update", action="update",
+               decision=Deny(reason="no_such_item", hide=True), object_type="action_item")
+        raise AccessDenied(Deny(reason="no_such_item", hide=True))
+    decision = decide(actor, Action.ACTION_ITEM_UPDATE, facts, _item_facts(item))
+    record(db, who, now, event_type="action_item.update", action="update", decision=decision,
+           case_id=item.case_id, child_id=facts.child_id, object_type="action_item",
+           object_id=item.id)
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    item.status = ActionItemStatus.DONE if done else ActionItemStatus.OPEN
+    item.completed_at = now if done else None
+    db.flush()
+    return item
+
+
+def _item_facts(item: ActionItem) -> ItemFacts:
+    return ItemFacts(item_type="action_item", item_id=item.id, categories=frozenset(),
+                     owner_id=item.owner_id)
+
+
+def select_items(*, case_id: str | None = None,
+                 owner_id: str | None = None) -> Select[ActionItem, str]:
+    query = select(ActionItem, Person.display_name).join(Person, Person.id == ActionItem.owner_id)
+    if case_id is not None:
+        query = query.where(ActionItem.case_id == case_id)
+    if owner_id is not None:
+        query = query.where(ActionItem.owner_id == owner_id,
+                            ActionItem.status == ActionItemStatus.OPEN)
+    return query.order_by(ActionItem.due_on, ActionItem.created_at)
+
+
+def my_action_items(db: Session, vault: Vault, who: Requester, actor: Actor,
+                    now: datetime) -> list[ActionItemView]:
+    """The actor's open items across cases; each listed item is recorded on its own."""
+    return _item_views(db, vault, actor, now, select_items(owner_id=actor.person_id), who)
+
+
+def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
+                query: Select[ActionItem, str],
+                who: Requester | None = None) -> list[ActionItemView]:
+    views = []
+    for item, owner in db.execute(query).all():
+        facts = case_facts(db, item.case_id)
+        assert facts is not None  # the item's case exists: foreign key
+        decision = decide(actor, Action.CASE_VIEW, facts)
+        if who is not None:
+            record(db, who, now, event_type="action_item.list", action="read",
+                   decision=decision, case_id=item.case_id, child_id=facts.child_id,
+                   object_type="action_item", object_id=item.id)
+        if not decision.allowed:
+            continue
+        views.append(ActionItemView(
+            id=item.id, case_id=item.case_id, owner=owner, due_on=item.due_on,
+            text=vault.open(db, item.text_ct, meeting_field("action_item", item.id, item.case_id,
+                                                       "text")),
+            status=item.status,
+            overdue=item.status is ActionItemStatus.OPEN and item.due_on < now.date(),
+            can_update=decide(actor, Action.ACTION_ITEM_UPDATE, facts,
+                              _item_facts(item)).allowed))
+    return views
+
+
+def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
+    """Content-free reminders: once shortly before the due date, once when overdue."""
+    queued = 0
+    today = now.date()
+    open_items = db.execute(
+        select(ActionItem, Person.email).join(Person, Person.id == ActionItem.owner_id)
+        .join(Case, Case.id == ActionItem.case_id)
+        .where(ActionItem.status == ActionItemStatus.OPEN, Person.email.is_not(None),
+               ActionItem.due_on <= today + timedelta(days=REMINDER_LEAD.days))
+    ).all()
+    for item, email in open_items:
+        overdue = item.due_on < today
+        if overdue and item.overdue_reminded_at is None:
+            item.overdue_reminded_at = now
+            when = " (de termijn is verstreken)"
+        elif not overdue and item.reminded_at is None:
+            item.reminded_at = now
+            when = ""
+        else:
+            continue
+        enqueue(db, now, kind="action_item.reminder", recipient=str(email),
+                subject=REMINDER_SUBJECT,
+                body=REMINDER_BODY.format(when=when, link=f"{public_url}/cases"))
+        queued += 1
+    db.flush()
+    return queued

@@ -1,0 +1,139 @@
+"""Scheduling an MDO, content-free invitations over real SMTP, action items, reminders."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.db import unit_of_work
+from portal.demo import DEMO_CASE, stable_id
+from portal.meetings.models import ActionItem, Meeting
+from portal.meetings.service import queue_reminders
+from tests.harness import Running
+
+CASE_ID = stable_id("case", DEMO_CASE.key)
+CASE_PATH = f"/cases/{CASE_ID}"
+SECRETS = ("Sam", "Mulder", "zorgen over gedrag", "Kamer 7", "gesprek over thuissituatie",
+           "Het Baken")
+
+
+def wait_for_mail(running: Running, count: int) -> list:  # type: ignore[type-arg]
+    running.portal.mail.poke()
+    deadline = time.monotonic() + 10
+    while len(running.portal.mail_catcher.snapshot()) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return running.portal.mail_catcher.snapshot()
+
+
+def schedule(running: Running, **extra: str) -> str:
+    chair = running.client()
+    chair.login("ib")
+    form = chair.page(f"{CASE_PATH}/meetings/new")
+    assert form.status_code == 200
+    day = (running.clock.now + timedelta(days=3)).date().isoformat()
+    data = {"date": day, "time": "14:30", "duration": "60", "place": "Kamer 7",
+            "agenda": "gesprek over thuissituatie", "invite_family": "on",
+            "minute_taker_id": stable_id("person", "notulist"), **extra}
+    invitees = [stable_id("person", "mentor"), stable_id("person", "notulist")]
+    response = chair.post(f"{CASE_PATH}/meetings",
+                          data={**data, "csrf_token": chair.csrf, "invitee": invitees})
+    assert response.status_code == 200, response.text
+    assert "Kamer 7" in response.text and "14:30" in response.text
+    return response.url.path.rsplit("/", 1)[1]
+
+
+def test_invitations_reach_invitees_and_the_family_without_personal_data(
+        running: Running) -> None:
+    meeting_id = schedule(running)
+    mail = wait_for_mail(running, 5)
+    recipients = sorted(r for m in mail for r in m.recipients)
+    assert recipients == sorted(f"{s}@demo.mdo-portaal.test"
+                                for s in ("ib", "mentor", "notulist", "ouder1", "ouder2"))
+    for message in mail:
+        assert len(message.recipients) == 1, "nobody sees another recipient"
+        text = message.subject + message.body
+        for secret in SECRETS:
+            assert secret not in text
+        assert "@" not in message.body, "no e-mail addresses of others in the body"
+        assert message.attachments == ("mdo.ics",)
+    professional = next(m for m in mail if m.recipients == ("mentor@demo.mdo-portaal.test",))
+    assert f"/meetings/{meeting_id}" in professional.body
+    parent = next(m for m in mail if m.recipients == ("ouder1@demo.mdo-portaal.test",))
+    assert "/meetings/" not in parent.body, "parents are not case participants"
+
+
+def test_place_and_agenda_are_encrypted_at_rest(running: Running) -> None:
+    meeting_id = schedule(running)
+    with running.portal.sessions() as db:
+        meeting = db.get_one(Meeting, meeting_id)
+        assert b"Kamer 7" not in meeting.place_ct
+        assert b"thuissituatie" not in meeting.agenda_ct
+
+
+def test_only_the_chair_schedules(running: Running) -> None:
+    mentor = running.client()
+    mentor.login("mentor")
+    assert mentor.get(f"{CASE_PATH}/meetings/new").status_code == 403
+    outsider = running.client()
+    outsider.login("buitenstaander")
+    assert outsider.get(f"/meetings/{stable_id('meeting', DEMO_CASE.key)}").status_code == 404
+
+
+def test_cancelling_tells_the_invitees(running: Running) -> None:
+    meeting_id = schedule(running, invite_family="")
+    invitations = len(wait_for_mail(running, 3))
+    chair = running.client()
+    chair.login("ib")
+    chair.page(f"/meetings/{meeting_id}")
+    chair.submit(f"/meetings/{meeting_id}/cancel")
+    mail = wait_for_mail(running, invitations + 3)
+    cancellations = [m for m in mail if m.subject.startswith("Een MDO is gewijzigd")]
+    assert len(cancellations) == 3
+    assert "geannuleerd" in chair.page(f"/meetings/{meeting_id}").text
+
+
+def test_action_item_owner_sees_it_and_marks_it_done(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    chair.page(CASE_PATH)
+    due = (running.clock.now + timedelta(days=5)).date().isoformat()
+    added = chair.submit(f"{CASE_PATH}/action-items", {
+        "text": "Gesprek met de jeugdarts plannen", "owner_id": stable_id("person", "mentor"),
+        "due_on": due}, htmx=True)
+    assert added.status_code == 200 and "Gesprek met de jeugdarts plannen" in added.text
+    mentor = running.client()
+    mentor.login("mentor")
+    start = mentor.page("/cases")
+    assert "Gesprek met de jeugdarts plannen" in start.text
+    with running.portal.sessions() as db:
+        item_id = db.scalars(select(ActionItem.id).where(
+            ActionItem.owner_id == stable_id("person", "mentor"),
+            ActionItem.id != stable_id("action_item", DEMO_CASE.key))).one()
+    minute_taker = running.client()
+    minute_taker.login("notulist")
+    minute_taker.page(CASE_PATH)
+    refused = minute_taker.submit(f"/action-items/{item_id}/status", {"done": "1"})
+    assert refused.status_code == 403, "only the owner or the chair reports on an item"
+    done = mentor.submit(f"/action-items/{item_id}/status", {"done": "1", "from": "start"})
+    assert done.status_code == 200
+    assert "Gesprek met de jeugdarts plannen" not in done.text
+
+
+def test_reminders_go_once_before_the_due_date_and_once_overdue(running: Running) -> None:
+    portal = running.portal
+    url = portal.settings.public_url
+    with unit_of_work(portal.sessions) as db:
+        assert queue_reminders(db, running.clock(), url) == 0, "the demo item is due in 14 days"
+    running.clock.advance(days=13)
+    with unit_of_work(portal.sessions) as db:
+        assert queue_reminders(db, running.clock(), url) == 1
+        assert queue_reminders(db, running.clock(), url) == 0
+    running.clock.advance(days=2)
+    with unit_of_work(portal.sessions) as db:
+        assert queue_reminders(db, running.clock(), url) == 1
+    mail = wait_for_mail(running, 2)
+    assert [m.recipients for m in mail] == [("mentor@demo.mdo-portaal.test",)] * 2
+    for message in mail:
+        assert "observeren" not in message.body and "Sam" not in message.body
