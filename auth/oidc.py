@@ -162,8 +162,9 @@ class OidcClient:
                 & SAFE_ALGORITHMS,
             )
         except KeyError as exc:
+            log.warning("oidc discovery for %s lacks %s", self.config.id, exc.args[0])
             raise LoginRejected(
-                "bad_discovery", f"The discovery document lacks {exc.args[0]}."
+                "bad_discovery", "The identity provider's discovery document is incomplete."
             ) from exc
         with self._lock:
             self._metadata = metadata

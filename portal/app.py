@@ -25,12 +25,20 @@ from auth.oidc import OidcClient
 from crypto import KeyProvider
 from portal import demo, devkeys
 from portal.admin import routes as admin_routes
+from portal.audit import keys as audit_keys
+from portal.audit import ledger as audit_ledger
+from portal.audit import routes as audit_routes
 from portal.cases import routes as case_routes
+from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
+from portal.documents import routes as document_routes
 from portal.login import routes as login_routes
 from portal.mail import routes as mail_routes
 from portal.mail.catcher import MailCatcher
 from portal.mail.service import MailDispatcher, SmtpConfig
+from portal.meetings import routes as meeting_routes
+from portal.meetings.service import queue_reminders
+from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.settings import Settings
 from portal.vault.keyring import make_key_provider
@@ -57,6 +65,8 @@ class Portal:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.engine = engine or make_engine(settings.effective_database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        if settings.audit_signing_key:
+            audit_ledger.configure(self.sessions, audit_keys.audit_config(settings))
         self.templates: Environment = make_environment()
         self.vault = Vault(key_provider or make_key_provider(settings))
         self.dev_idp: DevIdentityProvider | None = None
@@ -66,7 +76,10 @@ class Portal:
             providers.insert(0, dev_config)
         self.providers: Sequence[IdentityProviderConfig] = providers
         self.mail_catcher, self.smtp = self._mail_transport()
-        self.mail = MailDispatcher(self.sessions, self.smtp, self.clock)
+        public_url = settings.public_url
+        self.mail = MailDispatcher(
+            self.sessions, self.smtp, self.clock,
+            jobs=[lambda db, now: queue_reminders(db, now, public_url)])
         self.mail.start()
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
@@ -146,6 +159,7 @@ def prepare_settings(settings: Settings) -> Settings:
         if not settings.session_secret:
             settings = replace(settings, session_secret=devkeys.session_secret(settings.data_dir),
                                session_secret_generated=True)
+    settings = audit_keys.prepare_signing_key(settings)
     settings.check()
     return settings
 
@@ -164,6 +178,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *login_routes.routes,
         *case_routes.routes,
         *admin_routes.routes,
+        *document_routes.routes,
+        *audit_routes.routes,
+        *meeting_routes.routes,
+        *consent_routes.routes,
+        *parent_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

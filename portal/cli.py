@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = consent.add_parser("check", help="evaluate a scenario (JSON file or - for stdin)")
     check.add_argument("file")
     check.set_defaults(func=cmd_consent_check)
+    from portal.audit.cli import add_commands as add_audit_commands
+
+    add_audit_commands(sub)
+    from portal.vault.cli import add_commands as add_key_commands
+
+    add_key_commands(sub)
     return parser
 
 

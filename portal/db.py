@@ -73,8 +73,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so
-        # that each unit of work is one real transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # that each unit of work is one real transaction. IMMEDIATE takes the
+        # write lock up front: nearly every unit of work writes (an access
+        # record at least), and a deferred transaction that reads first and
+        # writes later fails at once with "database is locked" when another
+        # writer got in between, instead of waiting its turn.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

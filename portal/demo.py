@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from auth.devidp import Persona
 from portal.cases.models import Case, CaseRole, LegalBasis
 from portal.cases.service import NewCase, create_case_rows
+from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord
+from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingStatus
+from portal.meetings.service import meeting_field
 from portal.people.models import (
     Child,
     ChildRelation,
@@ -178,6 +181,8 @@ def load(db: Session, vault: Vault, now: datetime) -> bool:
     for child in CHILDREN:
         added |= _load_child(db, vault, child, now)
     added |= _load_case(db, vault, now)
+    added |= _load_agenda(db, vault, now)
+    added |= _load_consent_demo(db, vault, now)
     db.flush()
     return added
 
@@ -216,3 +221,94 @@ def _load_case(db: Session, vault: Vault, now: datetime) -> bool:
         participants=[(stable_id("person", s), role) for s, role in DEMO_CASE.participants],
     )
     return True
+
+
+def _load_agenda(db: Session, vault: Vault, now: datetime) -> bool:
+    """A meeting next week and an action item in the demo case."""
+    meeting_id = stable_id("meeting", DEMO_CASE.key)
+    if db.get(Meeting, meeting_id) is not None:
+        return False
+    case_id = stable_id("case", DEMO_CASE.key)
+    chair = stable_id("person", DEMO_CASE.participants[0][0])
+    starts = (now + timedelta(days=7)).replace(hour=13, minute=0, second=0, microsecond=0)
+    key = vault.new_key(db, "meeting", meeting_id, now)
+    db.add(Meeting(
+        id=meeting_id, case_id=case_id, starts_at=starts, duration_minutes=60,
+        place_ct=vault.seal(key, "Het Baken, kamer 2.14",
+                            meeting_field("meeting", meeting_id, case_id, "place")),
+        agenda_ct=vault.seal(key, "1. Observaties in de klas\n2. Wat gaat goed thuis?\n"
+                                  "3. Afspraken", meeting_field("meeting", meeting_id,
+                                                               case_id, "agenda")),
+        minute_taker_id=stable_id("person", "notulist"), status=MeetingStatus.SCHEDULED,
+        created_by=chair, created_at=now))
+    item_id = stable_id("action_item", DEMO_CASE.key)
+    item_key = vault.new_key(db, "action_item", item_id, now)
+    db.add(ActionItem(
+        id=item_id, case_id=case_id, owner_id=stable_id("person", "mentor"),
+        text_ct=vault.seal(item_key, "Twee weken observeren in de klas en terugkoppelen",
+                           meeting_field("action_item", item_id, case_id, "text")),
+        due_on=(now + timedelta(days=14)).date(), status=ActionItemStatus.OPEN,
+        created_by=chair, created_at=now))
+    db.flush()
+    return True
+
+
+# Noor is 16: she alone consents; her foster parent and her father (without
+# custody) see what she shares with them (nothing, here) or general information.
+NOOR_CASE = DemoCase(
+    key="noor-mdo",
+    child="noor",
+    organisation="het-baken",
+    title="MDO Noor — verzuim en steun thuis",
+    purpose="Samen met Noor afspreken hoe school en het schoolmaatschappelijk werk haar "
+            "helpen weer regelmatig naar school te gaan.",
+    participants=(("ib", CaseRole.CHAIR), ("smw", CaseRole.PARTICIPANT)),
+)
+# (case, consenter subject or None for the child, method, categories, organisations)
+DEMO_CONSENTS: tuple[tuple[DemoCase, str | None, ConsentMethod, tuple[str, ...],
+                           tuple[str, ...]], ...] = (
+    (DEMO_CASE, "ouder1", ConsentMethod.SIGNED_FORM,
+     ("school_progress", "behaviour", "social_emotional"), ("het-baken",)),
+    (DEMO_CASE, "ouder2", ConsentMethod.SIGNED_FORM,
+     ("school_progress", "behaviour", "social_emotional"), ("het-baken",)),
+    (NOOR_CASE, None, ConsentMethod.PORTAL,
+     ("school_progress", "behaviour", "social_emotional"), ("het-baken", "jeugdhulp-noord")),
+)
+
+
+def _load_consent_demo(db: Session, vault: Vault, now: datetime) -> bool:
+    """Noor's case, and consents that make the demo cases' consent status worth a look."""
+    added = False
+    case_id = stable_id("case", NOOR_CASE.key)
+    if db.get(Case, case_id) is None:
+        create_case_rows(
+            db, vault, now, case_id=case_id,
+            created_by=stable_id("person", NOOR_CASE.participants[0][0]),
+            organisation_id=stable_id("org", NOOR_CASE.organisation),
+            new=NewCase(child_id=stable_id("child", NOOR_CASE.child), anonymous=False,
+                        title=NOOR_CASE.title, purpose=NOOR_CASE.purpose,
+                        legal_basis=LegalBasis.CONSENT),
+            participants=[(stable_id("person", s), role) for s, role in NOOR_CASE.participants])
+        added = True
+    for index, (case, subject, method, categories, orgs) in enumerate(DEMO_CONSENTS):
+        consent_id = stable_id("consent", f"{case.key}:{index}")
+        if db.get(ConsentRecord, consent_id) is not None:
+            continue
+        child = next(c for c in CHILDREN if c.key == case.child)
+        person = subject or child.pupil_subject
+        chair = stable_id("person", case.participants[0][0])
+        db.add(ConsentRecord(
+            id=consent_id, case_id=stable_id("case", case.key),
+            child_id=stable_id("child", case.child),
+            consenter_kind=ConsenterKind.ADULT if subject else ConsenterKind.CHILD,
+            consenter_person_id=stable_id("person", person) if person else None,
+            method=method, categories=list(categories),
+            recipients=[f"org:{stable_id('org', org)}" for org in orgs],
+            valid_from=(now - timedelta(days=30)).date(),
+            valid_until=(now + timedelta(days=335)).date(), given_at=now - timedelta(days=30),
+            recorded_by=chair if method is ConsentMethod.SIGNED_FORM
+            else stable_id("person", str(person)),
+            acr="urn:mdo:acr:dev" if method is ConsentMethod.PORTAL else None))
+        added = True
+    db.flush()
+    return added

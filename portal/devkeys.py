@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,17 +22,26 @@ def ensure_data_dir(path: Path) -> Path:
 
 
 def ensure_secret_file(path: Path, generate: Callable[[], str]) -> str:
-    """Read the secret at ``path``, creating it (0600, exclusively) on first use."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            raise PermissionError(f"{path} is readable by others; chmod 600 it") from None
-        return path.read_text(encoding="utf-8").strip()
-    value = generate()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value)
-    return value
+    """Read the secret at ``path``, creating it (0600) on first use.
+
+    The file appears complete or not at all: it is written under a temporary
+    name and published with link(2), which fails if another process got there
+    first; that process's secret is then the one everybody uses."""
+    if not path.exists():
+        value = generate()
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp makes it 0600
+                handle.write(value)
+            os.link(temporary, path)
+            return value
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    if path.stat().st_mode & 0o077:
+        raise PermissionError(f"{path} is readable by others; chmod 600 it")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def session_secret(data_dir: Path) -> str:

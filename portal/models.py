@@ -2,23 +2,48 @@
 
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant
+from portal.consent.models import (
+    BreakGlassGrant,
+    CaseConversion,
+    ConsentRecord,
+    CustodyRecord,
+    IdentifierOverride,
+    OrganisationConsentRule,
+    Restriction,
+)
 from portal.db import Base
+from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
 from portal.mail.models import OutboxMessage
+from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
 
 __all__ = [
-           "AccessRecord",
-           "Base",
-           "Case",
-           "CaseParticipant",
-           "Child",
-           "ChildRelation",
-           "DataKey",
-           "Membership",
-           "Organisation",
-           "OutboxMessage",
-           "Person",
-           "WebSession",
+    "AccessRecord",
+    "ActionItem",
+    "Base",
+    "BreakGlassGrant",
+    "Case",
+    "CaseConversion",
+    "CaseDocument",
+    "CaseParticipant",
+    "Child",
+    "ChildRelation",
+    "ConsentRecord",
+    "CustodyRecord",
+    "DataKey",
+    "DocumentErasure",
+    "DocumentSegment",
+    "DocumentVersion",
+    "IdentifierOverride",
+    "Meeting",
+    "MeetingInvitee",
+    "Membership",
+    "Organisation",
+    "OrganisationConsentRule",
+    "OutboxMessage",
+    "Person",
+    "Restriction",
+    "WebSession",
 ]

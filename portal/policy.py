@@ -12,8 +12,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from portal.cases.models import CaseRole, CaseStatus, LegalBasis
+from portal.consent.access import (
+    ConsentFacts,
+    Standing,
+    family_standing,
+    item_access,
+    recipient_identities,
+)
+from portal.consent.engine import Basis
 from portal.people.models import PersonKind, Role
 
 
@@ -35,6 +44,24 @@ class Action(enum.StrEnum):
     MEETING_SCHEDULE = "meeting.schedule"
     ACTION_ITEM_MANAGE = "action_item.manage"
     ACTION_ITEM_UPDATE = "action_item.update"
+    # Consent (the consent issue): professionals see a case's consent status
+    # and the chair records signed forms; the family gives and withdraws.
+    CONSENT_VIEW = "consent.view"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_GIVE = "consent.give"
+    CONSENT_WITHDRAW = "consent.withdraw"
+    FAMILY_LIST = "family.list"
+    FAMILY_VIEW = "family.view"
+    FAMILY_GENERAL = "family.general"
+    BREAK_GLASS = "case.break_glass"
+    CASE_CONVERT = "case.convert"
+    DPO_REVIEW = "dpo.review"
+    # The access log (the audit issue): the DPO searches it, professionals see
+    # their own accesses, parents and 16+ pupils who looked at the child's data.
+    AUDIT_SEARCH = "audit.search"
+    AUDIT_OWN = "audit.own"
+    AUDIT_FAMILY_LIST = "audit.family"
+    AUDIT_CHILD = "audit.child"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -49,7 +76,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     Role.MINUTE_TAKER: frozenset({Action.CASE_LIST}),
     # The DPO sees logs and breaches, the administrator people and
     # organisations; neither reads case content.
-    Role.DPO: frozenset(),
+    Role.DPO: frozenset({Action.DPO_REVIEW, Action.AUDIT_SEARCH}),
     Role.ADMIN: frozenset({Action.ORGANISATION_MANAGE}),
 }
 
@@ -57,18 +84,67 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
 CASE_ROLE_PERMISSIONS: Mapping[CaseRole, frozenset[Action]] = {
     CaseRole.CHAIR: frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS,
                                Action.CASE_CLOSE, Action.MEETING_VIEW, Action.MEETING_SCHEDULE,
-                               Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE}),
-    CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW}),
-    CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW}),
-    CaseRole.OBSERVER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW}),
+                               Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE,
+                               Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
+                               Action.CONSENT_VIEW, Action.CONSENT_RECORD,
+                               Action.BREAK_GLASS, Action.CASE_CONVERT}),
+    CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
+                                     Action.ITEM_READ, Action.ITEM_WRITE,
+                                     Action.CONSENT_VIEW, Action.BREAK_GLASS}),
+    CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
+                                      Action.ITEM_READ, Action.ITEM_WRITE,
+                                      Action.CONSENT_VIEW}),
+    CaseRole.OBSERVER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW, Action.ITEM_READ,
+                                  Action.CONSENT_VIEW}),
 }
+
+# What a citizen may do outside any case.
+KIND_PERMISSIONS: Mapping[PersonKind, frozenset[Action]] = {
+    PersonKind.CITIZEN: frozenset({Action.FAMILY_LIST, Action.AUDIT_FAMILY_LIST}),
+    PersonKind.PROFESSIONAL: frozenset({Action.AUDIT_OWN}),
+}
+
+# Who sees who looked at a child's data, by relation: the ages (from, below) of
+# the child at which they may (DOMAIN.md: parents with custody and the guardian
+# until 16, the young person from 16).
+CHILD_ACCESS_LOG_AGES: Mapping[str, tuple[int, int]] = {
+    "pupil": (16, 200),
+    "parent_with_custody": (0, 16),
+    "guardian": (0, 16),
+}
+CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD})
+
+# What a parent, guardian, foster parent or pupil may do on a case about the
+# child, by where they stand (portal.consent.access.family_standing). Reading an
+# item also needs the chair to have shared it with parents.
+FULL_FAMILY = frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.CONSENT_GIVE,
+                         Action.CONSENT_WITHDRAW, Action.ITEM_READ})
+FAMILY_PERMISSIONS: Mapping[Standing, frozenset[Action]] = {
+    Standing.PUPIL: FULL_FAMILY,
+    Standing.CUSTODIAN: FULL_FAMILY,
+    Standing.INFORMED: frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.ITEM_READ}),
+    Standing.GENERAL: frozenset({Action.FAMILY_GENERAL}),
+    Standing.NO_RIGHT: frozenset(),
+    Standing.UNRELATED: frozenset(),
+}
+# A standing that must not even learn that the case exists.
+HIDDEN_STANDINGS = frozenset({Standing.NO_RIGHT, Standing.UNRELATED})
+FAMILY_ACTIONS = frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.CONSENT_GIVE,
+                            Action.CONSENT_WITHDRAW})
 
 CASE_ACTIONS = frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
                           Action.MEETING_VIEW, Action.MEETING_SCHEDULE,
-                          Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE})
+                          Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE,
+                          Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
+                          Action.CONSENT_VIEW, Action.CONSENT_RECORD, Action.BREAK_GLASS,
+                          Action.CASE_CONVERT})
+# Erasing content stays possible on a closed case: the right to erasure
+# outlives the consultation.
 WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
                             Action.MEETING_SCHEDULE, Action.ACTION_ITEM_MANAGE,
-                            Action.ACTION_ITEM_UPDATE})
+                            Action.ACTION_ITEM_UPDATE, Action.ITEM_WRITE,
+                            Action.BREAK_GLASS, Action.CASE_CONVERT, Action.CONSENT_GIVE})
+# Withdrawing consent (and recording a withdrawal) stays possible on a closed case.
 
 
 @dataclass(frozen=True)
@@ -94,8 +170,22 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class BreakGlassFacts:
+    """A safety-exception grant: one person, one case, until ``expires_at``."""
+
+    grant_id: str
+    person_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseFacts:
-    """What the policy needs to know about one case."""
+    """What the policy needs to know about one case.
+
+    The consent facts (``consent``, ``restricted*``, ``break_glass``, ``now``) are
+    loaded by ``portal.cases.service.case_facts`` when given the vault; reading
+    an item of a named case without them is refused (fail closed).
+    """
 
     case_id: str
     status: CaseStatus
@@ -103,6 +193,13 @@ class CaseFacts:
     anonymous: bool
     child_id: str | None
     participants: Mapping[str, CaseRole] = field(default_factory=dict)
+    # The organisation each participant takes part for (consent recipients).
+    participant_organisations: Mapping[str, str] = field(default_factory=dict)
+    consent: ConsentFacts | None = None
+    restricted: bool = False  # the whole case is under restriction
+    restricted_items: frozenset[str] = frozenset()
+    break_glass: tuple[BreakGlassFacts, ...] = ()
+    now: datetime | None = None  # the request's time, for the grants' expiry
 
 
 @dataclass(frozen=True)
@@ -120,6 +217,11 @@ class ItemFacts:
 class Allow:
     basis: str
     allowed: bool = True
+    # What an item read rests on, for the access record: the consents used,
+    # the legal ground, or the safety exception's grant.
+    consent_ids: tuple[str, ...] = ()
+    legal_ground: str | None = None
+    break_glass_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,18 +229,50 @@ class Deny:
     reason: str
     hide: bool = False
     allowed: bool = False
+    detail: str = ""  # the consent engine's explanation, for the reader's page
 
 
 Decision = Allow | Deny
 
 
+@dataclass(frozen=True)
+class ChildFacts:
+    """How the asking citizen stands to one child: ``relation`` is "pupil" for the
+    child's own account, a ``Relation`` value, or None."""
+
+    child_id: str
+    relation: str | None
+    age: int
+
+
+def _decide_on_child(actor: Actor, child: ChildFacts | None) -> Decision:
+    if child is None:
+        raise ValueError("this action needs the child's facts")
+    if child.relation is None or actor.kind is not PersonKind.CITIZEN:
+        return Deny(reason="not_related", hide=actor.kind is PersonKind.CITIZEN)
+    ages = CHILD_ACCESS_LOG_AGES.get(child.relation)
+    if ages is None or not ages[0] <= child.age < ages[1]:
+        return Deny(reason=f"no_right:{child.relation}")
+    return Allow(basis=f"family:{child.relation}")
+
+
 def decide(actor: Actor, action: Action, case: CaseFacts | None = None,
-           item: ItemFacts | None = None) -> Decision:
-    """Allow(basis) or Deny(reason) for ``actor`` doing ``action`` (on ``case``'s ``item``)."""
-    if action in CASE_ACTIONS:
+           item: ItemFacts | None = None, *, child: ChildFacts | None = None) -> Decision:
+    """Allow(basis) or Deny(reason) for ``actor`` doing ``action`` (on ``case``'s ``item``,
+    or on ``child``)."""
+    if action in CHILD_ACTIONS:
+        return _decide_on_child(actor, child)
+    if action in CASE_ACTIONS or action in FAMILY_ACTIONS:
         if case is None:
             raise ValueError(f"{action} needs the case's facts")
+        if actor.kind is PersonKind.CITIZEN:
+            return _decide_for_family(actor, action, case, item)
+        if action in FAMILY_ACTIONS:
+            known = actor.person_id in case.participants
+            return Deny(reason="not_family", hide=not known)
         return _decide_on_case(actor, action, case, item)
+    if action in KIND_PERMISSIONS[actor.kind]:
+        return Allow(basis=f"kind:{actor.kind.value}")
     if any(action in ROLE_PERMISSIONS.get(role, frozenset()) for role in actor.roles):
         return Allow(basis=f"role:{'+'.join(sorted(actor.roles))}")
     return Deny(reason="insufficient_role")
@@ -156,4 +290,88 @@ def _decide_on_case(actor: Actor, action: Action, case: CaseFacts,
         return Deny(reason="insufficient_case_role")
     if action in WRITES_ON_CASE and case.status is CaseStatus.CLOSED:
         return Deny(reason="case_closed")
+    if action is Action.ITEM_READ:
+        return _read_item(actor, case_role, case, _required(item))
+    if action is Action.BREAK_GLASS and (case.anonymous
+                                         or case.legal_basis is not LegalBasis.CONSENT):
+        return Deny(reason="break_glass_not_needed")
+    if action is Action.CASE_CONVERT and not case.anonymous:
+        return Deny(reason="not_anonymous")
+    if action in (Action.CONSENT_VIEW, Action.CONSENT_RECORD) and case.anonymous:
+        return Deny(reason="anonymous_case")  # no child, so nobody to consent
     return Allow(basis=f"participant:{case_role.value};basis:{case.legal_basis.value}")
+
+
+def _required(item: ItemFacts | None) -> ItemFacts:
+    if item is None:
+        raise ValueError("reading an item needs the item's facts")
+    return item
+
+
+def _restricted(case: CaseFacts, item: ItemFacts) -> bool:
+    return case.restricted or item.item_id in case.restricted_items
+
+
+def _read_item(actor: Actor, case_role: CaseRole, case: CaseFacts, item: ItemFacts) -> Decision:
+    """A professional reads an item only when the case's basis covers every category."""
+    if _restricted(case, item):
+        return Deny(reason="restricted")
+    if not item.categories:
+        return Deny(reason="item_without_category")
+    if case.anonymous:
+        # Nothing in an anonymous case identifies the child: no consent is asked.
+        return Allow(basis=f"participant:{case_role.value};anonymous_case")
+    if case.consent is None:
+        return Deny(reason="consent_facts_missing")
+    organisation = case.participant_organisations.get(actor.person_id)
+    roles = (role.value for org, role in actor.memberships if org == organisation)
+    outcome = item_access(case.consent, Basis(case.legal_basis.value),
+                          f"person:{actor.person_id}",
+                          recipient_identities(actor.person_id, organisation, roles),
+                          item.categories)
+    prefix = f"participant:{case_role.value};basis:{case.legal_basis.value}"
+    if outcome.allowed:
+        return Allow(basis=f"{prefix};{outcome.basis}"[:200], consent_ids=outcome.consent_ids,
+                     legal_ground=outcome.legal_ground)
+    grant = _active_grant(actor, case)
+    if grant is not None:
+        # The safety exception: flagged on every access it allows.
+        return Allow(basis=f"{prefix};break_glass:{grant.grant_id}",
+                     break_glass_id=grant.grant_id)
+    return Deny(reason=outcome.reason, detail=outcome.detail)
+
+
+def _active_grant(actor: Actor, case: CaseFacts) -> BreakGlassFacts | None:
+    if case.now is None:
+        return None
+    return next((g for g in case.break_glass
+                 if g.person_id == actor.person_id and case.now < g.expires_at), None)
+
+
+def _decide_for_family(actor: Actor, action: Action, case: CaseFacts,
+                       item: ItemFacts | None) -> Decision:
+    """Parents, guardians, foster parents and the pupil, by where they stand."""
+    if case.consent is None:
+        # Anonymous (or not loaded): no family can be linked to it.
+        return Deny(reason="not_related", hide=True)
+    standing = family_standing(case.consent, actor.person_id)
+    if action not in FAMILY_PERMISSIONS[standing]:
+        return Deny(reason=f"family_{standing.value}", hide=standing in HIDDEN_STANDINGS)
+    if action in WRITES_ON_CASE and case.status is CaseStatus.CLOSED:
+        return Deny(reason="case_closed")
+    if action is Action.ITEM_READ:
+        item = _required(item)
+        if _restricted(case, item):
+            return Deny(reason="restricted")
+        if not item.shared_with_parents:
+            return Deny(reason="not_shared_with_parents")
+        if standing is Standing.INFORMED:
+            # Only what the consenters agreed to share with this very person.
+            recipient = f"adult:{actor.person_id}"
+            outcome = item_access(case.consent, Basis.CONSENT, recipient, frozenset(),
+                                  item.categories, project=False)
+            if not outcome.allowed:
+                return Deny(reason=outcome.reason, detail=outcome.detail)
+            return Allow(basis=f"family:{standing.value};{outcome.basis}"[:200],
+                         consent_ids=outcome.consent_ids)
+    return Allow(basis=f"family:{standing.value}")

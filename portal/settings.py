@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from auth.config import IdentityProviderConfig, SessionPolicy
+from auth.devidp import DEV_ACR
 
 Mode = Literal["dev", "production"]
 
@@ -46,6 +47,8 @@ class Settings:
     pkcs11_pin: str = ""
     default_language: Literal["nl", "en"] = "nl"
     log_level: str = "INFO"
+    # The largest attachment accepted, in MiB (enforced while the upload streams).
+    max_upload_mb: int = 25
     # Outgoing mail. In dev mode an in-process catcher receives it (/dev/mail).
     smtp_host: str = ""
     smtp_port: int = 25
@@ -53,6 +56,18 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: str = ""
+    # The access log (portal/audit): signed checkpoints and who may read it.
+    audit_signing_key: str = ""  # PEM (PKCS#8) Ed25519 private key
+    audit_signing_key_generated: bool = False
+    audit_origin: str = ""  # the log's name in its checkpoints (stable, unique per portal)
+    audit_verifier_keys: tuple[str, ...] = ()  # earlier keys' vkeys, after a rotation
+    audit_checkpoint_every: int = 1000  # records
+    audit_checkpoint_seconds: int = 300
+    audit_checkpoint_dir: Path | None = None  # every sealed checkpoint is also written here
+    audit_dpo_acr: str = ""  # the assurance level the DPO needs to read the log
+    # The assurance level a parent or pupil needs to give consent in the portal.
+    consent_acr: str = ""
+    audit_names_for_family: tuple[str, ...] = ()  # organisations whose names parents see
 
     @property
     def secure_cookies(self) -> bool:
@@ -64,8 +79,33 @@ class Settings:
         return "__Host-mdo_session" if self.secure_cookies else "mdo_session"
 
     @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'portal.db'}"
+
+    @property
+    def effective_audit_origin(self) -> str:
+        # Not derived from the public URL: the name is signed into every
+        # checkpoint and must outlive a move to another address.
+        return self.audit_origin or "mdo-portal.invalid/access-log"
+
+    @property
+    def effective_consent_acr(self) -> str:
+        # Giving consent must be demonstrable: eIDAS substantial (DigiD Midden)
+        # unless configured; the dev IdP's level only in dev mode.
+        if self.consent_acr:
+            return self.consent_acr
+        return DEV_ACR if self.mode == "dev" else "http://eidas.europa.eu/LoA/substantial"
+
+    @property
+    def effective_audit_dpo_acr(self) -> str:
+        # The dev IdP's level is the lowest there is: it only satisfies dev mode.
+        if self.audit_dpo_acr:
+            return self.audit_dpo_acr
+        return DEV_ACR if self.mode == "dev" else "http://eidas.europa.eu/LoA/high"
 
     def check(self) -> None:
         """Refuse unsafe combinations; the message names the problem."""
@@ -94,6 +134,16 @@ class Settings:
         if not self.smtp_host:
             problems.append("no mail server is configured (PORTAL_SMTP_HOST); the DPO "
                             "must be notified of break-glass use")
+        if not self.audit_signing_key:
+            problems.append("PORTAL_AUDIT_SIGNING_KEY_FILE (the access log's checkpoint "
+                            "signing key) is missing")
+        elif self.audit_signing_key_generated:
+            problems.append("the access log's signing key was generated for development")
+        if not self.audit_origin:
+            problems.append("PORTAL_AUDIT_ORIGIN (the access log's name in its signed "
+                            "checkpoints, e.g. mdo.example.nl/access-log) is missing")
+        if self.effective_audit_dpo_acr == DEV_ACR:
+            problems.append("PORTAL_AUDIT_DPO_ACR is the development IdP's level")
         if problems:
             raise SettingsError("refusing to start in production: " + "; ".join(problems))
 
@@ -136,6 +186,14 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw) if raw else default
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _upload_limit(env: Mapping[str, str]) -> int:
+    value = _integer(env, "PORTAL_MAX_UPLOAD_MB", 25)
+    # Far above this one upload would hold its transaction open for minutes.
+    if not 1 <= value <= 4096:
+        raise SettingsError("PORTAL_MAX_UPLOAD_MB must be between 1 and 4096")
+    return value
 
 
 def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
@@ -193,10 +251,35 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pkcs11_pin=_read_secret(env, "PORTAL_PKCS11_PIN"),
         default_language=language,  # type: ignore[arg-type]  # checked above
         log_level=env.get("PORTAL_LOG_LEVEL", "INFO").upper(),
+        max_upload_mb=_upload_limit(env),
         smtp_host=env.get("PORTAL_SMTP_HOST", ""),
         smtp_port=_integer(env, "PORTAL_SMTP_PORT", 25),
         smtp_from=env.get("PORTAL_SMTP_FROM", Settings.smtp_from),
         smtp_starttls=_flag(env, "PORTAL_SMTP_STARTTLS", False),
         smtp_username=env.get("PORTAL_SMTP_USERNAME", ""),
         smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
+        consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
+        **_audit_settings(env),
     )
+
+
+def _audit_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    every = _integer(env, "PORTAL_AUDIT_CHECKPOINT_EVERY", 1000)
+    seconds = _integer(env, "PORTAL_AUDIT_CHECKPOINT_SECONDS", 300)
+    if every < 1 or seconds < 1:
+        raise SettingsError("PORTAL_AUDIT_CHECKPOINT_EVERY and _SECONDS must be positive")
+    directory = env.get("PORTAL_AUDIT_CHECKPOINT_DIR", "")
+    return {
+        "audit_signing_key": _read_secret(env, "PORTAL_AUDIT_SIGNING_KEY"),
+        "audit_origin": env.get("PORTAL_AUDIT_ORIGIN", "").strip(),
+        "audit_verifier_keys": _words(env, "PORTAL_AUDIT_VERIFIER_KEYS"),
+        "audit_checkpoint_every": every,
+        "audit_checkpoint_seconds": seconds,
+        "audit_checkpoint_dir": Path(directory) if directory else None,
+        "audit_dpo_acr": env.get("PORTAL_AUDIT_DPO_ACR", "").strip(),
+        "audit_names_for_family": _words(env, "PORTAL_AUDIT_NAMES_FOR_FAMILY"),
+    }
+
+
+def _words(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(word for word in env.get(name, "").replace(",", " ").split() if word)

@@ -10,6 +10,11 @@ import pytest
 from portal.app import prepare_settings
 from portal.settings import SettingsError, load_settings
 
+# The access log's checkpoint signing key (an Ed25519 PKCS#8 PEM, test-only).
+AUDIT_KEY_PEM = ("-----BEGIN PRIVATE KEY-----\n"
+                 "MC4CAQAwBQYDK2VwBCIEIHbCm6W2Qd6oqx3xjb7Kq3vA8s3nSxXzZ1u3lWm8Hn5y\n"
+                 "-----END PRIVATE KEY-----\n")
+
 
 def production(tmp_path: Path, **env: str) -> dict[str, str]:
     secret = tmp_path / "session-secret"
@@ -19,7 +24,11 @@ def production(tmp_path: Path, **env: str) -> dict[str, str]:
         "id": "school", "issuer": "https://login.school.example", "client_id": "portal",
         "client_secret": "from-a-vault", "organisations": ["het-baken"],
         "role_map": {"ib": "care_coordinator"}}]))
+    audit_key = tmp_path / "audit-signing-key.pem"
+    audit_key.write_text(AUDIT_KEY_PEM)
     return {"PORTAL_MODE": "production", "PORTAL_PUBLIC_URL": "https://mdo.example",
+            "PORTAL_AUDIT_SIGNING_KEY_FILE": str(audit_key),
+            "PORTAL_AUDIT_ORIGIN": "mdo.example/access-log",
             "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal",
             "PORTAL_SESSION_SECRET_FILE": str(secret), "PORTAL_IDPS_FILE": str(idps),
             "PORTAL_KEY_PROVIDER": "secret-file", "PORTAL_DEV_IDP": "0",
@@ -62,3 +71,19 @@ def test_dev_mode_generates_private_secrets(tmp_path: Path) -> None:
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
     assert prepare_settings(load_settings({"PORTAL_DATA_DIR": str(tmp_path / "data")})
                             ).session_secret == settings.session_secret
+
+
+def test_concurrent_first_starts_agree_on_one_secret(tmp_path: Path) -> None:
+    """Several workers starting on an empty data directory must not read a half-written file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.devkeys import ensure_secret_file
+
+    def start(index: int) -> str:
+        return ensure_secret_file(tmp_path / "secret", lambda: f"secret-{index}" * 1000)
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = set(pool.map(start, range(64)))
+    assert len(seen) == 1
+    assert seen == {(tmp_path / "secret").read_text()}
+    assert [p.name for p in tmp_path.iterdir()] == ["secret"], "no temporary files are left"

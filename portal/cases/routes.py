@@ -7,7 +7,11 @@ from starlette.routing import Route
 
 from portal.cases import service
 from portal.cases.models import LegalBasis
+from portal.consent.anonymous import IdentifiersFound
+from portal.consent.identifiers import Finding
+from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
+from portal.meetings import service as meetings
 from portal.people.models import PersonKind
 from portal.web.endpoint import Page, endpoint
 
@@ -15,14 +19,16 @@ from portal.web.endpoint import Page, endpoint
 @endpoint()
 def home(page: Page) -> Response:
     if page.user.kind is PersonKind.CITIZEN:
-        return page.render("cases/citizen_home.html")
+        return page.redirect("/family")
     return page.redirect("/cases")
 
 
 @endpoint()
 def my_cases(page: Page) -> Response:
     cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now)
-    return page.render("cases/list.html", cases=cases)
+    my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
+                                        page.user, page.now)
+    return page.render("cases/list.html", cases=cases, my_items=my_items)
 
 
 @endpoint()
@@ -30,11 +36,13 @@ def new_case(page: Page) -> Response:
     return _case_form(page, errors={}, values={})
 
 
-def _case_form(page: Page, errors: dict[str, str], values: dict[str, str]) -> Response:
+def _case_form(page: Page, errors: dict[str, str], values: dict[str, str],
+               findings: dict[str, list[Finding]] | None = None) -> Response:
     children = service.selectable_children(page.db, page.portal.vault, page.requester(),
                                            page.user, page.now)
     return page.render("cases/new.html", status=400 if errors else 200, children=children,
-                       bases=list(LegalBasis), errors=errors, values=values)
+                       bases=list(LegalBasis), errors=errors, values=values,
+                       findings=findings or {})
 
 
 @endpoint()
@@ -44,11 +52,14 @@ def create_case(page: Page) -> Response:
         new = service.validate_new_case(
             page.user, page.db, child_id=form.get("child_id", ""),
             anonymous=form.get("anonymous") == "on", title=form.get("title", ""),
-            purpose=form.get("purpose", ""), legal_basis=form.get("legal_basis", ""))
+            purpose=form.get("purpose", ""), legal_basis=form.get("legal_basis", ""),
+            confirm_identifiers=form.get("confirm_identifiers") == "on")
+        case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
+                                      page.now, new)
+    except IdentifiersFound as found:
+        return _case_form(page, errors=found.errors, values=dict(form), findings=found.findings)
     except InvalidInput as invalid:
         return _case_form(page, errors=invalid.errors, values=dict(form))
-    case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
-                                  page.now, new)
     return page.redirect(f"/cases/{case_id}")
 
 
@@ -58,8 +69,13 @@ def show_case(page: Page, case_id: str) -> Response:
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
         if case.can_manage else []
+    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id)
+    case_documents = documents.case_documents(page.db, page.portal.vault, page.requester(),
+                                              page.user, page.now, case.id)
     return page.render("cases/show.html", case=case, candidates=candidates,
-                       addable_roles=service.ADDABLE_ROLES, errors={}, notice=None)
+                       addable_roles=service.ADDABLE_ROLES, errors={}, notice=None,
+                       agenda=agenda, documents=case_documents,
+                       max_upload_mb=page.portal.settings.max_upload_mb)
 
 
 def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
@@ -68,9 +84,10 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
     template = "cases/_participants.html" if page.htmx else "cases/show.html"
+    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id)
     return page.render(template, status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
-                       errors=errors, notice=notice)
+                       errors=errors, notice=notice, agenda=agenda)
 
 
 @endpoint()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
+from portal.consent.anonymous import guard_text, record_overrides
+from portal.consent.facts import load_consent_facts, load_safeguards
+from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Child, Membership, Organisation, Person, PersonKind
-from portal.policy import Action, Actor, CaseFacts, Decision, Deny, decide
+from portal.policy import Action, Actor, BreakGlassFacts, CaseFacts, Decision, Deny, decide
 from portal.vault.service import Vault, case_field, child_field
 
 TITLE_MAX = 200
@@ -34,6 +37,8 @@ class NewCase:
     title: str
     purpose: str
     legal_basis: LegalBasis
+    # The writer confirmed that what the identifier check finds is no identifier.
+    confirm_identifiers: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,11 @@ class CaseView:
     participants: Sequence[ParticipantView]
     can_manage: bool
     can_close: bool
+    # The consent picture (named cases) and what the consent work offers here.
+    consent: ConsentSummary | None = None
+    can_view_consent: bool = False
+    can_break_glass: bool = False
+    can_convert: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,23 +88,46 @@ def is_uuid(value: str) -> bool:
         return False
 
 
-def case_facts(db: Session, case_id: str) -> CaseFacts | None:
+def case_facts(db: Session, case_id: str, vault: Vault | None = None,
+               now: datetime | None = None) -> CaseFacts | None:
+    """The case's facts for the policy.
+
+    With ``now`` the restrictions and break-glass grants are loaded; with
+    ``vault`` and ``now`` also the consent facts (the child's age on that day,
+    custody, consents), which reading an item (``Action.ITEM_READ``) and every
+    family decision need: without them those are refused.
+    """
     case = db.get(Case, case_id) if is_uuid(case_id) else None
     if case is None:
         return None
-    participants = db.execute(
-        select(CaseParticipant.person_id, CaseParticipant.case_role)
+    rows = db.execute(
+        select(CaseParticipant.person_id, CaseParticipant.case_role,
+               CaseParticipant.organisation_id)
         .where(CaseParticipant.case_id == case_id)
     ).all()
-    return CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
-                     anonymous=case.anonymous, child_id=case.child_id,
-                     participants=dict(participants))
+    facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
+                      anonymous=case.anonymous, child_id=case.child_id,
+                      participants={r.person_id: r.case_role for r in rows},
+                      participant_organisations={r.person_id: r.organisation_id for r in rows})
+    if now is None:
+        return facts
+    guards = load_safeguards(db, case.id, now)
+    return replace(
+        facts, now=now, restricted=guards.restricted, restricted_items=guards.restricted_items,
+        break_glass=tuple(BreakGlassFacts(grant_id, person_id, expires_at)
+                          for grant_id, person_id, expires_at in guards.grants),
+        consent=load_consent_facts(db, vault, case, now) if vault is not None else None)
 
 
 def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
-              case_id: str, *, event_type: str, action_code: str) -> CaseFacts:
-    """The one gate for a single case: decide, record, and refuse or return the facts."""
-    facts = case_facts(db, case_id)
+              case_id: str, *, event_type: str, action_code: str,
+              vault: Vault | None = None) -> CaseFacts:
+    """The one gate for a single case: decide, record, and refuse or return the facts.
+
+    Pass ``vault`` when the decision (or the caller's next ones) needs the
+    consent facts: family actions, reading items.
+    """
+    facts = case_facts(db, case_id, vault, now if vault is not None else None)
     if facts is None:
         record(db, who, now, event_type=event_type, action=action_code,
                decision=Deny(reason="no_such_case", hide=True), object_type="case",
@@ -150,8 +183,11 @@ def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor,
 def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
               case_id: str) -> CaseView:
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
-                      event_type="case.view", action_code="read")
+                      event_type="case.view", action_code="read", vault=vault)
     case = db.get_one(Case, facts.case_id)
+    can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
+    consent = summarize(db, actor, facts, organisation_id=case.organisation_id,
+                        professional=True, now=now) if can_view_consent else None
     key = vault.key_for(db, case.title_ct)
     child_name = child_birthdate = None
     if case.child_id:
@@ -169,6 +205,9 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         participants=participants_of(db, case.id),
         can_manage=decide(actor, Action.CASE_MANAGE_PARTICIPANTS, facts).allowed,
         can_close=decide(actor, Action.CASE_CLOSE, facts).allowed,
+        consent=consent, can_view_consent=can_view_consent,
+        can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
+        can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
     )
 
 
@@ -223,7 +262,8 @@ def selectable_people(db: Session, exclude: Iterable[str]) -> list[tuple[str, st
 # -- writing ------------------------------------------------------------------
 
 def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bool,
-                      title: str, purpose: str, legal_basis: str) -> NewCase:
+                      title: str, purpose: str, legal_basis: str,
+                      confirm_identifiers: bool = False) -> NewCase:
     errors: dict[str, str] = {}
     title, purpose = title.strip(), purpose.strip()
     if not title:
@@ -249,16 +289,22 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
     if errors:
         raise InvalidInput(errors)
     return NewCase(child_id=chosen_child, anonymous=anonymous, title=title, purpose=purpose,
-                   legal_basis=basis)
+                   legal_basis=basis, confirm_identifiers=anonymous and confirm_identifiers)
 
 
 def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                 new: NewCase) -> str:
     _require(db, who, actor, now, Action.CASE_CREATE, "case.create", "create")
+    confirmed: dict[str, tuple[str, ...]] = {}
+    if new.anonymous:
+        # Nothing in an anonymous case may identify the child: checked before saving.
+        confirmed = guard_text(db, vault, {"title": new.title, "purpose": new.purpose}, now,
+                               confirmed=new.confirm_identifiers)
     organisations = actor.organisations_with(Action.CASE_CREATE)
     case = create_case_rows(db, vault, now, case_id=str(uuid.uuid4()), created_by=actor.person_id,
                             organisation_id=min(organisations), new=new,
                             participants=[(actor.person_id, CaseRole.CHAIR)])
+    record_overrides(db, case.id, actor.person_id, confirmed, now)
     record(db, who, now, event_type="case.create", action="create", outcome="allowed",
            case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
     return case.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -103,11 +103,15 @@ class MailDispatcher:
     restart goes out too."""
 
     def __init__(self, sessions: sessionmaker[Session], config: SmtpConfig,
-                 clock: Callable[[], datetime], interval: float = 30.0) -> None:
+                 clock: Callable[[], datetime], interval: float = 30.0,
+                 jobs: Sequence[Callable[[Session, datetime], object]] = ()) -> None:
         self._sessions = sessions
         self._config = config
         self._clock = clock
         self._interval = interval
+        # Run before each delivery round, each in its own transaction: they
+        # queue mail that is due (reminders).
+        self._jobs = tuple(jobs)
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="mail-dispatcher", daemon=True)
@@ -131,6 +135,9 @@ class MailDispatcher:
             if self._stopping:
                 break
             try:
+                for job in self._jobs:
+                    with unit_of_work(self._sessions) as db:
+                        job(db, self._clock())
                 deliver_pending(self._sessions, self._config, self._clock)
             except Exception:  # the loop must survive a database hiccup
                 log.exception("mail delivery round failed")

@@ -7,9 +7,11 @@ decrypt instead of showing the wrong child's data.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from crypto import (
@@ -51,12 +53,31 @@ class Vault:
         return FieldKey(id=row.id, dek=dek)
 
     def key_for(self, db: Session, blob: bytes) -> FieldKey:
-        key_id = record_dek_id(blob)
+        return self.key_by_id(db, record_dek_id(blob))
+
+    def key_by_id(self, db: Session, key_id: str) -> FieldKey:
         row = db.get(DataKey, key_id)
         if row is None:
             raise KeyDestroyed(key_id)
         return FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
                                                                         row.wrapped)))
+
+    @staticmethod
+    def destroy(db: Session, key_ids: Collection[str]) -> None:
+        """Crypto-shredding: delete the wrapped data keys; what they sealed is gone.
+
+        On SQLite ``secure_delete`` makes the deleted rows' bytes be overwritten
+        in the database file instead of lingering on free pages. Copies that
+        remain elsewhere (backups, the WAL before its next checkpoint,
+        PostgreSQL's dead tuples and WAL) are wrapped under the KEK version of
+        the time: retiring that version (``portal keys rotate``, then ``portal
+        keys retire``) makes them useless too.
+        """
+        if not key_ids:
+            return
+        secure_delete(db)
+        db.execute(delete(DataKey).where(DataKey.id.in_(list(key_ids))))
+        db.flush()
 
     @staticmethod
     def seal(key: FieldKey, text: str, binding: Binding) -> bytes:
@@ -71,6 +92,12 @@ class Vault:
             raise DecryptionError("field is not UTF-8") from exc
 
 
+def secure_delete(db: Session) -> None:
+    """Make SQLite overwrite what this connection deletes (PostgreSQL: see ``destroy``)."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(text("PRAGMA secure_delete = ON"))
+
+
 def case_field(case_id: str, name: str, version: int = 1) -> Binding:
     return Binding(purpose="case-field", case_id=case_id, object_type="case",
                    object_id=case_id, version=version, field=name)
@@ -79,3 +106,10 @@ def case_field(case_id: str, name: str, version: int = 1) -> Binding:
 def child_field(child_id: str, name: str) -> Binding:
     return Binding(purpose="child-field", case_id="", object_type="child",
                    object_id=child_id, version=1, field=name)
+
+
+def document_field(case_id: str, kind: str, document_id: str, version: int,
+                   name: str) -> Binding:
+    """Where a document version's field (title, text, filename, content) belongs."""
+    return Binding(purpose="case-document", case_id=case_id, object_type=kind,
+                   object_id=document_id, version=version, field=name)

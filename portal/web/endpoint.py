@@ -41,6 +41,7 @@ from portal.people.models import Membership, Person
 from portal.policy import Action, Actor, decide
 from portal.web import i18n
 from portal.web.session_store import SqlSessionStore
+from portal.web.uploads import BodyTooLarge, FilePart, RequestBody, UploadError, read_upload
 
 if TYPE_CHECKING:
     from portal.app import Portal
@@ -48,12 +49,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("portal.web")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Room for the form fields that accompany an uploaded file (they are capped
+# far below this by portal.web.uploads).
+UPLOAD_FORM_ALLOWANCE = 256 * 1024
 # Touching the session row on every request would turn every read into a
 # write; a minute of slack on a 15-minute idle timeout is harmless.
 TOUCH_INTERVAL_SECONDS = 60
 P = ParamSpec("P")
 NAV = (("/cases", "My cases", Action.CASE_LIST),
-       ("/admin", "Administration", Action.ORGANISATION_MANAGE))
+       ("/admin", "Administration", Action.ORGANISATION_MANAGE),
+       ("/audit", "Access log", Action.AUDIT_SEARCH),
+       ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
+       ("/my-access", "My access history", Action.AUDIT_OWN))
 
 
 class Refused(Exception):
@@ -77,6 +84,10 @@ class Page:
     actor: Actor | None
     now: datetime
     form: Mapping[str, str] = field(default_factory=dict)
+    # Every submitted (name, value), for fields that repeat (checkbox groups).
+    form_items: list[tuple[str, str]] = field(default_factory=list)
+    # Upload endpoints: the file, still unread (its bytes stream on demand).
+    upload: FilePart | None = None
     new_cookie: str | None = None
     ended: bool = False
     session_changed: bool = False
@@ -146,19 +157,33 @@ class Page:
 Handler = Callable[Concatenate[Page, P], Response]
 
 
-def endpoint(*, login: bool = True) -> Callable[[Handler[P]], Callable[[Request], Any]]:
-    """Wrap a page handler; ``login`` says whether anonymous visitors are sent to log in."""
+def endpoint(*, login: bool = True,
+             upload: bool = False) -> Callable[[Handler[P]], Callable[[Request], Any]]:
+    """Wrap a page handler; ``login`` says whether anonymous visitors are sent to log in.
+
+    ``upload`` is for handlers that receive one file as ``multipart/form-data``
+    in constant memory: the body is not parsed up front but streamed into the
+    handler's worker thread. Only the fields before the file are read before
+    the handler runs, so the same-origin check (before any byte is read), the
+    CSRF token (header, or a field that precedes the file) and the login are
+    checked exactly as for other forms before a byte of the file is read. The
+    body limit is the settings' upload limit plus room for the fields; a
+    larger declared Content-Length is refused before anything is read.
+    """
 
     def wrap(handler: Handler[P]) -> Callable[[Request], Any]:
         async def asgi_endpoint(request: Request) -> Response:
             portal: Portal = request.app.state.portal
-            form: dict[str, str] = {}
+            items: list[tuple[str, str]] = []
             if request.method not in SAFE_METHODS:
                 if not _same_origin(request, portal.settings.public_url):
                     return portal.error_response(request, 403)
+                if upload:
+                    return await _run_upload(portal, handler, request, login)
                 async with request.form(max_files=0, max_fields=200) as data:
-                    form = {k: v for k, v in data.items() if not isinstance(v, UploadFile)}
-            return await run_in_threadpool(_run, portal, handler, request, form, login)
+                    items = [(k, v) for k, v in data.multi_items()
+                             if not isinstance(v, UploadFile)]
+            return await run_in_threadpool(_run, portal, handler, request, items, login)
 
         asgi_endpoint.__name__ = handler.__name__
         asgi_endpoint.__doc__ = handler.__doc__
@@ -168,8 +193,18 @@ def endpoint(*, login: bool = True) -> Callable[[Handler[P]], Callable[[Request]
     return wrap
 
 
-def _run(portal: Portal, handler: Handler[Any], request: Request, form: dict[str, str],
-         login: bool) -> Response:
+async def _run_upload(portal: Portal, handler: Handler[Any], request: Request,
+                      login: bool) -> Response:
+    limit = portal.settings.max_upload_bytes + UPLOAD_FORM_ALLOWANCE
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return portal.error_response(request, 413)
+    body = RequestBody(request, limit)
+    return await run_in_threadpool(_run, portal, handler, request, [], login, body)
+
+
+def _run(portal: Portal, handler: Handler[Any], request: Request,
+         form: list[tuple[str, str]], login: bool, body: RequestBody | None = None) -> Response:
     settings = portal.settings
     now = portal.clock()
     page: Page | None = None
@@ -180,7 +215,7 @@ def _run(portal: Portal, handler: Handler[Any], request: Request, form: dict[str
             i18n.set_language(i18n.negotiate(page.session.language or request.cookies.get("lang"),
                                              request.headers.get("accept-language"),
                                              settings.default_language))
-            response = _dispatch(page, handler, request, login)
+            response = _dispatch(page, handler, request, login, body)
             if not page.ended:
                 _touch(store, page, now)
     except (SQLAlchemyError, KeyUnavailable, OSError) as exc:
@@ -200,7 +235,7 @@ def _run(portal: Portal, handler: Handler[Any], request: Request, form: dict[str
 
 
 def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionStore,
-               form: dict[str, str], now: datetime) -> Page:
+               form: list[tuple[str, str]], now: datetime) -> Page:
     secret = portal.settings.session_secret
     cookie = request.cookies.get(portal.settings.cookie_name)
     session = store.load(session_key(secret, cookie)) if cookie else None
@@ -212,10 +247,19 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
         new_cookie, session = new_session(secret, now)
     actor = _load_actor(db, session.user_id) if session.user_id else None
     return Page(request=request, portal=portal, db=db, session=session, actor=actor, now=now,
-                form=form, new_cookie=new_cookie)
+                form=dict(form), form_items=form, new_cookie=new_cookie)
 
 
-def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) -> Response:
+def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
+              body: RequestBody | None = None) -> Response:
+    if body is not None:
+        try:
+            fields, page.upload = read_upload(body, request.headers.get("content-type", ""))
+        except UploadError as failed:
+            status = 413 if isinstance(failed, BodyTooLarge) else 400
+            return page.render("errors/error.html", status=status, status_code=status,
+                               csrf_failed=False)
+        page.form, page.form_items = fields, list(fields.items())
     # Login first: after expiry the new anonymous session's CSRF token cannot
     # match, and a 403 would leave an htmx user stuck on a dead page.
     if login and page.actor is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from portal.localtime import local_time
 from portal.web import i18n
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -25,6 +26,7 @@ def make_environment() -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals["current_language"] = i18n.current_language
+    env.filters["local"] = local_time
     return env
 
 

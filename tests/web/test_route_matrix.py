@@ -38,8 +38,45 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "logout": (None, None),
     "logged_out": (None, None),
     "choose_language": (None, None),
+    "new_meeting": ("mentor", "buitenstaander"),
+    "schedule_meeting": ("mentor", "buitenstaander"),
+    "show_meeting": (None, "buitenstaander"),
+    "cancel_meeting": ("notulist", "buitenstaander"),
+    "add_action_item": ("mentor", "buitenstaander"),
+    "set_action_item_status": ("notulist", "buitenstaander"),
+    # Consent: professionals' pages, the safety exception, the DPO's review.
+    "consent_page": ("ouder1", "buitenstaander"),
+    "record_consent": ("mentor", "buitenstaander"),
+    "record_withdrawal": ("mentor", "buitenstaander"),
+    "break_glass": ("notulist", "buitenstaander"),
+    "convert_form": ("mentor", "buitenstaander"),
+    "convert_case": ("mentor", "buitenstaander"),
+    "dpo_break_glass": ("mentor", None),
+    "dpo_mark_reviewed": ("mentor", None),
+    # The family's pages: a professional is refused, an unrelated citizen gets 404.
+    "family_home": ("mentor", None),
+    "family_case": ("mentor", "pleegouder"),
+    "give_consent": ("mentor", "pleegouder"),
+    "confirm_withdrawal": ("mentor", "pleegouder"),
+    "withdraw_consent": ("mentor", "pleegouder"),
     # Dev mode only: the mail catcher's page.
     "dev_mail": (None, None),
+    # The access log: the DPO's search and exports, own history, the family's view.
+    "dpo_search": ("mentor", None),
+    "dpo_export_csv": ("mentor", None),
+    "dpo_export_fhir": ("mentor", None),
+    "own_access": ("ouder1", None),
+    "family_children": ("mentor", None),
+    "child_access": ("mentor", "pleegouder"),
+    # Minutes and attachments: every participant reads and writes, the chair erases.
+    "new_minutes": (None, "buitenstaander"),
+    "create_minutes": (None, "buitenstaander"),
+    "upload_document": (None, "buitenstaander"),
+    "show_document": (None, "buitenstaander"),
+    "revise_minutes": (None, "buitenstaander"),
+    "download_document": (None, "buitenstaander"),
+    "erase_document": ("mentor", "buitenstaander"),
+    "erase_case_documents": ("notulist", "buitenstaander"),
 }
 
 
@@ -49,7 +86,12 @@ def portal_routes(running: Running) -> list[Route]:
 
 def concrete(path: str) -> str:
     values = {"case_id": CASE_ID, "participant_id": stable_id("x", "participant"),
-              "provider_id": "dev", "person_id": stable_id("person", "mentor")}
+              "provider_id": "dev", "person_id": stable_id("person", "mentor"),
+              "document_id": stable_id("x", "document"),
+              "meeting_id": stable_id("meeting", DEMO_CASE.key),
+              "item_id": stable_id("action_item", DEMO_CASE.key),
+              "consent_id": stable_id("consent", f"{DEMO_CASE.key}:0"),
+              "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
