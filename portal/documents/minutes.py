@@ -75,7 +75,12 @@ def create_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
 
 def revise_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                    case_id: str, document_id: str, title: str, text: str) -> int:
-    """Store a new version of minutes text; earlier versions stay readable. Returns it."""
+    """Store a new version of minutes text; earlier versions stay readable. Returns it.
+
+    Replacing what you may not read would let a writer outside the consent scope
+    decide what everyone reads next: the read is decided (and recorded) first."""
+    authorize_item(db, who, actor, now, Action.ITEM_READ, case_id, document_id,
+                   event_type="document.view", action_code="read", vault=vault)
     facts, document = authorize_item(db, who, actor, now, Action.ITEM_WRITE, case_id,
                                      document_id, event_type="document.update",
                                      action_code="update")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -347,11 +347,11 @@ class Download:
     categories: tuple[str, ...]
     version: int
     version_id: str
-    filename: str
+    filename: str = field(repr=False)  # encrypted at rest: keep it out of logs too
     media_type: str
     size: int
     segment_size: int
-    dek: bytes
+    dek: bytes = field(repr=False)
     associated_data: bytes
 
 

@@ -73,7 +73,8 @@ def set_action_item_status(page: Page, item_id: str) -> Response:
 def _items_fragment(page: Page, case_id: str, errors: dict[str, str]) -> Response:
     if not page.htmx and not errors:
         return page.redirect(f"/cases/{case_id}#action-items")
-    agenda = service.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id)
+    agenda = service.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id,
+                                 who=page.requester())
     template = "meetings/_action_items.html" if page.htmx else "meetings/action_items.html"
     return page.render(template, status=400 if errors else 200, case_id=case_id,
                        agenda=agenda, errors=errors)

@@ -32,7 +32,7 @@ from portal.meetings.models import (
     MeetingStatus,
 )
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
-from portal.policy import Action, Actor, Deny, ItemFacts, decide
+from portal.policy import Action, Actor, Decision, Deny, ItemFacts, decide
 from portal.vault.service import FieldKey, Vault, child_field
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -247,14 +247,24 @@ class CaseAgenda:
     participants: Sequence[tuple[str, str]]  # (person id, name) for the forms
 
 
-def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime,
-                case_id: str) -> CaseAgenda:
-    """The meetings and action items shown on a case page.
+def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
+                who: Requester | None = None) -> CaseAgenda:
+    """The meetings and action items shown on a case page or fragment.
 
-    Call only after the page's own read was decided and recorded (``view_case``):
-    that record covers the page; each part here is still decided per item."""
-    facts = case_facts(db, case_id)
-    if facts is None or not decide(actor, Action.MEETING_VIEW, facts).allowed:
+    On the case page the page's own read (``view_case``) is the record; a
+    fragment rendered on its own passes ``who`` and gets a record of its own.
+    A case under restriction shows none of it, whatever the roles say."""
+    facts = case_facts(db, case_id, vault, now)
+    decision: Decision = Deny(reason="no_such_case", hide=True)
+    if facts is not None:
+        decision = Deny(reason="restricted") if facts.restricted else \
+            decide(actor, Action.MEETING_VIEW, facts)
+    if who is not None:
+        record(db, who, now, event_type="meeting.agenda", action="read", decision=decision,
+               case_id=facts.case_id if facts else None,
+               child_id=facts.child_id if facts else None, object_type="case",
+               object_id=facts.case_id if facts else None)
+    if facts is None or not decision.allowed:
         return CaseAgenda((), (), False, False, ())
     meetings = db.scalars(select(Meeting).where(Meeting.case_id == facts.case_id)
                           .order_by(Meeting.starts_at)).all()

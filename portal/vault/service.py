@@ -8,7 +8,7 @@ decrypt instead of showing the wrong child's data.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, text
@@ -36,7 +36,7 @@ class FieldKey:
     """An unwrapped data key, held only for the length of one request."""
 
     id: str
-    dek: bytes
+    dek: bytes = field(repr=False)  # never in a log line or a traceback
 
 
 class Vault:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -259,5 +260,5 @@ def test_a_rolled_back_savepoint_gives_its_numbers_back(engine: Engine) -> None:
                                  AccessRecord.record_hash).order_by(AccessRecord.seq)).all()
     assert [(r.seq, r.event_type) for r in rows] == [
         (1, "case.view"), (2, "case.view"), (3, "case.list"), (4, "case.close")]
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in pairwise(rows):
         assert after.prev_hash == before.record_hash

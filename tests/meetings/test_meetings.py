@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.audit.models import AccessRecord
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.meetings.models import ActionItem, Meeting
@@ -137,3 +138,19 @@ def test_reminders_go_once_before_the_due_date_and_once_overdue(running: Running
     assert [m.recipients for m in mail] == [("mentor@demo.mdo-portaal.test",)] * 2
     for message in mail:
         assert "observeren" not in message.body and "Sam" not in message.body
+
+
+def test_an_agenda_fragment_is_recorded_as_a_read(running: Running) -> None:
+    """The htmx answer to a write shows the case's items: that read is on record too."""
+    chair = running.client()
+    chair.login("ib")
+    chair.page(CASE_PATH)
+    due = (running.clock.now + timedelta(days=5)).date().isoformat()
+    chair.submit(f"{CASE_PATH}/action-items", {
+        "text": "Verslag delen", "owner_id": stable_id("person", "mentor"), "due_on": due},
+        htmx=True)
+    with running.portal.sessions() as db:
+        reads = db.scalars(select(AccessRecord.outcome).where(
+            AccessRecord.event_type == "meeting.agenda",
+            AccessRecord.case_id == CASE_ID)).all()
+    assert reads == ["allowed"]
