@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from auth.config import acr_at_least
 from crypto import Binding
 from portal.audit.service import Requester, record
+from portal.audit.views import StepUpRequired
 from portal.cases.models import Case
 from portal.cases.service import case_facts, is_uuid
 from portal.consent.models import BreakGlassGrant
@@ -98,12 +100,19 @@ class ReviewEntry:
     reviewer_name: str | None
 
 
-def review_list(db: Session, vault: Vault, who: Requester, actor: Actor,
-                now: datetime) -> list[ReviewEntry]:
-    """The DPO's page: every grant, open ones first; each reason read is recorded."""
+def review_list(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                acr: str | None, required_acr: str) -> list[ReviewEntry]:
+    """The DPO's page: every grant, open ones first; each reason read is recorded.
+
+    The reasons are free text about a child's safety: the same strong login as
+    searching the log is required."""
     decision = decide(actor, Action.DPO_REVIEW)
+    if decision.allowed and not acr_at_least(acr, required_acr):
+        decision = Deny(reason="step_up_required")
     if isinstance(decision, Deny):
         record(db, who, now, event_type="break_glass.review", action="read", decision=decision)
+        if decision.reason == "step_up_required":
+            raise StepUpRequired(decision, required_acr)
         raise AccessDenied(decision)
     rows = db.execute(select(BreakGlassGrant, Person.display_name)
                       .join(Person, Person.id == BreakGlassGrant.person_id)
@@ -117,10 +126,11 @@ def review_list(db: Session, vault: Vault, who: Requester, actor: Actor,
             select(Organisation.name).join(Membership,
                                            Membership.organisation_id == Organisation.id)
             .where(Membership.person_id == grant.person_id).order_by(Organisation.name)).first()
-        record(db, who, now, event_type="break_glass.review", action="read", decision=decision,
-               case_id=grant.case_id, object_type="break_glass", object_id=grant.id,
-               break_glass_id=grant.id)
         case = db.get_one(Case, grant.case_id)
+        # The child is named so the family's "who looked" shows this read too.
+        record(db, who, now, event_type="break_glass.review", action="read", decision=decision,
+               case_id=grant.case_id, child_id=case.child_id, object_type="break_glass",
+               object_id=grant.id, break_glass_id=grant.id)
         key = vault.key_for(db, case.title_ct)
         entries.append(ReviewEntry(
             id=grant.id, case_id=grant.case_id, person_name=name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.audit.views import StepUpRequired
 from portal.consent import breakglass, conversion, service
 from portal.errors import InvalidInput
 from portal.web.endpoint import Page, endpoint
@@ -89,8 +90,12 @@ def convert_case(page: Page, case_id: str) -> Response:
 
 @endpoint()
 def dpo_break_glass(page: Page) -> Response:
-    entries = breakglass.review_list(page.db, page.portal.vault, page.requester(), page.user,
-                                     page.now)
+    required = page.portal.settings.effective_audit_dpo_acr
+    try:
+        entries = breakglass.review_list(page.db, page.portal.vault, page.requester(),
+                                         page.user, page.now, page.session.acr, required)
+    except StepUpRequired as step_up:
+        return page.render("audit/step_up.html", status=403, required=step_up.required)
     return page.render("consent/dpo_break_glass.html", entries=entries, now=page.now)
 
 

@@ -199,3 +199,16 @@ def test_who_may_see_a_childs_access_log(running: Running) -> None:
     pupil.login("leerling16")
     assert re.search(rf'href="/child-access/{NOOR}">Noor Haddad<', pupil.page(
         "/child-access").text)
+
+
+def test_break_glass_reasons_need_the_same_strong_login(start_portal: object,
+                                                        sqlite_url: str) -> None:
+    strict = start_portal(sqlite_url,  # type: ignore[operator]
+                          audit_dpo_acr="http://eidas.europa.eu/LoA/high")
+    dpo = strict.client()
+    dpo.login("fg")
+    page = dpo.get("/dpo/break-glass")
+    assert page.status_code == 403
+    assert "Een sterkere inlog is nodig" in page.text
+    refused = records(strict, event_type="break_glass.review")[-1]
+    assert (refused.outcome, refused.reason) == ("denied", "step_up_required")
