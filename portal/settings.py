@@ -49,6 +49,9 @@ class Settings:
     log_level: str = "INFO"
     # The largest attachment accepted, in MiB (enforced while the upload streams).
     max_upload_mb: int = 25
+    # An uploading client silent this long is cut off: its transaction (and on
+    # SQLite the write lock) must not stay open for a slow or stalled sender.
+    upload_stall_seconds: float = 20.0
     # Outgoing mail. In dev mode an in-process catcher receives it (/dev/mail).
     smtp_host: str = ""
     smtp_port: int = 25
@@ -252,6 +255,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_language=language,  # type: ignore[arg-type]  # checked above
         log_level=env.get("PORTAL_LOG_LEVEL", "INFO").upper(),
         max_upload_mb=_upload_limit(env),
+        upload_stall_seconds=float(_integer(env, "PORTAL_UPLOAD_STALL_SECONDS", 20)),
         smtp_host=env.get("PORTAL_SMTP_HOST", ""),
         smtp_port=_integer(env, "PORTAL_SMTP_PORT", 25),
         smtp_from=env.get("PORTAL_SMTP_FROM", Settings.smtp_from),

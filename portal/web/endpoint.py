@@ -199,7 +199,7 @@ async def _run_upload(portal: Portal, handler: Handler[Any], request: Request,
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return portal.error_response(request, 413)
-    body = RequestBody(request, limit)
+    body = RequestBody(request, limit, portal.settings.upload_stall_seconds)
     return await run_in_threadpool(_run, portal, handler, request, [], login, body)
 
 
@@ -208,14 +208,26 @@ def _run(portal: Portal, handler: Handler[Any], request: Request,
     settings = portal.settings
     now = portal.clock()
     page: Page | None = None
+    upload: FilePart | None = None
+    if body is not None:
+        # The fields before the file (the CSRF token) arrive before any
+        # transaction opens: a client trickling them must not hold a database
+        # lock while the login and the token are still unchecked.
+        try:
+            fields, upload = read_upload(body, request.headers.get("content-type", ""))
+        except UploadError as failed:
+            return portal.error_response(request, 413 if isinstance(failed, BodyTooLarge)
+                                         else 400)
+        form = list(fields.items())
     try:
         with unit_of_work(portal.sessions) as db:
             store = SqlSessionStore(db)
             page = _open_page(portal, request, db, store, form, now)
+            page.upload = upload
             i18n.set_language(i18n.negotiate(page.session.language or request.cookies.get("lang"),
                                              request.headers.get("accept-language"),
                                              settings.default_language))
-            response = _dispatch(page, handler, request, login, body)
+            response = _dispatch(page, handler, request, login)
             if not page.ended:
                 _touch(store, page, now)
     except (SQLAlchemyError, KeyUnavailable, OSError) as exc:
@@ -250,16 +262,7 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
                 form=dict(form), form_items=form, new_cookie=new_cookie)
 
 
-def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
-              body: RequestBody | None = None) -> Response:
-    if body is not None:
-        try:
-            fields, page.upload = read_upload(body, request.headers.get("content-type", ""))
-        except UploadError as failed:
-            status = 413 if isinstance(failed, BodyTooLarge) else 400
-            return page.render("errors/error.html", status=status, status_code=status,
-                               csrf_failed=False)
-        page.form, page.form_items = fields, list(fields.items())
+def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) -> Response:
     # Login first: after expiry the new anonymous session's CSRF token cannot
     # match, and a 403 would leave an htmx user stuck on a dead page.
     if login and page.actor is None:

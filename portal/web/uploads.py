@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+import anyio
 import anyio.from_thread
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -25,6 +26,9 @@ from starlette.requests import ClientDisconnect, Request
 
 # How much body one hop from the worker thread to the event loop collects.
 PULL_BYTES = 256 * 1024
+# Longest silence tolerated from an uploading client before the upload is
+# abandoned (its transaction rolls back and the locks it holds are released).
+STALL_SECONDS = 20.0
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -54,9 +58,11 @@ class RequestBody:
     that goes away raises ``UploadCancelled``.
     """
 
-    def __init__(self, request: Request, limit: int) -> None:
+    def __init__(self, request: Request, limit: int,
+                 stall_seconds: float = STALL_SECONDS) -> None:
         self._receive = request.receive
         self.limit = limit
+        self.stall_seconds = stall_seconds
         self.received = 0
         self._done = False
 
@@ -69,7 +75,12 @@ class RequestBody:
         gathered = 0
         while gathered < PULL_BYTES and not self._done:
             try:
-                message = await self._receive()
+                with anyio.fail_after(self.stall_seconds):
+                    message = await self._receive()
+            except TimeoutError as exc:
+                # A client that stops sending must not keep its transaction
+                # (and on SQLite the write lock) open.
+                raise UploadCancelled from exc
             except HTTPException as exc:  # Starlette's own body limit (a backstop)
                 raise BodyTooLarge from exc
             except ClientDisconnect as exc:
