@@ -1,104 +1,37 @@
-"""Replay verification of the access log, and what each kind of tampering looks like."""
+"""Replay verification of the access log: what each kind of record tampering looks like."""
+
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from portal.audit.chain import GENESIS, canonical_encoding, chain_hash, leaf_hash
+from portal.audit.chain import GENESIS, canonical_encoding, leaf_hash
 from portal.audit.checkpoint import sign_checkpoint
 from portal.audit.merkle import MerkleAccumulator
 from portal.audit.verify import (
-    Problem,
     ProblemKind,
     StoredRecord,
     VerifyResult,
     verify_log,
 )
-
-ORIGIN = "mdo.example/audit"
-KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"mdo audit test log key").digest())
-KEYS = [(ORIGIN, KEY.public_key())]
-START = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
-
-
-def fields(seq: int, **changes: object) -> dict[str, object]:
-    record: dict[str, object] = {
-        "seq": seq,
-        "occurred_at": START + timedelta(seconds=7 * seq, milliseconds=seq % 1000),
-        "action_code": "R",
-        "event_type": "case.view",
-        "outcome": "allowed",
-        "reason": None,
-        "basis": "wjz-7a",
-        "user_id": f"user-{seq % 17}",
-        "user_name": "J. de Vries",
-        "user_role": "intern begeleider",
-        "case_id": f"case-{seq % 5}",
-        "child_id": f"child-{seq % 5}",
-        "object_type": "report",
-        "object_id": f"rep-{seq}",
-        "source": "mdo-portal",
-    }
-    record.update(changes)
-    return record
-
-
-def rechain(records: list[StoredRecord], start: int = 0) -> list[StoredRecord]:
-    """Renumber from 1 and recompute all hashes from index ``start`` on, as an attacker can."""
-    out = list(records[:start])
-    prev = out[-1].record_hash if out else GENESIS
-    for index in range(start, len(records)):
-        encoding = records[index].encoding
-        record_hash = chain_hash(prev, encoding)
-        out.append(StoredRecord(index + 1, encoding, prev, record_hash))
-        prev = record_hash
-    return out
-
-
-def renumber(records: list[StoredRecord]) -> list[StoredRecord]:
-    return [dataclasses.replace(r, seq=i) for i, r in enumerate(records, start=1)]
-
-
-def checkpoints_for(records: list[StoredRecord], every: int) -> list[str]:
-    notes = []
-    acc = MerkleAccumulator()
-    for record in records:
-        acc.append(leaf_hash(record.encoding))
-        if acc.size % every == 0:
-            notes.append(sign_checkpoint(ORIGIN, acc.size, acc.root(), KEY, ORIGIN))
-    return notes
-
-
-def build(n: int = 200, every: int = 50) -> tuple[list[StoredRecord], list[str]]:
-    records = [StoredRecord(i, canonical_encoding(fields(i)), b"", b"") for i in range(1, n + 1)]
-    records = rechain(records)
-    return records, checkpoints_for(records, every)
-
-
-RECORDS, CHECKPOINTS = build()
-
-
-def verify(records: list[StoredRecord], checkpoints: list[str] = CHECKPOINTS) -> VerifyResult:
-    return verify_log(records, checkpoints, KEYS, origin=ORIGIN)
-
-
-def problem_of(result: VerifyResult) -> Problem:
-    assert not result.ok
-    assert result.problem is not None
-    return result.problem
-
-
-def forged(seq: int, prev: bytes, **changes: object) -> StoredRecord:
-    encoding = canonical_encoding(fields(seq, **changes))
-    return StoredRecord(seq, encoding, prev, chain_hash(prev, encoding))
-
+from tests.audit.verify_log import (
+    CHECKPOINTS,
+    KEY,
+    KEYS,
+    ORIGIN,
+    RECORDS,
+    fields,
+    forged,
+    problem_of,
+    rechain,
+    renumber,
+    verify,
+)
 
 # --- the untampered log -----------------------------------------------------------------------
 
@@ -380,123 +313,3 @@ def test_truncated_then_regrown_is_caught_by_the_checkpoint() -> None:
     regrown = RECORDS[:180] + [forged(181 + i, GENESIS, object_id=f"new-{i}") for i in range(30)]
     problem = problem_of(verify(rechain(regrown, 180)))
     assert (problem.kind, problem.seq) == (ProblemKind.CHANGED, 151)
-
-
-# --- checkpoints ------------------------------------------------------------------------------
-
-
-def _edit_body(note: str, line: int, value: str) -> str:
-    text, sigs = note.split("\n\n")
-    lines = text.split("\n")
-    lines[line] = value
-    return "\n".join(lines) + "\n\n" + sigs
-
-
-def test_changed_checkpoint_is_detected() -> None:
-    for line, value in ((1, "101"), (2, CHECKPOINTS[0].split("\n")[2])):
-        notes = list(CHECKPOINTS)
-        notes[1] = _edit_body(notes[1], line, value)
-        result = verify(RECORDS, notes)
-        problem = problem_of(result)
-        assert problem.kind is ProblemKind.BAD_CHECKPOINT
-        assert problem.seq is None
-        assert "checkpoint #2" in problem.message
-        assert result.records_checked == 0
-
-
-def test_forged_checkpoint_is_detected() -> None:
-    attacker = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"attacker").digest())
-    acc = MerkleAccumulator()
-    for record in RECORDS[:180]:
-        acc.append(leaf_hash(record.encoding))
-    fake = sign_checkpoint(ORIGIN, 180, acc.root(), attacker, ORIGIN)
-    problem = problem_of(verify(RECORDS[:180], [*CHECKPOINTS[:3], fake]))
-    assert problem.kind is ProblemKind.BAD_CHECKPOINT
-    assert "checkpoint #4" in problem.message
-
-
-def test_checkpoint_for_another_log_is_rejected() -> None:
-    acc = MerkleAccumulator()
-    for record in RECORDS[:50]:
-        acc.append(leaf_hash(record.encoding))
-    other = sign_checkpoint("other.example/log", 50, acc.root(), KEY, ORIGIN)
-    problem = problem_of(verify(RECORDS, [*CHECKPOINTS, other]))
-    assert problem.kind is ProblemKind.BAD_CHECKPOINT
-
-
-def test_two_signed_histories_for_one_size_are_rejected() -> None:
-    fork = sign_checkpoint(ORIGIN, 100, hashlib.sha256(b"fork").digest(), KEY, ORIGIN)
-    problem = problem_of(verify(RECORDS, [*CHECKPOINTS, fork]))
-    assert (problem.kind, problem.seq) == (ProblemKind.BAD_CHECKPOINT, 100)
-    assert "two different histories" in problem.message
-
-
-def test_signed_checkpoint_with_wrong_root_is_a_mismatch() -> None:
-    wrong = sign_checkpoint(ORIGIN, 75, hashlib.sha256(b"wrong").digest(), KEY, ORIGIN)
-    result = verify(RECORDS, [*CHECKPOINTS, wrong])
-    problem = problem_of(result)
-    assert (problem.kind, problem.seq) == (ProblemKind.CHANGED, 51)
-    assert "records 51–75 do not match signed checkpoint #5" in problem.message
-    assert result.checkpoints_checked == 1
-
-
-# --- randomised: every single tampering inside the checkpointed range is detected -------------
-
-
-def _tamper(records: list[StoredRecord], rng: random.Random) -> list[StoredRecord]:
-    n = len(records)
-    i = rng.randrange(n)
-    out = list(records)
-    action = rng.choice(
-        [
-            "edit",
-            "edit+rehash",
-            "edit+rechain",
-            "delete",
-            "delete+renumber",
-            "delete+rechain",
-            "insert",
-            "insert+rechain",
-            "swap",
-            "swap+rechain",
-            "truncate",
-            "hash",
-        ]
-    )
-    if action.startswith("edit"):
-        out[i] = forged(i + 1, out[i].prev_hash, outcome=f"x{rng.random()}")
-        if action == "edit":
-            out[i] = dataclasses.replace(out[i], record_hash=records[i].record_hash)
-        elif action == "edit+rechain":
-            out = rechain(out, i)
-    elif action.startswith("delete"):
-        del out[i]
-        if action == "delete+renumber":
-            out = renumber(out)
-        elif action == "delete+rechain":
-            out = rechain(out, i)
-    elif action.startswith("insert"):
-        prev = out[i - 1].record_hash if i else GENESIS
-        out.insert(i, forged(i + 1, prev, object_id="ins"))
-        out = renumber(out) if action == "insert" else rechain(out, i)
-    elif action.startswith("swap"):
-        j = rng.randrange(n)
-        while j == i:
-            j = rng.randrange(n)
-        out[i], out[j] = out[j], out[i]
-        out = renumber(out) if action == "swap" else rechain(out, min(i, j))
-    elif action == "truncate":
-        out = out[:i]
-    else:
-        out[i] = dataclasses.replace(out[i], prev_hash=bytes([1]) * 32)
-    return out
-
-
-@pytest.mark.parametrize("seed", range(300))
-def test_random_tampering_is_always_detected(seed: int) -> None:
-    rng = random.Random(seed)
-    records, notes = build(40, 10)
-    result = verify_log(_tamper(records, rng), notes, KEYS)
-    assert not result.ok
-    assert result.problem is not None
-    assert result.problem.seq is None or 1 <= result.problem.seq <= 41
