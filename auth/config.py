@@ -15,6 +15,9 @@ from datetime import timedelta
 # (DigiD, eHerkenning) deliver; "urn:mdo:acr:dev" is the development IdP's.
 ACR_ORDER: tuple[str, ...] = (
     "urn:mdo:acr:dev",
+    # The development IdP's "confirmed with a second factor" step: above a plain
+    # dev login so step-up can be exercised, below every real level.
+    "urn:mdo:acr:dev:second-factor",
     "http://eidas.europa.eu/LoA/low",
     "http://eidas.europa.eu/LoA/substantial",
     "http://eidas.europa.eu/LoA/high",

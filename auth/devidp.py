@@ -4,7 +4,9 @@ It speaks the same protocol as any production IdP — discovery, JWKS, the
 authorization code flow with PKCE (S256 required), RS256-signed ID tokens,
 userinfo and RP-initiated logout — so the portal logs in through exactly the
 client code path it uses for a school's or a parents' IdP. Instead of a
-password it shows a persona picker.
+password it shows a persona picker; when the client asks for
+``DEV_SECOND_FACTOR_ACR`` the picker adds a (pretend) second-factor
+confirmation, and only a confirmed login gets that level in its ID token.
 
 Security contract: this provider authenticates NOBODY; whoever can reach it
 can be anyone. The portal mounts it only in dev mode, and production refuses
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -34,6 +37,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 DEV_ACR = "urn:mdo:acr:dev"
+# What a login gets after the picker's "confirm with a second factor" step,
+# offered only when the client asks for it (acr_values or an essential acr claim).
+DEV_SECOND_FACTOR_ACR = "urn:mdo:acr:dev:second-factor"
 CODE_LIFETIME = 60
 TOKEN_LIFETIME = 300
 
@@ -103,7 +109,8 @@ class DevIdentityProvider:
             "token_endpoint_auth_methods_supported": ["client_secret_basic",
                                                       "client_secret_post"],
             "scopes_supported": ["openid", "profile", "email"],
-            "acr_values_supported": [DEV_ACR],
+            "acr_values_supported": [DEV_ACR, DEV_SECOND_FACTOR_ACR],
+            "claims_parameter_supported": True,
             "authorization_response_iss_parameter_supported": True,
         })
 
@@ -123,16 +130,21 @@ class DevIdentityProvider:
                                 status_code=400)
         if request.method == "GET":
             names = ("client_id", "redirect_uri", "state", "nonce", "code_challenge",
-                     "code_challenge_method", "scope")
+                     "code_challenge_method", "scope", "acr_values", "claims")
             keep = {k: params[k] for k in names if k in params}
             return self._render_picker(request, list(self.personas.values()), keep)
         persona = self.personas.get(params.get("persona", ""))
         if persona is None:
             return JSONResponse({"error": "invalid_request",
                                  "error_description": "unknown persona"}, status_code=400)
+        acr = persona.acr
+        if DEV_SECOND_FACTOR_ACR in _requested_acrs(params) and \
+                params.get("second_factor") == "confirmed":
+            acr = DEV_SECOND_FACTOR_ACR
         now = int(self._clock())
         code = jwt.encode({"alg": "HS256"}, {
-            "sub": persona.subject, "cid": params["client_id"], "ruri": params["redirect_uri"],
+            "sub": persona.subject, "acr": acr, "cid": params["client_id"],
+            "ruri": params["redirect_uri"],
             "nonce": params.get("nonce", ""), "pkce": params["code_challenge"],
             "exp": now + CODE_LIFETIME, "jti": secrets.token_urlsafe(16), "at": now,
         }, self._code_key)
@@ -177,7 +189,8 @@ class DevIdentityProvider:
         id_claims = {
             "iss": self.issuer, "sub": persona.subject, "aud": client_id, "azp": client_id,
             "iat": now, "exp": now + TOKEN_LIFETIME, "auth_time": claims["at"],
-            "nonce": claims["nonce"], "acr": persona.acr, **self._profile(persona),
+            "nonce": claims["nonce"], "acr": claims.get("acr", persona.acr),
+            **self._profile(persona),
         }
         header = {"alg": "RS256", "kid": self._signing_key.kid, "typ": "JWT"}
         access = jwt.encode({"alg": "HS256"}, {"sub": persona.subject, "exp": now + TOKEN_LIFETIME,
@@ -229,6 +242,21 @@ class DevIdentityProvider:
         if target in self.client.post_logout_redirect_uris:
             return RedirectResponse(target, status_code=303)
         return JSONResponse({"logged_out": True})
+
+
+def _requested_acrs(params: Mapping[str, str]) -> set[str]:
+    """Levels the client asked for, through acr_values or the claims parameter."""
+    wanted = set(params.get("acr_values", "").split())
+    try:
+        claims = json.loads(params.get("claims") or "{}")
+        acr = claims.get("id_token", {}).get("acr", {}) if isinstance(claims, dict) else {}
+        if isinstance(acr, dict):
+            wanted.update(str(v) for v in acr.get("values", []) if isinstance(v, str))
+            if isinstance(acr.get("value"), str):
+                wanted.add(acr["value"])
+    except (ValueError, AttributeError):
+        pass  # a malformed claims parameter asks for nothing extra
+    return wanted
 
 
 def _client_credentials(request: Request, form: Mapping[str, str]) -> tuple[str, str]:

@@ -17,7 +17,9 @@ message is safe to show (neither contains tokens):
   ``alg=none`` and HMAC algorithms are refused;
 - ``iss``, ``aud`` (contains our client id), ``azp`` (required and equal to our
   client id when there are several audiences), ``exp``, ``iat`` and ``nonce``;
-- the ``acr`` meets the provider's configured minimum.
+- the ``acr`` meets the provider's configured minimum and, for a step-up
+  login, the level ``begin`` was asked for (kept in the ``PendingLogin``, so a
+  level the browser sends back is never trusted).
 
 HTTP to the provider goes through Authlib's requests client.
 """
@@ -74,13 +76,15 @@ class PendingLogin:
     code_verifier: str
     redirect_uri: str
     started_at: int
+    # The level this login must reach (step-up); the provider's minimum applies too.
+    required_acr: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> PendingLogin:
-        return cls(**{name: raw[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: raw[name] for name in cls.__dataclass_fields__ if name in raw})
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class ProviderMetadata:
     end_session_endpoint: str | None
     iss_parameter_supported: bool
     signing_algorithms: frozenset[str]
+    claims_parameter_supported: bool = False
 
 
 class OidcClient:
@@ -160,6 +165,7 @@ class OidcClient:
                     raw.get("id_token_signing_alg_values_supported", ["RS256"])
                 )
                 & SAFE_ALGORITHMS,
+                claims_parameter_supported=bool(raw.get("claims_parameter_supported", False)),
             )
         except KeyError as exc:
             log.warning("oidc discovery for %s lacks %s", self.config.id, exc.args[0])
@@ -195,9 +201,18 @@ class OidcClient:
         return body
 
     # -- the flow --------------------------------------------------------
-    def begin(self, redirect_uri: str) -> tuple[str, PendingLogin]:
-        """Start a login: the URL to send the browser to, and what to remember."""
+    def begin(self, redirect_uri: str, *,
+              acr: str | None = None) -> tuple[str, PendingLogin]:
+        """Start a login: the URL to send the browser to, and what to remember.
+
+        ``acr`` asks for at least that assurance level (step-up): it is sent as
+        ``acr_values`` and, where the provider supports the ``claims``
+        parameter, as an essential ``acr`` claim (OIDC Core 3.1.2.1, 5.5.1.1);
+        ``complete`` refuses an ID token below it. The caller
+        decides the level; it must not come from the browser.
+        """
         metadata = self.metadata()
+        required = _stronger(self.config.min_acr, acr)
         pending = PendingLogin(
             provider_id=self.config.id,
             state=secrets.token_urlsafe(32),
@@ -205,6 +220,7 @@ class OidcClient:
             code_verifier=secrets.token_urlsafe(64),
             redirect_uri=redirect_uri,
             started_at=int(self._clock()),
+            required_acr=required,
         )
         query = {
             "response_type": "code",
@@ -216,8 +232,15 @@ class OidcClient:
             "code_challenge": create_s256_code_challenge(pending.code_verifier),
             "code_challenge_method": "S256",
         }
-        if self.config.min_acr:
-            query["acr_values"] = self.config.min_acr
+        if required:
+            query["acr_values"] = required
+        if acr and metadata.claims_parameter_supported:
+            # acr_values is only a wish; an essential claim asks the provider to
+            # fail rather than silently deliver less (we check either way). Sent
+            # only where advertised: some providers refuse unknown parameters.
+            query["claims"] = json.dumps(
+                {"id_token": {"acr": {"essential": True, "values": [required]}}},
+                separators=(",", ":"))
         separator = "&" if "?" in metadata.authorization_endpoint else "?"
         return f"{metadata.authorization_endpoint}{separator}{urlencode(query)}", pending
 
@@ -246,6 +269,11 @@ class OidcClient:
             raise LoginRejected(
                 "insufficient_assurance",
                 "This login method is not strong enough for the portal.",
+            )
+        if not acr_at_least(acr, pending.required_acr):
+            raise LoginRejected(
+                "step_up_failed",
+                "The identity provider did not confirm the stronger login that was asked for.",
             )
         merged = dict(claims)
         access_token = token.get("access_token")
@@ -370,6 +398,13 @@ class OidcClient:
         merged = {k: v for k, v in info.items() if k not in claims}
         merged.update(claims)
         return merged
+
+
+def _stronger(first: str | None, second: str | None) -> str | None:
+    """The higher of two required levels (the later one when they cannot be ordered)."""
+    if not first or not second:
+        return first or second
+    return first if acr_at_least(first, second) else second
 
 
 def _client_secret_basic(client: Any, method: str, uri: str, headers: dict[str, str],

@@ -28,6 +28,7 @@ from portal.admin import routes as admin_routes
 from portal.audit import keys as audit_keys
 from portal.audit import ledger as audit_ledger
 from portal.audit import routes as audit_routes
+from portal.audit import witness as audit_witness
 from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
@@ -38,9 +39,11 @@ from portal.mail.catcher import MailCatcher
 from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
 from portal.meetings.service import queue_reminders
+from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.settings import Settings
+from portal.timeline import routes as timeline_routes
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
 from portal.web import i18n
@@ -81,6 +84,7 @@ class Portal:
             self.sessions, self.smtp, self.clock,
             jobs=[lambda db, now: queue_reminders(db, now, public_url)])
         self.mail.start()
+        self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
         }
@@ -89,6 +93,8 @@ class Portal:
         for client in self.oidc_clients.values():
             client.close()
         self.mail.stop()
+        if self.witness is not None:
+            self.witness.stop()
         if self.mail_catcher is not None:
             self.mail_catcher.stop()
         self.engine.dispose()
@@ -181,8 +187,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *document_routes.routes,
         *audit_routes.routes,
         *meeting_routes.routes,
+        *minutes_routes.routes,
         *consent_routes.routes,
         *parent_routes.routes,
+        *timeline_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -56,6 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.mode == "dev":
         cmd_demo_load(args)
     app = create_app(settings)
+    from portal.documents.cli import sweep
+
+    # Uploads that died with the previous process leave pending rows and keys.
+    sweep(app.state.portal.sessions, app.state.portal.vault, app.state.portal.clock())
     print(f"\nMDO Portal: {settings.public_url}/")
     if settings.mode == "dev":
         if not settings.secure_cookies:
@@ -101,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.vault.cli import add_commands as add_key_commands
 
     add_key_commands(sub)
+    from portal.documents.cli import add_commands as add_document_commands
+
+    add_document_commands(sub)
     return parser
 
 

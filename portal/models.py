@@ -15,6 +15,13 @@ from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
 from portal.mail.models import OutboxMessage
 from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
+from portal.minutes.models import (
+    Minutes,
+    MinutesCorrection,
+    MinutesDraft,
+    MinutesSection,
+    MinutesVersion,
+)
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
@@ -40,6 +47,11 @@ __all__ = [
     "Meeting",
     "MeetingInvitee",
     "Membership",
+    "Minutes",
+    "MinutesCorrection",
+    "MinutesDraft",
+    "MinutesSection",
+    "MinutesVersion",
     "Organisation",
     "OrganisationConsentRule",
     "OutboxMessage",

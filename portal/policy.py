@@ -32,6 +32,8 @@ class Action(enum.StrEnum):
     CASE_VIEW = "case.view"
     CASE_MANAGE_PARTICIPANTS = "case.participants"
     CASE_CLOSE = "case.close"
+    # Whole-case erasure (crypto-shredding of everything the case holds).
+    CASE_ERASE = "case.erase"
     CHILD_LIST = "child.list"
     ORGANISATION_MANAGE = "organisation.manage"
     # Case content: minutes, attachments, notes. Each item carries data
@@ -44,6 +46,11 @@ class Action(enum.StrEnum):
     MEETING_SCHEDULE = "meeting.schedule"
     ACTION_ITEM_MANAGE = "action_item.manage"
     ACTION_ITEM_UPDATE = "action_item.update"
+    # Structured minutes of a meeting (portal/minutes): the minute-taker writes,
+    # the chair approves, participants propose corrections to approved facts.
+    MINUTES_WRITE = "minutes.write"
+    MINUTES_APPROVE = "minutes.approve"
+    MINUTES_CORRECT = "minutes.correct"
     # Consent (the consent issue): professionals see a case's consent status
     # and the chair records signed forms; the family gives and withdraws.
     CONSENT_VIEW = "consent.view"
@@ -62,12 +69,15 @@ class Action(enum.StrEnum):
     AUDIT_OWN = "audit.own"
     AUDIT_FAMILY_LIST = "audit.family"
     AUDIT_CHILD = "audit.child"
+    # The custody facts of a child's adults, recorded by the child's school.
+    CUSTODY_RECORD = "custody.record"
 
 
 # What an organisational role lets a professional do outside any case.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
-    Role.CARE_COORDINATOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
+    Role.CARE_COORDINATOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST,
+                                      Action.CUSTODY_RECORD}),
     Role.SCHOOL_LEADER: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.YOUTH_CARE_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE}),
     Role.SCHOOL_SOCIAL_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE,
@@ -86,14 +96,17 @@ CASE_ROLE_PERMISSIONS: Mapping[CaseRole, frozenset[Action]] = {
                                Action.CASE_CLOSE, Action.MEETING_VIEW, Action.MEETING_SCHEDULE,
                                Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE,
                                Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
-                               Action.CONSENT_VIEW, Action.CONSENT_RECORD,
-                               Action.BREAK_GLASS, Action.CASE_CONVERT}),
+                               Action.CASE_ERASE, Action.CONSENT_VIEW, Action.CONSENT_RECORD,
+                               Action.BREAK_GLASS, Action.CASE_CONVERT,
+                               Action.MINUTES_APPROVE, Action.MINUTES_CORRECT}),
     CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
                                      Action.ITEM_READ, Action.ITEM_WRITE,
-                                     Action.CONSENT_VIEW, Action.BREAK_GLASS}),
+                                     Action.CONSENT_VIEW, Action.BREAK_GLASS,
+                                     Action.MINUTES_CORRECT}),
     CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
                                       Action.ITEM_READ, Action.ITEM_WRITE,
-                                      Action.CONSENT_VIEW}),
+                                      Action.CONSENT_VIEW, Action.MINUTES_WRITE,
+                                      Action.MINUTES_CORRECT}),
     CaseRole.OBSERVER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW, Action.ITEM_READ,
                                   Action.CONSENT_VIEW}),
 }
@@ -104,28 +117,49 @@ KIND_PERMISSIONS: Mapping[PersonKind, frozenset[Action]] = {
     PersonKind.PROFESSIONAL: frozenset({Action.AUDIT_OWN}),
 }
 
-# Who sees who looked at a child's data, by relation: the ages (from, below) of
-# the child at which they may (DOMAIN.md: parents with custody and the guardian
-# until 16, the young person from 16).
-CHILD_ACCESS_LOG_AGES: Mapping[str, tuple[int, int]] = {
-    "pupil": (16, 200),
-    "parent_with_custody": (0, 16),
-    "guardian": (0, 16),
-}
-CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD})
+CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD, Action.CUSTODY_RECORD})
+# What a professional does about a child, only for a child of their own school.
+SCHOOL_CHILD_ACTIONS = frozenset({Action.CUSTODY_RECORD})
 
 # What a parent, guardian, foster parent or pupil may do on a case about the
 # child, by where they stand (portal.consent.access.family_standing). Reading an
 # item also needs the chair to have shared it with parents.
+#
+# The case's title and purpose (FAMILY_VIEW) are case content: they can tell
+# what the child's problems are, and no consent names them, so only those who
+# decide about the case see them: the adults with custody of a child under 16,
+# the pupil from 16. A foster parent or a parent of a 16+ pupil whom the
+# consenters let in (INFORMED) reads exactly the shared items the consents name
+# for them, item by item, and otherwise what general information shows: that
+# there is a case, its status and the organisations taking part (FAMILY_GENERAL).
+# Who looked at the child's data (AUDIT_CHILD) is for the same two standings.
 FULL_FAMILY = frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.CONSENT_GIVE,
-                         Action.CONSENT_WITHDRAW, Action.ITEM_READ})
+                         Action.CONSENT_WITHDRAW, Action.ITEM_READ, Action.AUDIT_CHILD})
 FAMILY_PERMISSIONS: Mapping[Standing, frozenset[Action]] = {
     Standing.PUPIL: FULL_FAMILY,
     Standing.CUSTODIAN: FULL_FAMILY,
-    Standing.INFORMED: frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.ITEM_READ}),
+    Standing.INFORMED: frozenset({Action.FAMILY_GENERAL, Action.ITEM_READ}),
     Standing.GENERAL: frozenset({Action.FAMILY_GENERAL}),
     Standing.NO_RIGHT: frozenset(),
     Standing.UNRELATED: frozenset(),
+}
+
+
+class FamilyPart(enum.StrEnum):
+    """What the family pages show of a case; each part is opened by one action."""
+
+    EXISTENCE = "existence"  # that there is a case, its status, the organisations
+    CONTENT = "content"  # title and purpose
+    CONSENTS = "consents"  # the drawn consent status and the consents, to withdraw
+    GIVE_CONSENT = "give_consent"
+
+
+# Shared minutes and attachments are not a part: each is decided on its own (ITEM_READ).
+FAMILY_PARTS: Mapping[FamilyPart, Action] = {
+    FamilyPart.EXISTENCE: Action.FAMILY_GENERAL,
+    FamilyPart.CONTENT: Action.FAMILY_VIEW,
+    FamilyPart.CONSENTS: Action.CONSENT_WITHDRAW,
+    FamilyPart.GIVE_CONSENT: Action.CONSENT_GIVE,
 }
 # A standing that must not even learn that the case exists.
 HIDDEN_STANDINGS = frozenset({Standing.NO_RIGHT, Standing.UNRELATED})
@@ -133,18 +167,28 @@ FAMILY_ACTIONS = frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.CO
                             Action.CONSENT_WITHDRAW})
 
 CASE_ACTIONS = frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
+                          Action.CASE_ERASE,
                           Action.MEETING_VIEW, Action.MEETING_SCHEDULE,
                           Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE,
                           Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
                           Action.CONSENT_VIEW, Action.CONSENT_RECORD, Action.BREAK_GLASS,
-                          Action.CASE_CONVERT})
+                          Action.CASE_CONVERT, Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
+                          Action.MINUTES_CORRECT})
+# What the person an item names as its owner may do whatever their case role:
+# report on their action item; write the minutes of the meeting they take them for.
+OWNER_ACTIONS = frozenset({Action.ACTION_ITEM_UPDATE, Action.MINUTES_WRITE})
 # Erasing content stays possible on a closed case: the right to erasure
 # outlives the consultation.
 WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
                             Action.MEETING_SCHEDULE, Action.ACTION_ITEM_MANAGE,
                             Action.ACTION_ITEM_UPDATE, Action.ITEM_WRITE,
-                            Action.BREAK_GLASS, Action.CASE_CONVERT, Action.CONSENT_GIVE})
+                            Action.BREAK_GLASS, Action.CASE_CONVERT, Action.CONSENT_GIVE,
+                            Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
+                            Action.MINUTES_CORRECT})
 # Withdrawing consent (and recording a withdrawal) stays possible on a closed case.
+# What is left of an erased case: that it exists, and its erasure. Everything
+# else is refused before anything is decrypted (the keys are gone anyway).
+AFTER_ERASURE = frozenset({Action.CASE_VIEW, Action.FAMILY_GENERAL})
 
 
 @dataclass(frozen=True)
@@ -200,6 +244,7 @@ class CaseFacts:
     restricted_items: frozenset[str] = frozenset()
     break_glass: tuple[BreakGlassFacts, ...] = ()
     now: datetime | None = None  # the request's time, for the grants' expiry
+    erased: bool = False  # the whole case was crypto-shredded
 
 
 @dataclass(frozen=True)
@@ -237,23 +282,35 @@ Decision = Allow | Deny
 
 @dataclass(frozen=True)
 class ChildFacts:
-    """How the asking citizen stands to one child: ``relation`` is "pupil" for the
-    child's own account, a ``Relation`` value, or None."""
+    """How the asking citizen stands to one child, outside any case: the same
+    ``family_standing`` the family pages use, from the custody facts the engine
+    reads (no consents: those belong to a case)."""
 
     child_id: str
-    relation: str | None
-    age: int
+    standing: Standing = Standing.UNRELATED
+    school_id: str | None = None  # the child's school
 
 
-def _decide_on_child(actor: Actor, child: ChildFacts | None) -> Decision:
+def _decide_on_child(actor: Actor, action: Action, child: ChildFacts | None) -> Decision:
     if child is None:
         raise ValueError("this action needs the child's facts")
-    if child.relation is None or actor.kind is not PersonKind.CITIZEN:
-        return Deny(reason="not_related", hide=actor.kind is PersonKind.CITIZEN)
-    ages = CHILD_ACCESS_LOG_AGES.get(child.relation)
-    if ages is None or not ages[0] <= child.age < ages[1]:
-        return Deny(reason=f"no_right:{child.relation}")
-    return Allow(basis=f"family:{child.relation}")
+    if action in SCHOOL_CHILD_ACTIONS:
+        if child.school_id in actor.organisations_with(action):
+            return Allow(basis=f"role:{'+'.join(sorted(actor.roles))};school")
+        # Colleagues at the child's school know the child: 403; anyone else 404.
+        return Deny(reason="insufficient_role",
+                    hide=child.school_id not in actor.organisation_ids)
+    standing = child.standing if actor.kind is PersonKind.CITIZEN else Standing.UNRELATED
+    if action not in FAMILY_PERMISSIONS[standing]:
+        # Without standing the child's existence must not leak (404).
+        return Deny(reason=f"family_{standing.value}", hide=standing in HIDDEN_STANDINGS)
+    return Allow(basis=f"family:{standing.value}")
+
+
+def family_parts(actor: Actor, case: CaseFacts) -> frozenset[FamilyPart]:
+    """The parts of a case the family pages may show ``actor`` (items are decided apart)."""
+    return frozenset(part for part, action in FAMILY_PARTS.items()
+                     if decide(actor, action, case).allowed)
 
 
 def decide(actor: Actor, action: Action, case: CaseFacts | None = None,
@@ -261,7 +318,7 @@ def decide(actor: Actor, action: Action, case: CaseFacts | None = None,
     """Allow(basis) or Deny(reason) for ``actor`` doing ``action`` (on ``case``'s ``item``,
     or on ``child``)."""
     if action in CHILD_ACTIONS:
-        return _decide_on_child(actor, child)
+        return _decide_on_child(actor, action, child)
     if action in CASE_ACTIONS or action in FAMILY_ACTIONS:
         if case is None:
             raise ValueError(f"{action} needs the case's facts")
@@ -283,11 +340,14 @@ def _decide_on_case(actor: Actor, action: Action, case: CaseFacts,
     case_role = case.participants.get(actor.person_id)
     if case_role is None:
         return Deny(reason="not_a_participant", hide=True)
-    # Whoever carries out an action item may report on it, whatever their case role.
-    owns_item = action is Action.ACTION_ITEM_UPDATE and item is not None \
+    # Whoever carries out an action item (or takes a meeting's minutes) may do so,
+    # whatever their case role.
+    owns_item = action in OWNER_ACTIONS and item is not None \
         and item.owner_id == actor.person_id
     if action not in CASE_ROLE_PERMISSIONS[case_role] and not owns_item:
         return Deny(reason="insufficient_case_role")
+    if case.erased and action not in AFTER_ERASURE:
+        return Deny(reason="case_erased")
     if action in WRITES_ON_CASE and case.status is CaseStatus.CLOSED:
         return Deny(reason="case_closed")
     if action is Action.ITEM_READ:
@@ -325,7 +385,7 @@ def _read_item(actor: Actor, case_role: CaseRole, case: CaseFacts, item: ItemFac
         return Deny(reason="consent_facts_missing")
     organisation = case.participant_organisations.get(actor.person_id)
     roles = (role.value for org, role in actor.memberships if org == organisation)
-    outcome = item_access(case.consent, Basis(case.legal_basis.value),
+    outcome = item_access(case.consent, case.legal_basis.basis,
                           f"person:{actor.person_id}",
                           recipient_identities(actor.person_id, organisation, roles),
                           item.categories)
@@ -357,6 +417,8 @@ def _decide_for_family(actor: Actor, action: Action, case: CaseFacts,
     standing = family_standing(case.consent, actor.person_id)
     if action not in FAMILY_PERMISSIONS[standing]:
         return Deny(reason=f"family_{standing.value}", hide=standing in HIDDEN_STANDINGS)
+    if case.erased and action not in AFTER_ERASURE:
+        return Deny(reason="case_erased")
     if action in WRITES_ON_CASE and case.status is CaseStatus.CLOSED:
         return Deny(reason="case_closed")
     if action is Action.ITEM_READ:

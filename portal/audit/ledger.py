@@ -46,6 +46,7 @@ CONFIG_KEY = "portal.audit.config"
 _HEAD_KEY = "portal.audit.head"
 _EXPORT_KEY = "portal.audit.exports"
 _SAVEPOINT_KEY = "portal.audit.savepoints"
+_SEALED_KEY = "portal.audit.on_sealed"
 
 
 class AuditUnavailable(SQLAlchemyError):
@@ -79,6 +80,14 @@ def configure(factory: Any, config: AuditConfig) -> None:
     """Give every session made by ``factory`` (a sessionmaker) the audit configuration."""
     info = dict(factory.kw.get("info") or {})
     info[CONFIG_KEY] = config
+    factory.configure(info=info)
+
+
+def on_sealed(factory: Any, callback: Any) -> None:
+    """Call ``callback()`` after a transaction that sealed a checkpoint commits
+    (the witness pusher's wake-up); it must not block."""
+    info = dict(factory.kw.get("info") or {})
+    info[_SEALED_KEY] = callback
     factory.configure(info=info)
 
 
@@ -195,8 +204,7 @@ def _seal(db: Session, head: _Head, config: AuditConfig, now: datetime) -> Audit
     db.flush()
     head.checkpoint_size = head.seq
     head.checkpoint_at = now
-    if config.export_dir is not None:
-        db.info.setdefault(_EXPORT_KEY, []).append((config.export_dir, head.seq, note))
+    db.info.setdefault(_EXPORT_KEY, []).append((config.export_dir, head.seq, note))
     return checkpoint
 
 
@@ -229,7 +237,11 @@ def _export_after_commit(db: Session) -> None:
     db.info.pop(_HEAD_KEY, None)
     db.info.pop(_SAVEPOINT_KEY, None)
     exports = db.info.pop(_EXPORT_KEY, None)
+    if exports and callable(db.info.get(_SEALED_KEY)):
+        db.info[_SEALED_KEY]()
     for directory, size, note in exports or ():
+        if directory is None:
+            continue
         try:
             write_checkpoint_file(directory, size, note)
         except OSError as exc:

@@ -93,3 +93,19 @@ class AuditCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WitnessDelivery(Base):
+    """Whether a checkpoint reached the witness at ``PORTAL_AUDIT_CHECKPOINT_URL``.
+
+    Kept apart from ``audit_checkpoint`` because that table is append-only; a
+    checkpoint without a delivered row here is the backlog (portal/audit/witness.py).
+    """
+
+    __tablename__ = "audit_witness_delivery"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from portal.audit.encoding import SEALED_COLUMNS, row_changes
+from portal.audit.encoding import SEALED_COLUMNS, row_changes, row_matches
 from portal.audit.models import AccessRecord, AuditCheckpoint
 from portal.audit.verify import Problem, ProblemKind, StoredRecord, verify_log
 
@@ -86,7 +86,7 @@ def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]
     try:
         for row in result:
             encoding = bytes(row[width + 2])
-            if not first_change:
+            if not first_change and not row_matches(row, encoding):
                 changed = row_changes(row, encoding)
                 if changed:
                     first_change.append((row[seq_at], changed))

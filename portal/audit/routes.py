@@ -26,7 +26,8 @@ def dpo_search(page: Page) -> Response:
     settings = page.portal.settings
     try:
         result = views.search(page.db, page.requester(), page.user, page.now, page.session.acr,
-                              settings.effective_audit_dpo_acr, _params(page))
+                              settings.effective_audit_dpo_acr, _params(page),
+                              settings.audit_checkpoint_url)
     except views.StepUpRequired as step_up:
         return _step_up(page, step_up.required)
     except InvalidInput as invalid:

@@ -22,6 +22,8 @@ from portal.audit.charts import DailyChart, DayCount, daily_chart
 from portal.audit.export import visible
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
+from portal.audit.witness import WitnessStatus
+from portal.audit.witness import status as witness_status
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.people.models import Organisation
@@ -201,11 +203,13 @@ class SearchPage:
     chart_from: date
     chart_to: date
     organisations: Sequence[tuple[str, str]]
+    witness: WitnessStatus | None = None
 
 
 def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
-           required_acr: str, params: Mapping[str, str]) -> SearchPage:
-    """The DPO's search across the whole log, newest first, with a per-day chart."""
+           required_acr: str, params: Mapping[str, str], witness_url: str = "") -> SearchPage:
+    """The DPO's search across the whole log, newest first, with a per-day chart
+    and, when a witness is configured, how many checkpoints have not reached it."""
     _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search", params)
     filters = parse_filters(params)
     where = conditions(filters)
@@ -220,7 +224,8 @@ def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | 
                       limit=PAGE_LIMIT,
                       chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
                       chart_from=chart_from, chart_to=chart_to,
-                      organisations=list(names.items()))
+                      organisations=list(names.items()),
+                      witness=witness_status(db, witness_url))
 
 
 def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,

@@ -27,6 +27,13 @@ def _claim_list(value: Any) -> list[str]:
     return []
 
 
+def is_person(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
+              person_id: str) -> bool:
+    """True when this login (provider, subject) is the portal person ``person_id``."""
+    return db.scalar(select(Person.id).where(Person.idp == provider.id,
+                                             Person.subject == login.subject)) == person_id
+
+
 def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
               now: datetime) -> Person:
     """The person for this login, created or updated; raises LoginRejected."""

@@ -26,6 +26,7 @@ class CaughtMessage:
     subject: str
     body: str
     attachments: tuple[str, ...]
+    raw: bytes = b""  # the whole message as received, for tests that check every part
 
 
 class _Handler:
@@ -42,6 +43,7 @@ class _Handler:
             body=body_part.get_content() if body_part is not None else "",
             attachments=tuple(part.get_filename() or part.get_content_type()
                               for part in parsed.iter_attachments()),
+            raw=bytes(envelope.content),
         ))
         return "250 OK"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import unit_of_work
 from portal.mail.models import OutboxMessage
+from portal.mail.worker import RoundWorker
 
 log = logging.getLogger("portal.mail")
 MAX_ATTEMPTS = 8
@@ -95,7 +95,7 @@ def deliver_pending(sessions: sessionmaker[Session], config: SmtpConfig,
     return sent
 
 
-class MailDispatcher:
+class MailDispatcher(RoundWorker):
     """One background thread per process that delivers the outbox.
 
     ``poke()`` after a commit wakes it; it also retries every ``interval``
@@ -108,36 +108,13 @@ class MailDispatcher:
         self._sessions = sessions
         self._config = config
         self._clock = clock
-        self._interval = interval
         # Run before each delivery round, each in its own transaction: they
         # queue mail that is due (reminders).
         self._jobs = tuple(jobs)
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name="mail-dispatcher", daemon=True)
+        super().__init__("mail-dispatcher", self._round, interval)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stopping:
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            if self._stopping:
-                break
-            try:
-                for job in self._jobs:
-                    with unit_of_work(self._sessions) as db:
-                        job(db, self._clock())
-                deliver_pending(self._sessions, self._config, self._clock)
-            except Exception:  # the loop must survive a database hiccup
-                log.exception("mail delivery round failed")
+    def _round(self) -> None:
+        for job in self._jobs:
+            with unit_of_work(self._sessions) as db:
+                job(db, self._clock())
+        deliver_pending(self._sessions, self._config, self._clock)

@@ -15,6 +15,9 @@ from tests.test_settings import production
     ({"PORTAL_AUDIT_SIGNING_KEY_FILE": ""}, "PORTAL_AUDIT_SIGNING_KEY_FILE"),
     ({"PORTAL_AUDIT_ORIGIN": ""}, "PORTAL_AUDIT_ORIGIN"),
     ({"PORTAL_AUDIT_DPO_ACR": "urn:mdo:acr:dev"}, "PORTAL_AUDIT_DPO_ACR"),
+    ({"PORTAL_AUDIT_DPO_ACR": "urn:mdo:acr:dev:second-factor"}, "PORTAL_AUDIT_DPO_ACR"),
+    ({"PORTAL_AUDIT_CHECKPOINT_URL": "http://witness.example/add"},
+     "PORTAL_AUDIT_CHECKPOINT_URL"),
 ])
 def test_production_refuses_without_a_proper_access_log(tmp_path: Path, change: dict[str, str],
                                                         problem: str) -> None:

@@ -31,14 +31,20 @@ LISTS = frozenset({"my_cases", "new_case", "family_home", "family_children", "ow
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
-                          "set_person_active", "create_case", "dev_mail"})
+                          "set_person_active", "create_case", "dev_mail",
+                          "step_up",  # a login, recorded as auth.step_up
+                          # Organisation settings: who must consent, the birthday warning.
+                          "consent_rules", "set_consent_rule"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
-    "my_cases": "ib", "new_case": "ib", "show_case": "ib", "own_access": "ib",
+    "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
+    "own_access": "ib", "custody_form": "ib",
     "dpo_search": "fg", "dpo_export_csv": "fg", "dpo_export_fhir": "fg",
     "dpo_break_glass": "fg", "family_children": "ouder1", "child_access": "ouder1",
     "family_home": "ouder1", "family_case": "ouder1", "consent_page": "ib",
     "new_meeting": "ib", "show_meeting": "ib", "new_minutes": "ib",
+    "show_minutes": "ib", "minutes_history": "ib", "export_minutes": "ib",
+    "edit_minutes": "notulist",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

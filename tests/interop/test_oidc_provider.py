@@ -91,11 +91,14 @@ def _start_op(config: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes
 @pytest.fixture
 def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: StartPortal,
             tmp_path: Path) -> Iterator[Interop]:
-    """oidc-provider and a portal that trusts it; ``request.param``: a client secret."""
+    """oidc-provider and a portal that trusts it (see ``request.param`` below)."""
     _require_node()
     sock = bind_socket()  # the portal's address, to register it with the OP first
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    secret = getattr(request, "param", None) or secrets.token_urlsafe(32)
+    # request.param: a client secret, or a dict of "secret" and portal settings.
+    param = getattr(request, "param", None)
+    options = dict(param) if isinstance(param, dict) else {"secret": param}
+    secret = options.pop("secret", None) or secrets.token_urlsafe(32)
     try:
         process, issuer = _start_op({
             "client_id": CLIENT_ID,
@@ -114,7 +117,7 @@ def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: Start
             min_acr=None, scopes=("openid", "profile", "email", "mdo"),
         )
         running = start_portal(sqlite_url, sock=sock, dev_idp=False,
-                               identity_providers=(provider,))
+                               identity_providers=(provider,), **options)
         yield Interop(issuer=issuer, running=running)
     finally:
         process.terminate()
@@ -261,3 +264,33 @@ def test_login_with_a_base64_client_secret(interop: Interop) -> None:
     """Secrets from ``openssl rand -base64`` contain '+', '/' and '='."""
     _, landed = log_in(interop, "ilse")
     assert str(landed.url) == f"{interop.base}/cases", landed.text[:2000]
+
+
+@pytest.mark.parametrize("interop", [{"audit_dpo_acr": "http://eidas.europa.eu/LoA/high"}],
+                         indirect=True)
+def test_step_up_asks_oidc_provider_and_refuses_a_weaker_answer(interop: Interop) -> None:
+    """oidc-provider's development screens cannot vouch for eIDAS high: the portal
+    asks for it in the authorization request and refuses the ID token it gets."""
+    client, _ = log_in(interop, "ilse")
+    asked = client.submit("/auth/step-up", {"next": "/cases"})
+    authorization = next(r for r in asked.history
+                         if str(r.headers.get("location", "")).startswith(interop.issuer))
+    query = parse_qs(urlsplit(authorization.headers["location"]).query)
+    assert query["acr_values"] == ["http://eidas.europa.eu/LoA/high"]
+    page = asked
+    for _ in range(3):  # the OP may show its login and/or consent screen again
+        if not str(page.url).startswith(f"{interop.issuer}/interaction/"):
+            break
+        field = "login" if "login" in page.text and _has_field(page, "login") else "prompt"
+        values = {"login": "ilse", "password": "any password"} if field == "login" else {}
+        page = _post_form(client, page, _form(page, field), **values)
+    assert page.status_code == 400, page.text
+    assert "step_up_failed" in page.text
+    with interop.running.portal.sessions() as db:
+        outcomes = db.execute(sql_select(AccessRecord.outcome, AccessRecord.reason)
+                              .where(AccessRecord.event_type == "auth.step_up")).all()
+    assert [tuple(r) for r in outcomes] == [("failed", "step_up_failed")]
+
+
+def _has_field(page: httpx.Response, field: str) -> bool:
+    return any(field in f["fields"] for f in parse_forms(page.text))

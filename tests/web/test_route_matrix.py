@@ -25,16 +25,22 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "new_case": ("notulist", None),
     "create_case": ("ouder1", None),
     "show_case": (None, "buitenstaander"),
+    "case_timeline": (None, "buitenstaander"),
     "add_participant": ("mentor", "buitenstaander"),
     "remove_participant": ("notulist", "buitenstaander"),
     "close_case": ("mentor", "buitenstaander"),
+    "erase_case": ("mentor", "buitenstaander"),
     "overview": ("mentor", None),
     "add_organisation": ("ib", None),
     "set_person_active": ("fg", None),
+    "consent_rules": ("ib", None),
+    "set_consent_rule": ("ib", None),
     # Public: login, logout and the language switch work without a login.
     "login_page": (None, None),
     "start_login": (None, None),
     "callback": (None, None),
+    # Step-up: any logged-in person may ask for a stronger login of their own.
+    "step_up": (None, None),
     "logout": (None, None),
     "logged_out": (None, None),
     "choose_language": (None, None),
@@ -51,6 +57,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "break_glass": ("notulist", "buitenstaander"),
     "convert_form": ("mentor", "buitenstaander"),
     "convert_case": ("mentor", "buitenstaander"),
+    "custody_form": ("mentor", "buitenstaander"),
+    "record_custody": ("mentor", "buitenstaander"),
     "dpo_break_glass": ("mentor", None),
     "dpo_mark_reviewed": ("mentor", None),
     # The family's pages: a professional is refused, an unrelated citizen gets 404.
@@ -67,7 +75,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "dpo_export_fhir": ("mentor", None),
     "own_access": ("ouder1", None),
     "family_children": ("mentor", None),
-    "child_access": ("mentor", "pleegouder"),
+    # Without a standing towards the child (professionals too) its existence must not leak.
+    "child_access": (None, "mentor"),
     # Minutes and attachments: every participant reads and writes, the chair erases.
     "new_minutes": (None, "buitenstaander"),
     "create_minutes": (None, "buitenstaander"),
@@ -77,6 +86,19 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "download_document": (None, "buitenstaander"),
     "erase_document": ("mentor", "buitenstaander"),
     "erase_case_documents": ("notulist", "buitenstaander"),
+    # Structured minutes: participants read, the minute-taker writes, the chair approves
+    # and decides corrections; the family has its own page (family_case).
+    "show_minutes": ("ouder1", "buitenstaander"),
+    "minutes_history": ("ouder1", "buitenstaander"),
+    "export_minutes": ("ouder1", "buitenstaander"),
+    "edit_minutes": ("mentor", "buitenstaander"),
+    "autosave_minutes": ("mentor", "buitenstaander"),
+    "save_minutes": ("mentor", "buitenstaander"),
+    "submit_minutes": ("mentor", "buitenstaander"),
+    "approve_minutes": ("notulist", "buitenstaander"),
+    "propose_correction": ("ouder1", "buitenstaander"),
+    "accept_correction": ("notulist", "buitenstaander"),
+    "reject_correction": ("notulist", "buitenstaander"),
 }
 
 
@@ -91,7 +113,8 @@ def concrete(path: str) -> str:
               "meeting_id": stable_id("meeting", DEMO_CASE.key),
               "item_id": stable_id("action_item", DEMO_CASE.key),
               "consent_id": stable_id("consent", f"{DEMO_CASE.key}:0"),
-              "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam")}
+              "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam"),
+              "correction_id": stable_id("x", "correction")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
