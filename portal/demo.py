@@ -239,6 +239,8 @@ def _load_agenda(db: Session, vault: Vault, now: datetime) -> bool:
         agenda_ct=vault.seal(key, "1. Observaties in de klas\n2. Wat gaat goed thuis?\n"
                                   "3. Afspraken", meeting_field("meeting", meeting_id,
                                                                case_id, "agenda")),
+        # Home is on the agenda: nobody's consent covers the family situation yet.
+        agenda_categories=["behaviour", "family_situation"],
         minute_taker_id=stable_id("person", "notulist"), status=MeetingStatus.SCHEDULED,
         created_by=chair, created_at=now))
     item_id = stable_id("action_item", DEMO_CASE.key)
@@ -248,7 +250,7 @@ def _load_agenda(db: Session, vault: Vault, now: datetime) -> bool:
         text_ct=vault.seal(item_key, "Twee weken observeren in de klas en terugkoppelen",
                            meeting_field("action_item", item_id, case_id, "text")),
         due_on=(now + timedelta(days=14)).date(), status=ActionItemStatus.OPEN,
-        created_by=chair, created_at=now))
+        categories=["behaviour"], created_by=chair, created_at=now))
     db.flush()
     return True
 

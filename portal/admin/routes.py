@@ -46,8 +46,33 @@ def set_person_active(page: Page, person_id: str) -> Response:
     return page.redirect("/admin")
 
 
+def _consent_rules(page: Page, errors: dict[str, str], values: dict[str, str]) -> Response:
+    rules = service.consent_rules(page.db, page.requester(), page.user, page.now)
+    return page.render("admin/consent_rules.html", status=400 if errors else 200, rules=rules,
+                       max_days=service.MAX_WARNING_DAYS, errors=errors, values=values)
+
+
+@endpoint()
+def consent_rules(page: Page) -> Response:
+    return _consent_rules(page, {}, {})
+
+
+@endpoint()
+def set_consent_rule(page: Page) -> Response:
+    try:
+        service.set_consent_rule(page.db, page.requester(), page.user, page.now,
+                                 organisation_id=page.form.get("organisation_id", ""),
+                                 rule=page.form.get("rule", ""),
+                                 warning_days=page.form.get("warning_days", ""))
+    except InvalidInput as invalid:
+        return _consent_rules(page, invalid.errors, dict(page.form))
+    return page.redirect("/admin/consent-rules?done=1")
+
+
 routes = [
     Route("/admin", overview),
     Route("/admin/organisations", add_organisation, methods=["POST"]),
     Route("/admin/people/{person_id}/active", set_person_active, methods=["POST"]),
+    Route("/admin/consent-rules", consent_rules),
+    Route("/admin/consent-rules", set_consent_rule, methods=["POST"]),
 ]

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Session
 
 from auth.sessions import SessionStore
 from portal.audit.service import Requester, record
+from portal.cases.service import is_uuid
+from portal.consent.facts import organisation_options
+from portal.consent.models import OrganisationConsentRule
+from portal.consent.rules import OrganisationRule
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Membership, Organisation, OrganisationKind, Person
 from portal.policy import Action, Actor, Deny, decide
@@ -80,4 +84,63 @@ def set_person_active(db: Session, sessions: SessionStore, who: Requester, actor
     if not active:
         # A disabled account is logged out everywhere at once.
         sessions.delete_for_user(person.id)
+    db.flush()
+
+
+# -- per-organisation consent rules ------------------------------------------------
+
+@dataclass(frozen=True)
+class ConsentRuleRow:
+    organisation_id: str
+    name: str
+    rule: OrganisationRule
+    warning_days: int
+
+
+MAX_WARNING_DAYS = 365
+
+
+def consent_rules(db: Session, who: Requester, actor: Actor,
+                  now: datetime) -> list[ConsentRuleRow]:
+    """Each organisation's consent options (the defaults where none were set)."""
+    _require_admin(db, who, actor, now, "admin.consent_rule.view", "read")
+    return [ConsentRuleRow(o.id, o.name, *_options(db, o.id))
+            for o in db.scalars(select(Organisation).order_by(Organisation.name))]
+
+
+def _options(db: Session, organisation_id: str) -> tuple[OrganisationRule, int]:
+    options = organisation_options(db, organisation_id)
+    return options.rule, options.warning_days
+
+
+def set_consent_rule(db: Session, who: Requester, actor: Actor, now: datetime, *,
+                     organisation_id: str, rule: str, warning_days: str) -> None:
+    """Set "one adult with custody suffices" (school-only cases) and the birthday warning.
+
+    Recorded as a write naming the organisation; the engine reads the row on the
+    next request (``portal.consent.facts.organisation_options``).
+    """
+    organisation = db.get(Organisation, organisation_id) if is_uuid(organisation_id) else None
+    decision = decide(actor, Action.ORGANISATION_MANAGE)
+    record(db, who, now, event_type="admin.consent_rule.update", action="update",
+           decision=decision, object_type="organisation",
+           object_id=organisation.id if organisation else None)
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    errors = {}
+    if organisation is None:
+        errors["organisation_id"] = N_("Choose an organisation.")
+    if rule not in {r.value for r in OrganisationRule}:
+        errors["rule"] = N_("Choose who must consent.")
+    days = int(warning_days) if warning_days.strip().isdigit() else -1
+    if not 0 <= days <= MAX_WARNING_DAYS:
+        errors["warning_days"] = N_("Give a number of days from 0 to 365.")
+    if errors or organisation is None:
+        raise InvalidInput(errors)
+    row = db.get(OrganisationConsentRule, organisation.id)
+    if row is None:
+        row = OrganisationConsentRule(organisation_id=organisation.id)
+        db.add(row)
+    row.rule = OrganisationRule(rule)
+    row.warning_days = days
     db.flush()

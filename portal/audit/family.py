@@ -29,6 +29,7 @@ from portal.audit.views import (
     query_text,
 )
 from portal.cases.models import Case
+from portal.consent.facts import child_standing
 from portal.errors import AccessDenied
 from portal.localtime import LOCAL_TIME
 from portal.people.models import Child, ChildRelation, Organisation
@@ -68,23 +69,12 @@ class ChildHistory:
     period_to: date
 
 
-def _age(birthdate: date, on: date) -> int:
-    return on.year - birthdate.year - ((on.month, on.day) < (birthdate.month, birthdate.day))
-
-
 def _child_facts(db: Session, vault: Vault, actor: Actor, child: Child,
                  now: datetime) -> ChildFacts:
-    relation: str | None = "pupil" if child.person_id == actor.person_id else None
-    if relation is None:
-        found = db.scalar(select(ChildRelation.relation).where(
-            ChildRelation.child_id == child.id, ChildRelation.person_id == actor.person_id))
-        relation = found.value if found is not None else None
-    # The age decides who may look (16+: the young person alone). The policy
-    # needs it as a fact; it is not shown to anyone here.
-    birthdate = date.fromisoformat(vault.open(db, child.birthdate_ct,
-                                              child_field(child.id, "birthdate")))
-    return ChildFacts(child_id=child.id, relation=relation,
-                      age=_age(birthdate, now.astimezone(LOCAL_TIME).date()))
+    # The same standing the family pages use (custody from the engine's facts,
+    # the age on today's date); a professional has none.
+    return ChildFacts(child_id=child.id, standing=child_standing(db, vault, child,
+                                                                 actor.person_id, now))
 
 
 def my_children(db: Session, vault: Vault, who: Requester, actor: Actor,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.cases.models import Case, CaseParticipant
-from portal.consent.access import ConsentFacts, local_date
+from portal.consent.access import ConsentFacts, Standing, family_standing, local_date
 from portal.consent.engine import (
     CHILD,
     Adult,
@@ -154,6 +154,21 @@ def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
         setting=case_setting(db, case), adults=adults,
         consents=engine_consents(records, {a.id for a in adults}) + tuple(extra),
         pupil_person_id=child.person_id, organisation_rule=options.rule)
+
+
+def child_standing(db: Session, vault: Vault, child: Child, person_id: str,
+                   now: datetime) -> Standing:
+    """Where ``person_id`` stands towards ``child`` outside any case, on the date of ``now``.
+
+    The same facts the engine reads for a case (the child's age, the adults and
+    their custody records), without a case's consents: custody and age do not
+    depend on the case; being let in by a consent does.
+    """
+    adults = adults_of(db, child.id)
+    facts = ConsentFacts(on=local_date(now), birthdate=child_birthdate(db, vault, child),
+                         setting=Setting.SCHOOL, adults=adults, consents=(),
+                         pupil_person_id=child.person_id)
+    return family_standing(facts, person_id)
 
 
 @dataclass(frozen=True)

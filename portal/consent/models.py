@@ -77,6 +77,8 @@ class CustodyRecord(Base):
     court_custody: Mapped[bool | None] = mapped_column(Boolean)
     evidence: Mapped[CustodyEvidence | None] = mapped_column(
         str_enum(CustodyEvidence, "custody_evidence"))
+    # The parent says they alone have custody: the form then requires the evidence seen.
+    sole_custody_claimed: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

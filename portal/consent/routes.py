@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.audit.views import StepUpRequired
-from portal.consent import breakglass, conversion, service
+from portal.consent import breakglass, conversion, custody, service
 from portal.errors import InvalidInput
 from portal.web.endpoint import Page, endpoint
 
@@ -105,6 +105,29 @@ def dpo_mark_reviewed(page: Page, grant_id: str) -> Response:
     return page.redirect("/dpo/break-glass")
 
 
+def _custody(page: Page, child_id: str, errors: dict[str, str]) -> Response:
+    view = custody.custody_page(page.db, page.portal.vault, page.requester(), page.user,
+                                page.now, child_id)
+    return page.render("consent/custody.html", status=400 if errors else 200, view=view,
+                       errors=errors, values=dict(page.form),
+                       done=page.request.query_params.get("done") == "1")
+
+
+@endpoint()
+def custody_form(page: Page, child_id: str) -> Response:
+    return _custody(page, child_id, {})
+
+
+@endpoint()
+def record_custody(page: Page, child_id: str) -> Response:
+    try:
+        custody.record_custody(page.db, page.portal.vault, page.requester(), page.user,
+                               page.now, child_id, page.form)
+    except InvalidInput as invalid:
+        return _custody(page, child_id, invalid.errors)
+    return page.redirect(f"/children/{child_id}/custody?done=1")
+
+
 routes = [
     Route("/cases/{case_id}/consent", consent_page),
     Route("/cases/{case_id}/consent", record_consent, methods=["POST"]),
@@ -113,6 +136,8 @@ routes = [
     Route("/cases/{case_id}/break-glass", break_glass, methods=["POST"]),
     Route("/cases/{case_id}/convert", convert_form),
     Route("/cases/{case_id}/convert", convert_case, methods=["POST"]),
+    Route("/children/{child_id}/custody", custody_form),
+    Route("/children/{child_id}/custody", record_custody, methods=["POST"]),
     Route("/dpo/break-glass", dpo_break_glass),
     Route("/dpo/break-glass/{grant_id}/reviewed", dpo_mark_reviewed, methods=["POST"]),
 ]

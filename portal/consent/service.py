@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from auth.config import acr_at_least
 from portal.audit.service import Requester, record
 from portal.cases.models import Case, CaseStatus
-from portal.cases.service import authorize
+from portal.cases.service import authorize, is_uuid
 from portal.consent.access import ConsentFacts, local_date, may_consent
+from portal.consent.custody import CustodyLine, custody_lines
 from portal.consent.engine import CHILD, Consent, ConsenterStatus, check_consent
 from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord
 from portal.consent.status import ordered_categories
@@ -33,7 +34,8 @@ from portal.consent.summary import (
     summarize,
 )
 from portal.errors import N_, AccessDenied, InvalidInput
-from portal.policy import Action, Actor, CaseFacts, Deny, decide
+from portal.people.models import Child
+from portal.policy import Action, Actor, CaseFacts, ChildFacts, Deny, decide
 from portal.vault.service import Vault, case_field
 
 DEFAULT_VALIDITY = timedelta(days=365)
@@ -86,6 +88,9 @@ class CasePage:
     recipients: tuple[Label, ...]
     today: date
     can_break_glass: bool
+    custody: tuple[CustodyLine, ...] = ()  # the child's adults, custody and its evidence
+    can_record_custody: bool = False
+    child_id: str | None = None
 
     @property
     def default_until(self) -> date:
@@ -160,7 +165,13 @@ def case_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         consents=consent_views(db, case.id, consent.on, None, False),
         can_record=can_record, consenters=tuple(consenters),
         recipients=tuple(summary.labels[r] for r in _recipient_options(db, facts)),
-        today=consent.on, can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed)
+        today=consent.on, can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
+        custody=custody_lines(db, facts.child_id) if facts.child_id else (),
+        child_id=facts.child_id,
+        can_record_custody=facts.child_id is not None and decide(
+            actor, Action.CUSTODY_RECORD, child=ChildFacts(
+                child_id=facts.child_id, school_id=db.get_one(Child, facts.child_id).school_id)
+        ).allowed)
 
 
 def _eligible(consent: ConsentFacts) -> list[str]:
@@ -254,13 +265,28 @@ def record_withdrawal(db: Session, vault: Vault, who: Requester, actor: Actor, n
     """The chair records a withdrawal received on paper (or by phone, then confirmed)."""
     facts = authorize(db, who, actor, now, Action.CONSENT_RECORD, case_id,
                       event_type="consent.withdraw", action_code="update", vault=vault)
+    if _consent_of(db, facts, consent_id) is None:
+        record(db, who, now, event_type="consent.withdraw", action="update",
+               decision=Deny(reason="no_such_consent"), case_id=facts.case_id,
+               child_id=facts.child_id, object_type="consent")
     _withdraw(db, facts, consent_id, actor.person_id, now, ConsentMethod.SIGNED_FORM)
+
+
+def _consent_of(db: Session, facts: CaseFacts, consent_id: str) -> ConsentRecord | None:
+    """The consent ``consent_id`` of this case, or None (the URL's id is never trusted)."""
+    row = db.get(ConsentRecord, consent_id) if is_uuid(consent_id) else None
+    return row if row is not None and row.case_id == facts.case_id else None
+
+
+def _known_case(db: Session, case_id: str) -> str | None:
+    """``case_id`` when it names an existing case: only then may a record carry it."""
+    return case_id if is_uuid(case_id) and db.get(Case, case_id) is not None else None
 
 
 def _withdraw(db: Session, facts: CaseFacts, consent_id: str, by: str, now: datetime,
               method: ConsentMethod) -> ConsentRecord:
-    row = db.get(ConsentRecord, consent_id) if len(consent_id) == 36 else None
-    if row is None or row.case_id != facts.case_id:
+    row = _consent_of(db, facts, consent_id)
+    if row is None:
         raise InvalidInput({"consent": N_("No such consent in this case.")})
     if row.withdrawn_at is None:
         row.withdrawn_at = now
@@ -286,9 +312,11 @@ def give_consent(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     if not acr_at_least(acr, required_acr):
         # Refused before anything is decided on the case: the login is too weak
         # to make the consent demonstrable. The attempt is on record.
-        decision = Deny(reason="insufficient_assurance")
+        known = _known_case(db, case_id)
+        decision = Deny(reason="insufficient_assurance") if known else \
+            Deny(reason="no_such_case", hide=True)
         record(db, who, now, event_type="consent.give", action="create", decision=decision,
-               case_id=case_id if len(case_id) == 36 else None, object_type="case")
+               case_id=known, object_type="case", object_id=known)
         raise AccessDenied(decision)
     facts = authorize(db, who, actor, now, Action.CONSENT_GIVE, case_id,
                       event_type="consent.give", action_code="create", vault=vault)
@@ -308,14 +336,14 @@ def withdraw_consent(db: Session, vault: Vault, who: Requester, actor: Actor, no
     """
     facts = authorize(db, who, actor, now, Action.CONSENT_WITHDRAW, case_id,
                       event_type="consent.withdraw", action_code="update", vault=vault)
-    row = db.get(ConsentRecord, consent_id) if len(consent_id) == 36 else None
-    mine = row is not None and row.case_id == facts.case_id and (
+    row = _consent_of(db, facts, consent_id)
+    mine = row is not None and (
         (row.consenter_kind is ConsenterKind.ADULT and row.consenter_person_id == actor.person_id)
         or (row.consenter_kind is ConsenterKind.CHILD and consenter_for(facts, actor) == CHILD))
     if not mine:
         decision = Deny(reason="not_your_consent")
         record(db, who, now, event_type="consent.withdraw", action="update", decision=decision,
                case_id=facts.case_id, child_id=facts.child_id, object_type="consent",
-               object_id=consent_id if len(consent_id) == 36 else None)
+               object_id=row.id if row is not None else None)
         raise AccessDenied(decision)
     _withdraw(db, facts, consent_id, actor.person_id, now, ConsentMethod.PORTAL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, IdColumn, UTCDateTime, new_id, str_enum
@@ -33,6 +33,8 @@ class Meeting(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     place_ct: Mapped[bytes] = mapped_column(LargeBinary)
     agenda_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    # Place and agenda are case content, read under these data categories.
+    agenda_categories: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["other"])
     minute_taker_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
     status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus, "meeting_status"))
     created_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
@@ -62,6 +64,7 @@ class ActionItem(Base):
     meeting_id: Mapped[str | None] = mapped_column(ForeignKey("meeting.id"))
     owner_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
     text_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["other"])
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[ActionItemStatus] = mapped_column(
         str_enum(ActionItemStatus, "action_item_status"))

@@ -10,11 +10,16 @@ from portal.meetings import service
 from portal.web.endpoint import Page, endpoint
 
 
+def _categories(page: Page) -> list[str]:
+    return [value for name, value in page.form_items if name == "category"]
+
+
 def _form(page: Page, case_id: str, errors: dict[str, str], values: dict[str, str]) -> Response:
     agenda = service.schedule_form(page.db, page.requester(), page.user, page.now, case_id)
     return page.render("meetings/new.html", status=400 if errors else 200, case_id=case_id,
                        participants=agenda.participants, durations=service.DURATIONS,
-                       errors=errors, values=values)
+                       categories=service.CATEGORIES, errors=errors, values=values,
+                       chosen=_categories(page) or list(service.DEFAULT_AGENDA_CATEGORIES))
 
 
 @endpoint()
@@ -26,7 +31,7 @@ def new_meeting(page: Page, case_id: str) -> Response:
 def schedule_meeting(page: Page, case_id: str) -> Response:
     invitees = [value for name, value in page.form_items if name == "invitee"]
     try:
-        new = service.parse_new_meeting(page.form, invitees, page.now)
+        new = service.parse_new_meeting(page.form, invitees, page.now, _categories(page))
         meeting_id = service.schedule_meeting(page.db, page.portal.vault, page.requester(),
                                               page.user, page.now, case_id, new,
                                               page.portal.settings.public_url)
@@ -55,7 +60,8 @@ def add_action_item(page: Page, case_id: str) -> Response:
         service.add_action_item(page.db, page.portal.vault, page.requester(), page.user,
                                 page.now, case_id, text=page.form.get("text", ""),
                                 owner_id=page.form.get("owner_id", ""),
-                                due_on=page.form.get("due_on", ""))
+                                due_on=page.form.get("due_on", ""),
+                                categories=_categories(page))
     except InvalidInput as invalid:
         return _items_fragment(page, case_id, invalid.errors)
     return _items_fragment(page, case_id, {})

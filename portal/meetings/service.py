@@ -2,8 +2,13 @@
 
 Every read and write goes through the case's policy decision and leaves an
 access record; place, agenda and action-item texts are encrypted under a data
-key of their own. Mail says only that something waits in the portal: no child,
-no case title, no text, no other recipients.
+key of their own. They are case content: an agenda carries the data categories
+chosen when scheduling (default ``other``), an action item those chosen with
+it, and each is read only on its own item-level decision (``ITEM_READ``, with
+the case's consent facts), recorded before anything is decrypted. Date, time
+and who is invited stay visible to every participant. Mail says only that
+something waits in the portal: no child, no case title, no text, no other
+recipients.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from crypto import Binding
 from portal.audit.service import Requester, record
 from portal.cases.models import Case
 from portal.cases.service import authorize, case_facts, is_uuid
-from portal.consent.engine import age_on
+from portal.consent.engine import DEFAULT_CATEGORIES, age_on
+from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.mail.service import enqueue
@@ -32,12 +38,14 @@ from portal.meetings.models import (
     MeetingStatus,
 )
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
-from portal.policy import Action, Actor, Decision, Deny, ItemFacts, decide
+from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import FieldKey, Vault, child_field
 
 DURATIONS = (30, 45, 60, 90, 120)
 TEXT_MAX = 4000
 REMINDER_LEAD = timedelta(days=2)
+CATEGORIES = ordered_categories(DEFAULT_CATEGORIES)
+DEFAULT_AGENDA_CATEGORIES = ("other",)
 
 INVITATION_SUBJECT = "Uitnodiging voor een MDO / MDO invitation"
 INVITATION_BODY = (
@@ -67,6 +75,7 @@ class NewMeeting:
     minute_taker_id: str | None
     invitee_ids: tuple[str, ...]
     invite_family: bool
+    categories: tuple[str, ...] = DEFAULT_AGENDA_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -75,12 +84,18 @@ class MeetingView:
     case_id: str
     starts_at: datetime
     duration_minutes: int
-    place: str
-    agenda: str
+    place: str | None  # None: not within the reader's consent scope (or not asked)
+    agenda: str | None
     status: MeetingStatus
     minute_taker: str | None
     invitees: Sequence[str]
     can_schedule: bool
+    categories: tuple[str, ...] = DEFAULT_AGENDA_CATEGORIES
+
+    @property
+    def hidden(self) -> int:
+        """How many of its items the reader may not read (the agenda with the place)."""
+        return 1 if self.agenda is None else 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,7 @@ class ActionItemView:
     case_id: str
     text: str
     owner: str
+    categories: tuple[str, ...]
     due_on: date
     status: ActionItemStatus
     overdue: bool
@@ -103,10 +119,22 @@ def meeting_field(owner: str, owner_id: str, case_id: str, name: str) -> Binding
 
 # -- meetings -----------------------------------------------------------------
 
+def parse_categories(chosen: Sequence[str], default: tuple[str, ...] = ()
+                     ) -> tuple[str, ...] | None:
+    """The chosen data categories in their usual order; None when one is unknown or,
+    without a default, none was chosen."""
+    if any(c not in CATEGORIES for c in chosen):
+        return None
+    return ordered_categories(chosen) if chosen else (default or None)
+
+
 def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
-                      now: datetime) -> NewMeeting:
+                      now: datetime, categories: Sequence[str] = ()) -> NewMeeting:
     """Validate the schedule form; times are entered in Dutch local time."""
     errors: dict[str, str] = {}
+    agenda_categories = parse_categories(categories, DEFAULT_AGENDA_CATEGORIES)
+    if agenda_categories is None:
+        errors["category"] = N_("Choose what kind of information the agenda holds.")
     starts_at = now
     try:
         local = datetime.fromisoformat(f"{form.get('date', '')}T{form.get('time', '')}")
@@ -131,7 +159,8 @@ def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
     return NewMeeting(starts_at=starts_at, duration_minutes=duration, place=place,
                       agenda=agenda, minute_taker_id=form.get("minute_taker_id") or None,
                       invitee_ids=tuple(invitee_ids),
-                      invite_family=form.get("invite_family") == "on")
+                      invite_family=form.get("invite_family") == "on",
+                      categories=agenda_categories or DEFAULT_AGENDA_CATEGORIES)
 
 
 def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -144,6 +173,7 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
         raise InvalidInput({"invitees": N_("Only participants of the case can be invited.")})
     meeting = Meeting(case_id=facts.case_id, starts_at=new.starts_at,
                       duration_minutes=new.duration_minutes, place_ct=b"", agenda_ct=b"",
+                      agenda_categories=list(new.categories),
                       minute_taker_id=new.minute_taker_id, status=MeetingStatus.SCHEDULED,
                       created_by=actor.person_id, created_at=now)
     db.add(meeting)
@@ -225,9 +255,26 @@ def _meeting(db: Session, who: Requester, actor: Actor, now: datetime, meeting_i
 
 def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                  meeting_id: str) -> MeetingView:
+    """A meeting's page: date, time and invitees for participants; place and agenda
+    only on the item-level decision for the agenda's categories."""
     meeting = _meeting(db, who, actor, now, meeting_id, Action.MEETING_VIEW, "meeting.view",
                        "read")
-    return _meeting_view(db, vault, actor, meeting)
+    facts = case_facts(db, meeting.case_id, vault, now)
+    assert facts is not None  # the meeting's case exists: foreign key
+    item = ItemFacts(item_type="meeting_agenda", item_id=meeting.id,
+                     categories=frozenset(meeting.agenda_categories))
+    readable = _read_item(db, who, now, actor, facts, item, "meeting.agenda.read")
+    return _meeting_view(db, vault, actor, meeting, facts, content=readable)
+
+
+def _read_item(db: Session, who: Requester, now: datetime, actor: Actor, facts: CaseFacts,
+               item: ItemFacts, event_type: str) -> bool:
+    """Decide one agenda or action item, record it (allowed or not), answer whether to show."""
+    decision = decide(actor, Action.ITEM_READ, facts, item)
+    record(db, who, now, event_type=event_type, action="read", decision=decision,
+           case_id=facts.case_id, child_id=facts.child_id, object_type=item.item_type,
+           object_id=item.item_id, data_categories=sorted(item.categories))
+    return decision.allowed
 
 
 def schedule_form(db: Session, who: Requester, actor: Actor, now: datetime,
@@ -245,21 +292,25 @@ class CaseAgenda:
     can_schedule: bool
     can_manage_items: bool
     participants: Sequence[tuple[str, str]]  # (person id, name) for the forms
+    hidden_items: int = 0  # action items not within the reader's consent scope
+    categories: tuple[str, ...] = CATEGORIES  # to choose from for a new action item
 
 
 def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
-                who: Requester | None = None) -> CaseAgenda:
-    """The meetings and action items shown on a case page or fragment.
+                who: Requester | None = None, *, fragment: bool = True) -> CaseAgenda:
+    """The meetings (date and time) and action items shown on a case page or fragment.
 
-    On the case page the page's own read (``view_case``) is the record; a
-    fragment rendered on its own passes ``who`` and gets a record of its own.
-    A case under restriction shows none of it, whatever the roles say."""
+    On the case page (``fragment=False``) the page's own read (``view_case``) is
+    the record; a fragment rendered on its own gets a record of its own. Each
+    action item's text is read on its own decision, recorded with ``who``;
+    without ``who`` no text is decrypted. A case under restriction shows none of
+    it, whatever the roles say."""
     facts = case_facts(db, case_id, vault, now)
     decision: Decision = Deny(reason="no_such_case", hide=True)
     if facts is not None:
         decision = Deny(reason="restricted") if facts.restricted else \
             decide(actor, Action.MEETING_VIEW, facts)
-    if who is not None:
+    if who is not None and fragment:
         record(db, who, now, event_type="meeting.agenda", action="read", decision=decision,
                case_id=facts.case_id if facts else None,
                child_id=facts.child_id if facts else None, object_type="case",
@@ -268,9 +319,12 @@ def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id:
         return CaseAgenda((), (), False, False, ())
     meetings = db.scalars(select(Meeting).where(Meeting.case_id == facts.case_id)
                           .order_by(Meeting.starts_at)).all()
+    items, hidden = _item_views(db, vault, actor, now, select_items(case_id=facts.case_id),
+                                who, listed=False, facts={facts.case_id: facts})
     return CaseAgenda(
-        meetings=[_meeting_view(db, vault, actor, m) for m in meetings],
-        action_items=_item_views(db, vault, actor, now, select_items(case_id=facts.case_id)),
+        # The list shows date and time only: no place or agenda is decrypted for it.
+        meetings=[_meeting_view(db, vault, actor, m, facts, content=False) for m in meetings],
+        action_items=items, hidden_items=hidden,
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
         can_manage_items=decide(actor, Action.ACTION_ITEM_MANAGE, facts).allowed,
         participants=_participant_names(db, facts.participants),
@@ -283,35 +337,42 @@ def _participant_names(db: Session, person_ids: Iterable[str]) -> list[tuple[str
     return sorted(names.items(), key=lambda item: item[1])
 
 
-def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting) -> MeetingView:
-    facts = case_facts(db, meeting.case_id)
-    assert facts is not None  # the meeting's case exists: foreign key
-    key: FieldKey = vault.key_for(db, meeting.place_ct)
+def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, facts: CaseFacts,
+                  *, content: bool) -> MeetingView:
+    """``content``: the agenda's item-level decision allowed it and was recorded."""
     names = dict(db.execute(select(Person.id, Person.display_name).join(
         MeetingInvitee, MeetingInvitee.person_id == Person.id).where(
         MeetingInvitee.meeting_id == meeting.id)).all())
     minute_taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
+    place = agenda = None
+    if content:
+        key: FieldKey = vault.key_for(db, meeting.place_ct)
+        place = vault.open(db, meeting.place_ct,
+                           meeting_field("meeting", meeting.id, meeting.case_id, "place"), key)
+        agenda = vault.open(db, meeting.agenda_ct,
+                            meeting_field("meeting", meeting.id, meeting.case_id, "agenda"), key)
     return MeetingView(
         id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
-        duration_minutes=meeting.duration_minutes,
-        place=vault.open(db, meeting.place_ct,
-                         meeting_field("meeting", meeting.id, meeting.case_id, "place"), key),
-        agenda=vault.open(db, meeting.agenda_ct,
-                          meeting_field("meeting", meeting.id, meeting.case_id, "agenda"), key),
+        duration_minutes=meeting.duration_minutes, place=place, agenda=agenda,
         status=meeting.status,
         minute_taker=minute_taker.display_name if minute_taker else None,
         invitees=sorted(names.values()),
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
+        categories=ordered_categories(meeting.agenda_categories),
     )
 
 
 # -- action items ---------------------------------------------------------------
 
 def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                    case_id: str, *, text: str, owner_id: str, due_on: str) -> None:
+                    case_id: str, *, text: str, owner_id: str, due_on: str,
+                    categories: Sequence[str] = ()) -> None:
     facts = authorize(db, who, actor, now, Action.ACTION_ITEM_MANAGE, case_id,
                       event_type="action_item.create", action_code="create")
     errors: dict[str, str] = {}
+    chosen = parse_categories(categories)
+    if chosen is None:
+        errors["category"] = N_("Choose what kind of information the action item holds.")
     text = text.strip()
     if not text or len(text) > TEXT_MAX:
         errors["text"] = N_("Describe what will be done.")
@@ -325,7 +386,8 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     if errors:
         raise InvalidInput(errors)
     item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
-                      status=ActionItemStatus.OPEN, created_by=actor.person_id, created_at=now)
+                      categories=list(chosen or ()), status=ActionItemStatus.OPEN,
+                      created_by=actor.person_id, created_at=now)
     db.add(item)
     db.flush()
     key = vault.new_key(db, "action_item", item.id, now)
@@ -355,8 +417,8 @@ def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datet
 
 
 def _item_facts(item: ActionItem) -> ItemFacts:
-    return ItemFacts(item_type="action_item", item_id=item.id, categories=frozenset(),
-                     owner_id=item.owner_id)
+    return ItemFacts(item_type="action_item", item_id=item.id,
+                     categories=frozenset(item.categories), owner_id=item.owner_id)
 
 
 def select_items(*, case_id: str | None = None,
@@ -372,33 +434,51 @@ def select_items(*, case_id: str | None = None,
 
 def my_action_items(db: Session, vault: Vault, who: Requester, actor: Actor,
                     now: datetime) -> list[ActionItemView]:
-    """The actor's open items across cases; each listed item is recorded on its own."""
-    return _item_views(db, vault, actor, now, select_items(owner_id=actor.person_id), who)
+    """The actor's open items across cases; each listed item is recorded on its own.
+
+    Only items whose text the actor may read are listed (an owner outside the
+    consent scope of their own item learns of it on the case page, as a count)."""
+    items, _hidden = _item_views(db, vault, actor, now, select_items(owner_id=actor.person_id),
+                                 who, listed=True, facts={})
+    return items
 
 
 def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
-                query: Select[ActionItem, str],
-                who: Requester | None = None) -> list[ActionItemView]:
-    views = []
+                query: Select[ActionItem, str], who: Requester | None, *, listed: bool,
+                facts: dict[str, CaseFacts | None]) -> tuple[list[ActionItemView], int]:
+    """The items the actor may read, and how many more exist outside their consent scope.
+
+    ``listed``: a list across cases, where the case's own view is decided and
+    recorded per item too. ``facts`` caches each case's facts (with consent).
+    """
+    views, hidden = [], 0
     for item, owner in db.execute(query).all():
-        facts = case_facts(db, item.case_id)
-        assert facts is not None  # the item's case exists: foreign key
-        decision = decide(actor, Action.CASE_VIEW, facts)
-        if who is not None:
-            record(db, who, now, event_type="action_item.list", action="read",
-                   decision=decision, case_id=item.case_id, child_id=facts.child_id,
-                   object_type="action_item", object_id=item.id)
-        if not decision.allowed:
+        if item.case_id not in facts:
+            facts[item.case_id] = case_facts(db, item.case_id, vault, now)
+        case = facts[item.case_id]
+        assert case is not None  # the item's case exists: foreign key
+        if listed:
+            decision = decide(actor, Action.CASE_VIEW, case)
+            if who is not None:
+                record(db, who, now, event_type="action_item.list", action="read",
+                       decision=decision, case_id=item.case_id, child_id=case.child_id,
+                       object_type="action_item", object_id=item.id)
+            if not decision.allowed:
+                continue
+        item_facts = _item_facts(item)
+        if who is None or not _read_item(db, who, now, actor, case, item_facts,
+                                         "action_item.read"):
+            hidden += 1
             continue
         views.append(ActionItemView(
             id=item.id, case_id=item.case_id, owner=owner, due_on=item.due_on,
+            categories=ordered_categories(item.categories),
             text=vault.open(db, item.text_ct, meeting_field("action_item", item.id, item.case_id,
                                                        "text")),
             status=item.status,
             overdue=item.status is ActionItemStatus.OPEN and item.due_on < now.date(),
-            can_update=decide(actor, Action.ACTION_ITEM_UPDATE, facts,
-                              _item_facts(item)).allowed))
-    return views
+            can_update=decide(actor, Action.ACTION_ITEM_UPDATE, case, item_facts).allowed))
+    return views, hidden
 
 
 def queue_reminders(db: Session, now: datetime, public_url: str) -> int:

@@ -1,12 +1,14 @@
 """The parent (and 16+ pupil) view: their children, the cases about them, the consents.
 
-Who sees what is the policy's ``family_standing``: a parent with custody (or
-guardian) of a child under 16 and the pupil of 16+ see everything about the
-case and manage consent; a parent without custody gets general information
-(that there is a case, who takes part), and so do the parents once the child
-is 16; a foster parent — and a parent of a 16+ pupil — sees more only when the
-consenters shared it with them; anyone else gets 404.
-Every child name, case and consent shown leaves an access record first.
+Who sees what is the policy's ``family_standing`` and its tables
+(``FAMILY_PERMISSIONS``, ``FAMILY_PARTS``): a parent with custody (or guardian)
+of a child under 16 and the pupil of 16+ see the case's title and purpose and
+manage consent; everyone else with a standing gets general information only
+(that there is a case, its status, who takes part) — a parent without custody,
+the parents once the child is 16, and a foster parent or parent whom the
+consenters let in, who additionally reads the shared items their consent names;
+anyone else gets 404. Every child name, case, case content and consent shown
+leaves an access record first.
 """
 
 from __future__ import annotations
@@ -37,7 +39,17 @@ from portal.consent.summary import (
 )
 from portal.errors import AccessDenied
 from portal.people.models import Child, ChildRelation, Organisation
-from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
+from portal.policy import (
+    FAMILY_PARTS,
+    Action,
+    Actor,
+    CaseFacts,
+    Decision,
+    Deny,
+    FamilyPart,
+    ItemFacts,
+    decide,
+)
 from portal.vault.service import Vault, case_field, child_field
 
 
@@ -90,9 +102,25 @@ def _organisations(db: Session, case_id: str) -> tuple[str, ...]:
         .where(CaseParticipant.case_id == case_id).distinct().order_by(Organisation.name)))
 
 
-def _family_case(db: Session, vault: Vault, actor: Actor, facts: CaseFacts) -> FamilyCase:
+def _part(db: Session, who: Requester, actor: Actor, now: datetime, facts: CaseFacts,
+          part: FamilyPart, event_type: str) -> bool:
+    """Whether ``part`` of the case is shown; a part that is shown is recorded first.
+
+    A part the standing does not open is simply not asked for (not an attempt),
+    so it leaves no denied record.
+    """
+    decision = decide(actor, FAMILY_PARTS[part], facts)
+    if decision.allowed:
+        record(db, who, now, event_type=event_type, action="read", decision=decision,
+               case_id=facts.case_id, child_id=facts.child_id, object_type="case",
+               object_id=facts.case_id)
+    return decision.allowed
+
+
+def _family_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                 facts: CaseFacts) -> FamilyCase:
     case = db.get_one(Case, facts.case_id)
-    full = decide(actor, Action.FAMILY_VIEW, facts).allowed
+    full = _part(db, who, actor, now, facts, FamilyPart.CONTENT, "family.case.content")
     key = vault.key_for(db, case.title_ct) if full else None
     return FamilyCase(
         id=case.id, full=full,
@@ -124,7 +152,7 @@ def family_home(db: Session, vault: Vault, who: Requester, actor: Actor,
                    decision=decision, case_id=facts.case_id, child_id=child.id,
                    object_type="case", object_id=facts.case_id)
             if decision.allowed:
-                cases.append(_family_case(db, vault, actor, facts))
+                cases.append(_family_case(db, vault, who, actor, now, facts))
         children.append(FamilyChild(
             id=child.id, name=vault.open(db, child.name_ct, child_field(child.id, "name")),
             yourself=child.id == own, cases=tuple(cases)))
@@ -137,16 +165,16 @@ def family_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
                       event_type="family.case.view", action_code="read", vault=vault)
     consent = facts.consent
     assert consent is not None and facts.child_id is not None  # FAMILY_GENERAL needs a child
-    view = _family_case(db, vault, actor, facts)
+    view = _family_case(db, vault, who, actor, now, facts)
     child = db.get_one(Child, facts.child_id)
     case = db.get_one(Case, facts.case_id)
     # The consent picture is for those who manage consent (custodians, the pupil of
     # 16+); a foster parent shown what was shared with them does not see who
     # consented to what.
-    manages = decide(actor, Action.CONSENT_WITHDRAW, facts).allowed
+    manages = _part(db, who, actor, now, facts, FamilyPart.CONSENTS, "family.consents.view")
     summary = summarize(db, actor, facts, organisation_id=case.organisation_id,
                         professional=False, now=now) if manages else None
-    can_give = decide(actor, Action.CONSENT_GIVE, facts).allowed \
+    can_give = decide(actor, FAMILY_PARTS[FamilyPart.GIVE_CONSENT], facts).allowed \
         and may_consent(consent, consenter_for(facts, actor))
     options = case_recipients(db, facts.case_id)
     options = [o for o in options if o.startswith("org:")] + family_recipients(consent)
@@ -167,8 +195,18 @@ def withdrawal_page(db: Session, vault: Vault, who: Requester, actor: Actor, now
     chosen = next((c for c in view.consents
                    if c.id == consent_id and c.yours and c.withdrawn_at is None), None)
     if chosen is None:
-        raise AccessDenied(Deny(reason="no_such_consent", hide=True))
+        # Someone else's, already withdrawn, or no consent at all: the attempt is
+        # on record, without an object id nobody vouches for.
+        denied = Deny(reason="no_such_consent", hide=True)
+        record(db, who, now, event_type="consent.withdraw.form", action="read",
+               decision=denied, case_id=view.case.id, child_id=_child_of(db, view.case.id),
+               object_type="consent")
+        raise AccessDenied(denied)
     return view, chosen
+
+
+def _child_of(db: Session, case_id: str) -> str | None:
+    return db.get_one(Case, case_id).child_id
 
 
 def readable_items(actor: Actor, facts: CaseFacts, items: Iterable[ItemFacts]

@@ -36,12 +36,15 @@ def schedule(running: Running, **extra: str) -> str:
     day = (running.clock.now + timedelta(days=3)).date().isoformat()
     data = {"date": day, "time": "14:30", "duration": "60", "place": "Kamer 7",
             "agenda": "gesprek over thuissituatie", "invite_family": "on",
-            "minute_taker_id": stable_id("person", "notulist"), **extra}
+            "minute_taker_id": stable_id("person", "notulist"), "category": "behaviour",
+            **extra}
     invitees = [stable_id("person", "mentor"), stable_id("person", "notulist")]
     response = chair.post(f"{CASE_PATH}/meetings",
                           data={**data, "csrf_token": chair.csrf, "invitee": invitees})
     assert response.status_code == 200, response.text
-    assert "Kamer 7" in response.text and "14:30" in response.text
+    assert "14:30" in response.text
+    if data["category"] == "behaviour":  # the demo consents cover it for Het Baken
+        assert "Kamer 7" in response.text
     return response.url.path.rsplit("/", 1)[1]
 
 
@@ -102,7 +105,7 @@ def test_action_item_owner_sees_it_and_marks_it_done(running: Running) -> None:
     due = (running.clock.now + timedelta(days=5)).date().isoformat()
     added = chair.submit(f"{CASE_PATH}/action-items", {
         "text": "Gesprek met de jeugdarts plannen", "owner_id": stable_id("person", "mentor"),
-        "due_on": due}, htmx=True)
+        "due_on": due, "category": "school_progress"}, htmx=True)
     assert added.status_code == 200 and "Gesprek met de jeugdarts plannen" in added.text
     mentor = running.client()
     mentor.login("mentor")
@@ -147,10 +150,87 @@ def test_an_agenda_fragment_is_recorded_as_a_read(running: Running) -> None:
     chair.page(CASE_PATH)
     due = (running.clock.now + timedelta(days=5)).date().isoformat()
     chair.submit(f"{CASE_PATH}/action-items", {
-        "text": "Verslag delen", "owner_id": stable_id("person", "mentor"), "due_on": due},
-        htmx=True)
+        "text": "Verslag delen", "owner_id": stable_id("person", "mentor"), "due_on": due,
+        "category": "behaviour"}, htmx=True)
     with running.portal.sessions() as db:
         reads = db.scalars(select(AccessRecord.outcome).where(
             AccessRecord.event_type == "meeting.agenda",
             AccessRecord.case_id == CASE_ID)).all()
     assert reads == ["allowed"]
+
+
+def records(running: Running, event_type: str, object_id: str) -> list[AccessRecord]:
+    with running.portal.sessions() as db:
+        return list(db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == event_type, AccessRecord.object_id == object_id)
+            .order_by(AccessRecord.seq)))
+
+
+def test_an_agenda_outside_the_consent_scope_is_counted_not_shown(running: Running) -> None:
+    """Health is in nobody's consent for Sam: date, time and invitees only."""
+    meeting_id = schedule(running, category="health")
+    for persona in ("ib", "mentor"):
+        client = running.client()
+        client.login(persona)
+        page = client.page(f"/meetings/{meeting_id}")
+        assert page.status_code == 200 and "14:30" in page.text
+        assert "Kamer 7" not in page.text and "thuissituatie" not in page.text
+        assert "Niet binnen uw toestemming: 1" in page.text
+        assert "Mirjam de Vries" in page.text and "Mila Smit" in page.text  # invitees stay
+        denied = records(running, "meeting.agenda.read", meeting_id)[-1]
+        assert (denied.outcome, denied.data_categories) == ("denied", "health")
+    behaviour = schedule(running, category="behaviour")
+    mentor = running.client()
+    mentor.login("mentor")
+    assert "Kamer 7" in mentor.page(f"/meetings/{behaviour}").text
+    assert records(running, "meeting.agenda.read", behaviour)[-1].outcome == "allowed"
+
+
+def test_an_unknown_agenda_category_is_refused(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    chair.page(f"{CASE_PATH}/meetings/new")
+    day = (running.clock.now + timedelta(days=3)).date().isoformat()
+    refused = chair.submit(f"{CASE_PATH}/meetings", {
+        "date": day, "time": "10:00", "duration": "60", "place": "Kamer 7",
+        "agenda": "x", "category": "secrets"})
+    assert refused.status_code == 400
+    assert "Kies wat voor informatie de agenda bevat" in refused.text
+
+
+def test_action_items_are_read_within_the_consent_scope(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    chair.page(CASE_PATH)
+    due = (running.clock.now + timedelta(days=5)).date().isoformat()
+    for text, category in (("Overleg met de huisarts", "health"),
+                           ("Rooster aanpassen", "school_progress")):
+        added = chair.submit(f"{CASE_PATH}/action-items", {
+            "text": text, "owner_id": stable_id("person", "mentor"), "due_on": due,
+            "category": category}, htmx=True)
+        assert added.status_code == 200
+    missing = chair.submit(f"{CASE_PATH}/action-items", {
+        "text": "Zonder categorie", "owner_id": stable_id("person", "mentor"), "due_on": due},
+        htmx=True)
+    assert missing.status_code == 400
+    mentor = running.client()
+    mentor.login("mentor")
+    page = mentor.page(CASE_PATH).text
+    assert "Rooster aanpassen" in page and "Overleg met de huisarts" not in page
+    # The demo's own item (behaviour) is readable; the health item is counted.
+    assert "Twee weken observeren" in page
+    assert "Actiepunten buiten uw toestemming: 1" in page
+    assert "Overleg met de huisarts" not in mentor.page("/cases").text
+    with running.portal.sessions() as db:
+        outcomes = {r.data_categories: r.outcome for r in db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == "action_item.read",
+            AccessRecord.user_id == stable_id("person", "mentor")))}
+    assert outcomes["health"] == "denied" and outcomes["school_progress"] == "allowed"
+
+
+def test_the_demo_agenda_names_the_family_situation_and_stays_closed(running: Running) -> None:
+    mentor = running.client()
+    mentor.login("mentor")
+    page = mentor.page(f"/meetings/{stable_id('meeting', DEMO_CASE.key)}").text
+    assert "kamer 2.14" not in page and "Observaties" not in page
+    assert "Niet binnen uw toestemming: 1" in page

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.cases.models import CaseStatus
-from portal.policy import Action, Allow, Deny, decide
+from portal.consent.access import Standing
+from portal.policy import Action, Allow, ChildFacts, Deny, FamilyPart, decide, family_parts
 from tests.policy._world import (
     MENTOR,
     adult,
@@ -56,7 +57,9 @@ def test_from_16_the_pupil_sees_and_the_parents_get_general_information() -> Non
 def test_the_pupil_of_16_can_let_a_parent_see_it() -> None:
     shared = case(birthdate=born(16), adults=ADULTS, pupil="pupil",
                   consents=(consent("child", recipients=(f"adult:{pid('mother')}",)),))
-    assert decide(MOTHER, Action.FAMILY_VIEW, shared).allowed
+    # The title and purpose stay the pupil's: only the shared items are let in.
+    assert not decide(MOTHER, Action.FAMILY_VIEW, shared).allowed
+    assert decide(MOTHER, Action.FAMILY_GENERAL, shared).allowed
     assert decide(MOTHER, Action.ITEM_READ, shared, item("behaviour", shared=True)).allowed
     # Only the categories she shared, and only with that parent.
     assert not decide(MOTHER, Action.ITEM_READ, shared, item("health", shared=True)).allowed
@@ -67,7 +70,8 @@ def test_foster_parents_see_what_the_custodians_shared_with_them() -> None:
     to_foster = (f"adult:{pid('foster')}",)
     facts = case(birthdate=born(9), adults=ADULTS, consents=(
         consent("mother", recipients=to_foster), consent("father", recipients=to_foster)))
-    assert decide(FOSTER, Action.FAMILY_VIEW, facts).allowed
+    assert not decide(FOSTER, Action.FAMILY_VIEW, facts).allowed  # no title, no purpose
+    assert family_parts(FOSTER, facts) == {FamilyPart.EXISTENCE}
     assert decide(FOSTER, Action.ITEM_READ, facts, item("behaviour", shared=True)).allowed
     assert not decide(FOSTER, Action.ITEM_READ, facts, item("health", shared=True)).allowed
     assert not decide(FOSTER, Action.CONSENT_GIVE, facts).allowed
@@ -104,3 +108,20 @@ def test_anonymous_cases_have_no_family() -> None:
 def test_family_list_is_for_citizens() -> None:
     assert isinstance(decide(MOTHER, Action.FAMILY_LIST), Allow)
     assert not decide(MENTOR, Action.FAMILY_LIST).allowed
+
+
+@pytest.mark.parametrize(("standing", "allowed", "hidden"), [
+    (Standing.PUPIL, True, False), (Standing.CUSTODIAN, True, False),
+    (Standing.INFORMED, False, False), (Standing.GENERAL, False, False),
+    (Standing.NO_RIGHT, False, True), (Standing.UNRELATED, False, True),
+])
+def test_who_looked_at_the_child_follows_the_family_standing(
+        standing: Standing, allowed: bool, hidden: bool) -> None:
+    decision = decide(MOTHER, Action.AUDIT_CHILD, child=ChildFacts("c", standing))
+    assert decision.allowed is allowed
+    assert allowed or (isinstance(decision, Deny) and decision.hide is hidden)
+
+
+def test_a_professional_has_no_standing_towards_a_child() -> None:
+    decision = decide(MENTOR, Action.AUDIT_CHILD, child=ChildFacts("c", Standing.CUSTODIAN))
+    assert isinstance(decision, Deny) and decision.hide

@@ -6,15 +6,16 @@ DOMAIN.md's rules in plain terms (independently of portal.policy's tables).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
 
 from portal.cases.models import CaseRole
+from portal.consent.access import family_standing
 from portal.consent.engine import CHILD, Setting
 from portal.people.models import PersonKind, Role
-from portal.policy import Action, Actor, CaseFacts, decide
+from portal.policy import Action, Actor, CaseFacts, ChildFacts, FamilyPart, decide, family_parts
 from tests.policy._world import (
     ELSEWHERE,
     ON,
@@ -159,7 +160,8 @@ def expected(world: World, persona: str, case_role: str, action: Action, categor
     if action is Action.ITEM_READ:
         return family_may_read(world, persona, category, shared)
     allowed = {"full": set(FAMILY_ACTIONS),
-               "informed": {Action.FAMILY_VIEW, Action.FAMILY_GENERAL},
+               # Title and purpose are case content: not for those merely let in.
+               "informed": {Action.FAMILY_GENERAL},
                "general": {Action.FAMILY_GENERAL}, "none": set()}[level]
     return action in allowed
 
@@ -212,3 +214,34 @@ def test_the_matrix_is_not_trivial() -> None:
     assert all(seen == {False, True} for action, seen in outcomes.items()
                if action is not Action.CASE_CONVERT)
     assert ELSEWHERE  # the outsider's organisation exists in the world, but takes no part
+
+
+# What the family pages show of a case, per standing (DOMAIN.md in words): those
+# who decide see everything; whoever is let in or has general information sees
+# that the case exists and who takes part; the rest nothing (404).
+PAGE_PARTS = {
+    "full": {FamilyPart.EXISTENCE, FamilyPart.CONTENT, FamilyPart.CONSENTS,
+             FamilyPart.GIVE_CONSENT},
+    "informed": {FamilyPart.EXISTENCE}, "general": {FamilyPart.EXISTENCE}, "none": set(),
+}
+
+
+@pytest.mark.parametrize("persona", RELATIVES + tuple(PROFESSIONALS))
+def test_family_pages_matrix(persona: str) -> None:
+    """The family pages' parts and the child's access log, generated over every world."""
+    actor = actor_of(persona)
+    mismatches = []
+    for world in worlds():
+        facts = facts_of(world, actor, "none")
+        level = standing(world, persona) if persona in RELATIVES else "none"
+        parts = family_parts(actor, facts)
+        if parts != PAGE_PARTS[level]:
+            mismatches.append((world, "parts", sorted(parts)))
+        # The log of who looked at the child: custodians under 16, the pupil from 16.
+        assert facts.consent is not None
+        child = ChildFacts(child_id="c", standing=family_standing(
+            replace(facts.consent, consents=()), actor.person_id))
+        log = decide(actor, Action.AUDIT_CHILD, child=child)
+        if log.allowed is not (level == "full"):
+            mismatches.append((world, "audit.child", log.allowed))
+    assert mismatches[:10] == []
