@@ -5,23 +5,39 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.consent.rules import Basis
 from portal.db import Base, IdColumn, UTCDateTime, new_id, str_enum
 
 
 class LegalBasis(enum.StrEnum):
-    """The grondslag of a case (DOMAIN.md); almost always consent."""
+    """The grondslag of a case (DOMAIN.md); almost always consent.
 
-    CONSENT = "consent"
-    MELDRECHT_VEILIG_THUIS = "meldrecht_veilig_thuis"
-    VERWIJSINDEX = "verwijsindex"
-    RAAD_KINDERBESCHERMING = "raad_kinderbescherming"
-    TLV_OR_EXTRA_SUPPORT = "tlv_or_extra_support"
-    OTS = "ots"
-    LEGAL_OBLIGATION = "legal_obligation"
-    VITAL_INTEREST = "vital_interest"
+    Derived from the consent engine's ``Basis`` (the one source, pure, in
+    ``portal.consent.rules``): the same names and stored values, less
+    ``safety_exception``, which is never a case's ground but one person's
+    time-limited grant (break-glass). A test keeps the two in step.
+    """
+
+    CONSENT = Basis.CONSENT.value
+    MELDRECHT_VEILIG_THUIS = Basis.MELDRECHT_VEILIG_THUIS.value
+    VERWIJSINDEX = Basis.VERWIJSINDEX.value
+    RAAD_KINDERBESCHERMING = Basis.RAAD_KINDERBESCHERMING.value
+    TLV_OR_EXTRA_SUPPORT = Basis.TLV_OR_EXTRA_SUPPORT.value
+    OTS = Basis.OTS.value
+    LEGAL_OBLIGATION = Basis.LEGAL_OBLIGATION.value
+    VITAL_INTEREST = Basis.VITAL_INTEREST.value
+
+    @property
+    def basis(self) -> Basis:
+        """The same ground as the engine names it."""
+        return Basis(self.value)
+
+
+# The engine's grounds that a case cannot rest on.
+NOT_A_CASE_GROUND = frozenset({Basis.SAFETY_EXCEPTION})
 
 
 class CaseStatus(enum.StrEnum):
@@ -52,6 +68,14 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whole-case erasure (crypto-shredding): when, by whom (person, roles,
+    # organisation, as the access record names them) and what went. Once set,
+    # title_ct and purpose_ct are empty and their data key is destroyed.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_by: Mapped[str | None] = mapped_column(IdColumn())
+    erased_by_role: Mapped[str | None] = mapped_column(String(200))
+    erased_by_organisation_id: Mapped[str | None] = mapped_column(IdColumn())
+    erased_summary: Mapped[str | None] = mapped_column(String(200))
 
 
 class CaseParticipant(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.cases import service
+from portal.cases import erasure, service
 from portal.cases.models import LegalBasis
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
@@ -69,7 +69,8 @@ def show_case(page: Page, case_id: str) -> Response:
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
         if case.can_manage else []
-    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id)
+    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,
+                                  page.requester(), fragment=False)
     case_documents = documents.case_documents(page.db, page.portal.vault, page.requester(),
                                               page.user, page.now, case.id)
     return page.render("cases/show.html", case=case, candidates=candidates,
@@ -84,7 +85,9 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
     template = "cases/_participants.html" if page.htmx else "cases/show.html"
-    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id)
+    # The fragment shows no action items: none is read for it.
+    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,
+                                  None if page.htmx else page.requester(), fragment=False)
     return page.render(template, status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
                        errors=errors, notice=notice, agenda=agenda)
@@ -120,6 +123,17 @@ def close_case(page: Page, case_id: str) -> Response:
     return page.redirect(f"/cases/{case_id}")
 
 
+@endpoint()
+def erase_case(page: Page, case_id: str) -> Response:
+    try:
+        erasure.erase_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id, confirmed=page.form.get("confirm") == "on")
+    except InvalidInput:
+        return page.render("errors/error.html", status=400, status_code=400,
+                           csrf_failed=False)
+    return page.redirect(f"/cases/{case_id}")
+
+
 routes = [
     Route("/", home),
     Route("/cases", my_cases),
@@ -130,4 +144,5 @@ routes = [
     Route("/cases/{case_id}/participants/{participant_id}/remove", remove_participant,
           methods=["POST"]),
     Route("/cases/{case_id}/close", close_case, methods=["POST"]),
+    Route("/cases/{case_id}/erase", erase_case, methods=["POST"]),
 ]

@@ -69,6 +69,20 @@ class CaseView:
     can_view_consent: bool = False
     can_break_glass: bool = False
     can_convert: bool = False
+    can_erase: bool = False
+    # Set once the whole case was erased: then title and purpose are empty.
+    erasure: CaseErasure | None = None
+
+
+@dataclass(frozen=True)
+class CaseErasure:
+    """What the erased case page shows: what went, when, by whom (role and organisation)."""
+
+    erased_at: datetime
+    erased_by: str
+    roles: tuple[str, ...]
+    organisation: str | None
+    summary: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class CaseSummary:
     case_role: CaseRole
     created_at: datetime
     anonymous: bool
+    erased_at: datetime | None = None
 
 
 def is_uuid(value: str) -> bool:
@@ -108,7 +123,8 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
     facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                       anonymous=case.anonymous, child_id=case.child_id,
                       participants={r.person_id: r.case_role for r in rows},
-                      participant_organisations={r.person_id: r.organisation_id for r in rows})
+                      participant_organisations={r.person_id: r.organisation_id for r in rows},
+                      erased=case.erased_at is not None)
     if now is None:
         return facts
     guards = load_safeguards(db, case.id, now)
@@ -167,16 +183,19 @@ def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor,
     for case, case_role in rows:
         facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                           anonymous=case.anonymous, child_id=case.child_id,
-                          participants={actor.person_id: case_role})
+                          participants={actor.person_id: case_role},
+                          erased=case.erased_at is not None)
         decision = decide(actor, Action.CASE_VIEW, facts)
         record(db, who, now, event_type="case.list", action="read", decision=decision,
                case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
         if not decision.allowed:
             continue
+        # An erased case has no title left to decrypt: the list says "erased".
+        title = "" if case.erased_at else vault.open(db, case.title_ct,
+                                                      case_field(case.id, "title"))
         summaries.append(CaseSummary(
-            id=case.id, title=vault.open(db, case.title_ct, case_field(case.id, "title")),
-            status=case.status, case_role=case_role, created_at=case.created_at,
-            anonymous=case.anonymous))
+            id=case.id, title=title, status=case.status, case_role=case_role,
+            created_at=case.created_at, anonymous=case.anonymous, erased_at=case.erased_at))
     return summaries
 
 
@@ -185,6 +204,8 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
                       event_type="case.view", action_code="read", vault=vault)
     case = db.get_one(Case, facts.case_id)
+    if case.erased_at is not None:
+        return _erased_view(db, case)
     can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
     consent = summarize(db, actor, facts, organisation_id=case.organisation_id,
                         professional=True, now=now) if can_view_consent else None
@@ -208,7 +229,27 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         consent=consent, can_view_consent=can_view_consent,
         can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
+        can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
     )
+
+
+def _erased_view(db: Session, case: Case) -> CaseView:
+    """An erased case: only its erasure, nothing decrypted (its keys are gone)."""
+    assert case.erased_at is not None
+    name = db.scalar(select(Person.display_name).where(Person.id == case.erased_by))
+    organisation = db.scalar(select(Organisation.name)
+                             .where(Organisation.id == case.erased_by_organisation_id))
+    summary = dict(part.split("=", 1) for part in (case.erased_summary or "").split(";")
+                   if "=" in part)
+    return CaseView(
+        id=case.id, title="", purpose="", child_name=None, child_birthdate=None,
+        anonymous=case.anonymous, legal_basis=case.legal_basis, status=case.status,
+        created_at=case.created_at, participants=participants_of(db, case.id),
+        can_manage=False, can_close=False,
+        erasure=CaseErasure(erased_at=case.erased_at, erased_by=name or "?",
+                            roles=tuple(r for r in (case.erased_by_role or "").split(",") if r),
+                            organisation=organisation,
+                            summary={k: int(v) for k, v in summary.items() if v.isdigit()}))
 
 
 def participants_of(db: Session, case_id: str) -> list[ParticipantView]:

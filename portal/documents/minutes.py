@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
+from portal.consent.anonymous import guard_text, record_overrides
 from portal.documents.models import (
     CATEGORIES,
     CaseDocument,
@@ -25,7 +26,7 @@ from portal.documents.service import (
     start_version,
 )
 from portal.errors import N_, InvalidInput
-from portal.policy import Action, Actor, ItemFacts
+from portal.policy import Action, Actor, CaseFacts, ItemFacts
 from portal.vault.service import Vault, document_field
 
 
@@ -56,25 +57,33 @@ def validate_minutes(title: str, text: str, categories: list[str] | None) -> Min
 
 
 def create_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                   case_id: str, title: str, text: str, categories: list[str]) -> str:
-    """Write new minutes in a case; returns the new document's id."""
+                   case_id: str, title: str, text: str, categories: list[str], *,
+                   confirm_identifiers: bool = False) -> str:
+    """Write new minutes in a case; returns the new document's id.
+
+    In an anonymous case the title and text go through the identifier check
+    first (``IdentifiersFound`` unless the writer confirmed a false positive).
+    """
     chosen = [c for c in categories if c in CATEGORIES]
     facts = authorize_case(db, who, actor, now, Action.ITEM_WRITE, case_id,
                            item=ItemFacts(item_type=DocumentKind.MINUTES.value, item_id="",
                                           categories=frozenset(chosen)),
                            event_type="document.create", action_code="create")
     minutes = validate_minutes(title, text, chosen)
+    confirmed = _guard(db, vault, facts, minutes, now, confirm_identifiers)
     document = CaseDocument(case_id=facts.case_id, kind=DocumentKind.MINUTES,
                             categories=",".join(minutes.categories), created_at=now,
                             created_by=actor.person_id)
     db.add(document)
     db.flush()
     _seal_version(db, vault, facts.case_id, document, 1, minutes, actor.person_id, now)
+    _record_confirmed(db, facts, document, actor, confirmed, now)
     return document.id
 
 
 def revise_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                   case_id: str, document_id: str, title: str, text: str) -> int:
+                   case_id: str, document_id: str, title: str, text: str, *,
+                   confirm_identifiers: bool = False) -> int:
     """Store a new version of minutes text; earlier versions stay readable. Returns it.
 
     Replacing what you may not read would let a writer outside the consent scope
@@ -85,6 +94,7 @@ def revise_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                                      document_id, event_type="document.update",
                                      action_code="update")
     minutes = validate_minutes(title, text, None)
+    confirmed = _guard(db, vault, facts, minutes, now, confirm_identifiers)
     latest = db.scalars(select(DocumentVersion)
                         .where(DocumentVersion.document_id == document.id,
                                DocumentVersion.status == VersionStatus.COMPLETE)
@@ -94,7 +104,25 @@ def revise_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     number = (db.scalar(select(func.max(DocumentVersion.version))
                         .where(DocumentVersion.document_id == document.id)) or 0) + 1
     _seal_version(db, vault, facts.case_id, document, number, minutes, actor.person_id, now)
+    _record_confirmed(db, facts, document, actor, confirmed, now)
     return number
+
+
+def _guard(db: Session, vault: Vault, facts: CaseFacts, minutes: MinutesInput,
+           now: datetime, confirmed: bool) -> dict[str, tuple[str, ...]]:
+    """Nothing may identify the child in an anonymous case (checked before sealing)."""
+    if not facts.anonymous:
+        return {}
+    return guard_text(db, vault, {"title": minutes.title, "text": minutes.text}, now,
+                      confirmed=confirmed)
+
+
+def _record_confirmed(db: Session, facts: CaseFacts, document: CaseDocument, actor: Actor,
+                      confirmed: dict[str, tuple[str, ...]], now: datetime) -> None:
+    # The override names the document and field, never the text.
+    record_overrides(db, facts.case_id, actor.person_id,
+                     {f"document:{document.id}:{field}": kinds
+                      for field, kinds in confirmed.items()}, now)
 
 
 def _seal_version(db: Session, vault: Vault, case_id: str, document: CaseDocument,

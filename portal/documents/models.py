@@ -28,9 +28,9 @@ class DocumentKind(enum.StrEnum):
 
 
 class VersionStatus(enum.StrEnum):
-    # A version is written inside one transaction and only then marked
-    # complete; readers look at complete versions only, so even a storage
-    # layer that exposed uncommitted rows would never show a partial file.
+    # An upload's version is committed as pending before its segments stream
+    # in, and marked complete only at the end; readers look at complete
+    # versions only, so a partial file is never shown.
     PENDING = "pending"
     COMPLETE = "complete"
 
@@ -69,6 +69,9 @@ class DocumentVersion(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     segment_size: Mapped[int | None] = mapped_column(Integer)
     segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # An upload's heartbeat while its segments stream in (pending versions
+    # only): the sweep leaves versions with a recent one alone.
+    touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DocumentSegment(Base):

@@ -13,9 +13,11 @@ from urllib.parse import quote
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from portal.consent.anonymous import IdentifiersFound
+from portal.consent.identifiers import Finding
 from portal.documents import minutes, service, upload
 from portal.documents.models import CATEGORIES
-from portal.documents.service import ContentDamaged, Download, NotAFile
+from portal.documents.service import ContentDamaged, DocumentGone, Download, NotAFile
 from portal.documents.storage import plaintext
 from portal.errors import InvalidInput
 from portal.web.endpoint import Page, endpoint
@@ -40,20 +42,29 @@ def create_minutes(page: Page, case_id: str) -> Response:
         document_id = minutes.create_minutes(
             page.db, page.portal.vault, page.requester(), page.user, page.now, case_id,
             page.form.get("title", ""), page.form.get("text", ""),
-            service.chosen_categories(page.form))
+            service.chosen_categories(page.form),
+            confirm_identifiers=page.form.get("confirm_identifiers") == "on")
     except InvalidInput as invalid:
         return page.render("documents/minutes_form.html", status=400, case_id=case_id,
-                           categories=CATEGORIES, errors=invalid.errors, values=dict(page.form))
+                           categories=CATEGORIES, errors=invalid.errors, values=dict(page.form),
+                           findings=_findings(invalid))
     return page.redirect(f"/cases/{case_id}/documents/{document_id}")
+
+
+def _findings(invalid: InvalidInput) -> dict[str, list[Finding]]:
+    """What the identifier check found (anonymous cases), for the confirm box."""
+    return invalid.findings if isinstance(invalid, IdentifiersFound) else {}
 
 
 @endpoint(upload=True)
 def upload_document(page: Page, case_id: str) -> Response:
-    settings = page.portal.settings
+    portal = page.portal
+    settings = portal.settings
     try:
-        upload.upload_document(page.db, page.portal.vault, page.requester(), page.user,
-                               page.now, case_id, page.form, page.upload,
-                               settings.max_upload_bytes)
+        upload.upload_document(page.db, portal.sessions, portal.vault, page.requester(),
+                               page.user, page.now, case_id, page.form, page.upload,
+                               settings.max_upload_bytes, commit=page.commit,
+                               clock=portal.clock)
     except upload.UploadRejected as rejected:
         return page.render("documents/upload.html", status=rejected.status, case_id=case_id,
                            categories=CATEGORIES, errors=rejected.errors,
@@ -67,7 +78,8 @@ def show_document(page: Page, case_id: str, document_id: str) -> Response:
 
 
 def _document_page(page: Page, case_id: str, document_id: str, errors: dict[str, str],
-                   values: dict[str, str]) -> Response:
+                   values: dict[str, str],
+                   findings: dict[str, list[Finding]] | None = None) -> Response:
     raw = page.request.query_params.get("version", "")
     try:
         doc = service.view_document(page.db, page.portal.vault, page.requester(), page.user,
@@ -75,10 +87,10 @@ def _document_page(page: Page, case_id: str, document_id: str, errors: dict[str,
                                     int(raw) if raw.isdigit() else None)
     except ContentDamaged:
         return _error(page, 500)
-    except InvalidInput:
+    except (InvalidInput, DocumentGone):
         return _error(page, 404)
     return page.render("documents/show.html", status=400 if errors else 200, doc=doc,
-                       errors=errors, values=values)
+                       errors=errors, values=values, findings=findings or {})
 
 
 @endpoint()
@@ -86,9 +98,11 @@ def revise_minutes(page: Page, case_id: str, document_id: str) -> Response:
     try:
         minutes.revise_minutes(page.db, page.portal.vault, page.requester(), page.user,
                                page.now, case_id, document_id, page.form.get("title", ""),
-                               page.form.get("text", ""))
+                               page.form.get("text", ""),
+                               confirm_identifiers=page.form.get("confirm_identifiers") == "on")
     except InvalidInput as invalid:
-        return _document_page(page, case_id, document_id, invalid.errors, dict(page.form))
+        return _document_page(page, case_id, document_id, invalid.errors, dict(page.form),
+                              _findings(invalid))
     return page.redirect(f"/cases/{case_id}/documents/{document_id}")
 
 
@@ -99,7 +113,7 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
                                          page.user, page.now, case_id, document_id)
     except ContentDamaged:
         return _error(page, 500)
-    except NotAFile:
+    except (NotAFile, DocumentGone):
         return _error(page, 404)
     portal, who = page.portal, page.requester()
 

@@ -49,6 +49,10 @@ class ContentDamaged(Exception):
     """Stored ciphertext failed authentication; the failure is on record."""
 
 
+class DocumentGone(LookupError):
+    """Erased between the decision and the unwrap; the failed read is on record."""
+
+
 class NotAFile(LookupError):
     """The document has no file to download (minutes written in the portal)."""
 
@@ -87,6 +91,8 @@ class CaseDocuments:
     can_write: bool
     can_erase: bool
     categories: tuple[str, ...] = CATEGORIES
+    # Items the viewer may not read: only their number, from the same recorded decisions.
+    hidden: int = 0
 
 
 @dataclass(frozen=True)
@@ -156,13 +162,15 @@ def authorize_case(db: Session, who: Requester, actor: Actor, now: datetime, act
 
 def authorize_item(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
                    case_id: str, document_id: str, *, event_type: str, action_code: str,
-                   vault: Vault | None = None) -> tuple[CaseFacts, CaseDocument]:
+                   vault: Vault | None = None,
+                   version: int | None = None) -> tuple[CaseFacts, CaseDocument]:
     """The one gate for a single document: decide with its facts, record, refuse or return.
 
     Reading needs the consent facts, so readers pass the ``vault``. An unknown
     document is decided as "this case in general" first (viewing the case for
     reads), so a participant whose role forbids the action gets 403 either way
-    and nobody learns which document ids exist.
+    and nobody learns which document ids exist. The record names the version
+    acted on: ``version`` when it exists, else the latest complete one.
     """
     facts = case_facts(db, case_id, vault, now)
     document = db.get(CaseDocument, document_id) if facts and is_uuid(document_id) else None
@@ -182,11 +190,18 @@ def authorize_item(db: Session, who: Requester, actor: Actor, now: datetime, act
            child_id=facts.child_id if facts else None,
            object_type=document.kind.value if document else "document",
            object_id=document_id if is_uuid(document_id) else None,
-           **(about(document) if document else {}))
+           **(about(document, _version_number(db, document, version)) if document else {}))
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
     assert facts is not None and document is not None
     return facts, document
+
+
+def _version_number(db: Session, document: CaseDocument, wanted: int | None) -> int | None:
+    numbers = [v.version for v in _versions(db, [document.id]).get(document.id, [])]
+    if wanted in numbers:
+        return wanted
+    return numbers[-1] if numbers else None
 
 
 def authorize_write_form(db: Session, who: Requester, actor: Actor, now: datetime,
@@ -198,10 +213,11 @@ def authorize_write_form(db: Session, who: Requester, actor: Actor, now: datetim
 
 def record_failure(db: Session, who: Requester, now: datetime, facts: CaseFacts,
                    document: CaseDocument | None, kind: str, *, event_type: str,
-                   action_code: str, reason: str) -> None:
+                   action_code: str, reason: str, version: int | None = None) -> None:
     record(db, who, now, event_type=event_type, action=action_code, outcome="failed",
            reason=reason, case_id=facts.case_id, child_id=facts.child_id, object_type=kind,
-           object_id=document.id if document else None, **(about(document) if document else {}))
+           object_id=document.id if document else None,
+           **(about(document, version) if document else {}))
 
 
 def start_version(db: Session, vault: Vault, document: CaseDocument, number: int,
@@ -253,6 +269,7 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                            .order_by(CaseDocument.created_at.desc(), CaseDocument.id)).all()
     versions = _versions(db, (d.id for d in documents))
     summaries = []
+    hidden = 0
     for document in documents:
         history = versions.get(document.id)
         if not history:
@@ -262,6 +279,7 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                case_id=facts.case_id, child_id=facts.child_id, object_type=document.kind.value,
                object_id=document.id, **about(document, history[-1].version))
         if not decision.allowed:
+            hidden += 1
             continue
         latest = history[-1]
         try:
@@ -270,7 +288,7 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
             title = None
             record_failure(db, who, now, facts, document, document.kind.value,
                            event_type="document.list", action_code="read",
-                           reason="decryption_failed")
+                           reason="decryption_failed", version=latest.version)
         summaries.append(DocumentSummary(
             id=document.id, kind=document.kind, title=title, categories=categories_of(document),
             version=latest.version, size=latest.size, is_file=latest.segment_count > 0,
@@ -279,7 +297,7 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     return CaseDocuments(
         case_id=facts.case_id, documents=summaries, erasures=_erasures(db, facts.case_id),
         can_write=decide(actor, Action.ITEM_WRITE, facts).allowed,
-        can_erase=decide(actor, Action.ITEM_ERASE, facts).allowed)
+        can_erase=decide(actor, Action.ITEM_ERASE, facts).allowed, hidden=hidden)
 
 
 def _erasures(db: Session, case_id: str) -> list[ErasureView]:
@@ -296,12 +314,16 @@ def view_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
                   case_id: str, document_id: str, version: int | None = None) -> DocumentView:
     facts, document = authorize_item(db, who, actor, now, Action.ITEM_READ, case_id,
                                      document_id, event_type="document.view",
-                                     action_code="read", vault=vault)
+                                     action_code="read", vault=vault, version=version)
     history = _versions(db, [document.id]).get(document.id, [])
     chosen = next((v for v in history if v.version == version), None) if version else \
         (history[-1] if history else None)
     if chosen is None:
         raise InvalidInput({"version": N_("This version does not exist.")})
+    try:
+        key = vault.key_by_id(db, chosen.data_key_id)
+    except KeyDestroyed:
+        raise _gone(db, who, now, facts, document, chosen.version, "document.view") from None
     names = dict(db.execute(select(Person.id, Person.display_name).where(
         Person.id.in_({v.created_by for v in history}))).all())
 
@@ -310,14 +332,13 @@ def view_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
                               chosen.version, field)
 
     try:
-        key = vault.key_by_id(db, chosen.data_key_id)
         title = _open(vault, db, chosen.title_ct, bound("title"), key)
         text = _open(vault, db, chosen.text_ct, bound("text"), key)
         filename = _open(vault, db, chosen.filename_ct, bound("filename"), key)
-    except (DecryptionError, KeyDestroyed):
+    except DecryptionError:
         record_failure(db, who, now, facts, document, document.kind.value,
                        event_type="document.view", action_code="read",
-                       reason="decryption_failed")
+                       reason="decryption_failed", version=chosen.version)
         raise ContentDamaged(document.id) from None
     return DocumentView(
         id=document.id, case_id=facts.case_id, kind=document.kind,
@@ -329,6 +350,15 @@ def view_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
         can_revise=text is not None and decide(actor, Action.ITEM_WRITE, facts,
                                                item_facts(document)).allowed,
         can_erase=decide(actor, Action.ITEM_ERASE, facts, item_facts(document)).allowed)
+
+
+def _gone(db: Session, who: Requester, now: datetime, facts: CaseFacts,
+          document: CaseDocument, version: int, event_type: str) -> DocumentGone:
+    """The key went after the decision (an erasure committed in between): on record, 404."""
+    record_failure(db, who, now, facts, document, document.kind.value, event_type=event_type,
+                   action_code="read", reason="erased", version=version)
+    log.info("document %s was erased during the request", document.id)
+    return DocumentGone(document.id)
 
 
 def _open(vault: Vault, db: Session, blob: bytes | None, binding: Binding,
@@ -365,13 +395,17 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     latest = history[-1] if history else None
     if latest is None or latest.segment_count == 0 or latest.segment_size is None:
         raise NotAFile(document.id)
-    key = vault.key_by_id(db, latest.data_key_id)
+    try:
+        key = vault.key_by_id(db, latest.data_key_id)
+    except KeyDestroyed:
+        raise _gone(db, who, now, facts, document, latest.version, "document.download") \
+            from None
     try:
         filename = _label(vault, db, facts, document, latest, key)
     except DecryptionError:
         record_failure(db, who, now, facts, document, document.kind.value,
                        event_type="document.download", action_code="read",
-                       reason="decryption_failed")
+                       reason="decryption_failed", version=latest.version)
         raise ContentDamaged(document.id) from None
     file_type = type_for(filename)
     return Download(

@@ -1,8 +1,9 @@
 """File contents as Tink streaming ciphertext, one database row per segment.
 
 Writing: plaintext chunks go through ``StreamEncryptor`` (64 KiB segments) and
-are inserted a batch of rows at a time inside the request's transaction, so
-memory stays at a few segments whatever the file size. Row 0 holds the 40-byte
+are handed to a sink a batch of rows at a time (an upload inserts each batch in
+a short transaction of its own), so memory stays at a few segments whatever
+the file size. Row 0 holds the 40-byte
 stream header followed by the first segment, so every row but the last is
 exactly one segment (the format's own layout).
 
@@ -30,29 +31,39 @@ ROW_BATCH = 16
 YIELD_BYTES = 1024 * 1024
 
 
-def store_segments(db: Session, version_id: str, dek: bytes, associated_data: bytes,
-                   chunks: Iterable[bytes]) -> int:
-    """Encrypt ``chunks`` and insert the ciphertext as segment rows; returns the row count.
+SegmentRows = list[dict[str, object]]
 
-    Exceptions raised by ``chunks`` (a refused or broken upload) propagate;
-    the rows inserted so far belong to the caller's (sub)transaction, which
-    must then be rolled back.
+
+def store_segments(version_id: str, dek: bytes, associated_data: bytes,
+                   chunks: Iterable[bytes], write: Callable[[SegmentRows], None], *,
+                   batch: int = ROW_BATCH) -> int:
+    """Encrypt ``chunks`` and pass the ciphertext to ``write`` as segment rows.
+
+    Returns the row count. ``write`` gets at most ``batch`` rows per call,
+    in index order. Exceptions raised by ``chunks`` (a refused or broken
+    upload) or by ``write`` propagate; the rows written so far are then the
+    caller's to delete.
     """
     pieces = StreamEncryptor(dek, associated_data, segment_size=SEGMENT_SIZE) \
         .encrypt_segments(chunks)
     header = next(pieces)
-    rows: list[dict[str, object]] = []
+    rows: SegmentRows = []
     count = 0
     for piece in pieces:
         rows.append({"version_id": version_id, "idx": count,
                      "data": header + piece if count == 0 else piece})
         count += 1
-        if len(rows) == ROW_BATCH:
-            db.execute(insert(DocumentSegment), rows)
+        if len(rows) == batch:
+            write(rows)
             rows = []
     if rows:
-        db.execute(insert(DocumentSegment), rows)
+        write(rows)
     return count
+
+
+def insert_segments(db: Session, rows: SegmentRows) -> None:
+    """One multi-row INSERT (executemany) for a batch of segment rows."""
+    db.execute(insert(DocumentSegment), rows)
 
 
 def _ciphertext(sessions: sessionmaker[Session], version_id: str) -> Iterator[bytes]:

@@ -134,6 +134,16 @@ class Page:
         return [(href, label) for href, label, action in NAV
                 if decide(self.actor, action).allowed]
 
+    def commit(self) -> None:
+        """Commit the request's work so far and release every lock it holds.
+
+        For upload handlers only: the decision and its access record must be
+        durable before the file streams in, and a slow sender must not hold
+        the database (the audit chain's head) meanwhile. The rest of the
+        request runs in a new transaction that the boundary commits as usual.
+        """
+        self.db.commit()
+
     def redirect(self, url: str) -> Response:
         if self.htmx:
             return Response(status_code=204, headers={"HX-Redirect": url})
@@ -168,7 +178,8 @@ def endpoint(*, login: bool = True,
     CSRF token (header, or a field that precedes the file) and the login are
     checked exactly as for other forms before a byte of the file is read. The
     body limit is the settings' upload limit plus room for the fields; a
-    larger declared Content-Length is refused before anything is read.
+    larger declared Content-Length is refused before anything is read. The
+    handler may end its first transaction early with ``Page.commit``.
     """
 
     def wrap(handler: Handler[P]) -> Callable[[Request], Any]:

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from portal.audit.models import AccessRecord
 from tests.documents.helpers import (
     CASE_PATH,
     counts,
@@ -17,6 +19,12 @@ from tests.documents.helpers import (
     upload,
     upload_new,
     write_minutes,
+)
+from tests.documents.test_upload_phases import (
+    SLOW_UPLOAD_TAIL,
+    SLOW_UPLOAD_TYPE,
+    slow_upload_head,
+    wait_for_pending,
 )
 from tests.harness import Running
 from tests.vault.softhsm import SoftHsm, prepared_database, softhsm_token
@@ -100,4 +108,38 @@ def test_hsm_down_mid_run(start_portal, hsm: SoftHsm, tmp_path: Path) -> None:
     ib = running.extra["client"]
     _, _, body, clean = stream_download(ib, f"{CASE_PATH}/documents/{file_id}/download")
     assert clean and body == content
+    assert upload(ib, b"weer beschikbaar", "terug.txt").status_code == 200
+
+
+@pytest.mark.softhsm
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_hsm_down_mid_upload(start_portal, hsm: SoftHsm, tmp_path: Path) -> None:
+    url = prepared_database(tmp_path / "portal.db", hsm)
+    running = start_portal(url, **hsm.settings())
+    ib = logged_in(running, "ib")
+    before = counts(running)
+    chunk = b"een verslag dat halverwege zijn sleutel verliest\n" * 6000
+
+    def body() -> Iterator[bytes]:
+        yield slow_upload_head(ib.csrf)
+        for number in range(6):
+            if number == 3:
+                # Phase 1 (decision, record, wrapped key) has committed: now the HSM goes.
+                assert wait_for_pending(running)
+                hsm.down()
+            yield chunk
+        yield SLOW_UPLOAD_TAIL
+
+    try:
+        response = ib.post(f"{CASE_PATH}/documents", content=body(),
+                           headers={"Content-Type": SLOW_UPLOAD_TYPE})
+        assert response.status_code == 503
+        assert b"verliest" not in response.content
+        assert counts(running) == before, "no rows, no orphaned key"
+    finally:
+        hsm.up()
+    with running.portal.sessions() as db:
+        outcomes = list(db.execute(select(AccessRecord.outcome, AccessRecord.reason).where(
+            AccessRecord.event_type == "document.upload").order_by(AccessRecord.seq)))
+    assert [tuple(o) for o in outcomes] == [("allowed", None), ("failed", "failed")]
     assert upload(ib, b"weer beschikbaar", "terug.txt").status_code == 200

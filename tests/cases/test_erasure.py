@@ -1,0 +1,104 @@
+"""Erasing a whole case: every key it owns destroyed, nothing decrypts, no page breaks."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crypto import DecryptionError
+from portal.audit.models import AccessRecord
+from portal.cases.models import Case
+from portal.consent.models import BreakGlassGrant
+from portal.documents.models import CaseDocument, DocumentErasure, DocumentVersion
+from portal.meetings.models import ActionItem, Meeting
+from portal.vault.models import DataKey
+from portal.vault.service import KeyDestroyed
+from tests.documents.helpers import CASE_ID, CASE_PATH, logged_in, upload_new
+from tests.harness import Running
+
+CANARY = "KANARIE-7f3a-wisdraad"
+
+
+def _ciphertexts(running: Running) -> list[bytes]:
+    """Every encrypted blob the case still has a row for."""
+    with running.portal.sessions() as db:
+        case = db.get_one(Case, CASE_ID)
+        blobs = [case.title_ct, case.purpose_ct]
+        for meeting in db.scalars(select(Meeting).where(Meeting.case_id == CASE_ID)):
+            blobs += [meeting.place_ct, meeting.agenda_ct]
+        blobs += list(db.scalars(select(ActionItem.text_ct)
+                                 .where(ActionItem.case_id == CASE_ID)))
+        blobs += list(db.scalars(select(BreakGlassGrant.reason_ct)
+                                 .where(BreakGlassGrant.case_id == CASE_ID)))
+        documents = select(CaseDocument.id).where(CaseDocument.case_id == CASE_ID)
+        for version in db.scalars(select(DocumentVersion)
+                                  .where(DocumentVersion.document_id.in_(documents))):
+            blobs += [b for b in (version.title_ct, version.text_ct, version.filename_ct) if b]
+    return blobs
+
+
+def _readable(running: Running, blob: bytes) -> bool:
+    vault = running.portal.vault
+    with running.portal.sessions() as db:
+        try:
+            vault.key_for(db, blob)
+        except (KeyDestroyed, DecryptionError, ValueError):
+            return False
+    return True
+
+
+def test_erasing_a_case_shreds_everything_it_holds(running: Running) -> None:
+    ib = logged_in(running, "ib")
+    ib.submit(f"{CASE_PATH}/minutes", {"title": f"Notulen {CANARY}", "text": CANARY,
+                                       "category_behaviour": "on"})
+    upload_new(running, ib, f"bijlage {CANARY}\n".encode(), "bijlage.txt")
+    before = _ciphertexts(running)
+    assert len(before) >= 6 and all(_readable(running, b) for b in before)
+    with running.portal.sessions() as db:
+        meeting_ids = list(db.scalars(select(Meeting.id).where(Meeting.case_id == CASE_ID)))
+
+    mentor = logged_in(running, "mentor")
+    assert mentor.submit(f"{CASE_PATH}/erase", {"confirm": "on"}).status_code == 403
+    assert ib.submit(f"{CASE_PATH}/erase", {}).status_code == 400  # not confirmed
+    erased = ib.submit(f"{CASE_PATH}/erase", {"confirm": "on"})
+    assert erased.status_code == 200
+    assert "Deze casus is gewist" in erased.text and CANARY not in erased.text
+
+    # Nothing decrypts any more, with the database and the keyring both at hand.
+    after = _ciphertexts(running)
+    assert after and not any(_readable(running, b) for b in after)
+    with running.portal.sessions() as db:
+        owners = set(db.scalars(select(DataKey.owner_id)))
+        assert CASE_ID not in owners and not owners & set(meeting_ids)
+        assert db.scalars(select(CaseDocument).where(CaseDocument.case_id == CASE_ID)).all() \
+            == []
+        assert len(db.scalars(select(DocumentErasure)
+                              .where(DocumentErasure.case_id == CASE_ID)).all()) == 2
+        case = db.get_one(Case, CASE_ID)
+        assert case.erased_at is not None and case.erased_summary == \
+            f"documents=2;meetings={len(meeting_ids)};action_items=" \
+            f"{case.erased_summary.rsplit('=', 1)[1]}"
+        records = db.execute(select(AccessRecord.action_code, AccessRecord.outcome)
+                             .where(AccessRecord.event_type == "case.erase",
+                                    AccessRecord.case_id == CASE_ID)
+                             .order_by(AccessRecord.seq)).all()
+        # mentor refused, ib unconfirmed, ib erasing: each on record as an E.
+        assert [tuple(r) for r in records] == [("E", "denied"), ("E", "allowed"),
+                                               ("E", "allowed")]
+
+    # Every page still answers, without a decrypt attempt, and shows the erased state.
+    assert ib.submit(f"{CASE_PATH}/erase", {"confirm": "on"}).status_code == 403
+    for client in (ib, mentor):
+        listing = client.get("/cases")
+        assert listing.status_code == 200 and "Gewiste casus" in listing.text
+        page = client.get(CASE_PATH)
+        assert page.status_code == 200, page.text
+        assert "Deze casus is gewist" in page.text and CANARY not in page.text
+        for meeting_id in meeting_ids:
+            assert client.get(f"/meetings/{meeting_id}").status_code in (403, 404)
+        assert client.get(f"{CASE_PATH}/timeline").status_code in (200, 403)
+    parent = running.client()
+    parent.login("ouder1")
+    assert parent.get("/family").status_code == 200
+    family = parent.get(f"/family/cases/{CASE_ID}")
+    assert family.status_code in (200, 403, 404), family.text
+    assert CANARY not in family.text
