@@ -1,0 +1,1 @@
+"""Structured minutes of MDO meetings (issue 6)."""

@@ -1,0 +1,147 @@
+"""One minutes section: its facts for the policy, its access record, its ciphertext.
+
+Every section is an item of its own (``ItemFacts(item_type="minutes_section")``):
+each reader's decision on it is recorded, allowed or denied, before anything
+of it is decrypted. Heading and body are bound to (case, section identity, the
+version that sealed them, field), so a ciphertext moved to another section,
+case or field does not decrypt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import Binding
+from portal.audit.service import Requester, record
+from portal.documents import markdown
+from portal.minutes.models import (
+    Minutes,
+    MinutesSection,
+    MinutesVersion,
+    SectionKind,
+    SectionNature,
+)
+from portal.policy import Action, Actor, CaseFacts, Decision, ItemFacts, decide
+from portal.vault.service import FieldKey, Vault
+
+ITEM_TYPE = "minutes_section"
+
+
+def section_binding(case_id: str, section_key: str, sealed_version: int, field: str) -> Binding:
+    return Binding(purpose="minutes-section", case_id=case_id, object_type=ITEM_TYPE,
+                   object_id=section_key, version=sealed_version, field=field)
+
+
+def categories_of(section: MinutesSection) -> tuple[str, ...]:
+    return tuple(c for c in section.categories.split(",") if c)
+
+
+def item_facts(section: MinutesSection) -> ItemFacts:
+    return ItemFacts(item_type=ITEM_TYPE, item_id=section.section_key,
+                     categories=frozenset(categories_of(section)),
+                     shared_with_parents=section.shared_with_parents)
+
+
+def sections_of(db: Session, version: MinutesVersion) -> list[MinutesSection]:
+    return list(db.scalars(select(MinutesSection).where(MinutesSection.version_id == version.id)
+                           .order_by(MinutesSection.position)))
+
+
+def decide_sections(db: Session, who: Requester, actor: Actor, now: datetime,
+                    facts: CaseFacts, minutes: Minutes, version: MinutesVersion,
+                    sections: Iterable[MinutesSection], *, event_type: str,
+                    action_code: str = "read") -> list[tuple[MinutesSection, Decision]]:
+    """The one policy per section, each decision on record (allowed and denied)."""
+    decided = []
+    for section in sections:
+        decision = decide(actor, Action.ITEM_READ, facts, item_facts(section))
+        record(db, who, now, event_type=event_type, action=action_code, decision=decision,
+               case_id=facts.case_id, child_id=facts.child_id, object_type=ITEM_TYPE,
+               object_id=section.section_key, document_id=minutes.id,
+               document_version=version.version, data_categories=categories_of(section))
+        decided.append((section, decision))
+    return decided
+
+
+@dataclass(frozen=True)
+class SectionText:
+    heading: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SectionView:
+    key: str
+    kind: SectionKind
+    nature: SectionNature
+    shared_with_parents: bool
+    categories: tuple[str, ...]
+    heading: str
+    body: str
+
+    @property
+    def body_html(self) -> Markup:
+        return markdown.render(self.body)
+
+
+class Opener:
+    """Decrypts sections a caller was allowed (and recorded) to read; keys unwrapped once."""
+
+    def __init__(self, db: Session, vault: Vault, case_id: str) -> None:
+        self.db, self.vault, self.case_id = db, vault, case_id
+        self._keys: dict[str, FieldKey] = {}
+
+    def key(self, key_id: str) -> FieldKey:
+        if key_id not in self._keys:
+            self._keys[key_id] = self.vault.key_by_id(self.db, key_id)
+        return self._keys[key_id]
+
+    def text(self, section: MinutesSection) -> SectionText:
+        key = self.key(section.data_key_id)
+
+        def field(name: str, blob: bytes) -> str:
+            return self.vault.open(self.db, blob, section_binding(
+                self.case_id, section.section_key, section.sealed_version, name), key)
+
+        return SectionText(field("heading", section.heading_ct), field("body", section.body_ct))
+
+    def view(self, section: MinutesSection) -> SectionView:
+        text = self.text(section)
+        return SectionView(key=section.section_key, kind=section.kind, nature=section.nature,
+                           shared_with_parents=section.shared_with_parents,
+                           categories=categories_of(section), heading=text.heading,
+                           body=text.body)
+
+
+def readable_views(opener: Opener, decided: Sequence[tuple[MinutesSection, Decision]]
+                   ) -> tuple[list[SectionView], int]:
+    """The allowed sections decrypted, and how many were withheld (a count only)."""
+    views = [opener.view(s) for s, d in decided if d.allowed]
+    return views, len(decided) - len(views)
+
+
+def seal_section(vault: Vault, key: FieldKey, case_id: str, section: MinutesSection,
+                 heading: str, body: str) -> None:
+    """Seal new text into ``section`` under ``key``, the data key of its version."""
+    section.data_key_id = key.id
+    section.heading_ct = vault.seal(key, heading, section_binding(
+        case_id, section.section_key, section.sealed_version, "heading"))
+    section.body_ct = vault.seal(key, body, section_binding(
+        case_id, section.section_key, section.sealed_version, "body"))
+
+
+def carried_over(section: MinutesSection, version_id: str, position: int) -> MinutesSection:
+    """The same section in a new version: ciphertext, key and binding unchanged."""
+    return MinutesSection(version_id=version_id, position=position,
+                          section_key=section.section_key, kind=section.kind,
+                          nature=section.nature,
+                          shared_with_parents=section.shared_with_parents,
+                          categories=section.categories, heading_ct=section.heading_ct,
+                          body_ct=section.body_ct, sealed_version=section.sealed_version,
+                          data_key_id=section.data_key_id)

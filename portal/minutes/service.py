@@ -1,0 +1,388 @@
+"""Structured minutes: policy → access record → (de)cryption, section by section.
+
+Functions take the database session first and only ``flush()``; the request
+boundary commits. The minute-taker (the meeting's, or a participant with the
+minute-taker case role) writes; every save is a new version sealed under a
+data key of its own; the chair approves, which freezes that version (nothing
+ever changes an approved version; later edits make a new one). Readers see
+each section only when the one policy allows it, every decision on record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import Binding
+from portal.audit.service import Requester, record
+from portal.cases.service import case_facts, is_uuid
+from portal.db import new_id
+from portal.documents.models import CATEGORIES
+from portal.errors import N_, AccessDenied, InvalidInput
+from portal.meetings.models import Meeting
+from portal.minutes import forms
+from portal.minutes.models import (
+    Minutes,
+    MinutesDraft,
+    MinutesSection,
+    MinutesStatus,
+    MinutesVersion,
+    SectionKind,
+    SectionNature,
+)
+from portal.minutes.sections import (
+    Opener,
+    SectionView,
+    carried_over,
+    decide_sections,
+    readable_views,
+    seal_section,
+    sections_of,
+)
+from portal.people.models import Person
+from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
+from portal.vault.service import FieldKey, Vault
+
+
+@dataclass(frozen=True)
+class Gate:
+    facts: CaseFacts
+    meeting: Meeting
+    minutes: Minutes | None
+
+
+def gate(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
+         action: Action, *, event_type: str, action_code: str,
+         vault: Vault | None = None) -> Gate:
+    """The one gate for a meeting's minutes: decide on the case, record, refuse or pass.
+
+    The meeting's minute-taker is the item's owner, so the policy lets them write
+    whatever their case role. Pass ``vault`` when sections will be decided next.
+    """
+    meeting = db.get(Meeting, meeting_id) if is_uuid(meeting_id) else None
+    facts = case_facts(db, meeting.case_id, vault, now) if meeting is not None else None
+    minutes = None
+    if meeting is None or facts is None:
+        decision: Decision = Deny(reason="no_such_meeting", hide=True)
+    else:
+        decision = decide(actor, action, facts, ItemFacts(
+            item_type="minutes", item_id=meeting.id, categories=frozenset(),
+            owner_id=meeting.minute_taker_id))
+        minutes = db.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).first()
+    record(db, who, now, event_type=event_type, action=action_code, decision=decision,
+           case_id=facts.case_id if facts else None,
+           child_id=facts.child_id if facts else None, object_type="case",
+           object_id=facts.case_id if facts else None,
+           document_id=minutes.id if minutes else None)
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    assert meeting is not None and facts is not None
+    return Gate(facts=facts, meeting=meeting, minutes=minutes)
+
+
+def versions_of(db: Session, minutes: Minutes | None) -> list[MinutesVersion]:
+    if minutes is None:
+        return []
+    return list(db.scalars(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id)
+                           .order_by(MinutesVersion.version)))
+
+
+def names_of(db: Session, person_ids: Iterable[str | None]) -> dict[str, str]:
+    wanted = {p for p in person_ids if p}
+    return dict(db.execute(select(Person.id, Person.display_name)
+                           .where(Person.id.in_(wanted))).all()) if wanted else {}
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    version: int
+    status: MinutesStatus
+    created_at: datetime
+    created_by: str
+    approved_at: datetime | None
+    approved_by: str | None
+    correction_id: str | None
+
+
+def summaries(db: Session, versions: list[MinutesVersion]) -> list[VersionSummary]:
+    names = names_of(db, [v.created_by for v in versions] + [v.approved_by for v in versions])
+    return [VersionSummary(v.version, v.status, v.created_at, names.get(v.created_by, "?"),
+                           v.approved_at, names.get(v.approved_by or "", None),
+                           v.correction_id) for v in versions]
+
+
+# -- reading -------------------------------------------------------------------
+
+def can(actor: Actor, action: Action, facts: CaseFacts, meeting: Meeting) -> bool:
+    """What the page offers (buttons): the same policy, without a record of its own."""
+    return decide(actor, action, facts, ItemFacts(
+        item_type="minutes", item_id=meeting.id, categories=frozenset(),
+        owner_id=meeting.minute_taker_id)).allowed
+
+
+def read_version(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                 meeting_id: str, number: int | None, *, event_type: str
+                 ) -> tuple[Gate, list[MinutesVersion], MinutesVersion | None,
+                            list[SectionView], int]:
+    """Gate, then the chosen version's sections the reader may see (default: the latest)."""
+    g = gate(db, who, actor, now, meeting_id, Action.MEETING_VIEW, event_type=event_type,
+             action_code="read", vault=vault)
+    versions = versions_of(db, g.minutes)
+    chosen = next((v for v in versions if v.version == number), None) if number else \
+        (versions[-1] if versions else None)
+    if number and chosen is None:
+        raise InvalidInput({"version": N_("This version does not exist.")})
+    if chosen is None or g.minutes is None:
+        return g, versions, None, [], 0
+    decided = decide_sections(db, who, actor, now, g.facts, g.minutes, chosen,
+                              sections_of(db, chosen), event_type=f"{event_type}.section")
+    views, hidden = readable_views(Opener(db, vault, g.facts.case_id), decided)
+    return g, versions, chosen, views, hidden
+
+
+# -- writing -------------------------------------------------------------------
+
+def _draft_binding(case_id: str, draft_id: str) -> Binding:
+    return Binding(purpose="minutes-draft", case_id=case_id, object_type="minutes_draft",
+                   object_id=draft_id, version=1, field="form")
+
+
+@dataclass(frozen=True)
+class Editor:
+    meeting_id: str
+    case_id: str
+    starts_at: datetime
+    slots: list[forms.Slot]
+    hidden: int
+    base_version: int
+    draft_saved_at: datetime | None
+    kinds: tuple[str, ...] = tuple(k.value for k in SectionKind)
+    natures: tuple[str, ...] = tuple(n.value for n in SectionNature)
+    categories: tuple[str, ...] = CATEGORIES
+
+
+def _minutes(db: Session, g: Gate, actor: Actor, now: datetime) -> Minutes:
+    if g.minutes is not None:
+        return g.minutes
+    minutes = Minutes(case_id=g.facts.case_id, meeting_id=g.meeting.id, created_at=now,
+                      created_by=actor.person_id)
+    db.add(minutes)
+    db.flush()
+    return minutes
+
+
+def _draft(db: Session, minutes: Minutes | None, author_id: str) -> MinutesDraft | None:
+    if minutes is None:
+        return None
+    return db.scalars(select(MinutesDraft).where(MinutesDraft.minutes_id == minutes.id,
+                                                 MinutesDraft.author_id == author_id)).first()
+
+
+def editor(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+           meeting_id: str) -> Editor:
+    """The editor: the author's autosaved draft if there is one, else the latest version's
+    sections the writer may read (the others are kept as they are on save)."""
+    g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE, event_type="minutes.edit",
+             action_code="read", vault=vault)
+    versions = versions_of(db, g.minutes)
+    slots: list[forms.Slot] = []
+    hidden = 0
+    if versions and g.minutes is not None:
+        decided = decide_sections(db, who, actor, now, g.facts, g.minutes, versions[-1],
+                                  sections_of(db, versions[-1]),
+                                  event_type="minutes.edit.section")
+        views, hidden = readable_views(Opener(db, vault, g.facts.case_id), decided)
+        slots = [forms.Slot(key=v.key, heading=v.heading, body=v.body, kind=v.kind.value,
+                            nature=v.nature.value, shared=v.shared_with_parents,
+                            categories=v.categories) for v in views]
+    draft = _draft(db, g.minutes, actor.person_id)
+    if draft is not None:
+        record(db, who, now, event_type="minutes.draft.open", action="read", outcome="allowed",
+               case_id=g.facts.case_id, child_id=g.facts.child_id, object_type="minutes_draft",
+               object_id=draft.id, document_id=draft.minutes_id)
+        slots = forms.from_json(vault.open(db, draft.content_ct,
+                                           _draft_binding(g.facts.case_id, draft.id)))
+    return Editor(meeting_id=g.meeting.id, case_id=g.facts.case_id,
+                  starts_at=g.meeting.starts_at, slots=forms.with_empty_slots(slots),
+                  hidden=hidden, base_version=versions[-1].version if versions else 0,
+                  draft_saved_at=draft.saved_at if draft else None)
+
+
+def editor_after_error(db: Session, who: Requester, actor: Actor, now: datetime,
+                       meeting_id: str, form: Mapping[str, str]) -> Editor:
+    """Re-show what was typed (the save was refused for invalid input)."""
+    g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE, event_type="minutes.edit",
+             action_code="read")
+    return Editor(meeting_id=g.meeting.id, case_id=g.facts.case_id,
+                  starts_at=g.meeting.starts_at, slots=forms.parse_slots(form), hidden=0,
+                  base_version=0, draft_saved_at=None)
+
+
+def save_draft(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+               meeting_id: str, form: Mapping[str, str]) -> datetime:
+    """Autosave: the whole form, encrypted, one row per (minutes, author), replaced each time."""
+    g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE,
+             event_type="minutes.draft.save", action_code="update")
+    minutes = _minutes(db, g, actor, now)
+    content = forms.to_json(forms.parse_slots(form))
+    draft = _draft(db, minutes, actor.person_id)
+    if draft is None:
+        draft = MinutesDraft(id=new_id(), minutes_id=minutes.id, author_id=actor.person_id,
+                             data_key_id="", content_ct=b"", saved_at=now)
+        key = vault.new_key(db, "minutes_draft", draft.id, now)
+        draft.data_key_id = key.id
+        db.add(draft)
+    else:
+        key = vault.key_by_id(db, draft.data_key_id)
+    draft.content_ct = vault.seal(key, content, _draft_binding(g.facts.case_id, draft.id))
+    draft.saved_at = now
+    db.flush()
+    return now
+
+
+def discard_draft(db: Session, vault: Vault, minutes: Minutes, author_id: str) -> None:
+    draft = _draft(db, minutes, author_id)
+    if draft is not None:
+        key_id = draft.data_key_id
+        db.delete(draft)
+        db.flush()
+        vault.destroy(db, [key_id])
+
+
+def new_version(db: Session, vault: Vault, minutes: Minutes, number: int, author: str,
+                now: datetime, status: MinutesStatus = MinutesStatus.DRAFT
+                ) -> tuple[MinutesVersion, FieldKey]:
+    version = MinutesVersion(id=new_id(), minutes_id=minutes.id, version=number,
+                             status=status, data_key_id="", created_at=now, created_by=author)
+    key = vault.new_key(db, "minutes_version", version.id, now)
+    version.data_key_id = key.id
+    db.add(version)
+    db.flush()
+    return version, key
+
+
+def save_version(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                 meeting_id: str, form: Mapping[str, str]) -> int:
+    """Store the editor's form as a new version; returns its number.
+
+    Sections the writer may not read are carried over untouched (their
+    ciphertext, never decrypted); a readable section the form did not change
+    keeps its ciphertext too; everything else is sealed under the new
+    version's data key."""
+    g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE, event_type="minutes.save",
+             action_code="create", vault=vault)
+    slots = forms.validate(forms.parse_slots(form))
+    minutes = _minutes(db, g, actor, now)
+    versions = versions_of(db, minutes)
+    version, key = new_version(db, vault, minutes, (versions[-1].version if versions else 0) + 1,
+                               actor.person_id, now)
+    opener = Opener(db, vault, g.facts.case_id)
+    by_key = {s.key: s for s in slots if s.key}
+    rows: list[MinutesSection] = []
+    if versions:
+        for section, decision in decide_sections(
+                db, who, actor, now, g.facts, minutes, versions[-1], sections_of(db, versions[-1]),
+                event_type="minutes.save.section", action_code="update"):
+            slot = by_key.pop(section.section_key, None)
+            if not decision.allowed or slot is None:
+                rows.append(carried_over(section, version.id, len(rows)))
+            elif not slot.remove:
+                rows.append(_written(db, vault, key, opener, g.facts.case_id, version, section,
+                                     slot, len(rows)))
+    for slot in slots:
+        if slot.remove or (slot.key and slot.key not in by_key):
+            continue  # removed, or an existing section handled above
+        rows.append(_written(db, vault, key, opener, g.facts.case_id, version, None, slot,
+                             len(rows)))
+    db.add_all(rows)
+    db.flush()
+    discard_draft(db, vault, minutes, actor.person_id)
+    return version.version
+
+
+def _written(db: Session, vault: Vault, key: FieldKey, opener: Opener, case_id: str,
+             version: MinutesVersion, old: MinutesSection | None, slot: forms.Slot,
+             position: int) -> MinutesSection:
+    heading, body = slot.heading.strip(), slot.body.strip()
+    row = MinutesSection(version_id=version.id, position=position,
+                         section_key=old.section_key if old else new_id(),
+                         kind=SectionKind(slot.kind), nature=SectionNature(slot.nature),
+                         shared_with_parents=slot.shared,
+                         categories=",".join(sorted(slot.categories)),
+                         sealed_version=version.version)
+    if old is not None:
+        text = opener.text(old)
+        if (text.heading, text.body) == (heading, body):
+            row.heading_ct, row.body_ct = old.heading_ct, old.body_ct
+            row.sealed_version, row.data_key_id = old.sealed_version, old.data_key_id
+            return row
+    seal_section(vault, key, case_id, row, heading, body)
+    return row
+
+
+def submit(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str) -> None:
+    """The minute-taker offers the latest version for approval."""
+    g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE,
+             event_type="minutes.submit", action_code="update")
+    versions = versions_of(db, g.minutes)
+    if not versions or versions[-1].status is not MinutesStatus.DRAFT:
+        raise InvalidInput({"version": N_("There is no draft version to submit.")})
+    versions[-1].status = MinutesStatus.SUBMITTED
+    versions[-1].submitted_at = now
+    db.flush()
+
+
+def approve(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
+            number: int) -> None:
+    """The chair approves the version they reviewed; from now on it never changes."""
+    g = gate(db, who, actor, now, meeting_id, Action.MINUTES_APPROVE,
+             event_type="minutes.approve", action_code="update")
+    versions = versions_of(db, g.minutes)
+    latest = versions[-1] if versions else None
+    if latest is None or latest.version != number:
+        raise InvalidInput({"version": N_("A newer version exists; review that one.")})
+    if latest.status is not MinutesStatus.SUBMITTED:
+        raise InvalidInput({"version": N_("Only a submitted version can be approved.")})
+    latest.status = MinutesStatus.APPROVED
+    latest.approved_at, latest.approved_by = now, actor.person_id
+    db.flush()
+
+
+# -- the family ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FamilyMinutes:
+    starts_at: datetime
+    approved_at: datetime | None
+    sections: list[SectionView]
+
+
+def family_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                   case_id: str) -> list[FamilyMinutes]:
+    """Approved sections shared with parents that the policy lets this family member read.
+
+    The family page has already decided (and recorded) that they may see the case."""
+    facts = case_facts(db, case_id, vault, now)
+    if facts is None or not decide(actor, Action.FAMILY_VIEW, facts).allowed:
+        return []
+    shown = []
+    rows = db.execute(select(Minutes, Meeting.starts_at).join(Meeting, Meeting.id ==
+                                                              Minutes.meeting_id)
+                      .where(Minutes.case_id == facts.case_id)
+                      .order_by(Meeting.starts_at.desc())).all()
+    opener = Opener(db, vault, facts.case_id)
+    for minutes, starts_at in rows:
+        approved = [v for v in versions_of(db, minutes) if v.status is MinutesStatus.APPROVED]
+        if not approved:
+            continue
+        decided = decide_sections(db, who, actor, now, facts, minutes, approved[-1],
+                                  sections_of(db, approved[-1]),
+                                  event_type="minutes.family.section")
+        views, _ = readable_views(opener, decided)
+        if views:
+            shown.append(FamilyMinutes(starts_at, approved[-1].approved_at, views))
+    return shown
