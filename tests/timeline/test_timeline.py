@@ -1,0 +1,84 @@
+"""The case timeline: what happened when, only what the viewer may see, every decision recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.audit.models import AccessRecord
+from portal.demo import DEMO_CASE, stable_id
+from tests.documents.helpers import document_id_from, write_minutes
+from tests.harness import Running
+
+CASE_ID = stable_id("case", DEMO_CASE.key)
+TIMELINE = f"/cases/{CASE_ID}/timeline"
+
+
+def records_since(running: Running, seq: int) -> list[AccessRecord]:
+    with running.portal.sessions() as db:
+        return list(db.scalars(select(AccessRecord).where(AccessRecord.seq > seq)
+                               .order_by(AccessRecord.seq)))
+
+
+def last_seq(running: Running) -> int:
+    with running.portal.sessions() as db:
+        return db.scalar(select(AccessRecord.seq).order_by(AccessRecord.seq.desc())
+                         .limit(1)) or 0
+
+
+def test_the_timeline_shows_what_the_viewer_may_see_and_counts_the_rest(
+        running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    # The demo's consents cover behaviour for Het Baken, not health.
+    behaviour = document_id_from(write_minutes(chair, "Gedrag in de klas", "KANARIE-GEDRAG",
+                                               categories=("behaviour",)))
+    health = document_id_from(write_minutes(chair, "Medisch", "KANARIE-GEZONDHEID",
+                                            categories=("health",)))
+    mentor = running.client()
+    mentor.login("mentor")
+    before = last_seq(running)
+    page = mentor.page(TIMELINE)
+    assert page.status_code == 200
+    assert f"/documents/{behaviour}" in page.text
+    assert f"/documents/{health}" not in page.text
+    assert "Documenten buiten uw toestemming, niet getoond: 1" in page.text
+    # Facts about events only: no title, no text, on any event.
+    for secret in ("Gedrag in de klas", "KANARIE", "Medisch", "Sam"):
+        assert secret not in page.text
+    view, *items = records_since(running, before)
+    assert (view.event_type, view.outcome, view.object_id) == ("case.timeline", "allowed",
+                                                               CASE_ID)
+    by_document = {r.object_id: r for r in items}
+    assert len(items) == 2 and {r.event_type for r in items} == {"timeline.item"}
+    assert by_document[behaviour].outcome == "allowed"
+    assert by_document[behaviour].data_categories == "behaviour"
+    assert by_document[behaviour].document_version == 1
+    assert by_document[health].outcome == "denied"
+    assert by_document[health].reason == "consent_scope_category"
+
+
+def test_events_of_meetings_consents_and_erasures_appear_newest_first(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    document = document_id_from(write_minutes(chair, "Titel", "Tekst"))
+    running.clock.advance(minutes=5)
+    erased = chair.submit(f"/cases/{CASE_ID}/documents/{document}/erase", {"confirm": "on"})
+    assert erased.status_code == 200, erased.text
+    page = chair.page(TIMELINE)
+    assert page.status_code == 200
+    text = page.text
+    # The demo case: opened, two signed consents; then the minutes and their erasure.
+    assert text.count("Toestemming gegeven door een ouder of voogd") == 2
+    assert "Casus geopend" in text
+    assert text.index("gewist (1 versies)") < text.index("Casus geopend"), "newest first"
+    assert f"/documents/{document}" not in text, "an erased document has nothing to open"
+
+
+def test_an_outsider_gets_404_and_the_refusal_is_recorded(running: Running) -> None:
+    outsider = running.client()
+    outsider.login("buitenstaander")
+    before = last_seq(running)
+    assert outsider.page(TIMELINE).status_code == 404
+    (refusal,) = records_since(running, before)
+    assert (refusal.event_type, refusal.outcome, refusal.case_id) == (
+        "case.timeline", "denied", CASE_ID)
