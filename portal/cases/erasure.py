@@ -2,7 +2,8 @@
 
 Every data key the case owns goes -- the case's own (title, purpose, and the
 safety exception's reasons sealed under it), each meeting's (place, agenda),
-each action item's, each document version's -- and the ciphertexts with them.
+each action item's, each document version's, every key of the structured
+minutes (versions, sections, drafts, corrections) -- and the ciphertexts with them.
 What stays: the case row with ids, dates, status and the erasure (when, by
 whom, what), its participants, the consent records (who consented to what is
 evidence), and every access record (they never held content). The erasure
@@ -25,6 +26,7 @@ from portal.documents.models import CaseDocument
 from portal.documents.service import shred
 from portal.errors import N_, InvalidInput
 from portal.meetings.models import ActionItem, Meeting
+from portal.minutes.erasure import shred_case_minutes
 from portal.policy import Action, Actor
 from portal.vault.models import DataKey
 from portal.vault.service import Vault, secure_delete
@@ -42,6 +44,7 @@ def erase_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)).all()
     for document in documents:
         shred(db, vault, document, actor.person_id, now)
+    minutes = shred_case_minutes(db, vault, case.id)
     meetings = list(db.scalars(select(Meeting.id).where(Meeting.case_id == case.id)))
     items = list(db.scalars(select(ActionItem.id).where(ActionItem.case_id == case.id)))
     keys = list(db.scalars(select(DataKey.id).where(or_(
@@ -56,7 +59,7 @@ def erase_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
                .values(text_ct=b"").execution_options(**empty))
     db.execute(update(BreakGlassGrant).where(BreakGlassGrant.case_id == case.id)
                .values(reason_ct=b"").execution_options(**empty))
-    summary = {"documents": len(documents), "meetings": len(meetings),
+    summary = {"documents": len(documents), "minutes": minutes, "meetings": len(meetings),
                "action_items": len(items)}
     case.title_ct = case.purpose_ct = b""
     case.erased_at = now

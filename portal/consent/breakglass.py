@@ -95,7 +95,7 @@ class ReviewEntry:
     organisation: str
     granted_at: datetime
     expires_at: datetime
-    reason: str
+    reason: str | None  # None: erased with the case
     reviewed_at: datetime | None
     reviewer_name: str | None
 
@@ -131,12 +131,16 @@ def review_list(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
         record(db, who, now, event_type="break_glass.review", action="read", decision=decision,
                case_id=grant.case_id, child_id=case.child_id, object_type="break_glass",
                object_id=grant.id, break_glass_id=grant.id)
-        key = vault.key_for(db, case.title_ct)
+        # An erased case took the reason with it (its key is destroyed): the
+        # DPO still sees that, when and by whom the exception was used.
+        reason = None if case.erased_at is not None else vault.open(
+            db, grant.reason_ct, reason_binding(case.id, grant.id),
+            vault.key_for(db, case.title_ct))
         entries.append(ReviewEntry(
             id=grant.id, case_id=grant.case_id, person_name=name,
             organisation=organisation or "", granted_at=grant.granted_at,
             expires_at=grant.expires_at,
-            reason=vault.open(db, grant.reason_ct, reason_binding(case.id, grant.id), key),
+            reason=reason,
             reviewed_at=grant.reviewed_at,
             reviewer_name=names.get(grant.reviewed_by) if grant.reviewed_by else None))
     return entries

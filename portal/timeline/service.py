@@ -32,6 +32,7 @@ from portal.documents.models import (
 )
 from portal.documents.service import about, categories_of, item_facts
 from portal.meetings.models import ActionItem, Meeting, MeetingStatus
+from portal.minutes.models import Minutes, MinutesVersion
 from portal.policy import Action, Actor, CaseFacts, decide
 from portal.vault.service import Vault
 
@@ -48,6 +49,8 @@ class EventKind(enum.StrEnum):
     SAFETY_EXCEPTION = "safety_exception"
     ACTION_AGREED = "action_agreed"
     ACTION_DONE = "action_done"
+    MINUTES_SAVED = "minutes_saved"
+    MINUTES_APPROVED = "minutes_approved"
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,19 @@ def _meetings(db: Session, case_id: str) -> list[Event]:
             # The cancellation time is not kept; the meeting's own date marks it.
             events.append(Event(at=meeting.starts_at, kind=EventKind.MEETING_CANCELLED,
                                 link=link))
+    # Minutes versions: that one was saved or approved, never a section of it
+    # (each section has its own decision on the minutes page).
+    for meeting_id, number, created_at, approved_at in db.execute(
+            select(Minutes.meeting_id, MinutesVersion.version, MinutesVersion.created_at,
+                   MinutesVersion.approved_at)
+            .join(MinutesVersion, MinutesVersion.minutes_id == Minutes.id)
+            .where(Minutes.case_id == case_id)):
+        link = f"/meetings/{meeting_id}/minutes"
+        events.append(Event(at=created_at, kind=EventKind.MINUTES_SAVED, version=number,
+                            link=link))
+        if approved_at is not None:
+            events.append(Event(at=approved_at, kind=EventKind.MINUTES_APPROVED,
+                                version=number, link=link))
     for item in db.scalars(select(ActionItem).where(ActionItem.case_id == case_id)):
         events.append(Event(at=item.created_at, kind=EventKind.ACTION_AGREED))
         if item.completed_at is not None:

@@ -287,8 +287,11 @@ def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) 
         return handler(page, **request.path_params)
     except AccessDenied as denied:
         status = 404 if denied.decision.hide else 403
+        # A visible refusal may say why when the reason is about the case, not
+        # the person: an erased case's pages have nothing left to show.
+        erased = getattr(denied.decision, "reason", None) == "case_erased"
         return page.render("errors/error.html", status=status, status_code=status,
-                           csrf_failed=False)
+                           csrf_failed=False, case_erased=erased and status == 403)
     except Refused as refused:
         if refused.status == 401:
             return RedirectResponse("/login", status_code=303)

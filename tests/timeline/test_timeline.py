@@ -8,6 +8,7 @@ from portal.audit.models import AccessRecord
 from portal.demo import DEMO_CASE, stable_id
 from tests.documents.helpers import document_id_from, write_minutes
 from tests.harness import Running
+from tests.minutes import helpers as minutes
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 TIMELINE = f"/cases/{CASE_ID}/timeline"
@@ -82,3 +83,16 @@ def test_an_outsider_gets_404_and_the_refusal_is_recorded(running: Running) -> N
     (refusal,) = records_since(running, before)
     assert (refusal.event_type, refusal.outcome, refusal.case_id) == (
         "case.timeline", "denied", CASE_ID)
+
+
+def test_minutes_versions_appear_without_their_sections(running: Running) -> None:
+    writer = minutes.logged_in(running, "notulist")
+    saved = minutes.save(writer, minutes.section("Voortgang", "KANARIE-VERSLAG"))
+    assert saved.status_code == 200, saved.text
+    minutes.submit_and_approve(running, writer, 1)
+    page = minutes.logged_in(running, "mentor").page(TIMELINE)
+    assert page.status_code == 200
+    assert "Verslag van het MDO: versie 1 opgeslagen" in page.text
+    assert "Verslag van het MDO: versie 1 vastgesteld" in page.text
+    assert f'href="{minutes.MINUTES}"' in page.text
+    assert "KANARIE" not in page.text and "Voortgang" not in page.text
