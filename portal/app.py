@@ -38,7 +38,7 @@ from portal.mail import routes as mail_routes
 from portal.mail.catcher import MailCatcher
 from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
-from portal.meetings.service import queue_reminders
+from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor

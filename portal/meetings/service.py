@@ -15,21 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crypto import Binding
 from portal.audit.service import Requester, record
-from portal.cases.models import Case
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
 from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
-from portal.mail.service import enqueue
-from portal.meetings.calendar import invitation_ics
 from portal.meetings.models import (
     ActionItem,
     ActionItemStatus,
@@ -37,33 +34,16 @@ from portal.meetings.models import (
     MeetingInvitee,
     MeetingStatus,
 )
+from portal.meetings.notices import announce
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import FieldKey, Vault, child_field
 
 DURATIONS = (30, 45, 60, 90, 120)
 TEXT_MAX = 4000
-REMINDER_LEAD = timedelta(days=2)
 CATEGORIES = ordered_categories(DEFAULT_CATEGORIES)
 DEFAULT_AGENDA_CATEGORIES = ("other",)
 
-INVITATION_SUBJECT = "Uitnodiging voor een MDO / MDO invitation"
-INVITATION_BODY = (
-    "U bent uitgenodigd voor een multidisciplinair overleg (MDO) in het MDO-portaal.\n"
-    "Log in om te zien waarover het gaat en wanneer: {link}\n\n"
-    "You have been invited to a multidisciplinary meeting (MDO) in the MDO Portal.\n"
-    "Log in to see the details: {link}\n"
-)
-CANCELLED_SUBJECT = "Een MDO is gewijzigd / An MDO has changed"
-CANCELLED_BODY = (
-    "Er is een wijziging in een MDO waarvoor u bent uitgenodigd. Log in om te zien welke: "
-    "{link}\n\nAn MDO you were invited to has changed. Log in to see what changed: {link}\n"
-)
-REMINDER_SUBJECT = "Herinnering: actiepunt in het MDO-portaal / Reminder: action item"
-REMINDER_BODY = (
-    "Er staat een actiepunt voor u klaar in het MDO-portaal{when}. Log in om het te zien: "
-    "{link}\n\nAn action item in the MDO Portal is waiting for you. Log in to see it: {link}\n"
-)
 
 
 @dataclass(frozen=True)
@@ -191,7 +171,7 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
         db.add(MeetingInvitee(meeting_id=meeting.id, person_id=person_id,
                               family=person_id in family, invited_at=now))
     db.flush()
-    _announce(db, meeting, now, public_url, cancelled=False)
+    announce(db, meeting, now, public_url, cancelled=False)
     return meeting.id
 
 
@@ -210,26 +190,6 @@ def _family_of(db: Session, vault: Vault, child_id: str | None, now: datetime) -
         ChildRelation.relation.in_(list(CUSTODY_RELATIONS)))))
 
 
-def _announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
-              *, cancelled: bool) -> None:
-    rows = db.execute(
-        select(Person.email, MeetingInvitee.family)
-        .join(MeetingInvitee, MeetingInvitee.person_id == Person.id)
-        .where(MeetingInvitee.meeting_id == meeting.id, Person.email.is_not(None))
-    ).all()
-    for email, family in rows:
-        # Family members are not case participants; their link is their start page.
-        link = f"{public_url}/" if family else f"{public_url}/meetings/{meeting.id}"
-        ics = invitation_ics(uid=f"{meeting.id}@mdo-portaal", starts_at=meeting.starts_at,
-                             minutes=meeting.duration_minutes, now=now, link=link,
-                             cancelled=cancelled)
-        enqueue(db, now, kind="meeting.cancelled" if cancelled else "meeting.invitation",
-                recipient=str(email),
-                subject=CANCELLED_SUBJECT if cancelled else INVITATION_SUBJECT,
-                body=(CANCELLED_BODY if cancelled else INVITATION_BODY).format(link=link),
-                calendar=ics)
-
-
 def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
                    public_url: str) -> str:
     meeting = _meeting(db, who, actor, now, meeting_id, Action.MEETING_SCHEDULE,
@@ -237,7 +197,7 @@ def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, mee
     if meeting.status is MeetingStatus.SCHEDULED:
         meeting.status = MeetingStatus.CANCELLED
         db.flush()
-        _announce(db, meeting, now, public_url, cancelled=True)
+        announce(db, meeting, now, public_url, cancelled=True)
     return meeting.case_id
 
 
@@ -479,31 +439,3 @@ def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
             overdue=item.status is ActionItemStatus.OPEN and item.due_on < now.date(),
             can_update=decide(actor, Action.ACTION_ITEM_UPDATE, case, item_facts).allowed))
     return views, hidden
-
-
-def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
-    """Content-free reminders: once shortly before the due date, once when overdue."""
-    queued = 0
-    today = now.date()
-    open_items = db.execute(
-        select(ActionItem, Person.email).join(Person, Person.id == ActionItem.owner_id)
-        .join(Case, Case.id == ActionItem.case_id)
-        .where(ActionItem.status == ActionItemStatus.OPEN, Person.email.is_not(None),
-               ActionItem.due_on <= today + timedelta(days=REMINDER_LEAD.days))
-    ).all()
-    for item, email in open_items:
-        overdue = item.due_on < today
-        if overdue and item.overdue_reminded_at is None:
-            item.overdue_reminded_at = now
-            when = " (de termijn is verstreken)"
-        elif not overdue and item.reminded_at is None:
-            item.reminded_at = now
-            when = ""
-        else:
-            continue
-        enqueue(db, now, kind="action_item.reminder", recipient=str(email),
-                subject=REMINDER_SUBJECT,
-                body=REMINDER_BODY.format(when=when, link=f"{public_url}/cases"))
-        queued += 1
-    db.flush()
-    return queued

@@ -11,7 +11,7 @@ from portal.audit.models import AccessRecord
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.meetings.models import ActionItem, Meeting
-from portal.meetings.service import queue_reminders
+from portal.meetings.notices import queue_reminders
 from tests.harness import Running
 
 CASE_ID = stable_id("case", DEMO_CASE.key)

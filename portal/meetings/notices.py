@@ -1,0 +1,87 @@
+"""Content-free notices of meetings and action items: invitations, changes, reminders.
+
+Mail says only that something waits in the portal: no child, no case title,
+no text, no other recipients (tests/mail/test_content_free.py reads every
+message the portal sends for that).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.cases.models import Case
+from portal.mail.service import enqueue
+from portal.meetings.calendar import invitation_ics
+from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingInvitee
+from portal.people.models import Person
+
+REMINDER_LEAD = timedelta(days=2)
+
+INVITATION_SUBJECT = "Uitnodiging voor een MDO / MDO invitation"
+INVITATION_BODY = (
+    "U bent uitgenodigd voor een multidisciplinair overleg (MDO) in het MDO-portaal.\n"
+    "Log in om te zien waarover het gaat en wanneer: {link}\n\n"
+    "You have been invited to a multidisciplinary meeting (MDO) in the MDO Portal.\n"
+    "Log in to see the details: {link}\n"
+)
+CANCELLED_SUBJECT = "Een MDO is gewijzigd / An MDO has changed"
+CANCELLED_BODY = (
+    "Er is een wijziging in een MDO waarvoor u bent uitgenodigd. Log in om te zien welke: "
+    "{link}\n\nAn MDO you were invited to has changed. Log in to see what changed: {link}\n"
+)
+REMINDER_SUBJECT = "Herinnering: actiepunt in het MDO-portaal / Reminder: action item"
+REMINDER_BODY = (
+    "Er staat een actiepunt voor u klaar in het MDO-portaal{when}. Log in om het te zien: "
+    "{link}\n\nAn action item in the MDO Portal is waiting for you. Log in to see it: {link}\n"
+)
+
+
+def announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
+              *, cancelled: bool) -> None:
+    rows = db.execute(
+        select(Person.email, MeetingInvitee.family)
+        .join(MeetingInvitee, MeetingInvitee.person_id == Person.id)
+        .where(MeetingInvitee.meeting_id == meeting.id, Person.email.is_not(None))
+    ).all()
+    for email, family in rows:
+        # Family members are not case participants; their link is their start page.
+        link = f"{public_url}/" if family else f"{public_url}/meetings/{meeting.id}"
+        ics = invitation_ics(uid=f"{meeting.id}@mdo-portaal", starts_at=meeting.starts_at,
+                             minutes=meeting.duration_minutes, now=now, link=link,
+                             cancelled=cancelled)
+        enqueue(db, now, kind="meeting.cancelled" if cancelled else "meeting.invitation",
+                recipient=str(email),
+                subject=CANCELLED_SUBJECT if cancelled else INVITATION_SUBJECT,
+                body=(CANCELLED_BODY if cancelled else INVITATION_BODY).format(link=link),
+                calendar=ics)
+
+
+def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
+    """Content-free reminders: once shortly before the due date, once when overdue."""
+    queued = 0
+    today = now.date()
+    open_items = db.execute(
+        select(ActionItem, Person.email).join(Person, Person.id == ActionItem.owner_id)
+        .join(Case, Case.id == ActionItem.case_id)
+        .where(ActionItem.status == ActionItemStatus.OPEN, Person.email.is_not(None),
+               ActionItem.due_on <= today + timedelta(days=REMINDER_LEAD.days))
+    ).all()
+    for item, email in open_items:
+        overdue = item.due_on < today
+        if overdue and item.overdue_reminded_at is None:
+            item.overdue_reminded_at = now
+            when = " (de termijn is verstreken)"
+        elif not overdue and item.reminded_at is None:
+            item.reminded_at = now
+            when = ""
+        else:
+            continue
+        enqueue(db, now, kind="action_item.reminder", recipient=str(email),
+                subject=REMINDER_SUBJECT,
+                body=REMINDER_BODY.format(when=when, link=f"{public_url}/cases"))
+        queued += 1
+    db.flush()
+    return queued
