@@ -61,6 +61,7 @@ class FamilyCase:
     purpose: str | None
     organisations: tuple[str, ...]
     status: CaseStatus
+    erased_at: datetime | None = None  # the whole case was erased: nothing left to show
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def _family_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         title=vault.open(db, case.title_ct, case_field(case.id, "title"), key) if key else None,
         purpose=vault.open(db, case.purpose_ct, case_field(case.id, "purpose"), key)
         if key else None,
-        organisations=_organisations(db, case.id), status=case.status)
+        organisations=_organisations(db, case.id), status=case.status,
+        erased_at=case.erased_at)
 
 
 def family_home(db: Session, vault: Vault, who: Requester, actor: Actor,

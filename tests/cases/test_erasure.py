@@ -124,7 +124,9 @@ def test_erasing_a_case_shreds_everything_it_holds(running: Running) -> None:
     assert CANARY not in review.text
     parent = running.client()
     parent.login("ouder1")
-    assert parent.get("/family").status_code == 200
+    home = parent.get("/family")
+    assert home.status_code == 200 and "Een gewiste MDO-casus" in home.text
     family = parent.get(f"/family/cases/{CASE_ID}")
     assert family.status_code == 200, family.text
+    assert "Deze casus is gewist op" in family.text
     assert CANARY not in family.text
