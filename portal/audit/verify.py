@@ -85,6 +85,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -112,9 +113,13 @@ _sha256 = hashlib.sha256
 _LEAF_PREFIX = b"\x00"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    """One access record as stored: its position, encoding and chain hashes."""
+class StoredRecord(NamedTuple):
+    """One access record as stored: its position, encoding and chain hashes.
+
+    A named tuple, not a dataclass: the verifier builds a million of these
+    straight from database rows (``StoredRecord._make``), and tuples are the
+    cheapest immutable record Python has.
+    """
 
     seq: int
     encoding: bytes

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Iterator
 
@@ -84,7 +83,7 @@ def test_key_rotation_accepts_either_trusted_key() -> None:
 def test_changed_field_is_detected() -> None:
     records = list(RECORDS)
     encoding = canonical_encoding(fields(120, outcome="denied"))
-    records[119] = dataclasses.replace(records[119], encoding=encoding)
+    records[119] = records[119]._replace(encoding=encoding)
     problem = problem_of(verify(records))
     assert problem.kind is ProblemKind.CHANGED
     assert problem.seq == 120
@@ -93,7 +92,7 @@ def test_changed_field_is_detected() -> None:
 
 def test_changed_record_hash_column_is_detected() -> None:
     records = list(RECORDS)
-    records[0] = dataclasses.replace(records[0], record_hash=bytes(32))
+    records[0] = records[0]._replace(record_hash=bytes(32))
     problem = problem_of(verify(records))
     assert (problem.kind, problem.seq) == (ProblemKind.CHANGED, 1)
 
@@ -211,7 +210,7 @@ def test_inserted_record_is_detected() -> None:
 
 
 def renumber_from(records: list[StoredRecord], first: int) -> list[StoredRecord]:
-    return [dataclasses.replace(r, seq=i) for i, r in enumerate(records, start=first)]
+    return [r._replace(seq=i) for i, r in enumerate(records, start=first)]
 
 
 def test_two_inserted_records() -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import random
 
@@ -116,7 +115,7 @@ def _tamper(records: list[StoredRecord], rng: random.Random) -> list[StoredRecor
     if action.startswith("edit"):
         out[i] = forged(i + 1, out[i].prev_hash, outcome=f"x{rng.random()}")
         if action == "edit":
-            out[i] = dataclasses.replace(out[i], record_hash=records[i].record_hash)
+            out[i] = out[i]._replace(record_hash=records[i].record_hash)
         elif action == "edit+rechain":
             out = rechain(out, i)
     elif action.startswith("delete"):
@@ -138,7 +137,7 @@ def _tamper(records: list[StoredRecord], rng: random.Random) -> list[StoredRecor
     elif action == "truncate":
         out = out[:i]
     else:
-        out[i] = dataclasses.replace(out[i], prev_hash=bytes([1]) * 32)
+        out[i] = out[i]._replace(prev_hash=bytes([1]) * 32)
     return out
 
 

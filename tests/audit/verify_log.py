@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -60,7 +59,7 @@ def rechain(records: list[StoredRecord], start: int = 0) -> list[StoredRecord]:
 
 
 def renumber(records: list[StoredRecord]) -> list[StoredRecord]:
-    return [dataclasses.replace(r, seq=i) for i, r in enumerate(records, start=1)]
+    return [r._replace(seq=i) for i, r in enumerate(records, start=1)]
 
 
 def checkpoints_for(records: list[StoredRecord], every: int) -> list[str]:
