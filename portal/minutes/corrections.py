@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from crypto import Binding
 from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
+from portal.consent.anonymous import guard_text, record_overrides
 from portal.db import new_id
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.minutes.forms import BODY_MAX
@@ -33,6 +34,7 @@ from portal.minutes.sections import (
     Opener,
     carried_over,
     decide_sections,
+    lineage,
     seal_section,
     sections_of,
 )
@@ -70,7 +72,8 @@ def _readable_section(db: Session, who: Requester, actor: Actor, now: datetime, 
 
 
 def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-            meeting_id: str, section_key: str, text: str, reason: str) -> str:
+            meeting_id: str, section_key: str, text: str, reason: str, *,
+            confirm_identifiers: bool = False) -> str:
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_CORRECT,
              event_type="minutes.correction.propose", action_code="create", vault=vault)
     version = _latest_approved(db, g.minutes)
@@ -89,6 +92,9 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
         errors["reason"] = N_("Say why the section is not correct.")
     if errors:
         raise InvalidInput(errors)
+    # Nothing may identify the child in an anonymous case (checked before sealing).
+    confirmed = guard_text(db, vault, {"text": text, "reason": reason}, now,
+                           confirmed=confirm_identifiers) if g.facts.anonymous else {}
     correction = MinutesCorrection(
         id=new_id(), minutes_id=g.minutes.id, version=version.version,
         section_key=section.section_key, categories=section.categories,
@@ -101,6 +107,9 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
                                       _binding(g.facts.case_id, correction.id, "reason"))
     db.add(correction)
     db.flush()
+    record_overrides(db, g.facts.case_id, actor.person_id,
+                     {f"minutes_correction:{correction.id}:{field}": kinds
+                      for field, kinds in confirmed.items()}, now)
     return correction.id
 
 
@@ -123,6 +132,16 @@ def accept(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     assert base is not None and g.minutes is not None  # a proposal needs an approved version
     target = _readable_section(db, who, actor, now, g, base, correction.section_key,
                                "minutes.correction.accept.section")
+    if target.nature is SectionNature.OPINION:
+        # It may have become an opinion after the proposal: rectification never applies.
+        raise InvalidInput({"correction": N_(
+            "A professional opinion cannot be rectified; only facts can be corrected.")})
+    if versions_of(db, g.minutes)[-1].version != base.version:
+        # The corrected version is built on the latest approved one; a newer draft or
+        # submitted version would silently drop out of the line.
+        raise InvalidInput({"correction": N_(
+            "A newer version is not approved yet: approve that version first, then accept "
+            "the correction.")})
     opener = Opener(db, vault, g.facts.case_id)
     heading = opener.text(target).heading
     corrected = vault.open(db, correction.text_ct,
@@ -186,9 +205,13 @@ def corrections_for(db: Session, vault: Vault, who: Requester, actor: Actor, now
                       .order_by(MinutesCorrection.proposed_at.desc())).all()
     names = names_of(db, [c.proposed_by for c in rows])
     opener = Opener(db, vault, g.facts.case_id)
+    line = lineage(db, g.minutes)
     shown = []
     for c in rows:
-        categories = tuple(x for x in c.categories.split(",") if x)
+        # Decided on the section's categories now (every version's), not only those
+        # copied when it was proposed: a reclassified section protects its corrections.
+        categories = tuple(sorted(line.categories(
+            c.section_key, (x for x in c.categories.split(",") if x))))
         decision = decide(actor, Action.ITEM_READ, g.facts, ItemFacts(
             item_type="minutes_section", item_id=c.section_key,
             categories=frozenset(categories)))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
 from portal.minutes.models import MinutesSection
-from portal.minutes.sections import Opener, decide_sections, sections_of
+from portal.minutes.sections import Opener, decide_sections, lineage, sections_of
 from portal.minutes.service import VersionSummary, gate, summaries, versions_of
 from portal.policy import Action, Actor, Decision
 from portal.vault.service import Vault
@@ -63,11 +63,12 @@ def history(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
     versions = versions_of(db, g.minutes)
     opener = Opener(db, vault, g.facts.case_id)
     decided: list[dict[str, tuple[MinutesSection, Decision]]] = []
+    line = lineage(db, g.minutes) if g.minutes is not None else None
     for version in versions:
         assert g.minutes is not None
         decided.append({s.section_key: (s, d) for s, d in decide_sections(
             db, who, actor, now, g.facts, g.minutes, version, sections_of(db, version),
-            event_type="minutes.history.section")})
+            event_type="minutes.history.section", line=line)})
     result = []
     for i, summary in enumerate(summaries(db, versions)):
         before = decided[i - 1] if i else {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, IdColumn, UTCDateTime, new_id, str_enum
@@ -107,6 +107,10 @@ class MinutesDraft(Base):
     data_key_id: Mapped[str] = mapped_column(ForeignKey("data_key.id"))
     content_ct: Mapped[bytes] = mapped_column(LargeBinary)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Per non-empty draft section: [section key or "", "cat1,cat2"], in the clear so
+    # the policy decides on each before the draft is decrypted (None: saved before
+    # these facts were kept; such a draft is never opened).
+    sections: Mapped[list[list[str]] | None] = mapped_column(JSON, default=None)
 
 
 class MinutesCorrection(Base):

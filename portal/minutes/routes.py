@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.consent.anonymous import IdentifiersFound
+from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
 from portal.minutes import corrections, history, pages, pdf, service
 from portal.web.endpoint import Page, endpoint
@@ -15,7 +17,17 @@ def _version_param(page: Page) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 9 else None
 
 
-def _page(page: Page, meeting_id: str, errors: dict[str, str]) -> Response:
+def _findings(invalid: InvalidInput) -> dict[str, list[Finding]]:
+    """What the identifier check found (anonymous cases), for the confirm box."""
+    return invalid.findings if isinstance(invalid, IdentifiersFound) else {}
+
+
+def _confirmed(page: Page) -> bool:
+    return page.form.get("confirm_identifiers") == "on"
+
+
+def _page(page: Page, meeting_id: str, errors: dict[str, str],
+          findings: dict[str, list[Finding]] | None = None) -> Response:
     try:
         view = pages.view_minutes(page.db, page.portal.vault, page.requester(), page.user,
                                   page.now, meeting_id, _version_param(page))
@@ -23,7 +35,7 @@ def _page(page: Page, meeting_id: str, errors: dict[str, str]) -> Response:
         return page.render("errors/error.html", status=404, status_code=404,
                            csrf_failed=False)
     return page.render("minutes/show.html", status=400 if errors else 200, view=view,
-                       errors=errors, values=dict(page.form))
+                       errors=errors, values=dict(page.form), findings=findings or {})
 
 
 @endpoint()
@@ -58,11 +70,13 @@ def autosave_minutes(page: Page, meeting_id: str) -> Response:
 def save_minutes(page: Page, meeting_id: str) -> Response:
     try:
         service.save_version(page.db, page.portal.vault, page.requester(), page.user,
-                             page.now, meeting_id, page.form)
+                             page.now, meeting_id, page.form,
+                             confirm_identifiers=_confirmed(page))
     except InvalidInput as invalid:
         view = service.editor_after_error(page.db, page.requester(), page.user, page.now,
                                           meeting_id, page.form)
-        return page.render("minutes/edit.html", status=400, editor=view, errors=invalid.errors)
+        return page.render("minutes/edit.html", status=400, editor=view, errors=invalid.errors,
+                           findings=_findings(invalid))
     return page.redirect(f"/meetings/{meeting_id}/minutes")
 
 
@@ -91,9 +105,10 @@ def propose_correction(page: Page, meeting_id: str) -> Response:
     try:
         corrections.propose(page.db, page.portal.vault, page.requester(), page.user, page.now,
                             meeting_id, page.form.get("section", ""),
-                            page.form.get("text", ""), page.form.get("reason", ""))
+                            page.form.get("text", ""), page.form.get("reason", ""),
+                            confirm_identifiers=_confirmed(page))
     except InvalidInput as invalid:
-        return _page(page, meeting_id, invalid.errors)
+        return _page(page, meeting_id, invalid.errors, _findings(invalid))
     return page.redirect(f"/meetings/{meeting_id}/minutes#corrections")
 
 

@@ -42,10 +42,46 @@ def categories_of(section: MinutesSection) -> tuple[str, ...]:
     return tuple(c for c in section.categories.split(",") if c)
 
 
-def item_facts(section: MinutesSection) -> ItemFacts:
+@dataclass(frozen=True)
+class Lineage:
+    """What every version says about each section identity: (version, categories, shared).
+
+    A section is decided on the most restrictive facts of its whole line, so
+    reclassifying it (to health, say) or unsharing it also protects the copies
+    of its text in older versions, the history, the PDF and its corrections."""
+
+    entries: dict[str, list[tuple[int, frozenset[str], bool]]]
+
+    def categories(self, section_key: str, own: Iterable[str] = ()) -> frozenset[str]:
+        found = set(own)
+        for _, categories, _ in self.entries.get(section_key, []):
+            found |= categories
+        return frozenset(found)
+
+    def shared(self, section_key: str, from_version: int) -> bool:
+        # Shared with parents only while every version from this one on still says so.
+        return all(shared for number, _, shared in self.entries.get(section_key, [])
+                   if number >= from_version)
+
+
+def lineage(db: Session, minutes: Minutes) -> Lineage:
+    entries: dict[str, list[tuple[int, frozenset[str], bool]]] = {}
+    for key, number, categories, shared in db.execute(
+            select(MinutesSection.section_key, MinutesVersion.version,
+                   MinutesSection.categories, MinutesSection.shared_with_parents)
+            .join(MinutesVersion, MinutesVersion.id == MinutesSection.version_id)
+            .where(MinutesVersion.minutes_id == minutes.id)
+            .order_by(MinutesVersion.version)):
+        entries.setdefault(key, []).append(
+            (number, frozenset(c for c in categories.split(",") if c), shared))
+    return Lineage(entries)
+
+
+def item_facts(section: MinutesSection, version: MinutesVersion, line: Lineage) -> ItemFacts:
     return ItemFacts(item_type=ITEM_TYPE, item_id=section.section_key,
-                     categories=frozenset(categories_of(section)),
-                     shared_with_parents=section.shared_with_parents)
+                     categories=line.categories(section.section_key, categories_of(section)),
+                     shared_with_parents=section.shared_with_parents
+                     and line.shared(section.section_key, version.version))
 
 
 def sections_of(db: Session, version: MinutesVersion) -> list[MinutesSection]:
@@ -56,15 +92,18 @@ def sections_of(db: Session, version: MinutesVersion) -> list[MinutesSection]:
 def decide_sections(db: Session, who: Requester, actor: Actor, now: datetime,
                     facts: CaseFacts, minutes: Minutes, version: MinutesVersion,
                     sections: Iterable[MinutesSection], *, event_type: str,
-                    action_code: str = "read") -> list[tuple[MinutesSection, Decision]]:
+                    action_code: str = "read", line: Lineage | None = None
+                    ) -> list[tuple[MinutesSection, Decision]]:
     """The one policy per section, each decision on record (allowed and denied)."""
+    line = line if line is not None else lineage(db, minutes)
     decided = []
     for section in sections:
-        decision = decide(actor, Action.ITEM_READ, facts, item_facts(section))
+        item = item_facts(section, version, line)
+        decision = decide(actor, Action.ITEM_READ, facts, item)
         record(db, who, now, event_type=event_type, action=action_code, decision=decision,
                case_id=facts.case_id, child_id=facts.child_id, object_type=ITEM_TYPE,
                object_id=section.section_key, document_id=minutes.id,
-               document_version=version.version, data_categories=categories_of(section))
+               document_version=version.version, data_categories=sorted(item.categories))
         decided.append((section, decision))
     return decided
 

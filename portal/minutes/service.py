@@ -10,7 +10,7 @@ each section only when the one policy allows it, every decision on record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from crypto import Binding
 from portal.audit.service import Requester, record
 from portal.cases.service import case_facts, is_uuid
+from portal.consent.anonymous import guard_text, record_overrides
 from portal.db import new_id
 from portal.documents.models import CATEGORIES
 from portal.errors import N_, AccessDenied, InvalidInput
@@ -35,10 +36,14 @@ from portal.minutes.models import (
     SectionNature,
 )
 from portal.minutes.sections import (
+    ITEM_TYPE,
+    Lineage,
     Opener,
+    SectionText,
     SectionView,
     carried_over,
     decide_sections,
+    lineage,
     readable_views,
     seal_section,
     sections_of,
@@ -57,11 +62,14 @@ class Gate:
 
 def gate(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
          action: Action, *, event_type: str, action_code: str,
-         vault: Vault | None = None) -> Gate:
+         vault: Vault | None = None,
+         check: Callable[[Session, Minutes | None], None] | None = None) -> Gate:
     """The one gate for a meeting's minutes: decide on the case, record, refuse or pass.
 
     The meeting's minute-taker is the item's owner, so the policy lets them write
     whatever their case role. Pass ``vault`` when sections will be decided next.
+    ``check`` validates an allowed request before it is recorded: when it raises
+    ``InvalidInput`` the record says "failed", not "allowed", as nothing is written.
     """
     meeting = db.get(Meeting, meeting_id) if is_uuid(meeting_id) else None
     facts = case_facts(db, meeting.case_id, vault, now) if meeting is not None else None
@@ -73,6 +81,15 @@ def gate(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: s
             item_type="minutes", item_id=meeting.id, categories=frozenset(),
             owner_id=meeting.minute_taker_id))
         minutes = db.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).first()
+    if decision.allowed and check is not None and facts is not None:
+        try:
+            check(db, minutes)
+        except InvalidInput:
+            record(db, who, now, event_type=event_type, action=action_code, outcome="failed",
+                   reason="invalid_input", case_id=facts.case_id, child_id=facts.child_id,
+                   object_type="case", object_id=facts.case_id,
+                   document_id=minutes.id if minutes else None)
+            raise
     record(db, who, now, event_type=event_type, action=action_code, decision=decision,
            case_id=facts.case_id if facts else None,
            child_id=facts.child_id if facts else None, object_type="case",
@@ -160,6 +177,8 @@ class Editor:
     hidden: int
     base_version: int
     draft_saved_at: datetime | None
+    # A draft exists but holds sections outside the writer's current access: kept, not shown.
+    draft_withheld: bool = False
     kinds: tuple[str, ...] = tuple(k.value for k in SectionKind)
     natures: tuple[str, ...] = tuple(n.value for n in SectionNature)
     categories: tuple[str, ...] = CATEGORIES
@@ -184,32 +203,64 @@ def _draft(db: Session, minutes: Minutes | None, author_id: str) -> MinutesDraft
 
 def editor(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
            meeting_id: str) -> Editor:
-    """The editor: the author's autosaved draft if there is one, else the latest version's
-    sections the writer may read (the others are kept as they are on save)."""
+    """The editor: the author's autosaved draft if there is one and every section of it is
+    still readable, else the latest version's sections the writer may read (the others
+    are kept as they are on save)."""
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE, event_type="minutes.edit",
              action_code="read", vault=vault)
     versions = versions_of(db, g.minutes)
     slots: list[forms.Slot] = []
     hidden = 0
+    line = lineage(db, g.minutes) if g.minutes is not None else None
     if versions and g.minutes is not None:
         decided = decide_sections(db, who, actor, now, g.facts, g.minutes, versions[-1],
                                   sections_of(db, versions[-1]),
-                                  event_type="minutes.edit.section")
+                                  event_type="minutes.edit.section", line=line)
         views, hidden = readable_views(Opener(db, vault, g.facts.case_id), decided)
         slots = [forms.Slot(key=v.key, heading=v.heading, body=v.body, kind=v.kind.value,
                             nature=v.nature.value, shared=v.shared_with_parents,
                             categories=v.categories) for v in views]
     draft = _draft(db, g.minutes, actor.person_id)
-    if draft is not None:
-        record(db, who, now, event_type="minutes.draft.open", action="read", outcome="allowed",
-               case_id=g.facts.case_id, child_id=g.facts.child_id, object_type="minutes_draft",
-               object_id=draft.id, document_id=draft.minutes_id)
-        slots = forms.from_json(vault.open(db, draft.content_ct,
-                                           _draft_binding(g.facts.case_id, draft.id)))
+    withheld = False
+    if draft is not None and line is not None:
+        decisions = _decide_draft(db, who, actor, now, g, draft, line)
+        if decisions and all(d.allowed for d in decisions):
+            slots = forms.from_json(vault.open(db, draft.content_ct,
+                                               _draft_binding(g.facts.case_id, draft.id)))
+        withheld = bool(decisions) and not all(d.allowed for d in decisions)
     return Editor(meeting_id=g.meeting.id, case_id=g.facts.case_id,
                   starts_at=g.meeting.starts_at, slots=forms.with_empty_slots(slots),
                   hidden=hidden, base_version=versions[-1].version if versions else 0,
-                  draft_saved_at=draft.saved_at if draft else None)
+                  draft_saved_at=draft.saved_at if draft else None, draft_withheld=withheld)
+
+
+def _decide_draft(db: Session, who: Requester, actor: Actor, now: datetime, g: Gate,
+                  draft: MinutesDraft, line: Lineage) -> list[Decision]:
+    """Each section of the draft decided (and recorded) like a section of a version.
+
+    A draft may hold text copied from sections the writer could read when it was
+    saved; a restriction, a withdrawn or expired consent, an ended break-glass grant
+    or a reclassified section since then must keep it shut. A section of the draft
+    is decided on its own categories and those of every version of the same section;
+    a new one without any yet on the meeting's agenda categories."""
+    if draft.sections is None:
+        decision: Decision = Deny(reason="draft_facts_missing")
+        record(db, who, now, event_type="minutes.draft.open", action="read",
+               decision=decision, case_id=g.facts.case_id, child_id=g.facts.child_id,
+               object_type="minutes_draft", object_id=draft.id, document_id=draft.minutes_id)
+        return [decision]
+    decisions = []
+    for key, own in draft.sections:
+        categories = line.categories(key, (c for c in own.split(",") if c)) \
+            or frozenset(g.meeting.agenda_categories)
+        decision = decide(actor, Action.ITEM_READ, g.facts, ItemFacts(
+            item_type=ITEM_TYPE, item_id=key or draft.id, categories=categories))
+        record(db, who, now, event_type="minutes.draft.open", action="read",
+               decision=decision, case_id=g.facts.case_id, child_id=g.facts.child_id,
+               object_type="minutes_draft", object_id=draft.id, document_id=draft.minutes_id,
+               data_categories=sorted(categories))
+        decisions.append(decision)
+    return decisions
 
 
 def editor_after_error(db: Session, who: Requester, actor: Actor, now: datetime,
@@ -228,7 +279,8 @@ def save_draft(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE,
              event_type="minutes.draft.save", action_code="update")
     minutes = _minutes(db, g, actor, now)
-    content = forms.to_json(forms.parse_slots(form))
+    parsed = forms.parse_slots(form)
+    content = forms.to_json(parsed)
     draft = _draft(db, minutes, actor.person_id)
     if draft is None:
         draft = MinutesDraft(id=new_id(), minutes_id=minutes.id, author_id=actor.person_id,
@@ -239,6 +291,8 @@ def save_draft(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     else:
         key = vault.key_by_id(db, draft.data_key_id)
     draft.content_ct = vault.seal(key, content, _draft_binding(g.facts.case_id, draft.id))
+    draft.sections = [[slot.key, ",".join(sorted(slot.categories))]
+                      for slot in parsed if not slot.empty]
     draft.saved_at = now
     db.flush()
     return now
@@ -266,47 +320,78 @@ def new_version(db: Session, vault: Vault, minutes: Minutes, number: int, author
 
 
 def save_version(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                 meeting_id: str, form: Mapping[str, str]) -> int:
+                 meeting_id: str, form: Mapping[str, str], *,
+                 confirm_identifiers: bool = False) -> int:
     """Store the editor's form as a new version; returns its number.
 
     Sections the writer may not read are carried over untouched (their
     ciphertext, never decrypted); a readable section the form did not change
     keeps its ciphertext too; everything else is sealed under the new
-    version's data key."""
+    version's data key. In an anonymous case every new or changed heading and
+    body goes through the identifier check first (nothing is written if it finds
+    something the writer did not confirm)."""
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE, event_type="minutes.save",
              action_code="create", vault=vault)
-    slots = forms.validate(forms.parse_slots(form))
-    minutes = _minutes(db, g, actor, now)
-    versions = versions_of(db, minutes)
-    version, key = new_version(db, vault, minutes, (versions[-1].version if versions else 0) + 1,
-                               actor.person_id, now)
+    parsed = forms.parse_slots(form)
+    slots = forms.validate(parsed)
+    index = {id(slot): i for i, slot in enumerate(parsed)}
+    versions = versions_of(db, g.minutes)
     opener = Opener(db, vault, g.facts.case_id)
     by_key = {s.key: s for s in slots if s.key}
-    rows: list[MinutesSection] = []
-    if versions:
+    # (the section of the latest version or None, the slot writing it or None to carry over)
+    plan: list[tuple[MinutesSection | None, forms.Slot | None]] = []
+    if versions and g.minutes is not None:
         for section, decision in decide_sections(
-                db, who, actor, now, g.facts, minutes, versions[-1], sections_of(db, versions[-1]),
-                event_type="minutes.save.section", action_code="update"):
+                db, who, actor, now, g.facts, g.minutes, versions[-1],
+                sections_of(db, versions[-1]), event_type="minutes.save.section",
+                action_code="update"):
             slot = by_key.pop(section.section_key, None)
             if not decision.allowed or slot is None:
-                rows.append(carried_over(section, version.id, len(rows)))
+                plan.append((section, None))
             elif not slot.remove:
-                rows.append(_written(db, vault, key, opener, g.facts.case_id, version, section,
-                                     slot, len(rows)))
+                plan.append((section, slot))
     for slot in slots:
         if slot.remove or (slot.key and slot.key not in by_key):
             continue  # removed, or an existing section handled above
-        rows.append(_written(db, vault, key, opener, g.facts.case_id, version, None, slot,
-                             len(rows)))
+        plan.append((None, slot))
+    unchanged = {id(slot) for old, slot in plan if old is not None and slot is not None
+                 and opener.text(old) == SectionText(slot.heading.strip(), slot.body.strip())}
+    confirmed: dict[str, tuple[str, ...]] = {}
+    if g.facts.anonymous:
+        texts = {}
+        for _, slot in plan:
+            if slot is not None and id(slot) not in unchanged:
+                texts[f"s{index[id(slot)]}_heading"] = slot.heading.strip()
+                texts[f"s{index[id(slot)]}_body"] = slot.body.strip()
+        confirmed = guard_text(db, vault, texts, now, confirmed=confirm_identifiers)
+    minutes = _minutes(db, g, actor, now)
+    version, key = new_version(db, vault, minutes, (versions[-1].version if versions else 0) + 1,
+                               actor.person_id, now)
+    rows: list[MinutesSection] = []
+    keys_by_field: dict[str, str] = {}
+    for old, slot in plan:
+        if slot is None:
+            assert old is not None
+            rows.append(carried_over(old, version.id, len(rows)))
+            continue
+        row = _written(vault, key, g.facts.case_id, version, old, slot, len(rows),
+                       keep=id(slot) in unchanged)
+        for field in ("heading", "body"):
+            keys_by_field[f"s{index[id(slot)]}_{field}"] = f"{row.section_key}:{field}"
+        rows.append(row)
     db.add_all(rows)
     db.flush()
+    # The override names the section and field, never the text.
+    record_overrides(db, g.facts.case_id, actor.person_id,
+                     {f"minutes_section:{keys_by_field[field]}": kinds
+                      for field, kinds in confirmed.items()}, now)
     discard_draft(db, vault, minutes, actor.person_id)
     return version.version
 
 
-def _written(db: Session, vault: Vault, key: FieldKey, opener: Opener, case_id: str,
-             version: MinutesVersion, old: MinutesSection | None, slot: forms.Slot,
-             position: int) -> MinutesSection:
+def _written(vault: Vault, key: FieldKey, case_id: str, version: MinutesVersion,
+             old: MinutesSection | None, slot: forms.Slot, position: int, *,
+             keep: bool) -> MinutesSection:
     heading, body = slot.heading.strip(), slot.body.strip()
     row = MinutesSection(version_id=version.id, position=position,
                          section_key=old.section_key if old else new_id(),
@@ -314,39 +399,44 @@ def _written(db: Session, vault: Vault, key: FieldKey, opener: Opener, case_id: 
                          shared_with_parents=slot.shared,
                          categories=",".join(sorted(slot.categories)),
                          sealed_version=version.version)
-    if old is not None:
-        text = opener.text(old)
-        if (text.heading, text.body) == (heading, body):
-            row.heading_ct, row.body_ct = old.heading_ct, old.body_ct
-            row.sealed_version, row.data_key_id = old.sealed_version, old.data_key_id
-            return row
+    if old is not None and keep:
+        # Text unchanged: the same ciphertext, key and binding (nothing re-sealed).
+        row.heading_ct, row.body_ct = old.heading_ct, old.body_ct
+        row.sealed_version, row.data_key_id = old.sealed_version, old.data_key_id
+        return row
     seal_section(vault, key, case_id, row, heading, body)
     return row
 
 
 def submit(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str) -> None:
     """The minute-taker offers the latest version for approval."""
+    def check(db: Session, minutes: Minutes | None) -> None:
+        versions = versions_of(db, minutes)
+        if not versions or versions[-1].status is not MinutesStatus.DRAFT:
+            raise InvalidInput({"version": N_("There is no draft version to submit.")})
+
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_WRITE,
-             event_type="minutes.submit", action_code="update")
-    versions = versions_of(db, g.minutes)
-    if not versions or versions[-1].status is not MinutesStatus.DRAFT:
-        raise InvalidInput({"version": N_("There is no draft version to submit.")})
-    versions[-1].status = MinutesStatus.SUBMITTED
-    versions[-1].submitted_at = now
+             event_type="minutes.submit", action_code="update", check=check)
+    latest = versions_of(db, g.minutes)[-1]
+    latest.status = MinutesStatus.SUBMITTED
+    latest.submitted_at = now
     db.flush()
 
 
 def approve(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
             number: int) -> None:
     """The chair approves the version they reviewed; from now on it never changes."""
+    def check(db: Session, minutes: Minutes | None) -> None:
+        versions = versions_of(db, minutes)
+        latest = versions[-1] if versions else None
+        if latest is None or latest.version != number:
+            raise InvalidInput({"version": N_("A newer version exists; review that one.")})
+        if latest.status is not MinutesStatus.SUBMITTED:
+            raise InvalidInput({"version": N_("Only a submitted version can be approved.")})
+
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_APPROVE,
-             event_type="minutes.approve", action_code="update")
-    versions = versions_of(db, g.minutes)
-    latest = versions[-1] if versions else None
-    if latest is None or latest.version != number:
-        raise InvalidInput({"version": N_("A newer version exists; review that one.")})
-    if latest.status is not MinutesStatus.SUBMITTED:
-        raise InvalidInput({"version": N_("Only a submitted version can be approved.")})
+             event_type="minutes.approve", action_code="update", check=check)
+    latest = versions_of(db, g.minutes)[-1]
     latest.status = MinutesStatus.APPROVED
     latest.approved_at, latest.approved_by = now, actor.person_id
     db.flush()
@@ -365,9 +455,12 @@ def family_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                    case_id: str) -> list[FamilyMinutes]:
     """Approved sections shared with parents that the policy lets this family member read.
 
-    The family page has already decided (and recorded) that they may see the case."""
+    The family page has already decided (and recorded) that they may see the case. Each
+    section is decided on its own (ITEM_READ): a custodian or the pupil reads what is
+    shared; a foster parent or parent let in by a consent (INFORMED) only what that
+    consent names for them. Those with general information only read no item at all."""
     facts = case_facts(db, case_id, vault, now)
-    if facts is None or not decide(actor, Action.FAMILY_VIEW, facts).allowed:
+    if facts is None or not decide(actor, Action.FAMILY_GENERAL, facts).allowed:
         return []
     shown = []
     rows = db.execute(select(Minutes, Meeting.starts_at).join(Meeting, Meeting.id ==
