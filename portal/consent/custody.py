@@ -11,7 +11,7 @@ keeps it with who recorded it and when. Older records stay as history.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,8 +90,14 @@ def custody_lines(db: Session, child_id: str) -> tuple[CustodyLine, ...]:
 
 
 def _child(db: Session, who: Requester, actor: Actor, now: datetime, child_id: str, *,
-           event_type: str, action_code: str) -> Child:
-    """Decide and record; an unknown child is refused without naming any child."""
+           event_type: str, action_code: str, validate: Callable[[Child], None] | None = None
+           ) -> Child:
+    """Decide and record; an unknown child is refused without naming any child.
+
+    ``validate`` runs after an allowed decision and before it is recorded, so a
+    write refused as bad input leaves no "allowed create" record of a write
+    that never happened (a denied actor is refused before learning anything).
+    """
     child = db.get(Child, child_id) if is_uuid(child_id) else None
     if child is None:
         denied = Deny(reason="no_such_child", hide=True)
@@ -100,6 +106,8 @@ def _child(db: Session, who: Requester, actor: Actor, now: datetime, child_id: s
         raise AccessDenied(denied)
     decision = decide(actor, Action.CUSTODY_RECORD,
                       child=ChildFacts(child_id=child.id, school_id=child.school_id))
+    if validate is not None and not isinstance(decision, Deny):
+        validate(child)
     record(db, who, now, event_type=event_type, action=action_code, decision=decision,
            child_id=child.id, object_type="child", object_id=child.id)
     if isinstance(decision, Deny):
@@ -148,17 +156,80 @@ def parse_custody(form: Mapping[str, str]) -> tuple[CustodyFacts, bool, CustodyE
     return facts, sole, evidence
 
 
-def record_custody(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                   child_id: str, form: Mapping[str, str]) -> None:
-    """Record one parent's custody facts; the engine derives custody from them."""
-    child = _child(db, who, actor, now, child_id, event_type="custody.record",
-                   action_code="create")
+# Evidence that shows custody itself, as opposed to what a parent says about it.
+REGISTER_EVIDENCE = frozenset({CustodyEvidence.GEZAGSREGISTER, CustodyEvidence.BRP})
+
+
+def _parent_relation(db: Session, child: Child, form: Mapping[str, str]) -> ChildRelation:
     relation_id = form.get("relation_id", "")
     relation = db.get(ChildRelation, relation_id) if is_uuid(relation_id) else None
     if relation is None or relation.child_id != child.id \
             or relation.relation not in PARENT_RELATIONS:
         raise InvalidInput({"relation_id": N_("Choose one of the child's parents.")})
-    facts, sole, evidence = parse_custody(form)
+    return relation
+
+
+def _other_parents(db: Session, child: Child, relation: ChildRelation
+                   ) -> list[ChildRelation]:
+    return [r for r in db.scalars(select(ChildRelation).where(
+                ChildRelation.child_id == child.id, ChildRelation.id != relation.id))
+            if r.relation in PARENT_RELATIONS]
+
+
+def _check_sole_claim(db: Session, child: Child, relation: ChildRelation,
+                      evidence: CustodyEvidence | None) -> None:
+    """A parent's own word may not take another parent's custody away.
+
+    DOMAIN.md: the school may rely on what parents say, but in doubt asks an
+    extract of the Gezagsregister (or the BRP). A sole-custody claim that
+    contradicts another parent's custody on record is exactly that doubt, and
+    acting on the statement would let one parent silently strip the other of
+    the right to consent. So a statement is accepted only while no other parent
+    has custody on record; otherwise the register's extract is required.
+    """
+    if evidence in REGISTER_EVIDENCE:
+        return
+    others = {r.person_id for r in _other_parents(db, child, relation)}
+    if any(resolve_custody(a) for a in adults_of(db, child.id) if a.id in others):
+        raise InvalidInput({"evidence": N_(
+            "Another parent of this child has custody on record. A parent's own "
+            "statement does not take it away: ask an extract of the Centraal "
+            "Gezagsregister or the BRP and record which one you have seen.")})
+
+
+def record_custody(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                   child_id: str, form: Mapping[str, str]) -> None:
+    """Record one parent's custody facts; the engine derives custody from them.
+
+    A sole-custody claim backed by an extract (Gezagsregister or BRP) also
+    records, in the same transaction, that each of the child's other parents
+    has no custody: the same evidence, the same recorder, the same moment.
+    """
+    parsed: list[tuple[ChildRelation, CustodyFacts, bool, CustodyEvidence | None]] = []
+
+    def validate(child: Child) -> None:
+        relation = _parent_relation(db, child, form)
+        facts, sole, evidence = parse_custody(form)
+        if sole:
+            _check_sole_claim(db, child, relation, evidence)
+        parsed.append((relation, facts, sole, evidence))
+
+    child = _child(db, who, actor, now, child_id, event_type="custody.record",
+                   action_code="create", validate=validate)
+    relation, facts, sole, evidence = parsed[0]
+    _write(db, actor, now, relation, facts, sole, evidence)
+    if sole and evidence in REGISTER_EVIDENCE:
+        # The extract shows this parent alone has custody: so no other parent has.
+        for other in _other_parents(db, child, relation):
+            _write(db, actor, now, other,
+                   CustodyFacts(relationship=facts.relationship, is_mother=None,
+                                custody_applied=False, court_custody=False),
+                   False, evidence)
+    db.flush()
+
+
+def _write(db: Session, actor: Actor, now: datetime, relation: ChildRelation,
+           facts: CustodyFacts, sole: bool, evidence: CustodyEvidence | None) -> None:
     db.add(CustodyRecord(child_relation_id=relation.id, relationship=facts.relationship,
                          is_mother=facts.is_mother, custody_applied=facts.custody_applied,
                          court_custody=facts.court_custody, evidence=evidence,
@@ -169,4 +240,3 @@ def record_custody(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     relation.relation = Relation.PARENT_WITH_CUSTODY if custody_from_facts(facts) \
         else Relation.PARENT_WITHOUT_CUSTODY
     relation.custody_evidence = evidence.value if evidence else None
-    db.flush()

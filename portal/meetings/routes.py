@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.consent.anonymous import IdentifiersFound
+from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
 from portal.meetings import service
 from portal.web.endpoint import Page, endpoint
@@ -14,12 +16,23 @@ def _categories(page: Page) -> list[str]:
     return [value for name, value in page.form_items if name == "category"]
 
 
-def _form(page: Page, case_id: str, errors: dict[str, str], values: dict[str, str]) -> Response:
+def _confirmed(page: Page) -> bool:
+    return page.form.get("confirm_identifiers") == "on"
+
+
+def _findings(invalid: InvalidInput | None) -> dict[str, list[Finding]]:
+    """What the identifier check found (anonymous cases), for the confirm box."""
+    return invalid.findings if isinstance(invalid, IdentifiersFound) else {}
+
+
+def _form(page: Page, case_id: str, errors: dict[str, str], values: dict[str, str],
+          findings: dict[str, list[Finding]] | None = None) -> Response:
     agenda = service.schedule_form(page.db, page.requester(), page.user, page.now, case_id)
     return page.render("meetings/new.html", status=400 if errors else 200, case_id=case_id,
                        participants=agenda.participants, durations=service.DURATIONS,
                        categories=service.CATEGORIES, errors=errors, values=values,
-                       chosen=_categories(page) or list(service.DEFAULT_AGENDA_CATEGORIES))
+                       chosen=_categories(page) or list(service.DEFAULT_AGENDA_CATEGORIES),
+                       findings=findings or {})
 
 
 @endpoint()
@@ -34,9 +47,10 @@ def schedule_meeting(page: Page, case_id: str) -> Response:
         new = service.parse_new_meeting(page.form, invitees, page.now, _categories(page))
         meeting_id = service.schedule_meeting(page.db, page.portal.vault, page.requester(),
                                               page.user, page.now, case_id, new,
-                                              page.portal.settings.public_url)
+                                              page.portal.settings.public_url,
+                                              confirm_identifiers=_confirmed(page))
     except InvalidInput as invalid:
-        return _form(page, case_id, invalid.errors, dict(page.form))
+        return _form(page, case_id, invalid.errors, dict(page.form), _findings(invalid))
     return page.redirect(f"/meetings/{meeting_id}")
 
 
@@ -61,9 +75,10 @@ def add_action_item(page: Page, case_id: str) -> Response:
                                 page.now, case_id, text=page.form.get("text", ""),
                                 owner_id=page.form.get("owner_id", ""),
                                 due_on=page.form.get("due_on", ""),
-                                categories=_categories(page))
+                                categories=_categories(page),
+                                confirm_identifiers=_confirmed(page))
     except InvalidInput as invalid:
-        return _items_fragment(page, case_id, invalid.errors)
+        return _items_fragment(page, case_id, invalid.errors, _findings(invalid))
     return _items_fragment(page, case_id, {})
 
 
@@ -76,14 +91,17 @@ def set_action_item_status(page: Page, item_id: str) -> Response:
     return _items_fragment(page, item.case_id, {})
 
 
-def _items_fragment(page: Page, case_id: str, errors: dict[str, str]) -> Response:
+def _items_fragment(page: Page, case_id: str, errors: dict[str, str],
+                    findings: dict[str, list[Finding]] | None = None) -> Response:
     if not page.htmx and not errors:
         return page.redirect(f"/cases/{case_id}#action-items")
     agenda = service.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id,
                                  who=page.requester())
     template = "meetings/_action_items.html" if page.htmx else "meetings/action_items.html"
     return page.render(template, status=400 if errors else 200, case_id=case_id,
-                       agenda=agenda, errors=errors)
+                       agenda=agenda, errors=errors, findings=findings or {},
+                       values=dict(page.form) if errors else {},
+                       chosen=_categories(page) if errors else [])
 
 
 routes = [

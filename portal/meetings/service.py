@@ -27,6 +27,7 @@ from portal.consent.engine import DEFAULT_CATEGORIES, age_on
 from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
+from portal.meetings import anonymity
 from portal.meetings.models import (
     ActionItem,
     ActionItemStatus,
@@ -144,13 +145,16 @@ def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
 
 
 def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                     case_id: str, new: NewMeeting, public_url: str) -> str:
+                     case_id: str, new: NewMeeting, public_url: str, *,
+                     confirm_identifiers: bool = False) -> str:
     facts = authorize(db, who, actor, now, Action.MEETING_SCHEDULE, case_id,
                       event_type="meeting.schedule", action_code="create")
     unknown = [p for p in (*new.invitee_ids, new.minute_taker_id)
                if p is not None and p not in facts.participants]
     if unknown:
         raise InvalidInput({"invitees": N_("Only participants of the case can be invited.")})
+    confirmed = anonymity.guard(db, vault, facts, {"place": new.place, "agenda": new.agenda},
+                                now, confirm_identifiers)
     meeting = Meeting(case_id=facts.case_id, starts_at=new.starts_at,
                       duration_minutes=new.duration_minutes, place_ct=b"", agenda_ct=b"",
                       agenda_categories=list(new.categories),
@@ -171,6 +175,7 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
         db.add(MeetingInvitee(meeting_id=meeting.id, person_id=person_id,
                               family=person_id in family, invited_at=now))
     db.flush()
+    anonymity.record_confirmed(db, facts, "meeting", meeting.id, actor, confirmed, now)
     announce(db, meeting, now, public_url, cancelled=False)
     return meeting.id
 
@@ -326,7 +331,7 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
 
 def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                     case_id: str, *, text: str, owner_id: str, due_on: str,
-                    categories: Sequence[str] = ()) -> None:
+                    categories: Sequence[str] = (), confirm_identifiers: bool = False) -> None:
     facts = authorize(db, who, actor, now, Action.ACTION_ITEM_MANAGE, case_id,
                       event_type="action_item.create", action_code="create")
     errors: dict[str, str] = {}
@@ -345,6 +350,7 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
         due = now.date()
     if errors:
         raise InvalidInput(errors)
+    confirmed = anonymity.guard(db, vault, facts, {"text": text}, now, confirm_identifiers)
     item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
                       categories=list(chosen or ()), status=ActionItemStatus.OPEN,
                       created_by=actor.person_id, created_at=now)
@@ -353,6 +359,7 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     key = vault.new_key(db, "action_item", item.id, now)
     item.text_ct = vault.seal(key, text,
                               meeting_field("action_item", item.id, facts.case_id, "text"))
+    anonymity.record_confirmed(db, facts, "action_item", item.id, actor, confirmed, now)
     db.flush()
 
 

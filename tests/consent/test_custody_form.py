@@ -84,6 +84,9 @@ def test_facts_that_do_not_settle_custody_are_refused(running_sqlite: Running) -
         assert ib.submit(FORM, form).status_code == 400, form
     with running.portal.sessions() as db:
         assert db.scalars(select(CustodyRecord)).all() == []
+        # Nothing was written: no record may say a write was allowed (F6).
+        assert db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == "custody.record")).all() == []
 
 
 def test_only_the_care_coordinator_of_the_childs_school(running_sqlite: Running) -> None:
@@ -99,3 +102,48 @@ def test_only_the_care_coordinator_of_the_childs_school(running_sqlite: Running)
             AccessRecord.event_type == "custody.view",
             AccessRecord.reason == "no_such_child")).one()
     assert unknown.child_id is None and unknown.object_id is None
+
+
+def test_a_sole_custody_claim_backed_by_an_extract_takes_the_other_parents_custody(
+        running: Running) -> None:
+    ib = logged_in(running, "ib")
+    ib.page(FORM)
+    peter = logged_in(running, "ouder2")
+    assert "alleen algemene informatie" not in peter.page(f"/family/cases/{SAM_CASE}").text
+    mother = relation_of(running, "ouder1").id
+    saved = ib.submit(FORM, {"relation_id": mother, "relationship": "divorced",
+                             "court_custody": "yes", "sole_custody": "on",
+                             "evidence": "gezagsregister"})
+    assert saved.status_code == 200 and "zijn vastgelegd" in saved.text
+    father = relation_of(running, "ouder2")
+    assert father.relation is Relation.PARENT_WITHOUT_CUSTODY
+    with running.portal.sessions() as db:
+        derived = db.scalars(select(CustodyRecord).where(
+            CustodyRecord.child_relation_id == father.id)).one()
+        assert (derived.court_custody, derived.evidence, derived.sole_custody_claimed,
+                derived.recorded_by) == (False, CustodyEvidence.GEZAGSREGISTER, False,
+                                         person("ib"))
+    # The engine follows: he is no longer asked for consent and reads general information only.
+    consent_page = ib.page(f"/cases/{SAM_CASE}/consent").text
+    assert re.search(r"<strong>Peter Mulder</strong>:\s*geen gezag", consent_page)
+    assert "alleen algemene informatie" in peter.page(f"/family/cases/{SAM_CASE}").text
+    assert peter.get(f"/child-access/{SAM}").status_code == 403
+
+
+def test_a_parents_statement_alone_does_not_take_the_other_parents_custody(
+        running_sqlite: Running) -> None:
+    running = running_sqlite
+    ib = logged_in(running, "ib")
+    ib.page(FORM)
+    mother = relation_of(running, "ouder1").id
+    refused = ib.submit(FORM, {"relation_id": mother, "relationship": "divorced",
+                               "court_custody": "yes", "sole_custody": "on",
+                               "evidence": "parent_statement"})
+    assert refused.status_code == 400
+    assert "Gezagsregister" in refused.text
+    assert relation_of(running, "ouder2").relation is Relation.PARENT_WITH_CUSTODY
+    with running.portal.sessions() as db:
+        assert db.scalars(select(CustodyRecord)).all() == []
+        # Nothing was written, so no record says a write was allowed (F6).
+        assert db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == "custody.record")).all() == []

@@ -234,3 +234,49 @@ def test_the_demo_agenda_names_the_family_situation_and_stays_closed(running: Ru
     page = mentor.page(f"/meetings/{stable_id('meeting', DEMO_CASE.key)}").text
     assert "kamer 2.14" not in page and "Observaties" not in page
     assert "Niet binnen uw toestemming: 1" in page
+
+
+def test_meeting_and_action_item_text_in_an_anonymous_case_is_checked(
+        running_sqlite: Running) -> None:
+    from portal.consent.models import IdentifierOverride
+    from tests.consent.test_anonymous import CASE_URL, create_anonymous
+
+    running = running_sqlite
+    chair = running.client()
+    chair.login("ib")
+    created = create_anonymous(chair, "Leerling groep 7", "Gedrag in de klas")
+    match = CASE_URL.search(str(created.url))  # type: ignore[attr-defined]
+    assert match
+    case_id = match.group(1)
+    assert chair.page(f"/cases/{case_id}/meetings/new").status_code == 200
+    day = (running.clock.now + timedelta(days=3)).date().isoformat()
+    meeting = {"date": day, "time": "14:30", "duration": "60", "place": "Kamer 7",
+               "agenda": "Gesprek over Sam", "category": "behaviour"}
+    blocked = chair.submit(f"/cases/{case_id}/meetings", meeting)
+    assert blocked.status_code == 400 and "naam van een geregistreerd kind" in blocked.text
+    assert 'name="confirm_identifiers"' in blocked.text
+    with running.portal.sessions() as db:
+        assert db.scalars(select(Meeting).where(Meeting.case_id == case_id)).all() == []
+    scheduled = chair.submit(f"/cases/{case_id}/meetings",
+                             {**meeting, "confirm_identifiers": "on"})
+    assert scheduled.status_code == 200
+    meeting_id = scheduled.url.path.rsplit("/", 1)[1]
+
+    item = {"text": "Sam belt de huisarts", "owner_id": stable_id("person", "ib"),
+            "due_on": (running.clock.now + timedelta(days=7)).date().isoformat(),
+            "category": "behaviour"}
+    refused = chair.submit(f"/cases/{case_id}/action-items", item, htmx=True)
+    assert refused.status_code == 400 and "naam van een geregistreerd kind" in refused.text
+    assert "Sam belt de huisarts" in refused.text, "the form keeps what was typed"
+    with running.portal.sessions() as db:
+        assert db.scalars(select(ActionItem).where(ActionItem.case_id == case_id)).all() == []
+    added = chair.submit(f"/cases/{case_id}/action-items",
+                         {**item, "confirm_identifiers": "on"}, htmx=True)
+    assert added.status_code == 200
+    with running.portal.sessions() as db:
+        item_id = db.scalars(select(ActionItem.id).where(ActionItem.case_id == case_id)).one()
+        overrides = db.scalars(select(IdentifierOverride)
+                               .where(IdentifierOverride.case_id == case_id)).all()
+    assert sorted((o.field, o.kinds) for o in overrides) == [
+        (f"action_item:{item_id}:text", ["child_name"]),
+        (f"meeting:{meeting_id}:agenda", ["child_name"])]
