@@ -9,7 +9,10 @@ database (or the audit chain's head) while its bytes trickle in:
 2. While the file arrives it is checked (name and content), counted against
    the limit and encrypted segment by segment; every batch of segments is
    inserted in a short transaction of its own, which also touches the
-   version's heartbeat. No transaction is open while the client is read.
+   version's heartbeat; while bytes keep arriving the heartbeat also moves
+   at least every ``HEARTBEAT`` (a tiny UPDATE of its own), so a slow but live
+   upload never looks dead to the sweep. No transaction is open while the
+   client is read.
 3. The request's (new) transaction marks the version complete: the only way
    a version becomes visible.
 
@@ -60,6 +63,9 @@ UPLOAD_BATCH = 32
 # A pending version whose heartbeat is older than this belongs to an upload
 # that died (a stalled client is cut off after PORTAL_UPLOAD_STALL_SECONDS).
 SWEEP_GRACE = timedelta(minutes=10)
+# While bytes arrive the heartbeat moves at least this often, even inside a
+# batch: an upload trickling under a batch per grace must not look dead.
+HEARTBEAT = timedelta(seconds=60)
 
 MESSAGES = {
     "type_not_allowed": N_("Only PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG and TXT files can be "
@@ -149,6 +155,12 @@ def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
 
     check = ContentCheck(file_type)
     counted = [0]
+    touched = [now]
+
+    def beat(tx: Session) -> None:
+        touched[0] = clock()
+        tx.execute(update(DocumentVersion).where(DocumentVersion.id == pending.version_id)
+                   .values(touched_at=touched[0]))
 
     def checked() -> Iterator[bytes]:
         for chunk in upload.chunks():
@@ -156,14 +168,16 @@ def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
             if counted[0] > max_bytes:
                 raise FileTooLarge
             check.feed(chunk)
+            if clock() - touched[0] >= HEARTBEAT:
+                with unit_of_work(sessions) as tx:  # a tiny UPDATE, its own transaction
+                    beat(tx)
             yield chunk
         check.finish()
 
     def write(rows: SegmentRows) -> None:
         with unit_of_work(sessions) as tx:
             insert_segments(tx, rows)
-            tx.execute(update(DocumentVersion).where(DocumentVersion.id == pending.version_id)
-                       .values(touched_at=clock()))
+            beat(tx)
 
     ad = document_field(facts.case_id, kind.value, document.id, 1, "content").encode()
     try:

@@ -23,12 +23,16 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Message
 
 # How much body one hop from the worker thread to the event loop collects.
 PULL_BYTES = 256 * 1024
 # Longest silence tolerated from an uploading client before the upload is
 # abandoned (its transaction rolls back and the locks it holds are released).
 STALL_SECONDS = 20.0
+# A hop hands over what it has once the client has paused this long, so code
+# between hops (an upload's heartbeat) runs while a slow client trickles.
+HAND_OVER_SECONDS = 1.0
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -74,19 +78,14 @@ class RequestBody:
         chunks: list[bytes] = []
         gathered = 0
         while gathered < PULL_BYTES and not self._done:
-            try:
-                with anyio.fail_after(self.stall_seconds):
-                    message = await self._receive()
-            except TimeoutError as exc:
-                # A client that stops sending must not keep its transaction
-                # (and on SQLite the write lock) open.
-                raise UploadCancelled from exc
-            except HTTPException as exc:  # Starlette's own body limit (a backstop)
-                raise BodyTooLarge from exc
-            except ClientDisconnect as exc:
-                raise UploadCancelled from exc
-            if message["type"] == "http.disconnect":
-                raise UploadCancelled
+            if chunks:
+                # Waiting for a message consumes nothing, so giving up is safe.
+                with anyio.move_on_after(HAND_OVER_SECONDS) as pause:
+                    message = await self._next()
+                if pause.cancelled_caught:
+                    return chunks
+            else:
+                message = await self._next()
             body: bytes = message.get("body", b"")
             self.received += len(body)
             if self.received > self.limit:
@@ -96,6 +95,22 @@ class RequestBody:
                 gathered += len(body)
             self._done = not message.get("more_body", False)
         return chunks
+
+    async def _next(self) -> Message:
+        try:
+            with anyio.fail_after(self.stall_seconds):
+                message = await self._receive()
+        except TimeoutError as exc:
+            # A client that stops sending must not keep its transaction
+            # (and on SQLite the write lock) open.
+            raise UploadCancelled from exc
+        except HTTPException as exc:  # Starlette's own body limit (a backstop)
+            raise BodyTooLarge from exc
+        except ClientDisconnect as exc:
+            raise UploadCancelled from exc
+        if message["type"] == "http.disconnect":
+            raise UploadCancelled
+        return message
 
 
 @dataclass

@@ -7,6 +7,7 @@ after the sweep, no key behind.
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 import time
@@ -194,3 +195,45 @@ def test_portal_documents_sweep(start_portal: StartPortal, sqlite_url: str, keys
     assert main(["documents", "sweep", "--grace-minutes", "0"]) == 0
     assert "1 pending upload version(s) deleted" in capsys.readouterr().out
     assert _gone(running, document_id, version_id, key_id)
+
+
+def test_a_trickling_upload_keeps_its_heartbeat_and_is_not_swept(running: Running) -> None:
+    """Far less than one batch (2 MiB) per grace: the heartbeat still moves by time."""
+    portal = running.portal
+    uploader = logged_in(running, "ib")
+    before = document_ids(running)
+    feed: queue.Queue[bytes | None] = queue.Queue()
+    outcome: dict[str, object] = {}
+
+    def body() -> Iterator[bytes]:
+        yield slow_upload_head(uploader.csrf)
+        while (chunk := feed.get(timeout=60)) is not None:
+            yield chunk
+        yield SLOW_UPLOAD_TAIL
+
+    def send() -> None:
+        outcome["response"] = uploader.post(
+            f"{CASE_PATH}/documents", content=body(),
+            headers={"Content-Type": SLOW_UPLOAD_TYPE})
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    piece = b"een zeer langzame regel\n" * 400  # ~10 KB: no batch is ever written
+    feed.put(piece)  # the type check needs the file's first bytes before phase 1
+    assert wait_for_pending(running)
+    for _ in range(6):  # 18 minutes of the portal's clock, well past the grace
+        running.clock.advance(minutes=3)
+        feed.put(piece)
+        deadline = time.monotonic() + 10  # until the server has read it (a poll, no timing)
+        while time.monotonic() < deadline and not any(
+                v.touched_at == running.clock() for v in _pending_versions(running)):
+            time.sleep(0.05)
+        assert sweep(portal.sessions, portal.vault, running.clock()) == 0
+    feed.put(None)
+    thread.join(60)
+    response = outcome["response"]
+    assert isinstance(response, httpx.Response) and response.status_code == 200, response.text
+    (new,) = document_ids(running) - before
+    reader = logged_in(running, "ib")  # the uploader's session has idled out meanwhile
+    status, _, content, clean = stream_download(reader, f"{CASE_PATH}/documents/{new}/download")
+    assert status == 200 and clean and content == piece * 7
