@@ -71,6 +71,7 @@ class Timeline:
     case_id: str
     events: list[Event]
     hidden: int  # documents outside the viewer's consent scope: a count, nothing more
+    restricted: bool = False  # the whole case is under restriction: its history is not shown
 
 
 def case_timeline(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -80,6 +81,11 @@ def case_timeline(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
                       event_type="case.timeline", action_code="read", vault=vault)
     case = db.get_one(Case, facts.case_id)
     events = [Event(at=case.created_at, kind=EventKind.CASE_OPENED)]
+    if facts.restricted:
+        # A restriction beats everything: as on the case page (``case_agenda``
+        # shows nothing), no meeting, minutes, action item, consent or document
+        # appears, not even as a date; only that the case exists and is restricted.
+        return Timeline(case_id=facts.case_id, events=events, hidden=0, restricted=True)
     if decide(actor, Action.MEETING_VIEW, facts).allowed:
         events += _meetings(db, facts.case_id)
     if decide(actor, Action.CONSENT_VIEW, facts).allowed:

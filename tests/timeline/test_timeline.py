@@ -96,3 +96,31 @@ def test_minutes_versions_appear_without_their_sections(running: Running) -> Non
     assert "Verslag van het MDO: versie 1 vastgesteld" in page.text
     assert f'href="{minutes.MINUTES}"' in page.text
     assert "KANARIE" not in page.text and "Voortgang" not in page.text
+
+
+def test_a_restricted_case_shows_only_that_it_was_opened(running: Running) -> None:
+    from portal.consent.models import Restriction
+
+    writer = minutes.logged_in(running, "notulist")
+    assert minutes.save(writer, minutes.section("Voortgang", "Tekst")).status_code == 200
+    chair = running.client()
+    chair.login("ib")
+    document = document_id_from(write_minutes(chair, "Titel", "Tekst",
+                                              categories=("behaviour",)))
+    shown = chair.page(TIMELINE).text
+    assert "versie 1 opgeslagen" in shown and f"/documents/{document}" in shown
+    assert "Toestemming gegeven" in shown
+    with running.portal.sessions() as db:
+        db.add(Restriction(case_id=CASE_ID, placed_by=stable_id("person", "fg"),
+                           placed_at=running.clock()))
+        db.commit()
+    before = last_seq(running)
+    page = chair.page(TIMELINE)
+    assert page.status_code == 200
+    for event in ("versie 1", "/documents/", "/meetings/", "Toestemming", "MDO gepland",
+                  "Actiepunt"):
+        assert event not in page.text, event
+    assert page.text.count('<li class="timeline-') == 1 and "Casus geopend" in page.text
+    assert "beperking van de verwerking" in page.text
+    (view,) = records_since(running, before)
+    assert (view.event_type, view.outcome) == ("case.timeline", "allowed")
