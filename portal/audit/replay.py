@@ -99,14 +99,15 @@ def _rows_chain_only(conn: Connection) -> Generator[StoredRecord]:
     """Only what the chain needs, straight from the driver's cursor: the fast path.
 
     SQLAlchemy's result rows cost as much as the hashing here, so this reads
-    the DBAPI cursor itself: a server-side (named) cursor on PostgreSQL so a
-    large log streams in batches, SQLite's own cursor otherwise. Both drivers
+    the DBAPI cursor itself: a server-side (named) cursor in binary format on
+    PostgreSQL (a large log streams in batches, and bytea is not hex-encoded
+    and decoded on the way), SQLite's own cursor otherwise. Both drivers
     return ``bytes`` for the blob columns.
     """
     raw = conn.connection.dbapi_connection
     assert raw is not None
     named = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name="audit_verify") if named else raw.cursor()
+    cursor = raw.cursor(name="audit_verify", binary=True) if named else raw.cursor()
     try:
         cursor.execute(
             "SELECT seq, encoding, prev_hash, record_hash FROM access_record ORDER BY seq")
