@@ -198,7 +198,7 @@ def authorize_item(db: Session, who: Requester, actor: Actor, now: datetime, act
 
 
 def _version_number(db: Session, document: CaseDocument, wanted: int | None) -> int | None:
-    numbers = [v.version for v in _versions(db, [document.id]).get(document.id, [])]
+    numbers = [v.version for v in complete_versions(db, [document.id]).get(document.id, [])]
     if wanted in numbers:
         return wanted
     return numbers[-1] if numbers else None
@@ -235,7 +235,9 @@ def start_version(db: Session, vault: Vault, document: CaseDocument, number: int
 
 # -- reading -------------------------------------------------------------------
 
-def _versions(db: Session, document_ids: Iterable[str]) -> dict[str, list[DocumentVersion]]:
+def complete_versions(db: Session, document_ids: Iterable[str]
+                      ) -> dict[str, list[DocumentVersion]]:
+    """Each document's complete versions, oldest first, in one query."""
     found: dict[str, list[DocumentVersion]] = {}
     rows = db.scalars(select(DocumentVersion)
                       .where(DocumentVersion.document_id.in_(list(document_ids)),
@@ -267,7 +269,7 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                              can_erase=False)
     documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == facts.case_id)
                            .order_by(CaseDocument.created_at.desc(), CaseDocument.id)).all()
-    versions = _versions(db, (d.id for d in documents))
+    versions = complete_versions(db, (d.id for d in documents))
     summaries = []
     hidden = 0
     for document in documents:
@@ -315,7 +317,7 @@ def view_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     facts, document = authorize_item(db, who, actor, now, Action.ITEM_READ, case_id,
                                      document_id, event_type="document.view",
                                      action_code="read", vault=vault, version=version)
-    history = _versions(db, [document.id]).get(document.id, [])
+    history = complete_versions(db, [document.id]).get(document.id, [])
     chosen = next((v for v in history if v.version == version), None) if version else \
         (history[-1] if history else None)
     if chosen is None:
@@ -391,7 +393,7 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     facts, document = authorize_item(db, who, actor, now, Action.ITEM_READ, case_id,
                                      document_id, event_type="document.download",
                                      action_code="read", vault=vault)
-    history = _versions(db, [document.id]).get(document.id, [])
+    history = complete_versions(db, [document.id]).get(document.id, [])
     latest = history[-1] if history else None
     if latest is None or latest.segment_count == 0 or latest.segment_size is None:
         raise NotAFile(document.id)

@@ -27,10 +27,8 @@ from portal.documents.models import (
     CaseDocument,
     DocumentErasure,
     DocumentKind,
-    DocumentVersion,
-    VersionStatus,
 )
-from portal.documents.service import about, categories_of, item_facts
+from portal.documents.service import about, categories_of, complete_versions, item_facts
 from portal.meetings.models import ActionItem, Meeting, MeetingStatus
 from portal.minutes.models import Minutes, MinutesVersion
 from portal.policy import Action, Actor, CaseFacts, decide
@@ -153,12 +151,9 @@ def _documents(db: Session, who: Requester, actor: Actor, now: datetime,
     hidden = 0
     documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == facts.case_id)
                            .order_by(CaseDocument.created_at, CaseDocument.id)).all()
+    history = complete_versions(db, (d.id for d in documents))
     for document in documents:
-        versions = db.execute(
-            select(DocumentVersion.version, DocumentVersion.created_at)
-            .where(DocumentVersion.document_id == document.id,
-                   DocumentVersion.status == VersionStatus.COMPLETE)
-            .order_by(DocumentVersion.version)).all()
+        versions = history.get(document.id)
         if not versions:
             continue  # still being written: not there yet for anyone
         decision = decide(actor, Action.ITEM_READ, facts, item_facts(document))
@@ -171,11 +166,12 @@ def _documents(db: Session, who: Requester, actor: Actor, now: datetime,
             continue
         categories = categories_of(document)
         link = f"/cases/{facts.case_id}/documents/{document.id}"
-        for number, created_at in versions:
+        for version in versions:
             events.append(Event(
-                at=created_at,
-                kind=EventKind.DOCUMENT_ADDED if number == 1 else EventKind.DOCUMENT_REVISED,
-                categories=categories, document_kind=document.kind, version=number,
+                at=version.created_at,
+                kind=EventKind.DOCUMENT_ADDED if version.version == 1
+                else EventKind.DOCUMENT_REVISED,
+                categories=categories, document_kind=document.kind, version=version.version,
                 link=link))
     for erasure in db.scalars(select(DocumentErasure)
                               .where(DocumentErasure.case_id == facts.case_id)):
