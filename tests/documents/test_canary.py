@@ -72,6 +72,28 @@ def pg_dump(postgres: PostgresServer, url: str) -> bytes:
     return subprocess.run(command, check=True, capture_output=True).stdout
 
 
+def plant_control(running: Running, control: str) -> None:
+    """Store and log a string in plaintext: the searches must find it (a control)."""
+    with running.portal.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE canary_control (note varchar(100))"))
+        conn.execute(text("INSERT INTO canary_control VALUES (:c)"), {"c": control})
+    logging.getLogger("portal.canary_control").warning("control %s", control)
+
+
+def stored_bytes(running: Running, database_url: str, request: pytest.FixtureRequest,
+                 table: str) -> bytes:
+    """Everything the database holds: SQLite's files (the WAL included, which must hold
+    the recent writes), or a pg_dump that must contain ``table``'s rows."""
+    if running.portal.engine.dialect.name == "sqlite":
+        db_file = Path(database_url.removeprefix("sqlite:///"))
+        stores = [db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")]
+        assert stores[1].stat().st_size > 0, "the WAL holds the recent writes"
+        return b"".join(p.read_bytes() for p in stores if p.exists())
+    dump = pg_dump(request.getfixturevalue("postgres"), database_url)
+    assert f"COPY public.{table}".encode() in dump
+    return dump
+
+
 def test_canary_is_nowhere_at_rest(running: Running, database_url: str,
                                    caplog: pytest.LogCaptureFixture,
                                    capfd: pytest.CaptureFixture[str],
@@ -95,21 +117,11 @@ def test_canary_is_nowhere_at_rest(running: Running, database_url: str,
     assert canary in ib.page(f"{CASE_PATH}/documents/{document_id_from(written)}").text
 
     # Controls: the same searches find a string that *was* stored or logged in plaintext.
-    with running.portal.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE canary_control (note varchar(100))"))
-        conn.execute(text("INSERT INTO canary_control VALUES (:c)"), {"c": control})
-    logging.getLogger("portal.canary_control").warning("control %s", control)
+    plant_control(running, control)
     (tmp_path / "control.txt").write_text(control)
 
     secrets, controls = needles(canary), needles(control)
-    if running.portal.engine.dialect.name == "sqlite":
-        db_file = Path(database_url.removeprefix("sqlite:///"))
-        stores = [db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")]
-        assert stores[1].stat().st_size > 0, "the WAL holds the recent writes"
-        store_bytes = b"".join(p.read_bytes() for p in stores if p.exists())
-    else:
-        store_bytes = pg_dump(request.getfixturevalue("postgres"), database_url)
-        assert b"COPY public.document_segment" in store_bytes
+    store_bytes = stored_bytes(running, database_url, request, "document_segment")
     assert any(c in store_bytes for c in controls)
     assert not any(s in store_bytes for s in secrets)
 

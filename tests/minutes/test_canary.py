@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from tests.documents.test_canary import needles, pg_dump, server_log
+from tests.documents.test_canary import needles, plant_control, server_log, stored_bytes
 from tests.harness import Running
 from tests.minutes.helpers import (
     MINUTES,
@@ -48,18 +46,9 @@ def test_minutes_canary_is_nowhere_at_rest(running: Running, database_url: str,
         "section": key, "text": f"Beter {canary}", "reason": f"Omdat {canary}"})
     assert proposed.status_code == 200 and f"Omdat {canary}" in proposed.text
 
-    with running.portal.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE canary_control (note varchar(100))"))
-        conn.execute(text("INSERT INTO canary_control VALUES (:c)"), {"c": control})
-    logging.getLogger("portal.canary_control").warning("control %s", control)
+    plant_control(running, control)
     secrets, controls = needles(canary), needles(control)
-    if running.portal.engine.dialect.name == "sqlite":
-        db_file = Path(database_url.removeprefix("sqlite:///"))
-        stores = [db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")]
-        store_bytes = b"".join(p.read_bytes() for p in stores if p.exists())
-    else:
-        store_bytes = pg_dump(request.getfixturevalue("postgres"), database_url)
-        assert b"COPY public.minutes_section" in store_bytes
+    store_bytes = stored_bytes(running, database_url, request, "minutes_section")
     assert any(c in store_bytes for c in controls)
     assert not any(s in store_bytes for s in secrets)
     log = server_log(caplog) + "".join(capfd.readouterr())
