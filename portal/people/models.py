@@ -71,8 +71,10 @@ class Person(Base):
     kind: Mapped[PersonKind] = mapped_column(str_enum(PersonKind, "person_kind"))
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    idp: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(255))
+    # Both empty for a family member the school registered who has not yet
+    # redeemed an invitation: no login is bound to them until then.
+    idp: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
