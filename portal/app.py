@@ -40,6 +40,8 @@ from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
 from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
+from portal.ops import health as ops_health
+from portal.ops.logs import RequestId
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.settings import Settings
@@ -191,6 +193,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *consent_routes.routes,
         *parent_routes.routes,
         *timeline_routes.routes,
+        *ops_health.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:
@@ -199,7 +202,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         routes.extend(mail_routes.dev_routes)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, production=settings.mode == "production")],
+        middleware=[Middleware(RequestId),
+                    Middleware(SecurityHeaders, production=settings.mode == "production")],
         exception_handlers={HTTPException: http_error, Exception: http_error},
         max_body_size=1024 * 1024,
     )
