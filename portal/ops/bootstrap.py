@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import KeyProvider, KeyUnavailable
 from crypto.envelope import KEK_SIZE
+from portal.admin.service import SLUG
 from portal.audit.service import Requester, record
 from portal.db import new_id, unit_of_work
 from portal.migrate import upgrade
@@ -36,7 +37,6 @@ from portal.settings import Settings
 
 SYSTEM = Requester(user_id=None, user_name="portal init", user_role="system",
                    organisation_id=None, session_ref=None, client_address=None)
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 DEFAULT_OPERATOR = ("portal-beheer", "MDO-portaal (beheer)")
 
 
@@ -84,8 +84,9 @@ class InitReport:
 
 def organisation_spec(slug: str, kind: str, name: str, where: str) -> OrganisationSpec:
     slug, name = slug.strip(), name.strip()
-    if not SLUG.fullmatch(slug):
-        raise InitRefused(f"{where}: slug {slug!r} must be 1-64 of a-z, 0-9 and -")
+    if not SLUG.match(slug):
+        raise InitRefused(f"{where}: slug {slug!r} must be 3-64 lower-case letters, digits "
+                          "and hyphens, starting and ending with a letter or digit")
     if kind not in OrganisationKind._value2member_map_:
         kinds = ", ".join(k.value for k in OrganisationKind)
         raise InitRefused(f"{where}: kind {kind!r} must be one of {kinds}")
@@ -154,18 +155,24 @@ def _text(value: object) -> str | None:
 
 # -- the steps ------------------------------------------------------------
 
-def ensure_key(settings: Settings, provider: KeyProvider, report: InitReport) -> str | None:
-    """A current key-encryption key in the configured provider; the step's record reason."""
+def ensure_key(settings: Settings, open_provider: Callable[[], KeyProvider],
+               report: InitReport) -> str | None:
+    """A current key-encryption key in the configured provider; the step's record reason.
+
+    ``open_provider`` is called after a missing secret file was written: the
+    file-backed providers read their file when they are made.
+    """
     name = describe_provider(settings)
     if settings.key_provider == "secret-file" and not keyring_path(settings).exists():
         _write_secret_keyring(keyring_path(settings))
         try:
-            provider.current_version()
+            open_provider().current_version()
         except KeyUnavailable as exc:
             raise InitRefused(f"{name}: the new key-encryption key is unusable: {exc}") from None
         report.did(f"key-encryption key: version 1 created in {name}")
         return "created:1"
     try:
+        provider = open_provider()
         versions = provider.versions()
     except KeyUnavailable as exc:
         raise InitRefused(f"{name} cannot be reached: {exc}; {provider_fix(settings)}") from None
@@ -293,7 +300,7 @@ def ensure_administrator(db: Session, spec: AdministratorSpec, now: datetime,
 
 
 def run(settings: Settings, plan: InitPlan, engine: Engine, sessions: sessionmaker[Session],
-        provider: KeyProvider, now: datetime) -> InitReport:
+        open_provider: Callable[[], KeyProvider], now: datetime) -> InitReport:
     """Every step in order; the database steps in one transaction."""
     report = InitReport()
     if plan.administrator is not None:
@@ -306,7 +313,7 @@ def run(settings: Settings, plan: InitPlan, engine: Engine, sessions: sessionmak
             raise InitRefused(f"administrator idp {plan.administrator.idp!r} is not a "
                               "configured identity provider (PORTAL_IDPS_FILE ids: "
                               f"{', '.join(sorted(known)) or 'none'})")
-    key_created = ensure_key(settings, provider, report)
+    key_created = ensure_key(settings, open_provider, report)
     migrated_to = migrate(engine, report)
     with unit_of_work(sessions) as db:
         if key_created:

@@ -67,7 +67,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         audit_ledger.configure(sessions, audit_keys.audit_config(settings))
     try:
         report = bootstrap.run(settings, plan_from(args), engine, sessions,
-                               make_key_provider(settings), datetime.now(UTC))
+                               lambda: make_key_provider(settings), datetime.now(UTC))
     except bootstrap.InitRefused as exc:
         print(f"portal init: refused: {exc}", file=sys.stderr)
         return 1
