@@ -16,7 +16,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -274,6 +274,7 @@ def _operator(db: Session, spec: AdministratorSpec, now: datetime,
 def ensure_administrator(db: Session, spec: AdministratorSpec, now: datetime,
                          report: InitReport) -> None:
     """A pending binding for the first administrator, unless one exists already."""
+    spec = replace(spec, email=spec.email.strip().lower() if spec.email else None)
     bindings = db.scalars(select(AdministratorBinding)).all()
     same = [b for b in bindings if b.idp == spec.idp and b.subject == spec.subject
             and b.email == spec.email]

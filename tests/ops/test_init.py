@@ -97,8 +97,7 @@ def test_init_refuses_an_unreachable_key_provider_and_changes_nothing(
     keyring.chmod(0o600)
     settings = with_database(production_settings, empty_url)
     with pytest.raises(bootstrap.InitRefused,
-                       match=r"key provider secret-file \(.*kek\) cannot be reached: .*fix|"
-                             r"key provider secret-file \(.*kek\) cannot be reached: .*"
+                       match=r"key provider secret-file \(.*kek\) cannot be reached: .*"
                              r"check PORTAL_KEYRING_FILE"):
         init(settings)
     engine = make_engine(empty_url)
@@ -126,7 +125,7 @@ def test_init_refuses_a_wrong_pin_and_a_missing_token(softhsm: str, empty_postgr
     settings = replace(with_database(production_settings, empty_postgres_url),
                        key_provider="pkcs11", pkcs11_library=softhsm)
     wrong_pin = Pkcs11Provider(softhsm, UNUSED_TOKEN, "0000")
-    with pytest.raises(bootstrap.InitRefused, match="PinIncorrect.*PORTAL_PKCS11_PIN"):
+    with pytest.raises(bootstrap.InitRefused, match=r"PinIncorrect.*PORTAL_PKCS11_PIN"):
         init(replace(settings, pkcs11_token=UNUSED_TOKEN), provider=wrong_pin)
     with pytest.raises(bootstrap.InitRefused, match="'no-such-token' not found"):
         init(replace(settings, pkcs11_token="no-such-token"),
@@ -179,7 +178,7 @@ def test_a_toml_plan_is_read(tmp_path: Path) -> None:
 def test_a_malformed_plan_file_is_named(tmp_path: Path) -> None:
     plan = tmp_path / "init.json"
     plan.write_text("{not json")
-    with pytest.raises(bootstrap.InitRefused, match="--file .*init.json"):
+    with pytest.raises(bootstrap.InitRefused, match=r"--file .*init\.json"):
         bootstrap.read_plan_file(plan)
 
 
@@ -187,8 +186,8 @@ def test_an_unknown_identity_provider_is_refused_before_anything_happens(
         empty_url: str, production_settings: Settings) -> None:
     settings = with_database(production_settings, empty_url)
     plan = replace(PLAN, administrator=bootstrap.AdministratorSpec(idp="nope", subject="s"))
-    with pytest.raises(bootstrap.InitRefused, match="'nope' is not a configured identity "
-                                                    "provider.*school-idp"):
+    with pytest.raises(bootstrap.InitRefused, match=r"'nope' is not a configured identity "
+                                                    r"provider.*school-idp"):
         init(settings, plan)
     assert settings.keyring_file is not None and not settings.keyring_file.exists()
 
