@@ -24,7 +24,9 @@ EXIT_REFUSED = 2
 
 def refuse(line: str) -> NoReturn:
     """One line on stderr and a non-zero exit: no traceback for a configuration problem."""
-    print(f"portal: refusing to start: {line}", file=sys.stderr, flush=True)
+    if not line.startswith("refusing to start"):
+        line = f"refusing to start: {line}"
+    print(f"portal: {line}", file=sys.stderr, flush=True)
     raise SystemExit(EXIT_REFUSED)
 
 
