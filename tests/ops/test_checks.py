@@ -12,7 +12,7 @@ from portal.db import make_engine
 from portal.mail.catcher import MailCatcher
 from portal.migrate import upgrade
 from portal.ops import checks
-from portal.ops.checks import CheckContext, Problem
+from portal.ops.checks import Problem
 from portal.settings import Settings
 from tests.harness import bind_socket
 from tests.ops.conftest import (
