@@ -85,9 +85,11 @@ def configure(level: str = "INFO", stream: object = None) -> logging.Handler:
     root.addHandler(handler)
     root.setLevel(level)
     for name in UVICORN_LOGGERS:
+        # PORTAL_LOG_LEVEL governs uvicorn's loggers too (not its --log-level).
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.setLevel(logging.NOTSET)
     # The access log's own filter too: it rewrites the record before any handler sees it.
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, StripQueryStrings) for f in access.filters):
