@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
@@ -89,9 +90,22 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for label in (TOKEN, UNUSED_TOKEN):
             subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label,
                             "--pin", PIN, "--so-pin", "5678"], check=True, capture_output=True)
+        _forget_sessions()
         pkcs11.lib(SOFTHSM_LIB).reinitialize()
         yield SOFTHSM_LIB
+        _forget_sessions()
     pkcs11.lib(SOFTHSM_LIB).reinitialize()
+
+
+def _forget_sessions() -> None:
+    # Providers share one session per (library, token label) in the process;
+    # close it, and let pending search handles finish, before the library is
+    # re-initialised for another module's tokens under the same labels.
+    from crypto import Pkcs11Provider
+
+    for label in (TOKEN, UNUSED_TOKEN):
+        Pkcs11Provider(SOFTHSM_LIB, label, PIN).close()
+    gc.collect()
 
 
 def production_env(tmp_path: Path, database_url: str, smtp_port: int,
