@@ -7,12 +7,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from crypto import Pkcs11Provider
 from portal.db import make_engine
 from portal.mail.catcher import MailCatcher
 from portal.migrate import upgrade
 from portal.ops import checks
 from portal.ops.checks import Problem
+from portal.ops.startup import check_or_refuse
 from portal.settings import Settings
 from tests.harness import bind_socket
 from tests.ops.conftest import (
@@ -186,18 +189,24 @@ def test_production_refuses_to_start_with_one_line(empty_postgres_url: str,
         assert "FAIL  migrations: PORTAL_DATABASE_URL" in check.stdout
         assert "FAIL  key provider: PORTAL_KEY_PROVIDER: key provider secret-file" \
             in check.stdout
-
-        assert portal_command("db", "upgrade", env=env).returncode == 0
-        started = subprocess.run(
-            [sys.executable, "-m", "uvicorn", "portal.asgi:app", "--port", "0"], env=env,
-            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-        assert started.returncode != 0 and "Traceback" not in started.stderr
-        assert [line for line in started.stderr.splitlines() if "refusing" in line] == [
-            f"portal: refusing to start: PORTAL_KEY_PROVIDER: key provider secret-file "
-            f"({tmp_path / 'kek'}) has no current key-encryption key; fix: run `portal init` "
-            "to create the first one"]
     finally:
         catcher.stop()
+
+
+def test_no_usable_key_refuses_start_up_naming_the_provider(
+        empty_postgres_url: str, production_settings: Settings,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    engine = make_engine(empty_postgres_url)
+    upgrade(engine)
+    engine.dispose()
+    settings = with_database(production_settings, empty_postgres_url)
+    with pytest.raises(SystemExit) as exited:
+        check_or_refuse(settings, {})
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"portal: refusing to start: PORTAL_KEY_PROVIDER: key provider secret-file "
+        f"({settings.keyring_file}) has no current key-encryption key; fix: run `portal "
+        "init` to create the first one"]
 
 
 def test_a_weak_session_secret_refuses_start_up_in_one_line(empty_postgres_url: str,
