@@ -300,20 +300,27 @@ def ensure_administrator(db: Session, spec: AdministratorSpec, now: datetime,
                "the first login")
 
 
+def _check_administrator_idp(settings: Settings, idp: str) -> None:
+    kinds = {p.id: p.kind for p in settings.identity_providers}
+    if settings.dev_idp:
+        from portal.demo import DEV_IDP_ID
+
+        kinds[DEV_IDP_ID] = "mixed"
+    if idp not in kinds:
+        raise InitRefused(f"administrator idp {idp!r} is not a configured identity provider "
+                          f"(PORTAL_IDPS_FILE ids: {', '.join(sorted(kinds)) or 'none'})")
+    if kinds[idp] == "citizen":
+        # Parents' and pupils' logins (DigiD) never administer the portal.
+        raise InitRefused(f"administrator idp {idp!r} is a citizen provider; name a "
+                          "professional one")
+
+
 def run(settings: Settings, plan: InitPlan, engine: Engine, sessions: sessionmaker[Session],
         open_provider: Callable[[], KeyProvider], now: datetime) -> InitReport:
     """Every step in order; the database steps in one transaction."""
     report = InitReport()
     if plan.administrator is not None:
-        known = {p.id for p in settings.identity_providers}
-        if settings.dev_idp:
-            from portal.demo import DEV_IDP_ID
-
-            known.add(DEV_IDP_ID)
-        if plan.administrator.idp not in known:
-            raise InitRefused(f"administrator idp {plan.administrator.idp!r} is not a "
-                              "configured identity provider (PORTAL_IDPS_FILE ids: "
-                              f"{', '.join(sorted(known)) or 'none'})")
+        _check_administrator_idp(settings, plan.administrator.idp)
     key_created = ensure_key(settings, open_provider, report)
     migrated_to = migrate(engine, report)
     with unit_of_work(sessions) as db:

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from portal.db import make_engine, session_factory
 from portal.ops import bootstrap
@@ -70,6 +70,10 @@ def cmd_init(args: argparse.Namespace) -> int:
                                lambda: make_key_provider(settings), datetime.now(UTC))
     except bootstrap.InitRefused as exc:
         print(f"portal init: refused: {exc}", file=sys.stderr)
+        return 1
+    except IntegrityError:
+        print("portal init: another portal init changed the database at the same time; "
+              "run it again (it continues where the other left off)", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]

@@ -209,6 +209,18 @@ def test_no_usable_key_refuses_start_up_naming_the_provider(
         "init` to create the first one"]
 
 
+def test_portal_run_refuses_without_a_key_in_one_line(empty_postgres_url: str,
+                                                       tmp_path: Path) -> None:
+    """``portal run`` migrates, then checks: no key-encryption key, no serving."""
+    env = production_env(tmp_path, empty_postgres_url, 25)
+    run = portal_command("run", "--port", "0", env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert [line for line in run.stderr.splitlines() if "refusing" in line] == [
+        f"portal: refusing to start: PORTAL_KEY_PROVIDER: key provider secret-file "
+        f"({tmp_path / 'kek'}) has no current key-encryption key; fix: run `portal init` "
+        "to create the first one"]
+
+
 def test_a_weak_session_secret_refuses_start_up_in_one_line(empty_postgres_url: str,
                                                             tmp_path: Path) -> None:
     env = production_env(tmp_path, empty_postgres_url, 25)

@@ -192,6 +192,16 @@ def test_an_unknown_identity_provider_is_refused_before_anything_happens(
     assert settings.keyring_file is not None and not settings.keyring_file.exists()
 
 
+def test_a_citizen_identity_provider_cannot_name_the_administrator(
+        empty_url: str, production_settings: Settings) -> None:
+    digid = replace(production_settings.identity_providers[0], id="digid", kind="citizen")
+    settings = replace(with_database(production_settings, empty_url),
+                       identity_providers=(*production_settings.identity_providers, digid))
+    plan = replace(PLAN, administrator=bootstrap.AdministratorSpec(idp="digid", subject="s"))
+    with pytest.raises(bootstrap.InitRefused, match="'digid' is a citizen provider"):
+        init(settings, plan)
+
+
 def test_a_second_different_administrator_is_refused(
         empty_url: str, production_settings: Settings) -> None:
     settings = with_database(production_settings, empty_url)
