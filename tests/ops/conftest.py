@@ -26,6 +26,7 @@ from tests.harness import PostgresServer
 ROOT = Path(__file__).resolve().parents[2]
 SOFTHSM_LIB = os.environ.get("SOFTHSM2_LIB", "/usr/lib/softhsm/libsofthsm2.so")
 TOKEN, UNUSED_TOKEN, PIN = "mdo-init", "mdo-init-pin", "1234"
+CLI_TOKEN = "mdo-init-cli"  # only child processes (the portal command) log in to it
 SCHOOL_IDP = IdentityProviderConfig(
     id="school-idp", issuer="https://login.school.example", client_id="portal",
     client_secret="from-a-vault", label="School", organisations=("het-baken",),
@@ -87,7 +88,7 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     "log.level = ERROR\n")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SOFTHSM2_CONF", str(conf))
-        for label in (TOKEN, UNUSED_TOKEN):
+        for label in (TOKEN, UNUSED_TOKEN, CLI_TOKEN):
             subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label,
                             "--pin", PIN, "--so-pin", "5678"], check=True, capture_output=True)
         _forget_sessions()

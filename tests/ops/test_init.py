@@ -23,6 +23,7 @@ from portal.people.models import Organisation, OrganisationKind
 from portal.settings import Settings
 from portal.vault.keyring import make_key_provider
 from tests.ops.conftest import (
+    CLI_TOKEN,
     PIN,
     TOKEN,
     UNUSED_TOKEN,
@@ -240,5 +241,39 @@ def test_the_portal_init_command_in_production(empty_postgres_url: str, tmp_path
         check = portal_command("check", env=env)
         assert check.returncode == 0, check.stdout + check.stderr
         assert "FAIL" not in check.stdout
+    finally:
+        catcher.stop()
+
+
+def test_portal_init_and_check_with_softhsm_as_key_provider(
+        softhsm: str, empty_postgres_url: str, tmp_path: Path) -> None:
+    catcher = MailCatcher().start()
+    try:
+        pin = tmp_path / "hsm-pin"
+        pin.write_text(PIN)
+        pin.chmod(0o600)
+        env = production_env(tmp_path, empty_postgres_url, catcher.port,
+                             PORTAL_KEY_PROVIDER="pkcs11", PORTAL_PKCS11_LIBRARY=softhsm,
+                             PORTAL_PKCS11_TOKEN=CLI_TOKEN, PORTAL_PKCS11_PIN_FILE=str(pin))
+        first = portal_command("init", "--admin-idp", "school-idp", "--admin-subject", "a1",
+                               env=env)
+        assert first.returncode == 0, first.stderr
+        assert ("key-encryption key: version 1 created in key provider pkcs11 (token "
+                "'mdo-init-cli')") in first.stdout
+        second = portal_command("init", "--admin-idp", "school-idp", "--admin-subject", "a1",
+                                env=env)
+        assert "nothing to do" in second.stdout, second.stdout + second.stderr
+        check = portal_command("check", env=env)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "ok    key provider" in check.stdout
+
+        pin.write_text("0000")
+        wrong = portal_command("check", env=env)
+        assert wrong.returncode == 1
+        assert ("FAIL  key provider: PORTAL_KEY_PROVIDER: key provider pkcs11 (token "
+                "'mdo-init-cli') is not usable: login to PKCS#11 token 'mdo-init-cli' failed "
+                "(PinIncorrect)") in wrong.stdout
+        assert "fix: check PORTAL_PKCS11_LIBRARY, PORTAL_PKCS11_TOKEN and " \
+            "PORTAL_PKCS11_PIN(_FILE)" in wrong.stdout
     finally:
         catcher.stop()
