@@ -238,9 +238,6 @@ def test_the_portal_init_command_in_production(empty_postgres_url: str, tmp_path
         assert "portal init: nothing to do, everything was already in place" in second.stdout
         verified = portal_command("audit", "verify", "--quiet", env=env)
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        check = portal_command("check", env=env)
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert "FAIL" not in check.stdout
     finally:
         catcher.stop()
 
@@ -260,12 +257,9 @@ def test_portal_init_and_check_with_softhsm_as_key_provider(
         assert first.returncode == 0, first.stderr
         assert ("key-encryption key: version 1 created in key provider pkcs11 (token "
                 "'mdo-init-cli')") in first.stdout
-        second = portal_command("init", "--admin-idp", "school-idp", "--admin-subject", "a1",
-                                env=env)
-        assert "nothing to do" in second.stdout, second.stdout + second.stderr
         check = portal_command("check", env=env)
         assert check.returncode == 0, check.stdout + check.stderr
-        assert "ok    key provider" in check.stdout
+        assert "ok    key provider" in check.stdout and "FAIL" not in check.stdout
 
         pin.write_text("0000")
         wrong = portal_command("check", env=env)
