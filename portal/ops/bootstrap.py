@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import KeyProvider, KeyUnavailable
@@ -157,7 +157,7 @@ def _text(value: object) -> str | None:
 
 def ensure_key(settings: Settings, open_provider: Callable[[], KeyProvider],
                report: InitReport) -> str | None:
-    """A current key-encryption key in the configured provider; the step's record reason.
+    """A current key-encryption key in the configured provider; the version it created.
 
     ``open_provider`` is called after a missing secret file was written: the
     file-backed providers read their file when they are made.
@@ -170,7 +170,7 @@ def ensure_key(settings: Settings, open_provider: Callable[[], KeyProvider],
         except KeyUnavailable as exc:
             raise InitRefused(f"{name}: the new key-encryption key is unusable: {exc}") from None
         report.did(f"key-encryption key: version 1 created in {name}")
-        return "created:1"
+        return "1"
     try:
         provider = open_provider()
         versions = provider.versions()
@@ -184,7 +184,7 @@ def ensure_key(settings: Settings, open_provider: Callable[[], KeyProvider],
     except KeyUnavailable as exc:
         raise InitRefused(f"{name}: cannot create a key-encryption key: {exc}") from None
     report.did(f"key-encryption key: version {version} created in {name}")
-    return f"created:{version}"
+    return str(version)
 
 
 def describe_provider(settings: Settings) -> str:
@@ -317,20 +317,31 @@ def _check_administrator_idp(settings: Settings, idp: str) -> None:
 
 def run(settings: Settings, plan: InitPlan, engine: Engine, sessions: sessionmaker[Session],
         open_provider: Callable[[], KeyProvider], now: datetime) -> InitReport:
-    """Every step in order; the database steps in one transaction."""
+    """Every step in order.
+
+    The database is reached before a key is made (a key made for a portal that
+    then cannot record it would go unlogged). The key and migration records
+    commit on their own, so a refused organisation or administrator step
+    does not take them back; organisations and administrator are one
+    transaction.
+    """
     report = InitReport()
     if plan.administrator is not None:
         _check_administrator_idp(settings, plan.administrator.idp)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
     key_created = ensure_key(settings, open_provider, report)
     migrated_to = migrate(engine, report)
+    if key_created or migrated_to:
+        with unit_of_work(sessions) as db:
+            if key_created:
+                record(db, SYSTEM, now, event_type="admin.init.key", action="create",
+                       outcome="allowed", object_type="key_encryption_key",
+                       object_id=key_created, reason=settings.key_provider)
+            if migrated_to:
+                record(db, SYSTEM, now, event_type="admin.init.migrate", action="execute",
+                       outcome="allowed", object_type="database", object_id=migrated_to)
     with unit_of_work(sessions) as db:
-        if key_created:
-            record(db, SYSTEM, now, event_type="admin.init.key", action="create",
-                   outcome="allowed", object_type="key_encryption_key",
-                   object_id=key_created.split(":", 1)[1], reason=settings.key_provider)
-        if migrated_to:
-            record(db, SYSTEM, now, event_type="admin.init.migrate", action="execute",
-                   outcome="allowed", object_type="database", object_id=migrated_to)
         ensure_organisations(db, plan.organisations, now, report)
         if plan.administrator is not None:
             ensure_administrator(db, plan.administrator, now, report)

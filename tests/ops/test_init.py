@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from crypto import KeyProvider, Pkcs11Provider
 from portal.audit import keys as audit_keys
@@ -212,6 +213,26 @@ def test_a_second_different_administrator_is_refused(
     with pytest.raises(bootstrap.InitRefused, match="an administrator already exists"):
         init(settings, other)
     assert state(empty_url)[2] == [("school-idp", "beheer@baken.example")]
+
+
+def test_a_refused_administrator_keeps_the_key_and_migration_records(
+        empty_url: str, production_settings: Settings) -> None:
+    settings = with_database(production_settings, empty_url)
+    plan = replace(PLAN, administrator=replace(PLAN.administrator, organisation="nowhere"))
+    with pytest.raises(bootstrap.InitRefused, match="organisation 'nowhere' does not exist"):
+        init(settings, plan)
+    events, organisations, bindings = state(empty_url)
+    assert events == ["admin.init.key", "admin.init.migrate"]
+    assert organisations == 0 and bindings == [], "organisations and administrator: all or none"
+
+
+def test_an_unreachable_database_is_refused_before_a_key_is_made(
+        production_settings: Settings, tmp_path: Path) -> None:
+    settings = with_database(production_settings,
+                             f"postgresql+psycopg://portal@/portal?host={tmp_path}")
+    with pytest.raises(OperationalError):
+        init(settings)
+    assert settings.keyring_file is not None and not settings.keyring_file.exists()
 
 
 def test_without_an_operator_organisation_one_is_created(
