@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
+from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from portal.mail.models import OutboxMessage
 from portal.ops import health
 from portal.web.session_store import WebSession
-from tests.harness import Running
+from tests.harness import PostgresServer, Running
 
 
 def counts(running: Running) -> tuple[int, int]:
@@ -76,3 +77,19 @@ def test_every_response_has_its_own_request_id(running_sqlite: Running) -> None:
                for path in ("/healthz", "/healthz", "/login", "/no-such-page")]
     assert len(set(ids)) == 4
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_a_lost_database_makes_readyz_fail_while_healthz_stays_up(
+        postgres: PostgresServer, postgres_url: str, start_portal: StartPortal) -> None:
+    running = start_portal(postgres_url)
+    running.portal.mail.stop()  # its rounds would only log the lost database
+    if running.portal.witness is not None:
+        running.portal.witness.stop()
+    postgres.execute(f"DROP DATABASE {make_url(postgres_url).database} WITH (FORCE)")
+    with httpx.Client(base_url=running.base_url) as client:
+        alive = client.get("/healthz")
+        ready = client.get("/readyz")
+    assert alive.status_code == 200
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"] == "failed"
+    assert set(ready.json()["checks"].values()) <= {"ok", "failed"}, "no error text leaks"
