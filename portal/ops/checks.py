@@ -211,7 +211,8 @@ def check_administrator(context: CheckContext) -> Problem | None:
 
 
 # In order, the causes before their consequences; the checks that read the
-# database are skipped when it cannot be reached (that one problem is named).
+# database are skipped when it cannot be reached or is not migrated (that one
+# problem is named, not its echoes).
 CHECKS: list[tuple[str, Check]] = [
     ("secret files", check_secret_files),
     ("database", check_database),
@@ -222,6 +223,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("administrator", check_administrator),
 ]
 NEEDS_DATABASE = frozenset({"migrations", "administrator"})
+NEEDS_SCHEMA = frozenset({"administrator"})
 
 
 @dataclass(frozen=True)
@@ -233,13 +235,15 @@ class Outcome:
 def run_checks(context: CheckContext, *, stop_at_fatal: bool = False) -> list[Outcome]:
     """Every check in order (or up to the first fatal problem)."""
     outcomes: list[Outcome] = []
-    database_down = False
+    database_down = schema_behind = False
     for name, check in CHECKS:
-        if database_down and name in NEEDS_DATABASE:
+        if (database_down and name in NEEDS_DATABASE) or (schema_behind
+                                                         and name in NEEDS_SCHEMA):
             continue
         problem = check(context)
         outcomes.append(Outcome(name, problem))
         database_down = database_down or (name == "database" and problem is not None)
+        schema_behind = schema_behind or (name == "migrations" and problem is not None)
         if stop_at_fatal and problem is not None and problem.fatal:
             break
     return outcomes

@@ -147,6 +147,13 @@ def test_an_unloadable_audit_signing_key_is_named(production_settings: Settings)
     assert problem_of(checks.check_audit_signing_key, production_settings) is None
 
 
+def test_an_unmigrated_database_is_one_problem_not_several(
+        empty_url: str, production_settings: Settings) -> None:
+    with checks.checking(with_database(production_settings, empty_url), {}) as context:
+        names = [o.name for o in checks.run_checks(context)]
+    assert "migrations" in names and "administrator" not in names
+
+
 def test_no_administrator_is_a_warning(empty_url: str, production_settings: Settings) -> None:
     engine = make_engine(empty_url)
     upgrade(engine)
