@@ -41,7 +41,7 @@ from portal.meetings import routes as meeting_routes
 from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
 from portal.ops import health as ops_health
-from portal.ops.logs import RequestId
+from portal.ops.logs import RequestId, request_id
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.settings import Settings
@@ -180,7 +180,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return portal.error_response(request, status if status in ERROR_STATUSES else 500)
+        response = portal.error_response(request, status if status in ERROR_STATUSES else 500)
+        # A 500 is answered outside the middleware that adds it; the id is still current.
+        response.headers["X-Request-Id"] = request_id.get() or ""
+        return response
 
     routes = [
         *login_routes.routes,

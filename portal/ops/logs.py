@@ -110,14 +110,16 @@ class RequestId:
             return
         # Made here, never taken from the client: a log correlation id must not be forged.
         value = uuid.uuid4().hex
-        token = request_id.set(value)
+        # Not reset afterwards: the server runs each request in its own task
+        # (its own context copy), and the error handler outside this middleware
+        # and uvicorn's "Exception in ASGI application" line must still see it.
+        request_id.set(value)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append("X-Request-Id", value)
+                headers = MutableHeaders(scope=message)
+                if "x-request-id" not in headers:
+                    headers.append("X-Request-Id", value)
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
+        await self.app(scope, receive, send_with_id)

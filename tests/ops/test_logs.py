@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from portal.ops.logs import UVICORN_LOGGERS, configure, level_from, without_query
 from tests.harness import Running, bind_socket
@@ -130,3 +133,20 @@ def _wait_until_served(client: httpx.Client, server: subprocess.Popen[str]) -> h
     except httpx.HTTPError:
         server.kill()
         raise
+
+
+def test_an_error_is_logged_and_answered_with_the_request_id(running_sqlite: Running,
+                                                             log_stream: io.StringIO) -> None:
+    def boom(_: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    running_sqlite.app.router.routes.append(Route("/boom", boom))
+    configure("INFO", log_stream)
+    with httpx.Client(base_url=running_sqlite.base_url) as client:
+        failed = client.get("/boom", params={"code": SECRET_VALUES[0]})
+    assert failed.status_code == 500
+    rid = failed.headers["x-request-id"]
+    assert len(rid) == 32
+    error = next(r for r in lines(log_stream) if "exception" in r)
+    assert error["request_id"] == rid and "RuntimeError: a bug" in error["exception"]
+    assert SECRET_VALUES[0] not in log_stream.getvalue()
