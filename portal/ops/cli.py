@@ -48,7 +48,7 @@ def plan_from(args: argparse.Namespace) -> bootstrap.InitPlan:
     organisations = (*plan.organisations,
                      *(bootstrap.parse_organisation_argument(o) for o in args.organisation))
     administrator = plan.administrator
-    if args.admin_idp or args.admin_subject or args.admin_email:
+    if args.admin_idp or args.admin_subject or args.admin_email or args.admin_organisation:
         administrator = bootstrap.administrator_spec(
             args.admin_idp, args.admin_subject, args.admin_email, args.admin_organisation,
             "--admin-idp/--admin-subject/--admin-email")
