@@ -292,3 +292,18 @@ def test_portal_init_and_check_with_softhsm_as_key_provider(
             "PORTAL_PKCS11_PIN(_FILE)" in wrong.stdout
     finally:
         catcher.stop()
+
+
+def test_the_command_line_plan() -> None:
+    from portal.cli import build_parser
+    from portal.ops.cli import plan_from
+
+    parse = build_parser().parse_args
+    with pytest.raises(bootstrap.InitRefused, match=r"identity provider \(idp\) is missing"):
+        plan_from(parse(["init", "--admin-organisation", "beheer"]))
+    plan = plan_from(parse(["init", "--organisation", "het-baken,school,Het Baken",
+                            "--admin-idp", "school-idp", "--admin-email", "Beheer@Baken.nl"]))
+    assert plan.organisations == (bootstrap.OrganisationSpec(
+        "het-baken", OrganisationKind.SCHOOL, "Het Baken"),)
+    assert plan.administrator == bootstrap.AdministratorSpec(idp="school-idp",
+                                                             email="beheer@baken.nl")
