@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -23,6 +22,7 @@ from starlette.routing import Route
 from portal.audit import witness
 from portal.mail.models import OutboxMessage
 from portal.ops.bootstrap import database_revision
+from portal.ops.checks import head_revision
 
 if TYPE_CHECKING:
     from portal.app import Portal
@@ -37,13 +37,6 @@ WITNESS_BACKLOG_LIMIT = 100
 ReadyCheck = Callable[["Portal"], str | None]
 
 
-@cache
-def _head(engine: Engine) -> str | None:
-    from portal.ops.checks import head_revision
-
-    return head_revision(engine)
-
-
 def database_ready(portal: Portal) -> str | None:
     with portal.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
@@ -51,8 +44,8 @@ def database_ready(portal: Portal) -> str | None:
 
 
 def migrations_ready(portal: Portal) -> str | None:
-    head = _head(portal.engine)
-    return None if database_revision(portal.engine) == head else "not migrated to head"
+    current = database_revision(portal.engine)
+    return None if current == head_revision() else "not migrated to head"
 
 
 def key_provider_ready(portal: Portal) -> str | None:

@@ -80,7 +80,7 @@ def test_init_builds_a_portal_once_and_records_each_step(
     assert organisations == 2
     assert bindings == [("school-idp", "beheer@baken.example")]
     engine = make_engine(empty_url)
-    assert bootstrap.database_revision(engine) == head_revision(engine)
+    assert bootstrap.database_revision(engine) == head_revision()
     with session_factory(engine)() as db:
         actors = set(db.scalars(select(AccessRecord.user_name)))
     engine.dispose()
