@@ -94,7 +94,9 @@ def configure(level: str = "INFO", stream: object = None) -> logging.Handler:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, StripQueryStrings) for f in access.filters):
         access.addFilter(StripQueryStrings())
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # Chatty at INFO: every migration step, every connection to the dev mail catcher.
+    for chatty in ("alembic", "mail.log"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     return handler
 
 
