@@ -27,7 +27,7 @@ from crypto import CryptoError, KeyProvider, new_data_key
 from portal.audit.keys import load_signing_key
 from portal.db import make_engine, session_factory
 from portal.migrate import ROOT
-from portal.ops.administrator import NO_ADMINISTRATOR_LOG, administrator_state
+from portal.ops.administrator import administrator_state
 from portal.ops.bootstrap import (
     database_revision,
     describe_provider,
@@ -208,8 +208,8 @@ def check_administrator(context: CheckContext) -> Problem | None:
     except SQLAlchemyError:
         return None  # the database checks name that problem
     if state == "none":
-        return Problem("administrator", NO_ADMINISTRATOR_LOG.split(":")[0],
-                       "run `portal init`", fatal=False)
+        return Problem("administrator", "no administrator yet", "run `portal init`",
+                       fatal=False)
     return None
 
 
