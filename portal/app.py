@@ -40,6 +40,8 @@ from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
 from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
+from portal.ops import health as ops_health
+from portal.ops.logs import RequestId, request_id
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.settings import Settings
@@ -178,7 +180,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return portal.error_response(request, status if status in ERROR_STATUSES else 500)
+        response = portal.error_response(request, status if status in ERROR_STATUSES else 500)
+        # A 500 is answered outside the middleware that adds it; the id is still current.
+        response.headers["X-Request-Id"] = request_id.get() or ""
+        return response
 
     routes = [
         *login_routes.routes,
@@ -191,6 +196,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *consent_routes.routes,
         *parent_routes.routes,
         *timeline_routes.routes,
+        *ops_health.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:
@@ -199,7 +205,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         routes.extend(mail_routes.dev_routes)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, production=settings.mode == "production")],
+        middleware=[Middleware(RequestId),
+                    Middleware(SecurityHeaders, production=settings.mode == "production")],
         exception_handlers={HTTPException: http_error, Exception: http_error},
         max_body_size=1024 * 1024,
     )

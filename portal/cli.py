@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import UTC, datetime
 
@@ -55,6 +54,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     upgrade(make_engine(settings.effective_database_url))
     if settings.mode == "dev":
         cmd_demo_load(args)
+    from portal.ops.startup import check_or_refuse
+
+    check_or_refuse(settings)
     app = create_app(settings)
     from portal.documents.cli import sweep
 
@@ -69,8 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for person in demo.PEOPLE:
             print(f"  {person.name:<20} {person.description}")
     print()
+    # log_config=None: uvicorn keeps the JSON handlers portal.ops.logs installed,
+    # whose filter cuts query strings (OIDC codes, states) from its access log.
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
-                log_level="info", server_header=False)
+                log_level=settings.log_level.lower(), log_config=None, server_header=False)
     return 0
 
 
@@ -108,12 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.documents.cli import add_commands as add_document_commands
 
     add_document_commands(sub)
+    from portal.ops.cli import add_commands as add_ops_commands
+
+    add_ops_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    import os
+
+    from portal.ops.logs import configure, level_from
+
+    configure(level_from(os.environ.get("PORTAL_LOG_LEVEL")))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -22,6 +22,7 @@ from portal.minutes.models import (
     MinutesSection,
     MinutesVersion,
 )
+from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
@@ -29,6 +30,7 @@ from portal.web.session_store import WebSession
 __all__ = [
     "AccessRecord",
     "ActionItem",
+    "AdministratorBinding",
     "Base",
     "BreakGlassGrant",
     "Case",

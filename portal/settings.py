@@ -9,8 +9,10 @@ a developer's laptop.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -127,6 +129,9 @@ class Settings:
             problems.append("PORTAL_SESSION_SECRET (or PORTAL_SESSION_SECRET_FILE) is missing")
         elif self.session_secret_generated:
             problems.append("the session secret was generated for development")
+        else:
+            problems.extend(session_secret_problems(self.session_secret))
+        problems.extend(identity_provider_problems(self.identity_providers))
         if not self.secure_cookies:
             problems.append("PORTAL_PUBLIC_URL is not https://, so cookies would not be Secure")
         if self._sqlite_in_temp_dir():
@@ -168,6 +173,44 @@ class Settings:
         return any(resolved.is_relative_to(root) for root in temp_roots)
 
 
+MIN_SECRET_BYTES = 32
+# Estimated from the characters' spread (Shannon): 32 random bytes in base64 or
+# hex score well above this; a repeated, dictionary-like or short secret does not.
+MIN_SECRET_BITS = 160
+GENERATE_HINT = "generate one with `openssl rand -base64 32`"
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """Shannon entropy of the secret's characters, times its length (an upper bound)."""
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    total = len(secret)
+    per_char = -sum(n / total * math.log2(n / total) for n in counts.values())
+    return per_char * total
+
+
+def session_secret_problems(secret: str) -> list[str]:
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        return [f"PORTAL_SESSION_SECRET is shorter than {MIN_SECRET_BYTES} bytes "
+                f"({GENERATE_HINT})"]
+    if estimated_entropy_bits(secret) < MIN_SECRET_BITS:
+        return [f"PORTAL_SESSION_SECRET is not random enough ({GENERATE_HINT})"]
+    return []
+
+
+def identity_provider_problems(providers: tuple[IdentityProviderConfig, ...]) -> list[str]:
+    problems = []
+    for provider in providers:
+        if not provider.issuer.startswith("https://"):
+            problems.append(f"PORTAL_IDPS_FILE: identity provider {provider.id!r} has an "
+                            "issuer that is not https://")
+        if not provider.min_acr:
+            problems.append(f"PORTAL_IDPS_FILE: identity provider {provider.id!r} has no "
+                            "min_acr (e.g. http://eidas.europa.eu/LoA/substantial)")
+    return problems
+
+
 def _read_secret(env: Mapping[str, str], name: str) -> str:
     file_name = env.get(f"{name}_FILE")
     if file_name:
@@ -203,6 +246,13 @@ def _upload_limit(env: Mapping[str, str]) -> int:
     if not 1 <= value <= 4096:
         raise SettingsError("PORTAL_MAX_UPLOAD_MB must be between 1 and 4096")
     return value
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("PORTAL_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingsError("PORTAL_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
 
 
 def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
@@ -259,7 +309,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pkcs11_token=env.get("PORTAL_PKCS11_TOKEN", ""),
         pkcs11_pin=_read_secret(env, "PORTAL_PKCS11_PIN"),
         default_language=language,  # type: ignore[arg-type]  # checked above
-        log_level=env.get("PORTAL_LOG_LEVEL", "INFO").upper(),
+        log_level=_log_level(env),
         max_upload_mb=_upload_limit(env),
         upload_stall_seconds=float(_integer(env, "PORTAL_UPLOAD_STALL_SECONDS", 20)),
         smtp_host=env.get("PORTAL_SMTP_HOST", ""),

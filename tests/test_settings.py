@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,20 @@ AUDIT_KEY_PEM = ("-----BEGIN PRIVATE KEY-----\n"
                  "-----END PRIVATE KEY-----\n")
 
 
-def production(tmp_path: Path, **env: str) -> dict[str, str]:
+def production(tmp_path: Path, idp: dict[str, object] | None = None,
+               **env: str) -> dict[str, str]:
     secret = tmp_path / "session-secret"
-    secret.write_text("x" * 64)
+    secret.write_text(secrets.token_urlsafe(32))
     idps = tmp_path / "idps.json"
     idps.write_text(json.dumps([{
         "id": "school", "issuer": "https://login.school.example", "client_id": "portal",
         "client_secret": "from-a-vault", "organisations": ["het-baken"],
-        "role_map": {"ib": "care_coordinator"}}]))
+        "role_map": {"ib": "care_coordinator"},
+        "min_acr": "http://eidas.europa.eu/LoA/substantial", **(idp or {})}]))
     audit_key = tmp_path / "audit-signing-key.pem"
     audit_key.write_text(AUDIT_KEY_PEM)
+    for path in (secret, audit_key):
+        path.chmod(0o600)
     return {"PORTAL_MODE": "production", "PORTAL_PUBLIC_URL": "https://mdo.example",
             "PORTAL_AUDIT_SIGNING_KEY_FILE": str(audit_key),
             "PORTAL_AUDIT_ORIGIN": "mdo.example/access-log",
@@ -54,6 +59,44 @@ def test_production_refuses_dev_settings(tmp_path: Path, change: dict[str, str],
                                          problem: str) -> None:
     with pytest.raises(SettingsError, match=problem):
         prepare_settings(load_settings(production(tmp_path, **change)))
+
+
+@pytest.mark.parametrize(("secret", "problem"), [
+    ("short-but-random-Q7v", "shorter than 32 bytes"),
+    ("x" * 64, "not random enough"),
+    ("abababababababababababababababababababab", "not random enough"),
+    ("password" * 5, "not random enough"),
+])
+def test_production_refuses_a_weak_session_secret(tmp_path: Path, secret: str,
+                                                  problem: str) -> None:
+    env = production(tmp_path)
+    Path(env["PORTAL_SESSION_SECRET_FILE"]).write_text(secret)
+    with pytest.raises(SettingsError, match=f"PORTAL_SESSION_SECRET is {problem}"):
+        prepare_settings(load_settings(env))
+
+
+@pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(32),
+                                    "openssl-rand-base64-32:" + secrets.token_urlsafe(32)])
+def test_random_session_secrets_are_accepted(tmp_path: Path, secret: str) -> None:
+    env = production(tmp_path)
+    Path(env["PORTAL_SESSION_SECRET_FILE"]).write_text(secret)
+    assert prepare_settings(load_settings(env)).session_secret == secret
+
+
+@pytest.mark.parametrize(("idp", "problem"), [
+    ({"issuer": "http://login.school.example"}, "'school' has an issuer that is not https://"),
+    ({"min_acr": None}, "'school' has no min_acr"),
+])
+def test_production_refuses_an_identity_provider_without_https_or_min_acr(
+        tmp_path: Path, idp: dict[str, object], problem: str) -> None:
+    with pytest.raises(SettingsError, match=f"PORTAL_IDPS_FILE: identity provider {problem}"):
+        prepare_settings(load_settings(production(tmp_path, idp=idp)))
+
+
+def test_an_unknown_log_level_is_named() -> None:
+    with pytest.raises(SettingsError, match="PORTAL_LOG_LEVEL"):
+        load_settings({"PORTAL_LOG_LEVEL": "chatty"})
+    assert load_settings({"PORTAL_LOG_LEVEL": "debug"}).log_level == "DEBUG"
 
 
 def test_bad_values_are_named() -> None:

@@ -11,6 +11,7 @@ from auth.oidc import LoginRejected, PendingLogin
 from auth.sessions import logged_in, remember_pending, take_pending
 from portal.audit.service import record
 from portal.login.service import is_person, provision
+from portal.ops.administrator import administrator_state, no_administrator_rejection
 from portal.web.endpoint import Page, endpoint
 from portal.web.i18n import LANGUAGES
 
@@ -27,7 +28,8 @@ def _safe_next(value: str | None) -> str:
 @endpoint(login=False)
 def login_page(page: Page) -> Response:
     return page.render("login/login.html", providers=page.portal.providers,
-                       next=_safe_next(page.request.query_params.get("next")))
+                       next=_safe_next(page.request.query_params.get("next")),
+                       administrator=administrator_state(page.db))
 
 
 @endpoint(login=False)
@@ -107,6 +109,7 @@ def callback(page: Page) -> Response:
 
 def _rejected(page: Page, rejected: LoginRejected, provider_id: str | None,
               event_type: str = "auth.login") -> Response:
+    rejected = no_administrator_rejection(page.db, rejected)
     # The code and provider only: never tokens, codes or claims.
     log.warning("login rejected: provider=%s reason=%s", provider_id, rejected.code)
     record(page.db, page.requester(), page.now, event_type=event_type, action="execute",

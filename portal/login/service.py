@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from auth.config import IdentityProviderConfig
 from auth.oidc import LoginRejected, VerifiedLogin
 from portal.db import new_id
+from portal.ops.administrator import bind_pending_administrator
 from portal.people.models import Membership, Organisation, Person, PersonKind, Role
 
 
@@ -37,6 +38,8 @@ def is_person(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
 def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
               now: datetime) -> Person:
     """The person for this login, created or updated; raises LoginRejected."""
+    if (administrator := bind_pending_administrator(db, provider, login, now)) is not None:
+        return administrator
     claims = login.claims
     org_slugs = _claim_list(claims.get(provider.org_claim))
     professional = provider.kind == "professional" or (provider.kind == "mixed" and org_slugs)

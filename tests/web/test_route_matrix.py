@@ -69,6 +69,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "withdraw_consent": ("mentor", "pleegouder"),
     # Dev mode only: the mail catcher's page.
     "dev_mail": (None, None),
+    # Probes for the load balancer: no session, nothing sensitive.
+    "healthz": (None, None),
+    "readyz": (None, None),
     # The access log: the DPO's search and exports, own history, the family's view.
     "dpo_search": ("mentor", None),
     "dpo_export_csv": ("mentor", None),

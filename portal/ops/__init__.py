@@ -1,0 +1,1 @@
+"""Operating the portal: bootstrap (``portal init``), start-up checks, health, logs."""
