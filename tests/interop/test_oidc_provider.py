@@ -28,6 +28,7 @@ from auth.config import IdentityProviderConfig
 from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from portal.people.models import Person
+from tests.auth.leaving import follow_refresh, refresh_target
 from tests.harness import PortalClient, Running, bind_socket, parse_forms
 
 pytestmark = pytest.mark.interop
@@ -231,13 +232,14 @@ def test_rp_initiated_logout_ends_both_sessions(interop: Interop) -> None:
     client, _ = log_in(interop, "ilse")
     client.page("/cases")
 
-    confirm = client.submit("/logout")
+    leaving = client.submit("/logout")
+    end_session = urlsplit(refresh_target(leaving))
+    confirm = follow_refresh(client, leaving)
 
     assert str(confirm.url).startswith(f"{interop.issuer}/session/end"), confirm.url
-    redirect = next(r for r in confirm.history if r.url.path == "/logout")
-    end_session = urlsplit(redirect.headers["location"])
-    assert parse_qs(end_session.query)["post_logout_redirect_uri"] == [
-        f"{interop.base}/logged-out"]
+    query = parse_qs(end_session.query)
+    assert query["post_logout_redirect_uri"] == [f"{interop.base}/logged-out"]
+    assert query["id_token_hint"][0].count(".") == 2, "the ID token of this login as hint"
     # oidc-provider asks the user to confirm; its buttons sit outside the form.
     form = _form(confirm, "xsrf")
     assert ("logout", "yes") in form["buttons"]  # type: ignore[operator]
@@ -272,12 +274,10 @@ def test_step_up_asks_oidc_provider_and_refuses_a_weaker_answer(interop: Interop
     """oidc-provider's development screens cannot vouch for eIDAS high: the portal
     asks for it in the authorization request and refuses the ID token it gets."""
     client, _ = log_in(interop, "ilse")
-    asked = client.submit("/auth/step-up", {"next": "/cases"})
-    authorization = next(r for r in asked.history
-                         if str(r.headers.get("location", "")).startswith(interop.issuer))
-    query = parse_qs(urlsplit(authorization.headers["location"]).query)
+    leaving = client.submit("/auth/step-up", {"next": "/cases"})
+    query = parse_qs(urlsplit(refresh_target(leaving)).query)
     assert query["acr_values"] == ["http://eidas.europa.eu/LoA/high"]
-    page = asked
+    page = follow_refresh(client, leaving)
     for _ in range(3):  # the OP may show its login and/or consent screen again
         if not str(page.url).startswith(f"{interop.issuer}/interaction/"):
             break
