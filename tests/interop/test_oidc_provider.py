@@ -10,11 +10,7 @@ professional identity provider (its own development IdP switched off) and a
 
 from __future__ import annotations
 
-import json
 import secrets
-import select
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,29 +26,12 @@ from portal.audit.models import AccessRecord
 from portal.people.models import Person
 from tests.auth.leaving import follow_refresh, refresh_target
 from tests.harness import PortalClient, Running, bind_socket, parse_forms
+from tests.interop.op import require_node, start_op, stop_op
 
 pytestmark = pytest.mark.interop
 
-ROOT = Path(__file__).resolve().parents[2]
-OP_SERVER = Path(__file__).with_name("op_server.mjs")
-NODE = shutil.which("node")
-OP_PACKAGE = ROOT / "node_modules" / "oidc-provider" / "package.json"
-START_TIMEOUT = 15
 PROVIDER_ID = "panva"
 CLIENT_ID = "mdo-portal-interop"
-
-
-
-def _require_node() -> str:
-    """Skipped (not failed) only without node or the package; ``make test`` installs both.
-
-    Skipping here, while the test runs, rather than at import lets the root
-    conftest turn the skip into a failure under ``PORTAL_TEST_REQUIRE_ALL=1``."""
-    if NODE is None:
-        pytest.skip("node is not installed (the interop tests run oidc-provider on Node.js)")
-    if not OP_PACKAGE.exists():
-        pytest.skip("node_modules/oidc-provider is missing (run `npm ci` in the repository root)")
-    return NODE
 
 
 @dataclass
@@ -72,28 +51,11 @@ class Interop:
         return dict(response.json())
 
 
-def _start_op(config: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    node = _require_node()
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([node, str(OP_SERVER), json.dumps(config)], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=stderr)
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
-    line = process.stdout.readline() if ready else b""
-    if not line:
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        pytest.fail(f"oidc-provider did not start within {START_TIMEOUT}s:\n"
-                    f"{log.read_text(errors='replace')}")
-    return process, str(json.loads(line)["issuer"])
-
-
 @pytest.fixture
 def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: StartPortal,
             tmp_path: Path) -> Iterator[Interop]:
     """oidc-provider and a portal that trusts it (see ``request.param`` below)."""
-    _require_node()
+    require_node()
     sock = bind_socket()  # the portal's address, to register it with the OP first
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # request.param: a client secret, or a dict of "secret" and portal settings.
@@ -101,7 +63,7 @@ def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: Start
     options = dict(param) if isinstance(param, dict) else {"secret": param}
     secret = options.pop("secret", None) or secrets.token_urlsafe(32)
     try:
-        process, issuer = _start_op({
+        process, issuer = start_op({
             "client_id": CLIENT_ID,
             "client_secret": secret,
             "redirect_uri": f"{base}/auth/callback",
@@ -121,14 +83,7 @@ def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: Start
                                identity_providers=(provider,), **options)
         yield Interop(issuer=issuer, running=running)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_op(process)
 
 
 def _form(response: httpx.Response, field: str) -> dict[str, object]:
