@@ -1,0 +1,123 @@
+"""A provider that refuses the portal or is down: a message that says what to do,
+a log line that says why (the provider's own error, never the secret), never a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from auth.config import IdentityProviderConfig
+from auth.oidc import LoginRejected, OidcClient
+from conftest import StartPortal
+from portal.audit.models import AccessRecord
+from tests.auth.rogue_op import CLIENT_ID, CLIENT_SECRET, RogueProvider
+from tests.harness import Running, bind_socket
+
+
+def rogue_config(issuer: str, **overrides: Any) -> IdentityProviderConfig:
+    return IdentityProviderConfig.from_mapping({
+        "id": "rogue", "issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "label": "Rogue", "organisations": ["het-baken"],
+        "role_map": {"ib": "care_coordinator"}, **overrides})
+
+
+@pytest.fixture
+def portal(rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal) -> Running:
+    return start_portal(sqlite_url, identity_providers=(rogue_config(rogue.issuer),))
+
+
+def failed_logins(running: Running) -> list[str | None]:
+    with running.portal.sessions() as db:
+        return list(db.scalars(select(AccessRecord.reason).where(
+            AccessRecord.event_type == "auth.login", AccessRecord.outcome == "failed")))
+
+
+def test_refused_client_credentials_say_call_the_administrator(
+        portal: Running, rogue: RogueProvider, caplog: pytest.LogCaptureFixture) -> None:
+    rogue.fault = "invalid_client"
+    with caplog.at_level(logging.WARNING):
+        response = portal.client().get("/login/rogue")
+    assert response.status_code == 502
+    assert "client_auth_failed" in response.text
+    assert "Opnieuw inloggen helpt niet" in response.text and "beheerder" in response.text
+    assert 'href="/login"' not in response.text, "no pointless 'try again'"
+    logged = caplog.text
+    assert "error=invalid_client description=client authentication failed" in logged
+    assert CLIENT_SECRET not in logged
+    assert failed_logins(portal) == ["client_auth_failed"]
+
+
+def test_a_failing_token_endpoint_says_try_again_later(portal: Running,
+                                                       rogue: RogueProvider) -> None:
+    rogue.fault = "token_down"
+    response = portal.client().get("/login/rogue")
+    assert response.status_code == 503 and response.headers["retry-after"] == "60"
+    assert "provider_failing" in response.text
+    assert "over een paar minuten opnieuw" in response.text
+    assert failed_logins(portal) == ["provider_failing"]
+
+
+def test_an_unreachable_provider_says_try_again_later(sqlite_url: str,
+                                                      start_portal: StartPortal) -> None:
+    closed = bind_socket()  # a port that was free a moment ago and now is again
+    issuer = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    running = start_portal(sqlite_url, identity_providers=(rogue_config(issuer),))
+    response = running.client().get("/login/rogue")
+    assert response.status_code == 503
+    assert "provider_unreachable" in response.text
+    assert "De inlogdienst is nu niet bereikbaar" in response.text
+    assert failed_logins(running) == ["provider_unreachable"]
+
+
+def test_a_wrong_secret_and_a_broken_provider_read_differently(
+        portal: Running, rogue: RogueProvider) -> None:
+    rogue.fault = "invalid_client"
+    wrong_secret = portal.client().get("/login/rogue").text
+    rogue.fault = "token_down"
+    down = portal.client().get("/login/rogue").text
+    assert "beheerder" in wrong_secret and "beheerder" not in down
+
+
+def _answer(client: OidcClient, reauthenticate: bool) -> LoginRejected | str:
+    """Run one login through the rogue provider, straight against ``auth``."""
+    import httpx  # noqa: PLC0415  (the provider's redirect, followed by hand)
+
+    url, pending = client.begin("http://127.0.0.1:1/auth/callback",
+                                reauthenticate=reauthenticate)
+    location = httpx.get(url, follow_redirects=False).headers["location"]
+    params = dict(httpx.URL(location).params)
+    try:
+        return client.complete(pending, params).subject
+    except LoginRejected as rejected:
+        return rejected
+
+
+def test_step_up_refuses_an_answer_from_the_providers_old_session(
+        rogue: RogueProvider) -> None:
+    client = OidcClient(rogue_config(rogue.issuer))
+    try:
+        assert _answer(client, reauthenticate=True) == "rita"  # a fresh auth_time passes
+        rogue.fault = "stale_auth_time"
+        assert _answer(client, reauthenticate=False) == "rita"  # an ordinary login may reuse
+        refused = _answer(client, reauthenticate=True)
+        assert isinstance(refused, LoginRejected) and refused.code == "step_up_not_fresh"
+        rogue.claims["auth_time"] = None  # no auth_time at all: not fresh either
+        rogue.fault = None
+        refused = _answer(client, reauthenticate=True)
+        assert isinstance(refused, LoginRejected) and refused.code == "step_up_not_fresh"
+    finally:
+        client.close()
+
+
+def test_a_provider_without_end_session_says_close_the_browser(portal: Running) -> None:
+    client = portal.client()
+    assert str(client.get("/login/rogue").url).endswith("/cases")
+    client.page("/cases")
+    out = client.submit("/logout")
+    assert out.status_code == 200 and out.url.path == "/logged-out"
+    assert "Sluit nu alle browservensters" in out.text
+    assert str(client.get("/cases").url).split("?")[0].endswith("/login")
