@@ -97,7 +97,7 @@ class IdentityProviderConfig:
     id: str
     issuer: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     label: str
     kind: str = "professional"
     organisations: tuple[str, ...] = ()

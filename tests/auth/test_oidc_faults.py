@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -84,8 +85,6 @@ def test_a_wrong_secret_and_a_broken_provider_read_differently(
 
 def _answer(client: OidcClient, reauthenticate: bool) -> LoginRejected | str:
     """Run one login through the rogue provider, straight against ``auth``."""
-    import httpx  # noqa: PLC0415  (the provider's redirect, followed by hand)
-
     url, pending = client.begin("http://127.0.0.1:1/auth/callback",
                                 reauthenticate=reauthenticate)
     location = httpx.get(url, follow_redirects=False).headers["location"]
