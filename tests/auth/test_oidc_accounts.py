@@ -17,9 +17,9 @@ from tests.auth.test_oidc_faults import rogue_config
 from tests.harness import Running
 
 
-def start(rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal,
+def start(rogue: RogueProvider, database_url: str, start_portal: StartPortal,
           **overrides: Any) -> Running:
-    return start_portal(sqlite_url,
+    return start_portal(database_url,
                         identity_providers=(rogue_config(rogue.issuer, **overrides),))
 
 
@@ -35,9 +35,9 @@ def accounts(running: Running) -> list[tuple[str, str, str]]:
 
 
 def test_a_changed_subject_follows_the_previous_subject_claim(
-        rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal,
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal,
         caplog: pytest.LogCaptureFixture) -> None:
-    running = start(rogue, sqlite_url, start_portal, previous_subject_claim="legacy_sub")
+    running = start(rogue, database_url, start_portal, previous_subject_claim="legacy_sub")
     log_in(running)
     [(person, _, _)] = accounts(running)
 
@@ -58,9 +58,9 @@ def test_a_changed_subject_follows_the_previous_subject_claim(
 
 
 def test_without_a_previous_subject_a_new_subject_is_a_new_person_and_logged(
-        rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal,
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal,
         caplog: pytest.LogCaptureFixture) -> None:
-    running = start(rogue, sqlite_url, start_portal)
+    running = start(rogue, database_url, start_portal)
     log_in(running)
     rogue.subject, rogue.claims["legacy_sub"] = "pairwise-7f3a", "rita"  # not configured
     with caplog.at_level(logging.INFO, logger="portal.login"):
@@ -72,8 +72,8 @@ def test_without_a_previous_subject_a_new_subject_is_a_new_person_and_logged(
 
 
 def test_a_person_from_before_issuer_keys_is_bound_once(
-        rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal) -> None:
-    running = start(rogue, sqlite_url, start_portal)
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal) -> None:
+    running = start(rogue, database_url, start_portal)
     with running.portal.sessions() as db, db.begin():
         db.add(Person(id="0f6a1c8e-0000-4000-8000-000000000001", idp="rogue", subject="rita",
                       kind=PersonKind.PROFESSIONAL, display_name="Rita (legacy)",
@@ -89,11 +89,11 @@ def test_a_person_from_before_issuer_keys_is_bound_once(
     ({"https://school.example/roles": ["ib"]}, "https://school.example/roles"),
 ])
 def test_role_claims_nested_space_separated_or_namespaced(
-        rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal,
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal,
         claims: dict[str, Any], role_claim: str) -> None:
     del rogue.claims["roles"]
     rogue.claims.update(claims)
-    running = start(rogue, sqlite_url, start_portal, role_claim=role_claim)
+    running = start(rogue, database_url, start_portal, role_claim=role_claim)
     log_in(running)
     with running.portal.sessions() as db:
         roles = db.scalars(select(Membership.role).join(
@@ -101,19 +101,19 @@ def test_role_claims_nested_space_separated_or_namespaced(
     assert [r.value for r in roles] == ["care_coordinator"]
 
 
-def test_an_org_claim_nested_in_an_object(rogue: RogueProvider, sqlite_url: str,
+def test_an_org_claim_nested_in_an_object(rogue: RogueProvider, database_url: str,
                                           start_portal: StartPortal) -> None:
     del rogue.claims["org"]
     rogue.claims["organisation"] = {"slug": "het-baken"}
-    running = start(rogue, sqlite_url, start_portal, org_claim="organisation.slug")
+    running = start(rogue, database_url, start_portal, org_claim="organisation.slug")
     log_in(running)
     assert len(accounts(running)) == 1
 
 
 def test_a_role_claim_that_is_not_there_grants_nothing(
-        rogue: RogueProvider, sqlite_url: str, start_portal: StartPortal) -> None:
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal) -> None:
     del rogue.claims["roles"]
     rogue.claims["realm_access"] = {"roles": "ib"}
-    running = start(rogue, sqlite_url, start_portal, role_claim="resource_access.roles")
+    running = start(rogue, database_url, start_portal, role_claim="resource_access.roles")
     refused = running.client().get("/login/rogue")
     assert refused.status_code == 400 and "no_role" in refused.text
