@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.documents.cli import add_commands as add_document_commands
 
     add_document_commands(sub)
+    from portal.login.accounts import add_commands as add_account_commands
+
+    add_account_commands(sub)
     return parser
 
 

@@ -54,8 +54,8 @@ def _claim_list(value: Any) -> list[str]:
     return []
 
 
-def _account(db: Session, provider: IdentityProviderConfig,
-             login: VerifiedLogin) -> tuple[Person | None, str | None]:
+def find_account(db: Session, provider: IdentityProviderConfig,
+                 login: VerifiedLogin) -> tuple[Person | None, str | None]:
     """The person this login belongs to, and how a binding must still be made
     (None: already bound by issuer and subject)."""
     person = db.scalars(select(Person).join(OidcAccount, OidcAccount.person_id == Person.id)
@@ -70,24 +70,25 @@ def _account(db: Session, provider: IdentityProviderConfig,
     if provider.previous_subject_claim:
         previous = login.claims.get(provider.previous_subject_claim)
         if isinstance(previous, str) and previous and previous != login.subject:
-            earlier, _ = _account(db, provider, _with_subject(login, previous))
+            earlier, _ = find_account(db, provider, with_subject(login, previous))
             if earlier is not None:
                 return earlier, "previous_subject"
     return None, "login"
 
 
-def _with_subject(login: VerifiedLogin, subject: str) -> VerifiedLogin:
+def with_subject(login: VerifiedLogin, subject: str) -> VerifiedLogin:
     return VerifiedLogin(provider_id=login.provider_id, issuer=login.issuer, subject=subject,
                          claims={}, acr=login.acr, auth_time=login.auth_time)
 
 
-def _bind(db: Session, person: Person, login: VerifiedLogin, how: str, now: datetime) -> None:
+def bind_account(db: Session, person: Person, login: VerifiedLogin, how: str,
+                 now: datetime) -> None:
     db.add(OidcAccount(person_id=person.id, issuer=login.issuer, subject=login.subject,
                        bound_at=now, bound_by=how))
     # Person ids only: a subject can be an identifying number (BSN behind a broker).
-    if how == "previous_subject":
-        log.warning("account rebound: provider=%s person=%s moved to a new subject "
-                    "(previous_subject_claim)", login.provider_id, person.id)
+    if how in ("previous_subject", "rebind"):
+        log.warning("account rebound: provider=%s person=%s moved to a new subject (%s)",
+                    login.provider_id, person.id, how)
     else:
         log.info("account bound: provider=%s person=%s how=%s", login.provider_id,
                  person.id, how)
@@ -96,7 +97,7 @@ def _bind(db: Session, person: Person, login: VerifiedLogin, how: str, now: date
 def is_person(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
               person_id: str) -> bool:
     """True when this login (issuer, subject) is the portal person ``person_id``."""
-    person, _ = _account(db, provider, login)
+    person, _ = find_account(db, provider, login)
     return person is not None and person.id == person_id
 
 
@@ -106,7 +107,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     claims = login.claims
     org_slugs = _claim_list(_claim(claims, provider.org_claim))
     professional = provider.kind == "professional" or (provider.kind == "mixed" and org_slugs)
-    person, binding = _account(db, provider, login)
+    person, binding = find_account(db, provider, login)
     if person is not None and not person.active:
         raise LoginRejected("account_disabled", "Your account has been disabled.")
     roles: list[tuple[str, Role]] = []
@@ -125,7 +126,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     if binding is not None:
         person.subject = login.subject  # the legacy key follows the account key
         db.flush()
-        _bind(db, person, login, binding, now)
+        bind_account(db, person, login, binding, now)
     db.flush()
     if professional:
         # The IdP is the source of truth for roles in the organisations it vouches for.

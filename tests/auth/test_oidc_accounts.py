@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from conftest import StartPortal
+from portal.audit.models import AccessRecord
+from portal.cli import main
+from portal.login.accounts import RebindRefused, rebind
 from portal.login.models import OidcAccount
 from portal.people.models import Membership, Person, PersonKind
 from tests.auth.rogue_op import RogueProvider
@@ -117,3 +122,48 @@ def test_a_role_claim_that_is_not_there_grants_nothing(
     running = start(rogue, database_url, start_portal, role_claim="resource_access.roles")
     refused = running.client().get("/login/rogue")
     assert refused.status_code == 400 and "no_role" in refused.text
+
+
+def test_the_administrator_rebinds_a_changed_subject_from_the_command_line(
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    running = start(rogue, database_url, start_portal)
+    log_in(running)
+    [(person, _, _)] = accounts(running)
+    idps = tmp_path / "idps.json"
+    idps.write_text(json.dumps([{"id": "rogue", "issuer": rogue.issuer, "client_id": "c",
+                                 "client_secret": "s", "organisations": ["het-baken"]}]))
+    monkeypatch.setenv("PORTAL_IDPS_FILE", str(idps))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
+
+    assert main(["accounts", "rebind", "--provider", "rogue", "--from", "nobody",
+                 "--to", "x"]) == 1
+    assert "no person has subject 'nobody'" in capsys.readouterr().out
+    assert main(["accounts", "rebind", "--provider", "rogue", "--from", "rita",
+                 "--to", "pairwise-7f3a"]) == 0
+    assert person in capsys.readouterr().out
+    assert main(["accounts", "rebind", "--provider", "rogue", "--from", "rita",
+                 "--to", "pairwise-7f3a"]) == 1
+    assert "(nothing to do)" in capsys.readouterr().out
+
+    rogue.subject = "pairwise-7f3a"
+    log_in(running)
+    assert sorted(accounts(running)) == sorted([(person, "rita", "login"),
+                                                (person, "pairwise-7f3a", "rebind")])
+    with running.portal.sessions() as db:
+        moved = db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == "auth.account_rebound")).all()
+    assert [(r.object_id, r.user_name) for r in moved] == [
+        (person, "operator (portal accounts rebind)")]
+
+
+def test_a_subject_bound_to_somebody_else_is_not_taken_over(
+        rogue: RogueProvider, database_url: str, start_portal: StartPortal) -> None:
+    running = start(rogue, database_url, start_portal)
+    log_in(running)
+    rogue.subject = "someone-else"
+    log_in(running)
+    provider = running.portal.settings.identity_providers[0]
+    with running.portal.sessions() as db, pytest.raises(RebindRefused, match="already bound"):
+        rebind(db, provider, "rita", "someone-else", datetime.now(UTC))
