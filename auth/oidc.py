@@ -283,8 +283,11 @@ class OidcClient:
         """Finish a login from the callback's query parameters."""
         if params.get("error"):
             # Only the standard error code: the description is the provider's prose.
-            log.warning("oidc authorization error from %s: %s", self.config.id,
-                        str(params.get("error"))[:64])
+            error = str(params.get("error"))[:64]
+            log.warning("oidc authorization error from %s: %s", self.config.id, error)
+            if error in ("temporarily_unavailable", "server_error"):  # OIDC Core 3.1.2.6
+                raise LoginRejected("provider_failing",
+                                    "The identity provider is not working properly.", "later")
             raise LoginRejected("provider_error", "The identity provider did not log you in.")
         if not hmac.compare_digest(params.get("state", ""), pending.state):
             raise LoginRejected("state_mismatch", "This login link does not belong to you.")

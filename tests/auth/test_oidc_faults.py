@@ -120,3 +120,21 @@ def test_a_provider_without_end_session_says_close_the_browser(portal: Running) 
     assert out.status_code == 200 and out.url.path == "/logged-out"
     assert "Sluit nu alle browservensters" in out.text
     assert str(client.get("/cases").url).split("?")[0].endswith("/login")
+
+
+@pytest.mark.parametrize(("error", "code", "advice"), [
+    ("temporarily_unavailable", "provider_failing", "later"),
+    ("server_error", "provider_failing", "later"),
+    ("access_denied", "provider_error", "retry"),
+    ("l\u00f6gin_required", "provider_error", "retry"),
+])
+def test_an_error_in_the_callback_tells_what_to_do(rogue: RogueProvider, error: str, code: str,
+                                                   advice: str) -> None:
+    client = OidcClient(rogue_config(rogue.issuer))
+    try:
+        _, pending = client.begin("http://127.0.0.1:1/auth/callback")
+        with pytest.raises(LoginRejected) as refused:
+            client.complete(pending, {"error": error, "state": pending.state})
+        assert (refused.value.code, refused.value.advice) == (code, advice)
+    finally:
+        client.close()

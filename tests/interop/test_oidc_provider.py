@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import select as sql_select
 
-from auth.config import IdentityProviderConfig
+from auth.config import EHERKENNING_ORDER, IdentityProviderConfig
 from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from portal.people.models import Person
@@ -58,27 +58,31 @@ def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: Start
     require_node()
     sock = bind_socket()  # the portal's address, to register it with the OP first
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    # request.param: a client secret, or a dict of "secret" and portal settings.
+    # request.param: a client secret, or a dict of "secret", "op" (op_server.mjs
+    # options), "provider" (IdentityProviderConfig fields) and portal settings.
     param = getattr(request, "param", None)
     options = dict(param) if isinstance(param, dict) else {"secret": param}
     secret = options.pop("secret", None) or secrets.token_urlsafe(32)
+    op_options = options.pop("op", {})
+    provider_options = options.pop("provider", {})
     try:
         process, issuer = start_op({
             "client_id": CLIENT_ID,
-            "client_secret": secret,
+            "client_secret": op_options.pop("client_secret", secret),
             "redirect_uri": f"{base}/auth/callback",
             "post_logout_redirect_uri": f"{base}/logged-out",
+            **op_options,
         }, tmp_path / "op.log")
     except BaseException:
         sock.close()
         raise
     try:
-        provider = IdentityProviderConfig(
-            id=PROVIDER_ID, issuer=issuer, client_id=CLIENT_ID, client_secret=secret,
-            label="Interop OP", kind="professional", organisations=("het-baken",),
-            org_claim="org", role_claim="roles", role_map={"ib": "care_coordinator"},
-            min_acr=None, scopes=("openid", "profile", "email", "mdo"),
-        )
+        provider = IdentityProviderConfig(**{
+            "id": PROVIDER_ID, "issuer": issuer, "client_id": CLIENT_ID,
+            "client_secret": secret, "label": "Interop OP", "kind": "professional",
+            "organisations": ("het-baken",), "org_claim": "org", "role_claim": "roles",
+            "role_map": {"ib": "care_coordinator"}, "min_acr": None,
+            "scopes": ("openid", "profile", "email", "mdo"), **provider_options})
         running = start_portal(sqlite_url, sock=sock, dev_idp=False,
                                identity_providers=(provider,), **options)
         yield Interop(issuer=issuer, running=running)
@@ -249,3 +253,39 @@ def test_step_up_asks_oidc_provider_and_refuses_a_weaker_answer(interop: Interop
 
 def _has_field(page: httpx.Response, field: str) -> bool:
     return any(field in f["fields"] for f in parse_forms(page.text))
+
+
+EH = "urn:etoegang:core:assurance-class:"
+
+
+@pytest.mark.parametrize("interop", [{
+    "op": {"acr_values": [f"{EH}loa2", f"{EH}loa3"], "acr": f"{EH}loa2",
+           "grant_requested_acr": False},
+    "provider": {"acr_values": EHERKENNING_ORDER, "min_acr": f"{EH}loa3"}}], indirect=True)
+def test_a_login_below_the_providers_eherkenning_minimum_is_refused(interop: Interop) -> None:
+    client = interop.running.client()
+    sign_in = client.get(f"/login/{PROVIDER_ID}")
+    assert parse_qs(urlsplit(str(sign_in.history[0].headers["location"])).query)[
+        "acr_values"] == [f"{EH}loa3"]
+    consent = _post_form(client, sign_in, _form(sign_in, "login"), login="ilse",
+                         password="any password")
+    refused = _post_form(client, consent, _form(consent, "prompt"))
+    assert refused.status_code == 400 and "insufficient_assurance" in refused.text
+    with interop.running.portal.sessions() as db:
+        assert db.scalars(sql_select(Person).where(Person.idp == PROVIDER_ID)).all() == []
+
+
+@pytest.mark.parametrize("interop", [{"op": {"client_secret": "not-the-portals-secret"}}],
+                         indirect=True)
+def test_a_wrong_client_secret_says_call_the_administrator(
+        interop: Interop, caplog: pytest.LogCaptureFixture) -> None:
+    client = interop.running.client()
+    sign_in = client.get(f"/login/{PROVIDER_ID}")
+    consent = _post_form(client, sign_in, _form(sign_in, "login"), login="ilse",
+                         password="any password")
+    with caplog.at_level("WARNING", logger="auth.oidc"):
+        refused = _post_form(client, consent, _form(consent, "prompt"))
+    assert refused.status_code == 502 and "client_auth_failed" in refused.text
+    assert "beheerder" in refused.text
+    # oidc-provider's own words reach the log: the administrator sees why.
+    assert "error=invalid_client description=client authentication failed" in caplog.text
