@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+
 # Assurance levels in increasing strength, one ordering per scheme. Values of
 # different schemes are never compared: a requirement in one scheme is met only
 # by a value of the same scheme (or by exactly that value).
@@ -137,6 +140,9 @@ class IdentityProviderConfig:
                 raise ValueError(f"provider {raw.get('id')}: private_key_jwt needs "
                                  f"client_private_key_file (a PEM private key)")
             private_key = _read_secret(raw["client_private_key_file"])
+            if private_signing_key(private_key) is None:
+                raise ValueError(f"provider {raw.get('id')}: client_private_key_file holds no "
+                                 f"PEM RSA, EC or Ed25519 private key")
         elif not secret:
             raise ValueError(f"provider {raw.get('id')}: {method} needs client_secret "
                              f"or client_secret_file")
@@ -171,6 +177,18 @@ class IdentityProviderConfig:
             previous_subject_claim=(str(raw["previous_subject_claim"])
                                     if raw.get("previous_subject_claim") else None),
         )
+
+
+def private_signing_key(pem: str) -> RSAKey | ECKey | OKPKey | None:
+    """The private key in ``pem`` for ``private_key_jwt``, or None when there is none."""
+    for kind in (RSAKey, ECKey, OKPKey):
+        try:
+            key = kind.import_key(pem)
+        except (JoseError, ValueError, TypeError):
+            continue
+        if key.is_private:
+            return key
+    return None
 
 
 def _read_secret(path: object) -> str:

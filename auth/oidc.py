@@ -56,7 +56,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
-from auth.config import IdentityProviderConfig
+from auth.config import IdentityProviderConfig, private_signing_key
 
 log = logging.getLogger("auth.oidc")
 
@@ -481,13 +481,11 @@ class OidcClient:
 
 
 def _private_key(pem: str) -> RSAKey | ECKey | OKPKey:
-    for kind in (RSAKey, ECKey, OKPKey):
-        try:
-            return kind.import_key(pem)
-        except (JoseError, ValueError, TypeError):
-            continue
-    raise LoginRejected("client_key_unusable", "The portal's connection to the identity "
-                        "provider is not set up correctly.", "administrator")
+    key = private_signing_key(pem)
+    if key is None:  # from_mapping refuses this; a hand-built config may not
+        raise LoginRejected("client_key_unusable", "The portal's connection to the identity "
+                            "provider is not set up correctly.", "administrator")
+    return key
 
 
 def _assertion_alg(key: RSAKey | ECKey | OKPKey) -> str:

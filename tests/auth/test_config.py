@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from auth.config import (
     DIGID_ORDER,
@@ -67,11 +69,30 @@ def test_a_wrong_provider_entry_is_refused_by_name(raw: dict[str, Any], message:
 
 def test_private_key_jwt_reads_its_key_from_a_file(tmp_path: Path) -> None:
     key = tmp_path / "client.pem"
-    key.write_text("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n")
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    key.write_text(pem)
     config = parse(token_endpoint_auth_method="private_key_jwt",
                    client_private_key_file=str(key))
-    assert config.client_private_key.startswith("-----BEGIN PRIVATE KEY-----")
-    assert "abc" not in repr(config), "the key stays out of reprs (and so out of logs)"
+    assert config.client_private_key == pem.strip()
+    assert pem.splitlines()[1] not in repr(config), "the key stays out of reprs (and logs)"
+
+
+@pytest.mark.parametrize("content", [
+    "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n",
+    "not a key at all",
+    "PUBLIC",
+])
+def test_a_file_without_a_private_key_is_refused_at_start(tmp_path: Path, content: str) -> None:
+    key = tmp_path / "client.pem"
+    if content == "PUBLIC":
+        content = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    key.write_text(content)
+    with pytest.raises(ValueError, match="holds no PEM RSA, EC or Ed25519 private key"):
+        parse(token_endpoint_auth_method="private_key_jwt", client_private_key_file=str(key))
 
 
 def test_the_settings_name_the_file_and_the_problem(tmp_path: Path) -> None:
