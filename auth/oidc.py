@@ -400,9 +400,10 @@ class OidcClient:
     def _token_error(self, error: str, description: object) -> LoginRejected:
         """Log the provider's own words (they never contain our secret) and
         tell the user whether logging in again can help."""
-        text = str(description or "")[:300].replace("\n", " ")
+        # One line, printable only: the text is the provider's, not ours.
+        text = "".join(c if c.isprintable() else " " for c in str(description or "")[:300])
         log.warning("oidc token exchange refused by %s: error=%s description=%s",
-                    self.config.id, error[:64], text)
+                    self.config.id, "".join(c for c in error[:64] if c.isprintable()), text)
         if error in CLIENT_ERRORS:
             return LoginRejected("client_auth_failed", "The portal's connection to the "
                                  "identity provider is not set up correctly.", "administrator")

@@ -33,6 +33,7 @@ class RogueProvider:
                                        "name": "Rita Rogue"}
         self.nonces: dict[str, str] = {}
         self.subject = "rita"
+        self.error_description = "client authentication failed"
         self.app = Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery),
             Route("/jwks", self.jwks),
@@ -69,7 +70,7 @@ class RogueProvider:
         form = await request.form()
         if self.fault == "invalid_client":
             return JSONResponse({"error": "invalid_client",
-                                 "error_description": "client authentication failed"},
+                                 "error_description": self.error_description},
                                 status_code=401)
         if self.fault == "token_down":
             return Response("<html>502 Bad Gateway</html>", status_code=502)

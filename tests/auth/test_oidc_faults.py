@@ -138,3 +138,14 @@ def test_an_error_in_the_callback_tells_what_to_do(rogue: RogueProvider, error: 
         assert (refused.value.code, refused.value.advice) == (code, advice)
     finally:
         client.close()
+
+
+def test_the_providers_error_text_cannot_forge_log_lines(
+        portal: Running, rogue: RogueProvider, caplog: pytest.LogCaptureFixture) -> None:
+    rogue.fault = "invalid_client"
+    rogue.error_description = "expired\r\nWARNING portal: admin logged in"
+    with caplog.at_level(logging.WARNING, logger="auth.oidc"):
+        assert portal.client().get("/login/rogue").status_code == 502
+    [line] = [r.getMessage() for r in caplog.records if "refused by" in r.getMessage()]
+    assert "\n" not in line and "\r" not in line
+    assert "description=expired  WARNING portal: admin logged in" in line
