@@ -157,8 +157,8 @@ def logout(page: Page) -> Response:
     if client is not None:
         target = client.logout_url(f"{page.portal.settings.public_url}/logged-out", id_token)
     if target is None:
-        log.info("logout: provider=%s has no end-session endpoint; its session stays open",
-                 page.session.provider_id)
+        log.info("logout: provider=%s has no end-session endpoint or cannot be reached; "
+                 "its session stays open", page.session.provider_id)
         return page.redirect("/logged-out?provider_session=open")
     return _leave_for(page, target, N_("Logging you out"),
                       N_("You are logged out of the portal. You are now sent to your identity "
