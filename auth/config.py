@@ -192,8 +192,12 @@ def private_signing_key(pem: str) -> RSAKey | ECKey | OKPKey | None:
 
 
 def _read_secret(path: object) -> str:
-    with open(str(path), encoding="utf-8") as handle:
-        return handle.read().strip()
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}"
+                         ) from exc
 
 
 def _acr_order(raw: Mapping[str, object]) -> tuple[str, ...]:

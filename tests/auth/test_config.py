@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -100,4 +101,12 @@ def test_the_settings_name_the_file_and_the_problem(tmp_path: Path) -> None:
     idps.write_text('[{"id": "op", "issuer": "https://op.example", "client_id": "portal", '
                     '"token_endpoint_auth_method": "private_key_jwt"}]')
     with pytest.raises(SettingsError, match=r"PORTAL_IDPS_FILE.*client_private_key_file"):
+        load_settings({"PORTAL_IDPS_FILE": str(idps)})
+
+
+def test_a_missing_secret_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    idps = tmp_path / "idps.json"
+    missing = tmp_path / "no-such-secret"
+    idps.write_text(json.dumps([{**BASE, "client_secret_file": str(missing)}]))
+    with pytest.raises(SettingsError, match=f"PORTAL_IDPS_FILE: cannot read {missing}: "):
         load_settings({"PORTAL_IDPS_FILE": str(idps)})
