@@ -347,3 +347,28 @@ def test_step_up_while_the_provider_session_is_alive_asks_again(
         assert db.scalars(select(AccessRecord.outcome).where(
             AccessRecord.event_type == "auth.step_up")).all() == ["allowed"]
 
+
+
+def test_logout_from_a_page_left_open_past_expiry_still_reaches_the_provider(
+        id_token_op: Deployment, guarded: Callable[[str], Page]) -> None:
+    page = guarded(id_token_op.base)
+    log_in(page, id_token_op, "kees")
+    page.wait_for_url(f"{id_token_op.base}/cases")
+    clock = id_token_op.running.clock
+    started = clock.now
+    clock.advance(minutes=16)  # idle past the portal's 15 minutes; the OP's session lives
+    try:
+        page.get_by_role("navigation").get_by_role("button", name="Uitloggen").click()
+        page.wait_for_url(f"{id_token_op.base}/logged-out?provider_session=unknown")
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("Uw sessie in het portaal was al beëindigd")
+        alert.get_by_role("link", name=f"Uitloggen bij {LABEL}").click()
+        page.wait_for_url(f"{id_token_op.issuer}/session/end**")
+        page.get_by_role("button", name="Yes, sign me out").click()
+        page.wait_for_url(f"{id_token_op.base}/logged-out")
+    finally:
+        clock.now = started
+    page.goto(f"{id_token_op.base}/login")
+    page.get_by_role("link", name=LABEL).click()
+    page.wait_for_url(f"{id_token_op.issuer}/interaction/**")
+    expect(page.locator('input[name="login"]')).to_be_visible()  # asked again

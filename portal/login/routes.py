@@ -138,14 +138,19 @@ def _rejected(page: Page, rejected: LoginRejected, provider_id: str | None,
     return response
 
 
-@endpoint(login=False)
+@endpoint(login=False, csrf=False)
 def logout(page: Page) -> Response:
     """End the portal session, then the provider's (RP-initiated logout with
     the session's ID token as hint); a provider without an end-session
-    endpoint leaves its session open, and the page says so."""
+    endpoint leaves its session open, and the page says so.
+
+    No CSRF token: a page left open past the session's expiry must still log
+    out (its token died with the session); the same-origin check still runs.
+    The portal session is already gone then, the provider's may not be: the
+    page offers a logout link per provider."""
     if page.actor is None:
         page.end_session()
-        return page.redirect("/logged-out")
+        return page.redirect("/logged-out?provider_session=unknown")
     record(page.db, page.requester(), page.now, event_type="auth.logout",
            action="execute", outcome="allowed", object_type="person",
            object_id=page.actor.person_id)
@@ -167,8 +172,21 @@ def logout(page: Page) -> Response:
 
 @endpoint(login=False)
 def logged_out(page: Page) -> Response:
-    return page.render("login/logged_out.html", provider_session_open=(
-        page.request.query_params.get("provider_session") == "open"))
+    state = page.request.query_params.get("provider_session")
+    return page.render("login/logged_out.html", provider_session_open=state == "open",
+                       provider_session_unknown=state == "unknown",
+                       providers=page.portal.providers)
+
+
+@endpoint(login=False)
+def logout_at_provider(page: Page, provider_id: str) -> Response:
+    """The provider's logout without an ID token (the portal session had
+    expired): reached by a link, so a redirect, which form-action does not govern."""
+    client = page.portal.oidc_clients.get(provider_id)
+    if client is None:
+        return page.render("errors/error.html", status=404, status_code=404, csrf_failed=False)
+    target = client.logout_url(f"{page.portal.settings.public_url}/logged-out", None)
+    return RedirectResponse(target or "/logged-out?provider_session=open", status_code=303)
 
 
 @endpoint(login=False)
@@ -192,5 +210,6 @@ routes = [
     Route("/auth/callback", callback),
     Route("/logout", logout, methods=["POST"]),
     Route("/logged-out", logged_out),
+    Route("/logout/{provider_id}", logout_at_provider),
     Route("/language", choose_language, methods=["POST"]),
 ]

@@ -149,3 +149,23 @@ def test_the_providers_error_text_cannot_forge_log_lines(
     [line] = [r.getMessage() for r in caplog.records if "refused by" in r.getMessage()]
     assert "\n" not in line and "\r" not in line
     assert "description=expired  WARNING portal: admin logged in" in line
+
+
+def test_a_logout_after_expiry_needs_no_token_and_offers_the_providers(
+        portal: Running) -> None:
+    client = portal.client()
+    client.get("/login/rogue")
+    client.page("/cases")
+    portal.clock.advance(minutes=16)
+    out = client.submit("/logout")  # the page's token died with the session
+    assert out.status_code == 200 and out.url.path == "/logged-out"
+    assert "Uw sessie in het portaal was al beëindigd" in out.text
+    assert 'href="/logout/rogue"' in out.text
+    # This provider has no end-session endpoint: the page says to close the browser.
+    closing = client.get("/logout/rogue")
+    assert "Sluit nu alle browservensters" in closing.text
+    assert client.get("/logout/nobody").status_code == 404
+    # Only the same origin may post it: the session-ending POST is not open to other sites.
+    foreign = client.post("/logout", headers={"Origin": "https://evil.example"},
+                          follow_redirects=False)
+    assert foreign.status_code == 403
