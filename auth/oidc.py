@@ -316,9 +316,11 @@ class OidcClient:
                 "step_up_failed",
                 "The identity provider did not confirm the stronger login that was asked for.",
             )
-        auth_time = claims.get("auth_time")
-        if pending.reauthenticate and (not isinstance(auth_time, int)
-                                       or auth_time < pending.started_at):
+        raw_auth_time = claims.get("auth_time")
+        # A JSON number; bool is an int subclass in Python and is no time at all.
+        auth_time = (int(raw_auth_time) if isinstance(raw_auth_time, int | float)
+                     and not isinstance(raw_auth_time, bool) else None)
+        if pending.reauthenticate and (auth_time is None or auth_time < pending.started_at):
             # The provider answered from a session older than this request: the
             # person at the keyboard was not asked for anything just now.
             raise LoginRejected(
@@ -335,7 +337,7 @@ class OidcClient:
             subject=str(claims["sub"]),
             claims=merged,
             acr=acr if isinstance(acr, str) else None,
-            auth_time=auth_time if isinstance(auth_time, int) else None,
+            auth_time=auth_time,
             id_token=id_token,
         )
 

@@ -104,10 +104,13 @@ def test_step_up_refuses_an_answer_from_the_providers_old_session(
         assert _answer(client, reauthenticate=False) == "rita"  # an ordinary login may reuse
         refused = _answer(client, reauthenticate=True)
         assert isinstance(refused, LoginRejected) and refused.code == "step_up_not_fresh"
-        rogue.claims["auth_time"] = None  # no auth_time at all: not fresh either
         rogue.fault = None
-        refused = _answer(client, reauthenticate=True)
-        assert isinstance(refused, LoginRejected) and refused.code == "step_up_not_fresh"
+        for nonsense in (None, True, "now"):  # absent, or not a number: not fresh either
+            rogue.claims["auth_time"] = nonsense
+            refused = _answer(client, reauthenticate=True)
+            assert isinstance(refused, LoginRejected) and refused.code == "step_up_not_fresh"
+        rogue.claims["auth_time"] = 4102444800.5  # a JSON number with a fraction counts
+        assert _answer(client, reauthenticate=True) == "rita"
     finally:
         client.close()
 
@@ -169,3 +172,17 @@ def test_a_logout_after_expiry_needs_no_token_and_offers_the_providers(
     foreign = client.post("/logout", headers={"Origin": "https://evil.example"},
                           follow_redirects=False)
     assert foreign.status_code == 403
+
+
+@pytest.mark.parametrize("params", [
+    {"state": "\u00e9t\u00e9", "code": "x"},
+    {"state": "x" * 5000, "code": "y"},
+    {"code": "\u2603", "iss": "\u00ff"},
+    {},
+])
+def test_a_malformed_callback_is_a_clear_refusal(portal: Running,
+                                                 params: dict[str, str]) -> None:
+    client = portal.client()
+    client.get("/login")
+    response = client.get("/auth/callback", params=params)
+    assert response.status_code == 400 and "unknown_state" in response.text
