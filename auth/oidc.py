@@ -19,7 +19,17 @@ message is safe to show (neither contains tokens):
   client id when there are several audiences), ``exp``, ``iat`` and ``nonce``;
 - the ``acr`` meets the provider's configured minimum and, for a step-up
   login, the level ``begin`` was asked for (kept in the ``PendingLogin``, so a
-  level the browser sends back is never trusted).
+  level the browser sends back is never trusted), both in the provider's own
+  ordering of levels;
+- for a login started with ``reauthenticate=True`` (step-up), ``auth_time`` is
+  present and not older than the request: an answer from the provider's
+  still-open session is refused, whatever its ``acr``.
+
+``LoginRejected.advice`` tells the user what to do: ``retry`` (log in again),
+``later`` (the provider is unreachable or failing) or ``administrator`` (the
+portal's registration at the provider is wrong: secret, key or method). The
+provider's ``error``/``error_description`` from the token endpoint is logged;
+the client secret, codes and tokens never are.
 
 HTTP to the provider goes through Authlib's requests client.
 """
@@ -34,18 +44,19 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 import requests
-from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
-from auth.config import IdentityProviderConfig, acr_at_least
+from auth.config import IdentityProviderConfig, private_signing_key
 
 log = logging.getLogger("auth.oidc")
 
@@ -55,15 +66,22 @@ SAFE_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512
                              "ES384", "ES512", "EdDSA"})
 CLOCK_SKEW = 60
 HTTP_TIMEOUT = 10
+# Token endpoint errors that mean the portal's own registration is wrong (RFC
+# 6749 5.2): logging in again cannot help, an administrator must fix it.
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type",
+                           "invalid_scope"})
+ADVICE = ("retry", "later", "administrator")
 
 
 class LoginRejected(Exception):
-    """The login attempt failed a check. ``code`` is a stable, loggable reason."""
+    """The login attempt failed a check. ``code`` is a stable, loggable reason;
+    ``advice`` is one of ``ADVICE``: what the user should do next."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, advice: str = "retry") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.advice = advice
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class PendingLogin:
     started_at: int
     # The level this login must reach (step-up); the provider's minimum applies too.
     required_acr: str | None = None
+    # Step-up: the provider must authenticate the user anew (auth_time >= started_at).
+    reauthenticate: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +117,8 @@ class VerifiedLogin:
     claims: Mapping[str, Any]
     acr: str | None
     auth_time: int | None
+    # Kept (protected) with the session only as the logout's id_token_hint.
+    id_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -194,15 +216,21 @@ class OidcClient:
         except (requests.RequestException, ValueError) as exc:
             log.warning("oidc provider %s unreachable: %s", self.config.id, type(exc).__name__)
             raise LoginRejected(
-                "provider_unreachable", "The identity provider could not be reached."
+                "provider_unreachable", "The identity provider could not be reached.", "later"
             ) from exc
         if not isinstance(body, dict):
             raise LoginRejected("bad_discovery", "The identity provider answered nonsense.")
         return body
 
+    def _stronger(self, first: str | None, second: str | None) -> str | None:
+        """The higher of two required levels (the later one when they cannot be ordered)."""
+        if not first or not second:
+            return first or second
+        return first if self.config.acr_at_least(first, second) else second
+
     # -- the flow --------------------------------------------------------
-    def begin(self, redirect_uri: str, *,
-              acr: str | None = None) -> tuple[str, PendingLogin]:
+    def begin(self, redirect_uri: str, *, acr: str | None = None,
+              reauthenticate: bool = False) -> tuple[str, PendingLogin]:
         """Start a login: the URL to send the browser to, and what to remember.
 
         ``acr`` asks for at least that assurance level (step-up): it is sent as
@@ -210,9 +238,12 @@ class OidcClient:
         parameter, as an essential ``acr`` claim (OIDC Core 3.1.2.1, 5.5.1.1);
         ``complete`` refuses an ID token below it. The caller
         decides the level; it must not come from the browser.
+        ``reauthenticate`` sends ``prompt=login`` and ``max_age=0`` so the
+        provider cannot answer from its open session; ``complete`` then
+        demands an ``auth_time`` at or after this call.
         """
         metadata = self.metadata()
-        required = _stronger(self.config.min_acr, acr)
+        required = self._stronger(self.config.min_acr, acr)
         pending = PendingLogin(
             provider_id=self.config.id,
             state=secrets.token_urlsafe(32),
@@ -221,6 +252,7 @@ class OidcClient:
             redirect_uri=redirect_uri,
             started_at=int(self._clock()),
             required_acr=required,
+            reauthenticate=reauthenticate,
         )
         query = {
             "response_type": "code",
@@ -234,6 +266,9 @@ class OidcClient:
         }
         if required:
             query["acr_values"] = required
+        if reauthenticate:
+            query["prompt"] = "login"
+            query["max_age"] = "0"
         if acr and metadata.claims_parameter_supported:
             # acr_values is only a wish; an essential claim asks the provider to
             # fail rather than silently deliver less (we check either way). Sent
@@ -247,6 +282,12 @@ class OidcClient:
     def complete(self, pending: PendingLogin, params: Mapping[str, str]) -> VerifiedLogin:
         """Finish a login from the callback's query parameters."""
         if params.get("error"):
+            # Only the standard error code: the description is the provider's prose.
+            error = str(params.get("error"))[:64]
+            log.warning("oidc authorization error from %s: %s", self.config.id, error)
+            if error in ("temporarily_unavailable", "server_error"):  # OIDC Core 3.1.2.6
+                raise LoginRejected("provider_failing",
+                                    "The identity provider is not working properly.", "later")
             raise LoginRejected("provider_error", "The identity provider did not log you in.")
         if not hmac.compare_digest(params.get("state", ""), pending.state):
             raise LoginRejected("state_mismatch", "This login link does not belong to you.")
@@ -265,32 +306,44 @@ class OidcClient:
             raise LoginRejected("id_token_missing", "The identity provider sent no ID token.")
         claims = self._verify_id_token(metadata, id_token, pending.nonce)
         acr = claims.get("acr")
-        if not acr_at_least(acr, self.config.min_acr):
+        if not self.config.acr_at_least(acr, self.config.min_acr):
             raise LoginRejected(
                 "insufficient_assurance",
                 "This login method is not strong enough for the portal.",
             )
-        if not acr_at_least(acr, pending.required_acr):
+        if not self.config.acr_at_least(acr, pending.required_acr):
             raise LoginRejected(
                 "step_up_failed",
                 "The identity provider did not confirm the stronger login that was asked for.",
+            )
+        raw_auth_time = claims.get("auth_time")
+        # A JSON number; bool is an int subclass in Python and is no time at all.
+        auth_time = (int(raw_auth_time) if isinstance(raw_auth_time, int | float)
+                     and not isinstance(raw_auth_time, bool) else None)
+        if pending.reauthenticate and (auth_time is None or auth_time < pending.started_at):
+            # The provider answered from a session older than this request: the
+            # person at the keyboard was not asked for anything just now.
+            raise LoginRejected(
+                "step_up_not_fresh",
+                "The identity provider did not ask you to log in again.",
             )
         merged = dict(claims)
         access_token = token.get("access_token")
         if metadata.userinfo_endpoint and isinstance(access_token, str):
             merged = self._with_userinfo(metadata.userinfo_endpoint, access_token, claims)
-        auth_time = claims.get("auth_time")
         return VerifiedLogin(
             provider_id=self.config.id,
             issuer=metadata.issuer,
             subject=str(claims["sub"]),
             claims=merged,
             acr=acr if isinstance(acr, str) else None,
-            auth_time=auth_time if isinstance(auth_time, int) else None,
+            auth_time=auth_time,
+            id_token=id_token,
         )
 
     def logout_url(self, post_logout_redirect_uri: str, id_token_hint: str | None) -> str | None:
-        """RP-initiated logout URL, or None when the provider offers none."""
+        """RP-initiated logout URL (OIDC RP-Initiated Logout 1.0), or None when
+        the provider offers none or cannot be reached."""
         try:
             endpoint = self.metadata().end_session_endpoint
         except LoginRejected:
@@ -305,13 +358,7 @@ class OidcClient:
 
     def _exchange(self, metadata: ProviderMetadata, pending: PendingLogin,
                   code: str) -> Mapping[str, Any]:
-        client = OAuth2Session(
-            client_id=self.config.client_id,
-            client_secret=self.config.client_secret,
-            redirect_uri=pending.redirect_uri,
-            default_timeout=HTTP_TIMEOUT,
-        )
-        client.register_client_auth_method(("client_secret_basic", _client_secret_basic))
+        client = self._token_client(metadata, pending.redirect_uri)
         try:
             token = client.fetch_token(
                 metadata.token_endpoint,
@@ -319,15 +366,51 @@ class OidcClient:
                 code=code,
                 code_verifier=pending.code_verifier,
             )
-        except Exception as exc:  # Authlib raises several unrelated types here
-            log.warning("oidc token exchange failed for %s: %s", self.config.id,
+        except OAuthError as exc:
+            raise self._token_error(str(exc.error), exc.description) from exc
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            log.warning("oidc token endpoint of %s answered HTTP %s", self.config.id, status)
+            raise LoginRejected("provider_failing", "The identity provider is not working "
+                                "properly.", "later") from exc
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("oidc token endpoint of %s unreachable: %s", self.config.id,
                         type(exc).__name__)
-            raise LoginRejected(
-                "token_exchange_failed", "The identity provider refused the login code."
-            ) from exc
+            raise LoginRejected("provider_unreachable",
+                                "The identity provider could not be reached.", "later") from exc
         finally:
             client.close()
         return dict(token)
+
+    def _token_client(self, metadata: ProviderMetadata, redirect_uri: str) -> OAuth2Session:
+        method = self.config.token_endpoint_auth_method
+        if method == "private_key_jwt":
+            key = _private_key(self.config.client_private_key)
+            client = OAuth2Session(client_id=self.config.client_id, client_secret=key,
+                                   token_endpoint_auth_method=method,
+                                   redirect_uri=redirect_uri, default_timeout=HTTP_TIMEOUT)
+            client.register_client_auth_method(PrivateKeyJWT(metadata.token_endpoint,
+                                                             alg=_assertion_alg(key)))
+            return client
+        client = OAuth2Session(client_id=self.config.client_id,
+                               client_secret=self.config.client_secret,
+                               token_endpoint_auth_method=method,
+                               redirect_uri=redirect_uri, default_timeout=HTTP_TIMEOUT)
+        client.register_client_auth_method(("client_secret_basic", _client_secret_basic))
+        return client
+
+    def _token_error(self, error: str, description: object) -> LoginRejected:
+        """Log the provider's own words (they never contain our secret) and
+        tell the user whether logging in again can help."""
+        # One line, printable only: the text is the provider's, not ours.
+        text = "".join(c if c.isprintable() else " " for c in str(description or "")[:300])
+        log.warning("oidc token exchange refused by %s: error=%s description=%s",
+                    self.config.id, "".join(c for c in error[:64] if c.isprintable()), text)
+        if error in CLIENT_ERRORS:
+            return LoginRejected("client_auth_failed", "The portal's connection to the "
+                                 "identity provider is not set up correctly.", "administrator")
+        return LoginRejected("token_exchange_failed",
+                             "The identity provider refused the login code.")
 
     def _verify_id_token(self, metadata: ProviderMetadata, id_token: str,
                          nonce: str) -> dict[str, Any]:
@@ -400,11 +483,18 @@ class OidcClient:
         return merged
 
 
-def _stronger(first: str | None, second: str | None) -> str | None:
-    """The higher of two required levels (the later one when they cannot be ordered)."""
-    if not first or not second:
-        return first or second
-    return first if acr_at_least(first, second) else second
+def _private_key(pem: str) -> RSAKey | ECKey | OKPKey:
+    key = private_signing_key(pem)
+    if key is None:  # from_mapping refuses this; a hand-built config may not
+        raise LoginRejected("client_key_unusable", "The portal's connection to the identity "
+                            "provider is not set up correctly.", "administrator")
+    return key
+
+
+def _assertion_alg(key: RSAKey | ECKey | OKPKey) -> str:
+    if isinstance(key, ECKey):
+        return {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[str(key.curve_name)]
+    return "EdDSA" if isinstance(key, OKPKey) else "RS256"
 
 
 def _client_secret_basic(client: Any, method: str, uri: str, headers: dict[str, str],

@@ -7,11 +7,18 @@ of it (``session_key``), so a copy of the session table cannot be replayed as
 cookies. ``is_live`` enforces the idle and absolute timeouts on every request;
 the caller MUST drop a session for which it returns False. ``csrf_token`` is
 derived from the session's own random secret, so it changes with the session
-(at login) and cannot be forged without it.
+(at login) and cannot be forged without it; ``csrf_valid`` accepts any string
+(a malformed or non-ASCII one is simply invalid, never an exception).
+
+The provider's ID token is kept only for the logout's ``id_token_hint``, and
+only sealed (AES-256-GCM under a key derived from the session secret, bound to
+the session's key): a copy of the session table does not reveal it, and a
+sealed token moved to another session row does not open.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -19,6 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from auth.config import SessionPolicy
 
@@ -38,6 +50,8 @@ class SessionData:
     acr: str | None = None
     auth_time: int | None = None
     language: str | None = None
+    # The ID token, sealed (``seal_id_token``); None for sessions without one.
+    id_token_sealed: str | None = None
     pending_logins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
@@ -87,7 +101,36 @@ def csrf_token(session: SessionData) -> str:
 
 
 def csrf_valid(session: SessionData, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(csrf_token(session), presented or "")
+    """Constant-time comparison as bytes: ``compare_digest`` refuses non-ASCII
+    ``str`` with a TypeError, which would turn a forged token into a 500."""
+    if not presented:
+        return False
+    return hmac.compare_digest(csrf_token(session).encode(),
+                               presented.encode("utf-8", "surrogatepass"))
+
+
+def _id_token_key(secret: str) -> AESGCM:
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                       info=b"mdo-portal id_token_hint").derive(secret.encode()))
+
+
+def seal_id_token(secret: str, session_key: str, id_token: str) -> str:
+    """The ID token encrypted for storage with the session ``session_key``."""
+    nonce = secrets.token_bytes(12)
+    sealed = _id_token_key(secret).encrypt(nonce, id_token.encode(), session_key.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_id_token(secret: str, session: SessionData) -> str | None:
+    """The session's ID token, or None when it has none or it does not open."""
+    if not session.id_token_sealed:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(session.id_token_sealed.encode())
+        plain = _id_token_key(secret).decrypt(raw[:12], raw[12:], session.key.encode())
+    except (InvalidTag, ValueError):
+        return None
+    return plain.decode()
 
 
 def remember_pending(session: SessionData, state: str,
@@ -109,9 +152,11 @@ def take_pending(session: SessionData, state: str) -> tuple[SessionData, Mapping
 
 
 def logged_in(secret: str, previous: SessionData, now: datetime, *, user_id: str,
-              provider_id: str, acr: str | None, auth_time: int | None) -> tuple[str, SessionData]:
+              provider_id: str, acr: str | None, auth_time: int | None,
+              id_token: str | None = None) -> tuple[str, SessionData]:
     """The session after login: a NEW id and CSRF secret (no fixation)."""
     session_id, fresh = new_session(secret, now)
+    sealed = seal_id_token(secret, fresh.key, id_token) if id_token else None
     return session_id, replace(
         fresh,
         user_id=user_id,
@@ -119,5 +164,6 @@ def logged_in(secret: str, previous: SessionData, now: datetime, *, user_id: str
         acr=acr,
         auth_time=auth_time,
         language=previous.language,
+        id_token_sealed=sealed,
         pending_logins=dict(previous.pending_logins),
     )

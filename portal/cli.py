@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.ops.cli import add_commands as add_ops_commands
 
     add_ops_commands(sub)
+    from portal.login.accounts import add_commands as add_account_commands
+
+    add_account_commands(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ from portal.consent.models import (
 )
 from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
+from portal.login.models import OidcAccount
 from portal.mail.models import OutboxMessage
 from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
 from portal.minutes.models import (
@@ -54,6 +55,7 @@ __all__ = [
     "MinutesDraft",
     "MinutesSection",
     "MinutesVersion",
+    "OidcAccount",
     "Organisation",
     "OrganisationConsentRule",
     "OutboxMessage",

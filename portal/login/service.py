@@ -3,10 +3,19 @@
 The provider's configuration decides what a login may claim: a professional
 provider vouches only for its listed organisations, and only mapped role
 claims grant roles. Unknown organisations or roles give no access at all.
+
+A login is matched to a person by its account key, the provider's issuer plus
+``sub`` (``OidcAccount``). Every new binding is logged: a first login, an
+account from before issuer keys (matched once by provider id and subject),
+and a provider that changed its subject type (matched through the provider's
+``previous_subject_claim``). A subject that matches nothing is a new person;
+moving an existing person to it otherwise takes ``portal accounts rebind``.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,23 +25,81 @@ from sqlalchemy.orm import Session
 from auth.config import IdentityProviderConfig
 from auth.oidc import LoginRejected, VerifiedLogin
 from portal.db import new_id
+from portal.login.models import OidcAccount
 from portal.ops.administrator import bind_pending_administrator
 from portal.people.models import Membership, Organisation, Person, PersonKind, Role
 
+log = logging.getLogger("portal.login")
+
+
+def _claim(claims: Mapping[str, Any], path: str) -> Any:
+    """The claim ``path`` names: a top-level claim of that exact name (names
+    such as ``https://example.org/roles`` hold dots), else a dotted path into
+    nested objects (``realm_access.roles``)."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
 
 def _claim_list(value: Any) -> list[str]:
+    """A list claim, or a space-separated string (as ``scope`` is sent)."""
     if isinstance(value, str):
-        return [value]
+        return value.split()
     if isinstance(value, list):
-        return [str(v) for v in value]
+        return [str(v) for v in value if isinstance(v, str | int)]
     return []
+
+
+def find_account(db: Session, provider: IdentityProviderConfig,
+                 login: VerifiedLogin) -> tuple[Person | None, str | None]:
+    """The person this login belongs to, and how a binding must still be made
+    (None: already bound by issuer and subject)."""
+    person = db.scalars(select(Person).join(OidcAccount, OidcAccount.person_id == Person.id)
+                        .where(OidcAccount.issuer == login.issuer,
+                               OidcAccount.subject == login.subject)).first()
+    if person is not None:
+        return person, None
+    legacy = db.scalars(select(Person).where(Person.idp == provider.id,
+                                             Person.subject == login.subject)).first()
+    if legacy is not None:
+        return legacy, "legacy"
+    if provider.previous_subject_claim:
+        previous = login.claims.get(provider.previous_subject_claim)
+        if isinstance(previous, str) and previous and previous != login.subject:
+            earlier, _ = find_account(db, provider, with_subject(login, previous))
+            if earlier is not None:
+                return earlier, "previous_subject"
+    return None, "login"
+
+
+def with_subject(login: VerifiedLogin, subject: str) -> VerifiedLogin:
+    return VerifiedLogin(provider_id=login.provider_id, issuer=login.issuer, subject=subject,
+                         claims={}, acr=login.acr, auth_time=login.auth_time)
+
+
+def bind_account(db: Session, person: Person, login: VerifiedLogin, how: str,
+                 now: datetime) -> None:
+    db.add(OidcAccount(person_id=person.id, issuer=login.issuer, subject=login.subject,
+                       bound_at=now, bound_by=how))
+    # Person ids only: a subject can be an identifying number (BSN behind a broker).
+    if how in ("previous_subject", "rebind"):
+        log.warning("account rebound: provider=%s person=%s moved to a new subject (%s)",
+                    login.provider_id, person.id, how)
+    else:
+        log.info("account bound: provider=%s person=%s how=%s", login.provider_id,
+                 person.id, how)
 
 
 def is_person(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
               person_id: str) -> bool:
-    """True when this login (provider, subject) is the portal person ``person_id``."""
-    return db.scalar(select(Person.id).where(Person.idp == provider.id,
-                                             Person.subject == login.subject)) == person_id
+    """True when this login (issuer, subject) is the portal person ``person_id``."""
+    person, _ = find_account(db, provider, login)
+    return person is not None and person.id == person_id
 
 
 def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
@@ -41,15 +108,14 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     if (administrator := bind_pending_administrator(db, provider, login, now)) is not None:
         return administrator
     claims = login.claims
-    org_slugs = _claim_list(claims.get(provider.org_claim))
+    org_slugs = _claim_list(_claim(claims, provider.org_claim))
     professional = provider.kind == "professional" or (provider.kind == "mixed" and org_slugs)
-    person = db.scalars(select(Person).where(Person.idp == provider.id,
-                                             Person.subject == login.subject)).first()
+    person, binding = find_account(db, provider, login)
     if person is not None and not person.active:
         raise LoginRejected("account_disabled", "Your account has been disabled.")
     roles: list[tuple[str, Role]] = []
     if professional:
-        roles = _roles(db, provider, org_slugs, _claim_list(claims.get(provider.role_claim)))
+        roles = _roles(db, provider, org_slugs, _claim_list(_claim(claims, provider.role_claim)))
     name = str(claims.get("name") or claims.get("preferred_username") or login.subject)[:200]
     email = claims.get("email")
     if person is None:
@@ -60,6 +126,10 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     person.display_name = name
     person.email = str(email)[:320] if isinstance(email, str) else None
     person.last_login_at = now
+    if binding is not None:
+        person.subject = login.subject  # the legacy key follows the account key
+        db.flush()
+        bind_account(db, person, login, binding, now)
     db.flush()
     if professional:
         # The IdP is the source of truth for roles in the organisations it vouches for.

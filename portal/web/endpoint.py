@@ -167,8 +167,8 @@ class Page:
 Handler = Callable[Concatenate[Page, P], Response]
 
 
-def endpoint(*, login: bool = True,
-             upload: bool = False) -> Callable[[Handler[P]], Callable[[Request], Any]]:
+def endpoint(*, login: bool = True, upload: bool = False,
+             csrf: bool = True) -> Callable[[Handler[P]], Callable[[Request], Any]]:
     """Wrap a page handler; ``login`` says whether anonymous visitors are sent to log in.
 
     ``upload`` is for handlers that receive one file as ``multipart/form-data``
@@ -180,6 +180,8 @@ def endpoint(*, login: bool = True,
     body limit is the settings' upload limit plus room for the fields; a
     larger declared Content-Length is refused before anything is read. The
     handler may end its first transaction early with ``Page.commit``.
+    ``csrf=False`` is for logout only: a page left open past the session's
+    expiry must still be able to log out (the same-origin check still runs).
     """
 
     def wrap(handler: Handler[P]) -> Callable[[Request], Any]:
@@ -194,7 +196,8 @@ def endpoint(*, login: bool = True,
                 async with request.form(max_files=0, max_fields=200) as data:
                     items = [(k, v) for k, v in data.multi_items()
                              if not isinstance(v, UploadFile)]
-            return await run_in_threadpool(_run, portal, handler, request, items, login)
+            return await run_in_threadpool(_run, portal, handler, request, items, login,
+                                           None, csrf)
 
         asgi_endpoint.__name__ = handler.__name__
         asgi_endpoint.__doc__ = handler.__doc__
@@ -215,7 +218,8 @@ async def _run_upload(portal: Portal, handler: Handler[Any], request: Request,
 
 
 def _run(portal: Portal, handler: Handler[Any], request: Request,
-         form: list[tuple[str, str]], login: bool, body: RequestBody | None = None) -> Response:
+         form: list[tuple[str, str]], login: bool, body: RequestBody | None = None,
+         csrf: bool = True) -> Response:
     settings = portal.settings
     now = portal.clock()
     page: Page | None = None
@@ -238,7 +242,7 @@ def _run(portal: Portal, handler: Handler[Any], request: Request,
             i18n.set_language(i18n.negotiate(page.session.language or request.cookies.get("lang"),
                                              request.headers.get("accept-language"),
                                              settings.default_language))
-            response = _dispatch(page, handler, request, login)
+            response = _dispatch(page, handler, request, login, csrf)
             if not page.ended:
                 _touch(store, page, now)
     except (SQLAlchemyError, KeyUnavailable, OSError) as exc:
@@ -273,12 +277,13 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
                 form=dict(form), form_items=form, new_cookie=new_cookie)
 
 
-def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool) -> Response:
+def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
+              csrf: bool = True) -> Response:
     # Login first: after expiry the new anonymous session's CSRF token cannot
     # match, and a 403 would leave an htmx user stuck on a dead page.
     if login and page.actor is None:
         return _to_login(page, request)
-    if request.method not in SAFE_METHODS:
+    if csrf and request.method not in SAFE_METHODS:
         presented = request.headers.get("x-csrf-token") or page.form.get("csrf_token")
         if not csrf_valid(page.session, presented):
             return page.render("errors/error.html", status=403, status_code=403,

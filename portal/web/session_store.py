@@ -27,6 +27,8 @@ class WebSession(Base):
     auth_time: Mapped[int | None] = mapped_column()
     language: Mapped[str | None] = mapped_column(String(8))
     pending_logins: Mapped[str] = mapped_column(Text, default="{}")
+    # Sealed by auth.sessions.seal_id_token: only the logout's id_token_hint.
+    id_token_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class SqlSessionStore:
@@ -43,6 +45,7 @@ class SqlSessionStore:
             key=row.key, created_at=row.created_at, last_seen_at=row.last_seen_at,
             csrf_secret=row.csrf_secret, user_id=row.user_id, provider_id=row.provider_id,
             acr=row.acr, auth_time=row.auth_time, language=row.language,
+            id_token_sealed=row.id_token_sealed,
             pending_logins=json.loads(row.pending_logins or "{}"),
         )
 
@@ -56,6 +59,7 @@ class SqlSessionStore:
         row.acr = session.acr
         row.auth_time = session.auth_time
         row.language = session.language
+        row.id_token_sealed = session.id_token_sealed
         row.pending_logins = json.dumps(dict(session.pending_logins), sort_keys=True)
         self.db.add(row)
         self.db.flush()

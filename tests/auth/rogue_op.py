@@ -32,6 +32,8 @@ class RogueProvider:
         self.claims: dict[str, Any] = {"org": "het-baken", "roles": ["ib"],
                                        "name": "Rita Rogue"}
         self.nonces: dict[str, str] = {}
+        self.subject = "rita"
+        self.error_description = "client authentication failed"
         self.app = Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery),
             Route("/jwks", self.jwks),
@@ -66,11 +68,20 @@ class RogueProvider:
 
     async def token(self, request: Request) -> Response:
         form = await request.form()
+        if self.fault == "invalid_client":
+            return JSONResponse({"error": "invalid_client",
+                                 "error_description": self.error_description},
+                                status_code=401)
+        if self.fault == "token_down":
+            return Response("<html>502 Bad Gateway</html>", status_code=502)
         nonce = self.nonces.get(str(form["code"]), "")
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": self.issuer, "sub": "rita", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-            "nonce": nonce, **self.claims,
+            "iss": self.issuer, "sub": self.subject, "aud": CLIENT_ID, "iat": now,
+            "exp": now + 300, "nonce": nonce,
+            # An answer from a session the provider opened an hour ago.
+            "auth_time": now - 3600 if self.fault == "stale_auth_time" else now,
+            **self.claims,
         }
         header: dict[str, Any] = {"alg": "RS256", "kid": self.key.kid}
         key: Any = self.key

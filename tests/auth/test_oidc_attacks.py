@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -11,18 +9,7 @@ from auth.config import IdentityProviderConfig
 from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from tests.auth.rogue_op import CLIENT_ID, CLIENT_SECRET, RogueProvider
-from tests.harness import FakeClock, Running, bind_socket, parse_forms, serve
-
-
-@pytest.fixture
-def rogue() -> Iterator[RogueProvider]:
-    provider = RogueProvider()
-    sock = bind_socket()
-    provider.issuer = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = serve(provider.app, sock, FakeClock())  # type: ignore[arg-type]
-    yield provider
-    server.server.should_exit = True
-    server.thread.join(timeout=10)
+from tests.harness import Running, parse_forms
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from auth.devidp import DEV_SECOND_FACTOR_ACR
 from portal.audit.models import AccessRecord
 from portal.demo import stable_id
 from portal.web.session_store import WebSession
+from tests.auth.leaving import follow_refresh, refresh_target
 from tests.harness import PortalClient, Running, parse_forms
 
 FG = stable_id("person", "fg")
@@ -33,7 +34,8 @@ def strict(start_portal: Any, sqlite_url: str) -> Running:
 def step_up(client: PortalClient, persona: str, *, confirm: bool,
             next_path: str = "/audit", extra: dict[str, str] | None = None) -> httpx.Response:
     """Press "confirm it is you" and answer the dev IdP's picker."""
-    picker = client.submit("/auth/step-up", {"next": next_path, **(extra or {})})
+    leaving = client.submit("/auth/step-up", {"next": next_path, **(extra or {})})
+    picker = follow_refresh(client, leaving)
     assert picker.status_code == 200, picker.text
     form = next(f for f in parse_forms(picker.text) if f["buttons"])
     fields = dict(form["fields"])
@@ -64,10 +66,12 @@ def test_the_dpo_steps_up_and_lands_back_on_the_log(strict: Running) -> None:
     assert refused.status_code == 403 and 'action="/auth/step-up"' in refused.text
     old_cookie = dict(dpo.cookies)
 
-    picker = dpo.submit("/auth/step-up", {"next": "/audit"})
-    query = parse_qs(urlsplit(str(picker.history[-1].headers["location"])).query)
+    leaving = dpo.submit("/auth/step-up", {"next": "/audit"})
+    query = parse_qs(urlsplit(refresh_target(leaving)).query)
     assert query["acr_values"] == [DEV_SECOND_FACTOR_ACR]
     assert DEV_SECOND_FACTOR_ACR in query["claims"][0] and '"essential":true' in query["claims"][0]
+    # The provider must ask again, not answer from its open session.
+    assert (query["prompt"], query["max_age"]) == (["login"], ["0"])
 
     landed = step_up(dpo, "fg", confirm=True)
     assert landed.status_code == 200 and str(landed.url).endswith("/audit")
@@ -95,8 +99,8 @@ def test_the_browser_cannot_lower_the_level(strict: Running) -> None:
     dpo.login("fg")
     dpo.page("/audit")
     # An acr sent with the form is ignored: the IdP is still asked for the DPO's level.
-    picker = dpo.submit("/auth/step-up", {"next": "/audit", "acr": "urn:mdo:acr:dev"})
-    query = parse_qs(urlsplit(str(picker.history[-1].headers["location"])).query)
+    leaving = dpo.submit("/auth/step-up", {"next": "/audit", "acr": "urn:mdo:acr:dev"})
+    query = parse_qs(urlsplit(refresh_target(leaving)).query)
     assert query["acr_values"] == [DEV_SECOND_FACTOR_ACR]
 
 

@@ -7,19 +7,41 @@
 //
 // (the JSON may also come from the OP_CONFIG environment variable). Once
 // listening it prints ONE line to stdout: {"issuer": "http://127.0.0.1:PORT"}.
-// Development only: in-memory adapter, the library's built-in dev signing keys
-// and its devInteractions (any login name and password is accepted).
-import { randomBytes } from 'node:crypto';
+// Development only: in-memory adapter, keys generated per run and its
+// devInteractions (any login name and password is accepted).
+//
+// Optional settings, so one script plays differently configured providers:
+//   id_token_alg                "RS256" (default) or "ES256"
+//   claims_in_id_token          true: claims go in the ID token and there is no
+//                               userinfo endpoint at all
+//   subject_type                "public" (default) or "pairwise"
+//   token_endpoint_auth_method  "client_secret_basic" (default),
+//                               "client_secret_post" or "private_key_jwt"
+//   client_jwks                 the client's public keys (private_key_jwt)
+//   account_claims              claims merged over the default account's
+//                               (a null value removes that claim)
+//   acr_values                  the levels this OP advertises; a login gets the
+//                               level the request asked for when it is one of
+//                               them (a user holding every means), else `acr`
+//   acr                         the level of a login that asked for none
+//   grant_requested_acr         false: always `acr`, whatever was asked
+//   end_session                 false: no RP-initiated logout endpoint
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 
 import Provider from 'oidc-provider';
 
 const config = JSON.parse(process.argv[2] ?? process.env.OP_CONFIG ?? '{}');
-for (const key of ['client_id', 'client_secret', 'redirect_uri', 'post_logout_redirect_uri']) {
+for (const key of ['client_id', 'redirect_uri', 'post_logout_redirect_uri']) {
   if (!config[key]) {
     process.stderr.write(`op_server: missing ${key}\n`);
     process.exit(2);
   }
+}
+const authMethod = config.token_endpoint_auth_method ?? 'client_secret_basic';
+if (authMethod !== 'private_key_jwt' && !config.client_secret) {
+  process.stderr.write('op_server: missing client_secret\n');
+  process.exit(2);
 }
 
 // Every login name is an account: sub is the name typed into the login form.
@@ -30,16 +52,28 @@ function account(id) {
   return {
     accountId: id,
     async claims() {
-      return {
+      const claims = {
         sub: id,
         name: `Interop ${id}`,
         email: `${id}@het-baken.example`,
         org: 'het-baken',
         roles: ['ib'],
       };
+      for (const [name, value] of Object.entries(config.account_claims ?? {})) {
+        if (value === null) delete claims[name]; else claims[name] = value;
+      }
+      return claims;
     },
   };
 }
+
+function signingKeys() {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return { keys: [{ ...rsa, kid: 'rsa-1', use: 'sig' }, { ...ec, kid: 'ec-1', use: 'sig' }] };
+}
+
+const pairwiseSalt = randomBytes(16).toString('hex');
 
 // The issuer must be known before the Provider is built, so bind first (port 0
 // gives a free port) and hand the requests to the provider afterwards.
@@ -52,16 +86,24 @@ server.listen(Number(config.port ?? 0), '127.0.0.1', () => {
   // needed: without a TLS-terminating proxy in front, `proxy` must stay false
   // (X-Forwarded-* would otherwise be trusted from anyone).
   const issuer = `http://127.0.0.1:${port}`;
+  const client = {
+    client_id: config.client_id,
+    redirect_uris: [config.redirect_uri],
+    post_logout_redirect_uris: [config.post_logout_redirect_uri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: authMethod,
+    id_token_signed_response_alg: config.id_token_alg ?? 'RS256',
+    subject_type: config.subject_type ?? 'public',
+  };
+  if (authMethod === 'private_key_jwt') {
+    client.jwks = config.client_jwks;
+  } else {
+    client.client_secret = config.client_secret;
+  }
   const provider = new Provider(issuer, {
-    clients: [{
-      client_id: config.client_id,
-      client_secret: config.client_secret,
-      redirect_uris: [config.redirect_uri],
-      post_logout_redirect_uris: [config.post_logout_redirect_uri],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    }],
+    clients: [client],
+    jwks: signingKeys(),
     // PKCE on every authorization request, whatever the client type (the
     // default only demands it of public clients and FAPI 2.0).
     pkce: { required: () => true },
@@ -69,16 +111,36 @@ server.listen(Number(config.port ?? 0), '127.0.0.1', () => {
       openid: ['sub'],
       profile: ['name'],
       email: ['email'],
-      mdo: ['org', 'roles'], // a custom scope: listed here, it is also advertised
+      // A custom scope: listed here, it is also advertised.
+      mdo: ['org', 'roles', 'realm_access', 'groups', 'legacy_sub'],
     },
+    conformIdTokenClaims: !config.claims_in_id_token,
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (ctx, accountId, { sectorIdentifier }) => createHash('sha256')
+      .update(`${sectorIdentifier}${accountId}${pairwiseSalt}`).digest('hex'),
+    acrValues: config.acr_values ?? [],
     findAccount: async (ctx, id) => account(id),
     // Random per run: the OP's cookies are signed, and nothing outlives the process.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     features: {
       devInteractions: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: config.end_session !== false },
+      userinfo: { enabled: !config.claims_in_id_token },
     },
   });
+  // The level of a login: what the request asked for when this OP has it.
+  const finish = provider.interactionFinished.bind(provider);
+  provider.interactionFinished = async (req, res, result, options) => {
+    if (result.login) {
+      const { params } = await provider.interactionDetails(req, res);
+      const asked = String(params.acr_values ?? '').split(' ').filter(Boolean);
+      const granted = config.grant_requested_acr === false ? undefined
+        : asked.find((value) => (config.acr_values ?? []).includes(value));
+      const acr = granted ?? config.acr;
+      if (acr) result.login.acr = acr;
+    }
+    return finish(req, res, result, options);
+  };
   provider.on('server_error', (ctx, err) => process.stderr.write(`op_server: ${err.stack}\n`));
   server.on('request', provider.callback());
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);

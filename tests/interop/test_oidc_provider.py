@@ -10,11 +10,7 @@ professional identity provider (its own development IdP switched off) and a
 
 from __future__ import annotations
 
-import json
 import secrets
-import select
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,34 +20,18 @@ import httpx
 import pytest
 from sqlalchemy import select as sql_select
 
-from auth.config import IdentityProviderConfig
+from auth.config import EHERKENNING_ORDER, IdentityProviderConfig
 from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from portal.people.models import Person
+from tests.auth.leaving import follow_refresh, refresh_target
 from tests.harness import PortalClient, Running, bind_socket, parse_forms
+from tests.interop.op import require_node, start_op, stop_op
 
 pytestmark = pytest.mark.interop
 
-ROOT = Path(__file__).resolve().parents[2]
-OP_SERVER = Path(__file__).with_name("op_server.mjs")
-NODE = shutil.which("node")
-OP_PACKAGE = ROOT / "node_modules" / "oidc-provider" / "package.json"
-START_TIMEOUT = 15
 PROVIDER_ID = "panva"
 CLIENT_ID = "mdo-portal-interop"
-
-
-
-def _require_node() -> str:
-    """Skipped (not failed) only without node or the package; ``make test`` installs both.
-
-    Skipping here, while the test runs, rather than at import lets the root
-    conftest turn the skip into a failure under ``PORTAL_TEST_REQUIRE_ALL=1``."""
-    if NODE is None:
-        pytest.skip("node is not installed (the interop tests run oidc-provider on Node.js)")
-    if not OP_PACKAGE.exists():
-        pytest.skip("node_modules/oidc-provider is missing (run `npm ci` in the repository root)")
-    return NODE
 
 
 @dataclass
@@ -71,63 +51,43 @@ class Interop:
         return dict(response.json())
 
 
-def _start_op(config: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    node = _require_node()
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([node, str(OP_SERVER), json.dumps(config)], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=stderr)
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
-    line = process.stdout.readline() if ready else b""
-    if not line:
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        pytest.fail(f"oidc-provider did not start within {START_TIMEOUT}s:\n"
-                    f"{log.read_text(errors='replace')}")
-    return process, str(json.loads(line)["issuer"])
-
-
 @pytest.fixture
 def interop(request: pytest.FixtureRequest, sqlite_url: str, start_portal: StartPortal,
             tmp_path: Path) -> Iterator[Interop]:
     """oidc-provider and a portal that trusts it (see ``request.param`` below)."""
-    _require_node()
+    require_node()
     sock = bind_socket()  # the portal's address, to register it with the OP first
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    # request.param: a client secret, or a dict of "secret" and portal settings.
+    # request.param: a client secret, or a dict of "secret", "op" (op_server.mjs
+    # options), "provider" (IdentityProviderConfig fields) and portal settings.
     param = getattr(request, "param", None)
     options = dict(param) if isinstance(param, dict) else {"secret": param}
     secret = options.pop("secret", None) or secrets.token_urlsafe(32)
+    op_options = options.pop("op", {})
+    provider_options = options.pop("provider", {})
     try:
-        process, issuer = _start_op({
+        process, issuer = start_op({
             "client_id": CLIENT_ID,
-            "client_secret": secret,
+            "client_secret": op_options.pop("client_secret", secret),
             "redirect_uri": f"{base}/auth/callback",
             "post_logout_redirect_uri": f"{base}/logged-out",
+            **op_options,
         }, tmp_path / "op.log")
     except BaseException:
         sock.close()
         raise
     try:
-        provider = IdentityProviderConfig(
-            id=PROVIDER_ID, issuer=issuer, client_id=CLIENT_ID, client_secret=secret,
-            label="Interop OP", kind="professional", organisations=("het-baken",),
-            org_claim="org", role_claim="roles", role_map={"ib": "care_coordinator"},
-            min_acr=None, scopes=("openid", "profile", "email", "mdo"),
-        )
+        provider = IdentityProviderConfig(**{
+            "id": PROVIDER_ID, "issuer": issuer, "client_id": CLIENT_ID,
+            "client_secret": secret, "label": "Interop OP", "kind": "professional",
+            "organisations": ("het-baken",), "org_claim": "org", "role_claim": "roles",
+            "role_map": {"ib": "care_coordinator"}, "min_acr": None,
+            "scopes": ("openid", "profile", "email", "mdo"), **provider_options})
         running = start_portal(sqlite_url, sock=sock, dev_idp=False,
                                identity_providers=(provider,), **options)
         yield Interop(issuer=issuer, running=running)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_op(process)
 
 
 def _form(response: httpx.Response, field: str) -> dict[str, object]:
@@ -231,13 +191,14 @@ def test_rp_initiated_logout_ends_both_sessions(interop: Interop) -> None:
     client, _ = log_in(interop, "ilse")
     client.page("/cases")
 
-    confirm = client.submit("/logout")
+    leaving = client.submit("/logout")
+    end_session = urlsplit(refresh_target(leaving))
+    confirm = follow_refresh(client, leaving)
 
     assert str(confirm.url).startswith(f"{interop.issuer}/session/end"), confirm.url
-    redirect = next(r for r in confirm.history if r.url.path == "/logout")
-    end_session = urlsplit(redirect.headers["location"])
-    assert parse_qs(end_session.query)["post_logout_redirect_uri"] == [
-        f"{interop.base}/logged-out"]
+    query = parse_qs(end_session.query)
+    assert query["post_logout_redirect_uri"] == [f"{interop.base}/logged-out"]
+    assert query["id_token_hint"][0].count(".") == 2, "the ID token of this login as hint"
     # oidc-provider asks the user to confirm; its buttons sit outside the form.
     form = _form(confirm, "xsrf")
     assert ("logout", "yes") in form["buttons"]  # type: ignore[operator]
@@ -272,12 +233,10 @@ def test_step_up_asks_oidc_provider_and_refuses_a_weaker_answer(interop: Interop
     """oidc-provider's development screens cannot vouch for eIDAS high: the portal
     asks for it in the authorization request and refuses the ID token it gets."""
     client, _ = log_in(interop, "ilse")
-    asked = client.submit("/auth/step-up", {"next": "/cases"})
-    authorization = next(r for r in asked.history
-                         if str(r.headers.get("location", "")).startswith(interop.issuer))
-    query = parse_qs(urlsplit(authorization.headers["location"]).query)
+    leaving = client.submit("/auth/step-up", {"next": "/cases"})
+    query = parse_qs(urlsplit(refresh_target(leaving)).query)
     assert query["acr_values"] == ["http://eidas.europa.eu/LoA/high"]
-    page = asked
+    page = follow_refresh(client, leaving)
     for _ in range(3):  # the OP may show its login and/or consent screen again
         if not str(page.url).startswith(f"{interop.issuer}/interaction/"):
             break
@@ -294,3 +253,39 @@ def test_step_up_asks_oidc_provider_and_refuses_a_weaker_answer(interop: Interop
 
 def _has_field(page: httpx.Response, field: str) -> bool:
     return any(field in f["fields"] for f in parse_forms(page.text))
+
+
+EH = "urn:etoegang:core:assurance-class:"
+
+
+@pytest.mark.parametrize("interop", [{
+    "op": {"acr_values": [f"{EH}loa2", f"{EH}loa3"], "acr": f"{EH}loa2",
+           "grant_requested_acr": False},
+    "provider": {"acr_values": EHERKENNING_ORDER, "min_acr": f"{EH}loa3"}}], indirect=True)
+def test_a_login_below_the_providers_eherkenning_minimum_is_refused(interop: Interop) -> None:
+    client = interop.running.client()
+    sign_in = client.get(f"/login/{PROVIDER_ID}")
+    assert parse_qs(urlsplit(str(sign_in.history[0].headers["location"])).query)[
+        "acr_values"] == [f"{EH}loa3"]
+    consent = _post_form(client, sign_in, _form(sign_in, "login"), login="ilse",
+                         password="any password")
+    refused = _post_form(client, consent, _form(consent, "prompt"))
+    assert refused.status_code == 400 and "insufficient_assurance" in refused.text
+    with interop.running.portal.sessions() as db:
+        assert db.scalars(sql_select(Person).where(Person.idp == PROVIDER_ID)).all() == []
+
+
+@pytest.mark.parametrize("interop", [{"op": {"client_secret": "not-the-portals-secret"}}],
+                         indirect=True)
+def test_a_wrong_client_secret_says_call_the_administrator(
+        interop: Interop, caplog: pytest.LogCaptureFixture) -> None:
+    client = interop.running.client()
+    sign_in = client.get(f"/login/{PROVIDER_ID}")
+    consent = _post_form(client, sign_in, _form(sign_in, "login"), login="ilse",
+                         password="any password")
+    with caplog.at_level("WARNING", logger="auth.oidc"):
+        refused = _post_form(client, consent, _form(consent, "prompt"))
+    assert refused.status_code == 502 and "client_auth_failed" in refused.text
+    assert "beheerder" in refused.text
+    # oidc-provider's own words reach the log: the administrator sees why.
+    assert "error=invalid_client description=client authentication failed" in caplog.text

@@ -43,6 +43,7 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "step_up": (None, None),
     "logout": (None, None),
     "logged_out": (None, None),
+    "logout_at_provider": (None, None),
     "choose_language": (None, None),
     "new_meeting": ("mentor", "buitenstaander"),
     "schedule_meeting": ("mentor", "buitenstaander"),
