@@ -13,6 +13,7 @@ from portal.consent.models import (
 )
 from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
+from portal.invitations.models import FamilyInvitation, InvitationFailure
 from portal.mail.models import OutboxMessage
 from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
 from portal.minutes.models import (
@@ -43,7 +44,9 @@ __all__ = [
     "DocumentErasure",
     "DocumentSegment",
     "DocumentVersion",
+    "FamilyInvitation",
     "IdentifierOverride",
+    "InvitationFailure",
     "Meeting",
     "MeetingInvitee",
     "Membership",

@@ -75,6 +75,8 @@ class Settings:
     # The assurance level a parent or pupil needs to give consent in the portal.
     consent_acr: str = ""
     audit_names_for_family: tuple[str, ...] = ()  # organisations whose names parents see
+    # How long a family invitation's link stays valid (portal/invitations).
+    invitation_days: int = 14
 
     @property
     def secure_cookies(self) -> bool:
@@ -205,6 +207,14 @@ def _upload_limit(env: Mapping[str, str]) -> int:
     return value
 
 
+def _invitation_days(env: Mapping[str, str]) -> int:
+    value = _integer(env, "PORTAL_INVITATION_DAYS", 14)
+    # A link that lives for months is a standing key to a child's family account.
+    if not 1 <= value <= 90:
+        raise SettingsError("PORTAL_INVITATION_DAYS must be between 1 and 90")
+    return value
+
+
 def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
     value = _integer(env, name, default)
     if value <= 0:
@@ -269,6 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("PORTAL_SMTP_USERNAME", ""),
         smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
         consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
+        invitation_days=_invitation_days(env),
         **_audit_settings(env),
     )
 

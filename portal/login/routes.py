@@ -10,7 +10,8 @@ from starlette.routing import Route
 from auth.oidc import LoginRejected, PendingLogin
 from auth.sessions import logged_in, remember_pending, take_pending
 from portal.audit.service import record
-from portal.login.service import is_person, provision
+from portal.invitations.routes import to_redemption
+from portal.login.service import is_person, is_unbound_citizen, provision
 from portal.web.endpoint import Page, endpoint
 from portal.web.i18n import LANGUAGES
 
@@ -90,6 +91,8 @@ def callback(page: Page) -> Response:
             # not silently turned into a new login.
             raise LoginRejected("step_up_other_person",
                                 "The stronger login was for another account.")
+        if not step_up_for and is_unbound_citizen(page.db, client.config, verified):
+            return to_redemption(page, client.config.id, verified, pending_raw.get("next"))
         person = provision(page.db, client.config, verified, page.now)
     except LoginRejected as rejected:
         return _rejected(page, rejected, pending.provider_id,

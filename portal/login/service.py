@@ -34,6 +34,19 @@ def is_person(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
                                              Person.subject == login.subject)) == person_id
 
 
+def is_unbound_citizen(db: Session, provider: IdentityProviderConfig,
+                       login: VerifiedLogin) -> bool:
+    """A family login no person is bound to: it may only redeem an invitation.
+
+    Such a login no longer creates a person with no child (who saw "no role"):
+    the school registers family members and invites them (portal/invitations).
+    """
+    citizen = provider.kind == "citizen" or (
+        provider.kind == "mixed" and not _claim_list(login.claims.get(provider.org_claim)))
+    return citizen and db.scalar(select(Person.id).where(
+        Person.idp == provider.id, Person.subject == login.subject)) is None
+
+
 def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
               now: datetime) -> Person:
     """The person for this login, created or updated; raises LoginRejected."""
