@@ -42,7 +42,7 @@ def status_on_school_page(running: Running, school, member) -> str:  # type: ign
 
 
 def test_a_parent_redeems_the_code_and_their_login_is_bound(running: Running) -> None:
-    school, member, code = invited(running)
+    _, member, code = invited(running)
     parent = login_as(running, member.subject, f"/invitation/{code}")
     page = parent.page(f"/invitation/{code}")
     assert "Uitnodiging accepteren" in page.text
