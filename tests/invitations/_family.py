@@ -120,4 +120,4 @@ def person_row(running: Running, person_id: str) -> Person:
 def records(running: Running, event_type: str) -> list[AccessRecord]:
     with running.portal.sessions() as db:
         return list(db.scalars(select(AccessRecord).where(AccessRecord.event_type == event_type)
-                               .order_by(AccessRecord.occurred_at)))
+                               .order_by(AccessRecord.seq)))
