@@ -29,7 +29,7 @@ def _keys(page: Page) -> InvitationKeys:
 # -- the school ----------------------------------------------------------------
 
 @endpoint()
-def overview(page: Page) -> Response:
+def invitations_overview(page: Page) -> Response:
     children = service.overview(page.db, page.portal.vault, page.requester(), page.user,
                                 page.now)
     return page.render("invitations/overview.html", children=children)
@@ -45,12 +45,12 @@ def _child_page(page: Page, child_id: str, errors: dict[str, str],
 
 
 @endpoint()
-def child_page(page: Page, child_id: str) -> Response:
+def invitation_child(page: Page, child_id: str) -> Response:
     return _child_page(page, child_id, {}, {})
 
 
 @endpoint()
-def invite(page: Page, child_id: str) -> Response:
+def send_invitation(page: Page, child_id: str) -> Response:
     try:
         service.invite(page.db, page.portal.vault, page.requester(), page.user, page.now,
                        _keys(page), child_id, person_key=page.form.get("person", ""),
@@ -61,7 +61,7 @@ def invite(page: Page, child_id: str) -> Response:
 
 
 @endpoint()
-def resend(page: Page, child_id: str, invitation_id: str) -> Response:
+def resend_invitation(page: Page, child_id: str, invitation_id: str) -> Response:
     try:
         service.resend(page.db, page.requester(), page.user, page.now, _keys(page),
                        invitation_id)
@@ -71,7 +71,7 @@ def resend(page: Page, child_id: str, invitation_id: str) -> Response:
 
 
 @endpoint()
-def revoke(page: Page, child_id: str, invitation_id: str) -> Response:
+def revoke_invitation(page: Page, child_id: str, invitation_id: str) -> Response:
     try:
         service.revoke(page.db, page.requester(), page.user, page.now, invitation_id)
     except InvalidInput as invalid:
@@ -80,7 +80,7 @@ def revoke(page: Page, child_id: str, invitation_id: str) -> Response:
 
 
 @endpoint()
-def unbind(page: Page, child_id: str) -> Response:
+def unbind_family_login(page: Page, child_id: str) -> Response:
     try:
         service.unbind(page.db, SqlSessionStore(page.db), page.requester(), page.user,
                        page.now, child_id, page.form.get("person", ""))
@@ -121,12 +121,12 @@ def _redeem_page(page: Page, code: str, status: int = 200, error: str = "") -> R
 
 
 @endpoint(login=False)
-def redeem_form(page: Page) -> Response:
+def invitation_code_form(page: Page) -> Response:
     return _redeem_page(page, "")
 
 
 @endpoint(login=False)
-def redeem_link(page: Page, code: str) -> Response:
+def invitation_link(page: Page, code: str) -> Response:
     if clean_code(code) is None:
         return _redeem_page(page, "", status=400, error="unknown_code")
     if redeem.UnboundLogin.of(page.session) is not None or page.actor is not None:
@@ -136,7 +136,7 @@ def redeem_link(page: Page, code: str) -> Response:
 
 
 @endpoint(login=False)
-def redeem_code(page: Page) -> Response:
+def redeem_invitation(page: Page) -> Response:
     invitee = redeem.UnboundLogin.of(page.session)
     actor = page.actor if page.actor and page.actor.kind is PersonKind.CITIZEN else None
     redeemer = redeem.Redeemer(login=invitee, person_id=actor.person_id if actor else None,
@@ -166,19 +166,21 @@ def redeem_code(page: Page) -> Response:
 
 
 @endpoint()
-def redeemed(page: Page) -> Response:
+def invitation_redeemed(page: Page) -> Response:
     return page.render("invitations/done.html")
 
 
 routes = [
-    Route("/invitations", overview),
-    Route("/invitations/children/{child_id}", child_page),
-    Route("/invitations/children/{child_id}", invite, methods=["POST"]),
-    Route("/invitations/children/{child_id}/unbind", unbind, methods=["POST"]),
-    Route("/invitations/children/{child_id}/{invitation_id}/resend", resend, methods=["POST"]),
-    Route("/invitations/children/{child_id}/{invitation_id}/revoke", revoke, methods=["POST"]),
-    Route(REDEEM_PATH, redeem_form),
-    Route(REDEEM_PATH, redeem_code, methods=["POST"]),
-    Route(f"{REDEEM_PATH}/done", redeemed),
-    Route(REDEEM_PATH + "/{code}", redeem_link),
+    Route("/invitations", invitations_overview),
+    Route("/invitations/children/{child_id}", invitation_child),
+    Route("/invitations/children/{child_id}", send_invitation, methods=["POST"]),
+    Route("/invitations/children/{child_id}/unbind", unbind_family_login, methods=["POST"]),
+    Route("/invitations/children/{child_id}/{invitation_id}/resend", resend_invitation,
+          methods=["POST"]),
+    Route("/invitations/children/{child_id}/{invitation_id}/revoke", revoke_invitation,
+          methods=["POST"]),
+    Route(REDEEM_PATH, invitation_code_form),
+    Route(REDEEM_PATH, redeem_invitation, methods=["POST"]),
+    Route(f"{REDEEM_PATH}/done", invitation_redeemed),
+    Route(REDEEM_PATH + "/{code}", invitation_link),
 ]
