@@ -158,8 +158,9 @@ def overview(db: Session, vault: Vault, who: Requester, actor: Actor,
     children = db.scalars(select(Child).where(Child.school_id.in_(sorted(schools)))
                           .order_by(Child.id)).all()
     invitations = _invitations(db, [c.id for c in children])
-    bound_people = {p for (p,) in db.execute(
-        select(Person.id).where(Person.idp.is_not(None)))} if children else set()
+    pupils = [c.person_id for c in children if c.person_id]
+    bound_pupils = set(db.scalars(select(Person.id).where(
+        Person.id.in_(pupils), Person.idp.is_not(None)))) if pupils else set()
     summaries = []
     for child in children:
         decision = decide(actor, Action.INVITATION_MANAGE,
@@ -173,7 +174,7 @@ def overview(db: Session, vault: Vault, who: Requester, actor: Actor,
         is_16 = _is_16_plus(db, vault, child, now)
         summaries.append(ChildSummary(
             child_id=child.id, child_name=child_name(db, vault, child), is_16_plus=is_16,
-            pupil_invitable=is_16 and child.person_id not in bound_people,
+            pupil_invitable=is_16 and child.person_id not in bound_pupils,
             pending=sum(s in (Status.SENT, Status.OPENED) for s in statuses),
             bound=sum(s is Status.BOUND for s in statuses)))
     return sorted(summaries, key=lambda s: s.child_name.casefold())

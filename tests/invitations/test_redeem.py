@@ -8,12 +8,13 @@ subject), lands on the redemption page, and redeems the code from the mail.
 from __future__ import annotations
 
 import time
+from datetime import date
 
 from sqlalchemy import select
 
 from portal.invitations.models import FamilyInvitation
 from portal.mail.models import OutboxMessage
-from portal.people.models import Person
+from portal.people.models import ChildRelation, Person, Relation
 from tests.harness import Running
 from tests.invitations._family import (
     SAM,
@@ -23,6 +24,7 @@ from tests.invitations._family import (
     records,
     redeem,
     register_adult,
+    register_child,
     wait_for_mail,
 )
 from tests.invitations._family import person_row as row_of
@@ -157,3 +159,32 @@ def test_the_code_lives_in_the_outbox_only_until_it_is_delivered(running: Runnin
 def _invitation_id(running: Running) -> str:
     with running.portal.sessions() as db:
         return db.scalars(select(FamilyInvitation.id)).one()
+
+
+def test_a_parent_of_two_pupils_redeems_the_second_invitation_logged_in(
+        running: Running) -> None:
+    school, member, first = invited(running)
+    sibling = register_child(running, date(2015, 6, 1))
+    with running.portal.sessions() as db:
+        db.add(ChildRelation(child_id=sibling, person_id=member.person_id,
+                             relation=Relation.PARENT_WITH_CUSTODY))
+        db.commit()
+    invite(school, member, sibling)
+    codes = {code_in(m) for m in wait_for_mail(running, member.email, count=2)}
+    second = (codes - {first}).pop()
+    parent = login_as(running, member.subject)
+    assert redeem(parent, first).status_code == 200
+    # Now logged in as that person: the second code is theirs, and binds nothing new.
+    assert redeem(parent, second).status_code == 200
+    with running.portal.sessions() as db:
+        assert all(i.bound_at is not None for i in db.scalars(select(FamilyInvitation)))
+
+
+def test_somebody_else_logged_in_cannot_take_an_invitation(running: Running) -> None:
+    _, member, code = invited(running)
+    petra = running.client()
+    petra.login("ouder1")  # a bound parent of Sam, holding a forwarded link
+    refused = redeem(petra, code)
+    assert refused.status_code == 400 and "als iemand anders ingelogd" in refused.text
+    assert row_of(running, member.person_id).idp is None
+    assert [r.reason for r in records(running, "invitation.redeem")] == ["login_already_bound"]
