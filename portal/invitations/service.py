@@ -234,11 +234,14 @@ def invite(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     """
     child = _gate(db, who, actor, now, child_id, event_type="invitation.create",
                   action="create")
-    email = email.strip()
     errors: dict[str, str] = {}
-    if not EMAIL.match(email) or len(email) > 320:
-        errors["email"] = N_("Give a valid e-mail address, such as naam@voorbeeld.nl.")
     person = _invitable_person(db, vault, child, person_key, now, errors)
+    # Empty: the address registered for this very person, never one shown for another.
+    email = email.strip() or (person.email or "" if person is not None else "")
+    if not email:
+        errors["email"] = N_("No e-mail address is registered for this person: give one.")
+    elif not EMAIL.match(email) or len(email) > 320:
+        errors["email"] = N_("Give a valid e-mail address, such as naam@voorbeeld.nl.")
     if errors:
         raise InvalidInput(errors)
     if person is None:  # the pupil's first invitation: their account starts here

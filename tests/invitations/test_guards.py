@@ -160,3 +160,25 @@ def row_id(running: Running, subject: str) -> str:
         found = db.scalar(select(Person.id).where(Person.subject == subject))
         assert found is not None
         return found
+
+
+def test_an_empty_address_means_the_chosen_persons_own(running: Running) -> None:
+    school = running.client()
+    school.login("ib")
+    first, second = register_adult(running), register_adult(running)
+    school.page(f"/invitations/children/{SAM}")
+    sent = school.submit(f"/invitations/children/{SAM}",
+                         {"person": second.person_id, "email": ""})
+    assert sent.status_code == 200, sent.text
+    assert wait_for_mail(running, second.email)
+    assert not [m for m in running.portal.mail_catcher.snapshot()
+                if first.email in m.recipients]
+    with running.portal.sessions() as db:
+        without = db.get(Person, first.person_id)
+        assert without is not None
+        without.email = None
+        db.commit()
+    missing = school.submit(f"/invitations/children/{SAM}",
+                            {"person": first.person_id, "email": " "})
+    assert missing.status_code == 400 and "geen e-mailadres geregistreerd" in missing.text
+    assert 'aria-describedby="email-error' in missing.text
