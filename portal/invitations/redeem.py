@@ -154,7 +154,7 @@ def redeem(db: Session, who: Requester, now: datetime, secret: str, required_acr
            redeemer: Redeemer, raw_code: str) -> Person:
     """Bind the redeemer's login to the invited person; raises RedemptionRefused."""
     if redeemer.login is None and redeemer.person_id is None:
-        raise RedemptionRefused(Refusal.NOT_LOGGED_IN)
+        raise _refuse(db, who, now, Refusal.NOT_LOGGED_IN)
     if rate_limited(db, who, now):
         # Refused without looking at the code at all.
         raise _refuse(db, who, now, Refusal.RATE_LIMITED)

@@ -95,7 +95,8 @@ def test_unbinding_logs_the_family_member_out_at_once(running: Running) -> None:
     assert again.history_of_last_login[-1].headers["location"] == "/invitation"
 
 
-def test_a_family_login_without_an_invitation_reaches_no_data(running: Running) -> None:
+def test_a_family_login_without_an_invitation_reaches_no_data(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     stranger = register_adult(running)
     client = login_as(running, stranger.subject)
     assert client.get("/child-access").url.path == "/login"
@@ -105,7 +106,9 @@ def test_a_family_login_without_an_invitation_reaches_no_data(running: Running) 
         ["not_linked_to_person"]
 
 
-def test_only_the_childs_school_care_coordinator_manages_invitations(running: Running) -> None:
+def test_only_the_childs_school_care_coordinator_manages_invitations(
+        running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     path = f"/invitations/children/{SAM}"
     anonymous = running.client()
     assert anonymous.get(path).url.path == "/login"
@@ -123,7 +126,8 @@ def test_only_the_childs_school_care_coordinator_manages_invitations(running: Ru
     assert len(denied) == 5  # the four personas and the unknown child
 
 
-def test_bad_input_names_the_field_and_keeps_what_was_typed(running: Running) -> None:
+def test_bad_input_names_the_field_and_keeps_what_was_typed(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     school = running.client()
     school.login("ib")
     member = register_adult(running)
@@ -145,7 +149,8 @@ def test_bad_input_names_the_field_and_keeps_what_was_typed(running: Running) ->
         assert db.scalars(select(FamilyInvitation)).all() == []
 
 
-def test_an_already_linked_parent_is_not_invited_again(running: Running) -> None:
+def test_an_already_linked_parent_is_not_invited_again(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     school = running.client()
     school.login("ib")
     school.page(f"/invitations/children/{SAM}")
@@ -162,7 +167,8 @@ def row_id(running: Running, subject: str) -> str:
         return found
 
 
-def test_an_empty_address_means_the_chosen_persons_own(running: Running) -> None:
+def test_an_empty_address_means_the_chosen_persons_own(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     school = running.client()
     school.login("ib")
     first, second = register_adult(running), register_adult(running)
@@ -182,3 +188,20 @@ def test_an_empty_address_means_the_chosen_persons_own(running: Running) -> None
                             {"person": first.person_id, "email": " "})
     assert missing.status_code == 400 and "geen e-mailadres geregistreerd" in missing.text
     assert 'aria-describedby="email-error' in missing.text
+
+
+def test_redeeming_without_a_login_or_with_garbage_is_refused_and_recorded(
+        running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
+    anonymous = running.client()
+    first = redeem(anonymous, "whatever")
+    assert first.status_code == 400 and "Log eerst in" in first.text
+    member = register_adult(running)
+    client = login_as(running, member.subject)
+    for garbage in ("", "x" * 500, "<script>alert(1)</script>", "../../etc/passwd"):
+        refused = redeem(client, garbage)
+        assert refused.status_code == 400 and "niet geldig" in refused.text
+        assert "<script>alert" not in refused.text
+    assert [r.reason for r in records(running, "invitation.redeem")] == \
+        ["not_logged_in"] + ["unknown_code"] * 4
+    assert running.client().get("/invitation/%3Cscript%3E").status_code == 400

@@ -123,7 +123,8 @@ def test_resending_replaces_the_code(running: Running) -> None:
     assert row_of(running, member.person_id).subject == member.subject
 
 
-def test_the_school_sees_each_status(running: Running) -> None:
+def test_the_school_sees_each_status(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     school, member, code = invited(running)
     assert "verstuurd" in status_on_school_page(running, school, member)
     parent = login_as(running, member.subject, f"/invitation/{code}")
@@ -138,7 +139,8 @@ def test_the_school_sees_each_status(running: Running) -> None:
     assert "verlopen" in status_on_school_page(running, school, other)
 
 
-def test_the_code_lives_in_the_outbox_only_until_it_is_delivered(running: Running) -> None:
+def test_the_code_lives_in_the_outbox_only_until_it_is_delivered(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
     _, _, code = invited(running)
     running.portal.mail.poke()
     with running.portal.sessions() as db:
