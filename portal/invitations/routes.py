@@ -137,7 +137,9 @@ def invitation_link(page: Page, code: str) -> Response:
 
 @endpoint(login=False)
 def redeem_invitation(page: Page) -> Response:
-    invitee = redeem.UnboundLogin.of(page.session)
+    # A person logged in speaks for themselves, whatever an earlier unbound
+    # login left in the session.
+    invitee = None if page.actor else redeem.UnboundLogin.of(page.session)
     actor = page.actor if page.actor and page.actor.kind is PersonKind.CITIZEN else None
     redeemer = redeem.Redeemer(login=invitee, person_id=actor.person_id if actor else None,
                                acr=invitee.acr if invitee else page.session.acr)

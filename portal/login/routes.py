@@ -36,8 +36,12 @@ def start_login(page: Page, provider_id: str) -> Response:
     client = page.portal.oidc_clients.get(provider_id)
     if client is None:
         return page.render("errors/error.html", status=404, status_code=404, csrf_failed=False)
+    # A family member about to redeem an invitation asks the IdP for the level
+    # redeeming needs (from the settings; the browser only says what for).
+    acr = page.portal.settings.effective_consent_acr \
+        if page.request.query_params.get("for") == "invitation" else None
     try:
-        url, pending = client.begin(f"{page.portal.settings.public_url}/auth/callback")
+        url, pending = client.begin(f"{page.portal.settings.public_url}/auth/callback", acr=acr)
     except LoginRejected as rejected:
         return _rejected(page, rejected, provider_id)
     data = {**pending.to_dict(), "next": _safe_next(page.request.query_params.get("next"))}

@@ -75,6 +75,12 @@ def test_a_login_below_the_required_assurance_cannot_redeem(
     assert refused.status_code == 400 and "niet sterk genoeg" in refused.text
     assert row_of(running, member.person_id).idp is None
     assert [r.reason for r in records(running, "invitation.redeem")] == ["assurance_too_low"]
+    # From the invitation page the login asks the IdP for the level up front; a
+    # weaker ID token is then refused at the callback already.
+    asking = running.client()
+    rejected = asking.login(member.subject, provider="dev?for=invitation&next=/invitation")
+    assert rejected.status_code == 400 and "Inloggen mislukt" in rejected.text
+    assert row_of(running, member.person_id).idp is None
 
 
 def test_unbinding_logs_the_family_member_out_at_once(running: Running) -> None:
