@@ -12,7 +12,7 @@ from auth.sessions import logged_in, new_session
 from portal.audit.service import record
 from portal.errors import InvalidInput
 from portal.invitations import redeem, service
-from portal.invitations.codes import InvitationKeys, clean_code
+from portal.invitations.codes import MAX_CODE_LENGTH, InvitationKeys, clean_code
 from portal.people.models import PersonKind
 from portal.web.endpoint import Page, endpoint
 from portal.web.session_store import SqlSessionStore
@@ -111,12 +111,13 @@ def to_redemption(page: Page, provider_id: str, verified: VerifiedLogin,
     return page.redirect(target)
 
 
-def _redeem_page(page: Page, code: str, status: int = 200, error: str = "") -> Response:
+def _redeem_page(page: Page, code: str, status: int = 200, error: str = "",
+                 typed: str = "") -> Response:
     family_providers = [p for p in page.portal.providers if p.kind in ("citizen", "mixed")]
     invitee = redeem.UnboundLogin.of(page.session)
     return page.render("invitations/redeem.html", status=status, code=code,
                        logged_in=invitee is not None or page.actor is not None,
-                       providers=family_providers, error=error,
+                       providers=family_providers, error=error, typed=typed,
                        next=f"{REDEEM_PATH}/{code}" if code else REDEEM_PATH)
 
 
@@ -152,6 +153,10 @@ def redeem_invitation(page: Page) -> Response:
         if refused.reason is redeem.Refusal.NOT_LOGGED_IN:
             return _redeem_page(page, clean_code(code) or "", status=400,
                                 error=refused.reason.value)
+        if refused.reason is redeem.Refusal.UNKNOWN_CODE:
+            # The form again, with what was typed: a typing error is the likely cause.
+            return _redeem_page(page, "", status=400, error="wrong_code",
+                                typed=code[:MAX_CODE_LENGTH])
         status = 429 if refused.reason is redeem.Refusal.RATE_LIMITED else 400
         return page.render("invitations/refused.html", status=status,
                            reason=refused.reason.value)

@@ -208,6 +208,9 @@ def test_redeeming_without_a_login_or_with_garbage_is_refused_and_recorded(
         refused = redeem(client, garbage)
         assert refused.status_code == 400 and "niet geldig" in refused.text
         assert "<script>alert" not in refused.text
+    # What was typed comes back in the field, marked, with the message beside it.
+    kept = redeem(client, "abc-typo")
+    assert 'value="abc-typo" aria-invalid="true" aria-describedby="code-error"' in kept.text
     assert [r.reason for r in records(running, "invitation.redeem")] == \
-        ["not_logged_in"] + ["unknown_code"] * 4
+        ["not_logged_in"] + ["unknown_code"] * 5
     assert running.client().get("/invitation/%3Cscript%3E").status_code == 400
