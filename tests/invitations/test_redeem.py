@@ -52,8 +52,11 @@ def test_a_parent_redeems_the_code_and_their_login_is_bound(running: Running) ->
     with running.portal.sessions() as db:
         assert db.scalar(select(Person.id).where(Person.subject == member.subject)) is None
         assert db.scalars(select(FamilyInvitation)).one().opened_at is not None
+    unbound_cookie = parent.cookies.get("mdo_session")
     done = redeem(parent, code)
     assert done.status_code == 200 and "Uw inlog is gekoppeld" in done.text
+    # Logged in with a new session id (no fixation of the pre-redemption session).
+    assert parent.cookies.get("mdo_session") not in (None, unbound_cookie)
     bound = row_of(running, member.person_id)
     assert (bound.idp, bound.subject) == ("dev", member.subject)
     # Logged in as that family member at once: the family pages open.
