@@ -66,3 +66,11 @@ def test_a_parent_redeems_an_invitation(browse: Browse, portal: Running) -> None
     row = school.get_by_role("row").filter(has_text=member.email)
     expect(row).to_contain_text("inlog gekoppeld")
     expect(row.get_by_role("button", name=re.compile("^Inlog ontkoppelen"))).to_be_visible()
+
+    # After a custody change the school unlinks the login: the parent is out at once.
+    row.get_by_role("button", name=re.compile("^Inlog ontkoppelen")).click()
+    expect(school.get_by_role("status")).to_have_text(
+        "De inlog is ontkoppeld en de sessies zijn beëindigd.")
+    parent.goto("/family")
+    expect(parent.get_by_role("heading", level=1, name="Inloggen op het MDO-portaal")) \
+        .to_be_visible()
