@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
@@ -174,18 +174,57 @@ def redeem(db: Session, who: Requester, now: datetime, secret: str, required_acr
                                                   Person.subject == login.subject))
         if taken is not None or person.idp is not None:
             raise _refuse(db, who, now, Refusal.LOGIN_ALREADY_BOUND, invitation)
-        person.idp, person.subject = login.provider_id, login.subject
     elif redeemer.person_id != person.id:
         # Logged in as somebody else: one login never takes over another person.
         raise _refuse(db, who, now, Refusal.LOGIN_ALREADY_BOUND, invitation)
-    person.last_login_at = now
-    invitation.bound_at = now
-    invitation.opened_at = invitation.opened_at or now
-    db.flush()
+    if not _claim(db, invitation, person, login, now):
+        # Another request redeemed it (or bound the person) since we looked.
+        raise _refuse(db, who, now, Refusal.ALREADY_USED, invitation)
     record(db, replace(who, user_id=person.id), now, event_type="invitation.redeem",
            action="execute", outcome="allowed", object_type="family_invitation",
            object_id=invitation.id, child_id=invitation.child_id)
     return person
+
+
+class _Lost(Exception):
+    """Somebody else claimed the invitation or the person first."""
+
+
+def _claim(db: Session, invitation: FamilyInvitation, person: Person,
+           login: UnboundLogin | None, now: datetime) -> bool:
+    """Mark the invitation used and bind the login, each only if still unclaimed.
+
+    Conditional updates rather than read-then-write: of two requests redeeming
+    the same code at once, the second finds no row to update (PostgreSQL
+    re-checks the condition after the first commits) and is refused. Both in
+    one savepoint, so a lost race leaves neither half behind.
+    """
+    try:
+        with db.begin_nested():
+            claimed = db.execute(
+                update(FamilyInvitation)
+                .where(FamilyInvitation.id == invitation.id,
+                       FamilyInvitation.bound_at.is_(None),
+                       FamilyInvitation.revoked_at.is_(None))
+                .values(bound_at=now,
+                        opened_at=func.coalesce(FamilyInvitation.opened_at, now))
+                .execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise _Lost
+            query = update(Person).where(Person.id == person.id)
+            values: dict[str, object] = {"last_login_at": now}
+            if login is not None:
+                query = query.where(Person.idp.is_(None))
+                values.update(idp=login.provider_id, subject=login.subject)
+            bound = db.execute(query.values(**values)
+                               .execution_options(synchronize_session=False))
+            if bound.rowcount != 1:  # type: ignore[attr-defined]
+                raise _Lost
+    except _Lost:
+        return False
+    db.refresh(invitation)
+    db.refresh(person)
+    return True
 
 
 def _invalid(invitation: FamilyInvitation, person: Person | None,
