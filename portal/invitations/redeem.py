@@ -11,12 +11,13 @@ without the code being looked at. Every failure is an access record.
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
@@ -101,9 +102,34 @@ def _source(who: Requester) -> tuple[str, str]:
     return who.session_ref or "-", who.client_address or "-"
 
 
+# pg_advisory_xact_lock's first key: this module's locks, apart from any other's.
+_LOCK_CLASS = 0x1A17
+
+
+def _lock_key(value: str) -> int:
+    digest = hashlib.sha256(value.encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def _serialise(db: Session, session_ref: str, address: str) -> None:
+    """On PostgreSQL, one attempt at a time per address and per session, until commit.
+
+    Otherwise parallel guesses from several workers could all count 19
+    failures and all be checked. Address before session, always, so two
+    attempts never wait on each other in a cycle. (SQLite already runs one
+    writing transaction at a time.)
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for value in (f"address:{address}", f"session:{session_ref}"):
+        db.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+                   {"cls": _LOCK_CLASS, "key": _lock_key(value)})
+
+
 def rate_limited(db: Session, who: Requester, now: datetime) -> bool:
     """Too many failures from this session or this address within the window."""
     session_ref, address = _source(who)
+    _serialise(db, session_ref, address)
     since = now - WINDOW
     for column, value in ((InvitationFailure.session_ref, session_ref),
                           (InvitationFailure.client_address, address)):
