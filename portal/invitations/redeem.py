@@ -25,7 +25,8 @@ from auth.sessions import SessionData
 from portal.audit.service import Requester, record
 from portal.invitations.codes import clean_code, code_hash
 from portal.invitations.models import FamilyInvitation, InvitationFailure
-from portal.people.models import Person
+from portal.invitations.service import INVITABLE
+from portal.people.models import Child, ChildRelation, Person
 
 # The unbound login's place in the session's pending logins (whose other keys
 # are random OIDC states, so it cannot collide with one).
@@ -44,6 +45,7 @@ class Refusal(enum.StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     PERSON_INACTIVE = "person_inactive"
+    NO_LONGER_RELATED = "no_longer_related"
     LOGIN_ALREADY_BOUND = "login_already_bound"
     NOT_LOGGED_IN = "not_logged_in"
 
@@ -190,7 +192,7 @@ def redeem(db: Session, who: Requester, now: datetime, secret: str, required_acr
     if invitation is None:
         raise _refuse(db, who, now, Refusal.UNKNOWN_CODE)
     person = db.get(Person, invitation.person_id)
-    reason = _invalid(invitation, person, now)
+    reason = _invalid(invitation, person, now) or _unrelated(db, invitation)
     if reason is not None:
         raise _refuse(db, who, now, reason, invitation)
     assert person is not None  # _invalid refuses a missing person
@@ -251,6 +253,18 @@ def _claim(db: Session, invitation: FamilyInvitation, person: Person,
     db.refresh(invitation)
     db.refresh(person)
     return True
+
+
+def _unrelated(db: Session, invitation: FamilyInvitation) -> Refusal | None:
+    """The register no longer links the person to the child (a custody change)."""
+    child = db.get(Child, invitation.child_id)
+    if child is not None and child.person_id == invitation.person_id:
+        return None
+    related = db.scalar(select(ChildRelation.id).where(
+        ChildRelation.child_id == invitation.child_id,
+        ChildRelation.person_id == invitation.person_id,
+        ChildRelation.relation.in_(sorted(INVITABLE))))
+    return None if related is not None else Refusal.NO_LONGER_RELATED
 
 
 def _invalid(invitation: FamilyInvitation, person: Person | None,

@@ -193,3 +193,16 @@ def test_somebody_else_logged_in_cannot_take_an_invitation(running: Running) -> 
     assert refused.status_code == 400 and "als iemand anders ingelogd" in refused.text
     assert row_of(running, member.person_id).idp is None
     assert [r.reason for r in records(running, "invitation.redeem")] == ["login_already_bound"]
+
+
+def test_a_code_for_someone_no_longer_linked_to_the_child_is_refused(running: Running) -> None:
+    _, member, code = invited(running)
+    with running.portal.sessions() as db:  # the register drops them (a custody change)
+        relation = db.scalars(select(ChildRelation).where(
+            ChildRelation.person_id == member.person_id)).one()
+        db.delete(relation)
+        db.commit()
+    refused = redeem(login_as(running, member.subject), code)
+    assert refused.status_code == 400 and "niet meer gebruikt" in refused.text
+    assert row_of(running, member.person_id).idp is None
+    assert [r.reason for r in records(running, "invitation.redeem")] == ["no_longer_related"]
