@@ -114,6 +114,7 @@ class ChildSummary:
     pupil_invitable: bool  # 16+ and no login bound to the pupil yet
     pending: int  # invitations sent or opened, not yet bound
     bound: int
+    expired: int  # to send again
 
 
 def child_name(db: Session, vault: Vault, child: Child) -> str:
@@ -176,7 +177,8 @@ def overview(db: Session, vault: Vault, who: Requester, actor: Actor,
             child_id=child.id, child_name=child_name(db, vault, child), is_16_plus=is_16,
             pupil_invitable=is_16 and child.person_id not in bound_pupils,
             pending=sum(s in (Status.SENT, Status.OPENED) for s in statuses),
-            bound=sum(s is Status.BOUND for s in statuses)))
+            bound=sum(s is Status.BOUND for s in statuses),
+            expired=sum(s is Status.EXPIRED for s in statuses)))
     return sorted(summaries, key=lambda s: s.child_name.casefold())
 
 

@@ -7,6 +7,7 @@ subject), lands on the redemption page, and redeems the code from the mail.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 
@@ -206,3 +207,17 @@ def test_a_code_for_someone_no_longer_linked_to_the_child_is_refused(running: Ru
     assert refused.status_code == 400 and "niet meer gebruikt" in refused.text
     assert row_of(running, member.person_id).idp is None
     assert [r.reason for r in records(running, "invitation.redeem")] == ["no_longer_related"]
+
+
+def test_the_overview_counts_each_pupils_invitations(running_sqlite: Running) -> None:
+    running = running_sqlite  # the engine plays no part here
+    school, member, code = invited(running)
+    row = next(r for r in school.page("/invitations").text.split("<tr>") if "Sam Mulder" in r)
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0"]
+    redeem(login_as(running, member.subject), code)
+    invite(school, register_adult(running))
+    running.clock.advance(days=15)
+    school = running.client()
+    school.login("ib")
+    row = next(r for r in school.page("/invitations").text.split("<tr>") if "Sam Mulder" in r)
+    assert re.findall(r"<td>(\d+)</td>", row) == ["0", "1", "1"]
