@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.invitations.codes import clean_code, code_hash, new_code
 from portal.invitations.models import FamilyInvitation
@@ -58,3 +61,12 @@ def test_invitation_days_default_and_bounds() -> None:
     for bad in ("0", "91", "twee"):
         with pytest.raises(SettingsError, match="PORTAL_INVITATION_DAYS"):
             load_settings({"PORTAL_INVITATION_DAYS": bad})
+
+
+@given(st.text(max_size=200))
+def test_anything_typed_is_either_refused_or_a_plain_code(raw: str) -> None:
+    code = clean_code(raw)
+    if code is not None:
+        assert 0 < len(code) <= 64
+        assert set(code) <= set(string.ascii_letters + string.digits + "-_")
+        assert clean_code(code) == code
