@@ -33,6 +33,8 @@ from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
+from portal.invitations import routes as invitation_routes
+from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.login import routes as login_routes
 from portal.mail import routes as mail_routes
 from portal.mail.catcher import MailCatcher
@@ -84,7 +86,8 @@ class Portal:
         public_url = settings.public_url
         self.mail = MailDispatcher(
             self.sessions, self.smtp, self.clock,
-            jobs=[lambda db, now: queue_reminders(db, now, public_url)])
+            jobs=[lambda db, now: queue_reminders(db, now, public_url),
+                  scrub_sent_invitations])
         self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {
@@ -197,6 +200,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *parent_routes.routes,
         *timeline_routes.routes,
         *ops_health.routes,
+        *invitation_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

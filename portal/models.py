@@ -13,6 +13,7 @@ from portal.consent.models import (
 )
 from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
+from portal.invitations.models import FamilyInvitation, InvitationFailure
 from portal.login.models import OidcAccount
 from portal.mail.models import OutboxMessage
 from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
@@ -46,7 +47,9 @@ __all__ = [
     "DocumentErasure",
     "DocumentSegment",
     "DocumentVersion",
+    "FamilyInvitation",
     "IdentifierOverride",
+    "InvitationFailure",
     "Meeting",
     "MeetingInvitee",
     "Membership",

@@ -71,13 +71,18 @@ class Action(enum.StrEnum):
     AUDIT_CHILD = "audit.child"
     # The custody facts of a child's adults, recorded by the child's school.
     CUSTODY_RECORD = "custody.record"
+    # Family onboarding (portal/invitations): the school's care coordinator
+    # sees its invitations and invites, resends, revokes and unbinds per child.
+    INVITATION_LIST = "invitation.list"
+    INVITATION_MANAGE = "invitation.manage"
 
 
 # What an organisational role lets a professional do outside any case.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.CARE_COORDINATOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST,
-                                      Action.CUSTODY_RECORD}),
+                                      Action.CUSTODY_RECORD, Action.INVITATION_LIST,
+                                      Action.INVITATION_MANAGE}),
     Role.SCHOOL_LEADER: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.YOUTH_CARE_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE}),
     Role.SCHOOL_SOCIAL_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE,
@@ -117,9 +122,10 @@ KIND_PERMISSIONS: Mapping[PersonKind, frozenset[Action]] = {
     PersonKind.PROFESSIONAL: frozenset({Action.AUDIT_OWN}),
 }
 
-CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD, Action.CUSTODY_RECORD})
+CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD, Action.CUSTODY_RECORD,
+                           Action.INVITATION_MANAGE})
 # What a professional does about a child, only for a child of their own school.
-SCHOOL_CHILD_ACTIONS = frozenset({Action.CUSTODY_RECORD})
+SCHOOL_CHILD_ACTIONS = frozenset({Action.CUSTODY_RECORD, Action.INVITATION_MANAGE})
 
 # What a parent, guardian, foster parent or pupil may do on a case about the
 # child, by where they stand (portal.consent.access.family_standing). Reading an

@@ -77,6 +77,8 @@ class Settings:
     # The assurance level a parent or pupil needs to give consent in the portal.
     consent_acr: str = ""
     audit_names_for_family: tuple[str, ...] = ()  # organisations whose names parents see
+    # How long a family invitation's link stays valid (portal/invitations).
+    invitation_days: int = 14
 
     @property
     def secure_cookies(self) -> bool:
@@ -253,6 +255,12 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise SettingsError("PORTAL_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level
+def _invitation_days(env: Mapping[str, str]) -> int:
+    value = _integer(env, "PORTAL_INVITATION_DAYS", 14)
+    # A link that lives for months is a standing key to a child's family account.
+    if not 1 <= value <= 90:
+        raise SettingsError("PORTAL_INVITATION_DAYS must be between 1 and 90")
+    return value
 
 
 def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
@@ -319,6 +327,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("PORTAL_SMTP_USERNAME", ""),
         smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
         consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
+        invitation_days=_invitation_days(env),
         **_audit_settings(env),
     )
 

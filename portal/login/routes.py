@@ -11,7 +11,8 @@ from auth.oidc import LoginRejected, PendingLogin
 from auth.sessions import logged_in, open_id_token, remember_pending, take_pending
 from portal.audit.service import record
 from portal.errors import N_
-from portal.login.service import is_person, provision
+from portal.invitations.routes import to_redemption
+from portal.login.service import is_person, is_unbound_citizen, provision
 from portal.ops.administrator import administrator_state, no_administrator_rejection
 from portal.web.endpoint import Page, endpoint
 from portal.web.i18n import LANGUAGES
@@ -40,8 +41,12 @@ def start_login(page: Page, provider_id: str) -> Response:
     client = page.portal.oidc_clients.get(provider_id)
     if client is None:
         return page.render("errors/error.html", status=404, status_code=404, csrf_failed=False)
+    # A family member about to redeem an invitation asks the IdP for the level
+    # redeeming needs (from the settings; the browser only says what for).
+    acr = page.portal.settings.effective_consent_acr \
+        if page.request.query_params.get("for") == "invitation" else None
     try:
-        url, pending = client.begin(f"{page.portal.settings.public_url}/auth/callback")
+        url, pending = client.begin(f"{page.portal.settings.public_url}/auth/callback", acr=acr)
     except LoginRejected as rejected:
         return _rejected(page, rejected, provider_id)
     data = {**pending.to_dict(), "next": _safe_next(page.request.query_params.get("next"))}
@@ -109,6 +114,8 @@ def callback(page: Page) -> Response:
             # not silently turned into a new login.
             raise LoginRejected("step_up_other_person",
                                 "The stronger login was for another account.")
+        if not step_up_for and is_unbound_citizen(page.db, client.config, verified):
+            return to_redemption(page, client.config.id, verified, pending_raw.get("next"))
         person = provision(page.db, client.config, verified, page.now)
     except LoginRejected as rejected:
         return _rejected(page, rejected, pending.provider_id,

@@ -102,6 +102,18 @@ def is_person(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     return person is not None and person.id == person_id
 
 
+def is_unbound_citizen(db: Session, provider: IdentityProviderConfig,
+                       login: VerifiedLogin) -> bool:
+    """A family login no person is bound to: it may only redeem an invitation.
+
+    Such a login no longer creates a person with no child (who saw "no role"):
+    the school registers family members and invites them (portal/invitations).
+    """
+    citizen = provider.kind == "citizen" or (
+        provider.kind == "mixed" and not _claim_list(_claim(login.claims, provider.org_claim)))
+    return citizen and find_account(db, provider, login)[0] is None
+
+
 def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
               now: datetime) -> Person:
     """The person for this login, created or updated; raises LoginRejected."""

@@ -58,6 +58,7 @@ TOUCH_INTERVAL_SECONDS = 60
 P = ParamSpec("P")
 NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/admin", "Administration", Action.ORGANISATION_MANAGE),
+       ("/invitations", "Family invitations", Action.INVITATION_LIST),
        ("/audit", "Access log", Action.AUDIT_SEARCH),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN))

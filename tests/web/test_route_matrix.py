@@ -103,6 +103,18 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "propose_correction": ("ouder1", "buitenstaander"),
     "accept_correction": ("notulist", "buitenstaander"),
     "reject_correction": ("notulist", "buitenstaander"),
+    # Family invitations: the care coordinator of the child's school; the invitee's
+    # redemption pages work before any person is bound to the login.
+    "invitations_overview": ("mentor", None),
+    "invitation_child": ("mentor", "buitenstaander"),
+    "send_invitation": ("mentor", "buitenstaander"),
+    "unbind_family_login": ("mentor", "buitenstaander"),
+    "resend_invitation": (None, "buitenstaander"),
+    "revoke_invitation": (None, "buitenstaander"),
+    "invitation_code_form": (None, None),
+    "redeem_invitation": (None, None),
+    "invitation_link": (None, None),
+    "invitation_redeemed": (None, None),
 }
 
 
@@ -118,7 +130,8 @@ def concrete(path: str) -> str:
               "item_id": stable_id("action_item", DEMO_CASE.key),
               "consent_id": stable_id("consent", f"{DEMO_CASE.key}:0"),
               "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam"),
-              "correction_id": stable_id("x", "correction")}
+              "correction_id": stable_id("x", "correction"),
+              "invitation_id": stable_id("x", "invitation"), "code": "x"}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
