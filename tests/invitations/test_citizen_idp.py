@@ -9,7 +9,6 @@ it can never bind a family member's account.
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from auth.config import IdentityProviderConfig
 from conftest import StartPortal
 from portal.people.models import Person
 from tests.harness import Running, bind_socket
-from tests.interop.test_oidc_provider import _form, _post_form, _require_node, _start_op
+from tests.interop.op import require_node, start_op, stop_op
+from tests.interop.test_oidc_provider import _form, _post_form
 from tests.invitations._family import records, redeem, register_adult
 
 pytestmark = pytest.mark.interop
@@ -30,12 +30,12 @@ CLIENT_ID = "mdo-portal-family"
 @pytest.fixture
 def family_idp(sqlite_url: str, start_portal: StartPortal,
                tmp_path: Path) -> Iterator[Running]:
-    _require_node()
+    require_node()
     sock = bind_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     secret = secrets.token_urlsafe(32)
     try:
-        process, issuer = _start_op({"client_id": CLIENT_ID, "client_secret": secret,
+        process, issuer = start_op({"client_id": CLIENT_ID, "client_secret": secret,
                                      "redirect_uri": f"{base}/auth/callback",
                                      "post_logout_redirect_uri": f"{base}/logged-out"},
                                     tmp_path / "op.log")
@@ -50,14 +50,7 @@ def family_idp(sqlite_url: str, start_portal: StartPortal,
         # The dev IdP stays on: the school's care coordinator logs in through it.
         yield start_portal(sqlite_url, sock=sock, identity_providers=(provider,))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_op(process)
 
 
 def test_an_unbound_family_login_is_sent_to_redeem_and_needs_an_assurance_level(
