@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.audit.cli import add_commands as add_audit_commands
 
     add_audit_commands(sub)
+    from portal.witness.cli import add_commands as add_witness_commands
+
+    add_witness_commands(sub)
     from portal.vault.cli import add_commands as add_key_commands
 
     add_key_commands(sub)
