@@ -207,7 +207,8 @@ class SearchPage:
 
 
 def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
-           required_acr: str, params: Mapping[str, str], witness_url: str = "") -> SearchPage:
+           required_acr: str, params: Mapping[str, str], witness_url: str = "",
+           witness_vkey: str = "") -> SearchPage:
     """The DPO's search across the whole log, newest first, with a per-day chart
     and, when a witness is configured, how many checkpoints have not reached it."""
     _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search", params)
@@ -225,7 +226,7 @@ def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | 
                       chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
                       chart_from=chart_from, chart_to=chart_to,
                       organisations=list(names.items()),
-                      witness=witness_status(db, witness_url))
+                      witness=witness_status(db, witness_url, witness_vkey))
 
 
 def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,

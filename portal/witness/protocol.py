@@ -104,8 +104,10 @@ def add_checkpoint(witness: Witness, body: bytes) -> Answer:
         if not verify_consistency(old, checkpoint.size, old_root, checkpoint.root, proof):
             witness.store.keep_evidence(body)
             return Answer(422, "the consistency proof does not verify\n")
-        line = cosign(text, witness.key, witness.name, int(witness.clock()))
-        witness.store.save(checkpoint.origin, text + "\n" + _signature_lines(note) + line)
+        timestamp = int(witness.clock())
+        line = cosign(text, witness.key, witness.name, timestamp)
+        witness.store.save(checkpoint.origin, text + "\n" + _signature_lines(note) + line,
+                           checkpoint.size, timestamp)
     return Answer(200, line)
 
 

@@ -62,7 +62,12 @@ class WitnessStore:
             raise RuntimeError(f"the witness's state for {origin!r} is corrupt: {exc}") from exc
         return Latest(checkpoint.size, checkpoint.root, note)
 
-    def save(self, origin: str, note: str) -> None:
+    def save(self, origin: str, note: str, size: int, timestamp: int) -> None:
+        """Store the new latest checkpoint, and note it in ``cosigned.log`` (what was
+        cosigned when: the operator's own record)."""
+        with open(self.directory / "cosigned.log", "a", encoding="utf-8") as journal:
+            journal.write(f"{timestamp} {hashlib.sha256(origin.encode()).hexdigest()[:16]} "
+                          f"{size}\n")
         target = self._path(origin)
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
         with open(temporary, "w", encoding="utf-8") as handle:

@@ -23,7 +23,7 @@ def root(n: int) -> bytes:
 
 @pytest.mark.parametrize("n", range(1, 41))
 def test_every_older_tree_is_proven_a_prefix(n: int) -> None:
-    for m in range(0, n + 1):
+    for m in range(n + 1):
         assert verify_consistency(m, n, root(m), root(n), proof(m, n)), (m, n)
 
 

@@ -46,6 +46,13 @@ class WitnessProcess:
         self.port = int(self.url.rsplit(":", 1)[1])
         return self
 
+    def cosigned_sizes(self) -> list[int]:
+        """Every size this witness cosigned, in order (from its journal)."""
+        journal = self.data_dir / "cosigned.log"
+        if not journal.exists():
+            return []
+        return [int(line.split()[2]) for line in journal.read_text().splitlines()]
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
