@@ -27,7 +27,6 @@ is a split view.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from dataclasses import dataclass, replace
@@ -190,9 +189,11 @@ def append(db: Session, entry: AccessRecord) -> AccessRecord:
     config = db.info.get(CONFIG_KEY)
     if isinstance(config, AuditConfig) and _due(head, config, entry.occurred_at) \
             and not _recently_refused(config, entry.occurred_at):
-        # A refusal is alarmed in _seal; the record itself stands (it is the evidence).
-        with contextlib.suppress(NotExtended):
+        try:
             _seal(db, head, config, entry.occurred_at)
+        except NotExtended as refused:
+            # The record itself stands (it is the evidence); the DPO mail goes with it.
+            health.alarm(db, entry.occurred_at, "seal", str(refused))
     return entry
 
 
@@ -213,8 +214,9 @@ def _due(head: _Head, config: AuditConfig, now: datetime) -> bool:
 def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | None:
     """Seal a checkpoint over everything appended so far (None when nothing is new).
 
-    Raises NotExtended (after raising the alarm) when the records no longer extend a
-    checkpoint known outside the database.
+    Raises NotExtended when the records no longer extend a checkpoint known outside
+    the database; the caller raises the alarm (``health.alarm``) in a transaction of
+    its own, as this one is rolled back.
     """
     head = _lock_head(db)
     if head.seq == head.checkpoint_size and head.seq > 0:
@@ -224,13 +226,10 @@ def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | N
     return checkpoint
 
 
-_refused_at: dict[str, datetime] = {}
-
-
 def _recently_refused(config: AuditConfig, now: datetime) -> bool:
     """After a refusal, appends retry sealing only once per interval (a proof reads records)."""
-    at = _refused_at.get(config.origin)
-    return at is not None and now - at < config.interval
+    at = health.refused_at(config.origin)
+    return at is not None and timedelta(0) <= now - at < config.interval
 
 
 def _require_anchors(db: Session, head: _Head, config: AuditConfig, root: bytes) -> None:
@@ -246,12 +245,10 @@ def _seal(db: Session, head: _Head, config: AuditConfig, now: datetime) -> Audit
     try:
         _require_anchors(db, head, config, root)
     except NotExtended as exc:
-        _refused_at[config.origin] = now
-        health.alarm(db, now, "seal", f"refusing to sign a checkpoint over {head.seq} "
-                     f"records: {exc}")
-        raise
-    _refused_at.pop(config.origin, None)
-    health.resolve("seal")
+        health.note_refusal(config.origin, now)
+        raise NotExtended(f"refusing to sign a checkpoint over {head.seq} records: {exc}",
+                          exc.seq) from None
+    health.resolve("seal", config.origin)
     note = sign_checkpoint(config.origin, head.seq, root, config.signing_key, config.key_name)
     checkpoint = AuditCheckpoint(size=head.seq, root=root, note=note, sealed_at=now,
                                  merkle_nodes=_pack(head.merkle))

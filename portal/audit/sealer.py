@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.audit import health
 from portal.audit.anchors import NotExtended
 from portal.audit.ledger import AuditConfig, seal
 from portal.audit.models import AuditChainHead
@@ -43,8 +44,10 @@ def seal_if_waiting(sessions: sessionmaker[Session], config: AuditConfig,
         with unit_of_work(sessions) as db:
             checkpoint = seal(db, config, now)
             return checkpoint.size if checkpoint is not None else None
-    except NotExtended:
-        return None  # the alarm is raised; the next round tries again
+    except NotExtended as refused:
+        with unit_of_work(sessions) as db:
+            health.alarm(db, now, "seal", str(refused))
+        return None  # the next round tries again
 
 
 class Sealer(RoundWorker):

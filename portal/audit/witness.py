@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.audit import health
 from portal.audit.anchors import NotExtended, consistency_proof
-from portal.audit.checkpoint import CheckpointError
+from portal.audit.checkpoint import CheckpointError, open_checkpoint_any
 from portal.audit.cosignature import open_cosignature, parse_cosigner_vkey
 from portal.audit.ledger import CONFIG_KEY, AuditConfig, on_sealed
 from portal.audit.models import AuditCheckpoint, WitnessCosignature, WitnessDelivery, WitnessLease
@@ -232,6 +232,25 @@ class _Round:
         health.resolve("witness")
         self.delivered += 1
         return size
+
+
+def fetch_latest(target: WitnessTarget, origin: str,
+                 keys: list[tuple[str, Ed25519PublicKey]]) -> str | None:
+    """The witness's latest cosigned checkpoint of this log (None when it has none yet).
+
+    Raises CheckpointError when the answer is not signed by the log's key and
+    cosigned by the witness's, and requests.RequestException when unreachable.
+    """
+    response = requests.get(f"{target.url.rstrip('/')}/latest", params={"origin": origin},
+                            timeout=TIMEOUT)
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise CheckpointError(f"the witness answered HTTP {response.status_code}")
+    note = response.text
+    open_checkpoint_any(note, keys, origin=origin)
+    open_cosignature(_text(note), note.partition("\n\n")[2], *target.key)
+    return note
 
 
 def _size(text: str) -> int | None:
