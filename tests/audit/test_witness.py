@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy import select, text
 
+from portal.audit import health
 from portal.audit.checkpoint import verifier_key
 from portal.audit.cosignature import cosign, open_cosignature, parse_cosigner_vkey
 from portal.audit.ledger import all_checkpoints
@@ -201,3 +202,69 @@ def test_witness_settings(tmp_path: Path) -> None:
         load_settings({"PORTAL_AUDIT_CHECKPOINT_URL": "ftp://witness.example"})
     with pytest.raises(SettingsError, match="PORTAL_AUDIT_WITNESS_VKEY"):
         load_settings({"PORTAL_AUDIT_CHECKPOINT_URL": "https://witness.example"})
+
+
+def roll_back_to(running: Running, size: int) -> None:
+    """The owner cuts the log back to an earlier checkpoint, consistently: records,
+    checkpoints, cosignatures and the chain head all agree with each other."""
+    engine = running.portal.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            for table in ("access_record", "audit_checkpoint", "audit_chain_head"):
+                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            for trigger in ("access_record_no_delete", "audit_checkpoint_no_delete",
+                            "audit_chain_head_forward_only"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        last = conn.scalar(text("SELECT record_hash FROM access_record WHERE seq = :n"),
+                           {"n": size})
+        nodes = conn.scalar(text("SELECT merkle_nodes FROM audit_checkpoint WHERE size = :n"),
+                            {"n": size})
+        for table, column in (("access_record", "seq"), ("audit_checkpoint", "size"),
+                              ("audit_witness_cosignature", "size"),
+                              ("audit_witness_delivery", "size")):
+            conn.execute(text(f"DELETE FROM {table} WHERE {column} > :n"), {"n": size})  # noqa: S608
+        conn.execute(text("UPDATE audit_chain_head SET seq = :n, record_hash = :h, "
+                          "merkle_nodes = :m, checkpoint_size = :n"),
+                     {"n": size, "h": last, "m": nodes})
+
+
+def test_verify_and_delivery_hold_the_database_to_what_the_witness_cosigned(
+        database_url: str, start_portal: Any, witness: WitnessProcess,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    running = portal_with(start_portal, database_url, witness, audit_checkpoint_every=2)
+    portal = running.portal
+    read_case(running, 5)
+    with portal.sessions() as db:
+        sealed = [size for size, _ in all_checkpoints(db)]
+    wait_for(lambda: push_pending(portal.sessions, target_of(witness), portal.clock) >= 0
+             and witnessed(running, witness) >= sealed[-1])
+    for name, value in {"PORTAL_DATABASE_URL": database_url,
+                        "PORTAL_DATA_DIR": str(portal.settings.data_dir),
+                        "PORTAL_AUDIT_SIGNING_KEY": LOG_PEM,
+                        "PORTAL_AUDIT_CHECKPOINT_URL": witness.url,
+                        "PORTAL_AUDIT_WITNESS_VKEY": witness.vkey}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PORTAL_AUDIT_CHECKPOINT_DIR", raising=False)
+    from portal.cli import main
+
+    assert main(["audit", "verify", "--quiet"]) == 0
+    assert "cannot be proven" not in capsys.readouterr().out
+
+    roll_back_to(running, sealed[0])
+    assert main(["audit", "verify", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"TRUNCATED at record {sealed[0] + 1}:"), out
+    assert "witness" in out
+    assert main(["audit", "verify", "--quiet", "--no-witness"]) == 0
+    assert "cannot be proven" in capsys.readouterr().out
+
+    # The portal goes on and seals a shorter history; the witness will not cosign it.
+    health.reset()
+    read_case(running, 3)
+    wait_for(lambda: push_pending(portal.sessions, target_of(witness), portal.clock) >= 0
+             and any("witness" in message for message in health.active()))
+    with portal.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM mail_outbox "
+                                "WHERE kind = 'audit.integrity'")) >= 1
+    health.reset()
