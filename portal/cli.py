@@ -69,8 +69,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         for person in demo.PEOPLE:
             print(f"  {person.name:<20} {person.description}")
     print()
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
-                log_level="info", server_header=False)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
+                    log_level="info", server_header=False)
+    finally:
+        app.state.portal.close()  # stops the background work; seals the access log's tail
     return 0
 
 
