@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -101,6 +102,26 @@ def newest_cosigned(db: Session, keys: Sequence[tuple[str, Ed25519PublicKey]], o
             continue
         return Anchor(checkpoint, f"the witness's cosigned checkpoint for {size} records")
     return None
+
+
+@dataclass
+class Memory:
+    """What one portal (one configured session factory) remembers between transactions:
+    the newest checkpoint the witness cosigned (an anchor that deleting rows cannot take
+    away) and when sealing was last refused (so appends do not retry on every record)."""
+
+    witnessed: Checkpoint | None = None
+    refused_at: datetime | None = None
+
+    def remember_witnessed(self, checkpoint: Checkpoint) -> None:
+        if self.witnessed is None or checkpoint.size >= self.witnessed.size:
+            self.witnessed = checkpoint
+
+    def witnessed_anchor(self) -> Anchor | None:
+        if self.witnessed is None:
+            return None
+        return Anchor(self.witnessed,
+                      f"the witness's cosigned checkpoint for {self.witnessed.size} records")
 
 
 def _leaf_hashes(db: Session, first: int, last: int) -> list[bytes]:

@@ -36,17 +36,6 @@ MAIL_AGAIN_AFTER = timedelta(days=1)
 _lock = threading.Lock()
 _active: dict[str, str] = {}  # kind -> message, until resolved
 _mailed: dict[str, datetime] = {}
-_refusals: dict[str, datetime] = {}  # log origin -> when sealing was last refused
-
-
-def note_refusal(origin: str, now: datetime) -> None:
-    with _lock:
-        _refusals[origin] = now
-
-
-def refused_at(origin: str) -> datetime | None:
-    with _lock:
-        return _refusals.get(origin)
 
 
 def alarm(db: Session | None, now: datetime, kind: str, message: str) -> None:
@@ -67,11 +56,9 @@ def alarm(db: Session | None, now: datetime, kind: str, message: str) -> None:
                 body=DPO_BODY)
 
 
-def resolve(kind: str, origin: str | None = None) -> None:
+def resolve(kind: str) -> None:
     with _lock:
         _active.pop(kind, None)
-        if origin is not None:
-            _refusals.pop(origin, None)
 
 
 def reset() -> None:
@@ -79,7 +66,6 @@ def reset() -> None:
     with _lock:
         _active.clear()
         _mailed.clear()
-        _refusals.clear()
 
 
 def active() -> list[str]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.audit import health
-from portal.audit.anchors import NotExtended, newest_cosigned, newest_file, require_extension
+from portal.audit.anchors import (
+    Memory,
+    NotExtended,
+    newest_cosigned,
+    newest_file,
+    require_extension,
+)
 from portal.audit.chain import HASH_SIZE, canonical_encoding, chain_hash, leaf_hash
 from portal.audit.checkpoint import sign_checkpoint
 from portal.audit.encoding import sealed_fields
@@ -76,6 +82,7 @@ class AuditConfig:
     verifier_keys: tuple[tuple[str, Ed25519PublicKey], ...] = ()
     # The witness's cosigner key: its cosignatures in the database are anchors too.
     witness: tuple[str, Ed25519PublicKey] | None = None
+    memory: Memory = field(default_factory=Memory, compare=False, repr=False)
 
     def trusted(self) -> list[tuple[str, Ed25519PublicKey]]:
         return [(self.key_name, self.signing_key.public_key()), *self.verifier_keys]
@@ -228,13 +235,14 @@ def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | N
 
 def _recently_refused(config: AuditConfig, now: datetime) -> bool:
     """After a refusal, appends retry sealing only once per interval (a proof reads records)."""
-    at = health.refused_at(config.origin)
+    at = config.memory.refused_at
     return at is not None and timedelta(0) <= now - at < config.interval
 
 
 def _require_anchors(db: Session, head: _Head, config: AuditConfig, root: bytes) -> None:
     anchors = [newest_file(config.export_dir, config.trusted(), config.origin),
-               newest_cosigned(db, config.trusted(), config.origin, config.witness)]
+               newest_cosigned(db, config.trusted(), config.origin, config.witness),
+               config.memory.witnessed_anchor()]
     for anchor in anchors:
         if anchor is not None:
             require_extension(db, anchor, head.seq, root)
@@ -245,10 +253,11 @@ def _seal(db: Session, head: _Head, config: AuditConfig, now: datetime) -> Audit
     try:
         _require_anchors(db, head, config, root)
     except NotExtended as exc:
-        health.note_refusal(config.origin, now)
+        config.memory.refused_at = now
         raise NotExtended(f"refusing to sign a checkpoint over {head.seq} records: {exc}",
                           exc.seq) from None
-    health.resolve("seal", config.origin)
+    config.memory.refused_at = None
+    health.resolve("seal")
     note = sign_checkpoint(config.origin, head.seq, root, config.signing_key, config.key_name)
     checkpoint = AuditCheckpoint(size=head.seq, root=root, note=note, sealed_at=now,
                                  merkle_nodes=_pack(head.merkle))

@@ -38,8 +38,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.audit import health
-from portal.audit.anchors import NotExtended, consistency_proof
-from portal.audit.checkpoint import CheckpointError, open_checkpoint_any
+from portal.audit.anchors import Memory, NotExtended, consistency_proof
+from portal.audit.checkpoint import CheckpointError, open_checkpoint_any, parse_checkpoint
 from portal.audit.cosignature import open_cosignature, parse_cosigner_vkey
 from portal.audit.ledger import CONFIG_KEY, AuditConfig, on_sealed
 from portal.audit.models import AuditCheckpoint, WitnessCosignature, WitnessDelivery, WitnessLease
@@ -157,6 +157,7 @@ class _Round:
     target: WitnessTarget
     clock: Callable[[], datetime]
     http: requests.Session
+    memory: Memory | None = None
     delivered: int = 0
 
     def fail(self, size: int, error: str, alarm: str | None = None) -> None:
@@ -220,6 +221,9 @@ class _Round:
         except CheckpointError as exc:
             self.fail(size, f"bad cosignature: {exc}")
             return None
+        if self.memory is not None:
+            with contextlib.suppress(CheckpointError):
+                self.memory.remember_witnessed(parse_checkpoint(_text(note)))
         now = self.clock()
         with unit_of_work(self.sessions) as db:
             row = db.get(WitnessCosignature, size)
@@ -253,6 +257,15 @@ def fetch_latest(target: WitnessTarget, origin: str,
     return note
 
 
+def _seed_memory(target: WitnessTarget, config: AuditConfig) -> None:
+    """Ask the witness what it cosigned last, so sealing in this process has an anchor
+    outside the database from the start (a failure here is the delivery's to report)."""
+    with contextlib.suppress(requests.RequestException, CheckpointError):
+        note = fetch_latest(target, config.origin, config.trusted())
+        if note is not None:
+            config.memory.remember_witnessed(parse_checkpoint(_text(note)))
+
+
 def _size(text: str) -> int | None:
     stripped = text.strip()
     return int(stripped) if stripped.isdigit() and len(stripped) < 21 else None
@@ -263,11 +276,15 @@ def push_pending(sessions: sessionmaker[Session], target: WitnessTarget,
     """Deliver the backlog in order; stops at the first failure. Returns how many the
     witness cosigned. Returns 0 at once while another process holds the lease."""
     client = http or requests.Session()
-    work = _Round(sessions, target, clock, client)
+    config = (sessions.kw.get("info") or {}).get(CONFIG_KEY)
+    config = config if isinstance(config, AuditConfig) else None
+    work = _Round(sessions, target, clock, client, config.memory if config else None)
     try:
         with _claim(sessions) as held:
             if not held:
                 return 0
+            if config is not None and config.memory.witnessed is None:
+                _seed_memory(target, config)
             with unit_of_work(sessions) as db:
                 old = cosigned_size(db, target.key)
             while True:

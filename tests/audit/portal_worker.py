@@ -17,7 +17,7 @@ from portal.settings import Settings
 from tests.harness import bind_socket
 
 
-def main(database_url: str, data_dir: str, public_url: str, witness_url: str = "",
+def main(database_url: str, data_dir: str, public_url: str = "", witness_url: str = "",
          witness_vkey: str = "") -> None:
     sock = bind_socket()
     port = sock.getsockname()[1]
