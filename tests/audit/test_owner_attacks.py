@@ -246,3 +246,8 @@ def test_two_histories_for_one_size_are_a_split_view(
     assert code == 1 and "two different histories" in out
     with session_factory(log.engine)() as db:
         assert any("split view" in p for p in health.problems(db, log.settings))
+
+
+def test_an_honest_log_reports_no_problems(log: Log) -> None:
+    with session_factory(log.engine)() as db:
+        assert health.problems(db, log.settings) == []
