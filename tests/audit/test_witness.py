@@ -270,3 +270,50 @@ def test_verify_and_delivery_hold_the_database_to_what_the_witness_cosigned(
         assert conn.scalar(text("SELECT count(*) FROM mail_outbox "
                                 "WHERE kind = 'audit.integrity'")) >= 1
     health.reset()
+
+
+def test_a_second_history_for_a_cosigned_size_is_refused_by_the_witness(
+        database_url: str, start_portal: Any, witness: WitnessProcess,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone with the signing key shows verifiers two checkpoints for one size: the
+    witness cosigns only the first, refuses the second (409) and the alarm goes off;
+    a verifier holding both sees two histories."""
+    from portal.audit.checkpoint import sign_checkpoint
+
+    running = portal_with(start_portal, database_url, witness, audit_checkpoint_every=2)
+    portal = running.portal
+    read_case(running, 3)
+    with portal.sessions() as db:
+        sealed = [size for size, _ in all_checkpoints(db)]
+    wait_for(lambda: push_pending(portal.sessions, target_of(witness), portal.clock) >= 0
+             and witnessed(running, witness) >= sealed[-1])
+    newest = sealed[-1]
+    fork = sign_checkpoint(ORIGIN, newest, b"\x07" * 32, LOG_KEY, ORIGIN)
+    with portal.engine.begin() as conn:
+        if portal.engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_checkpoint_no_update"))
+        conn.execute(text("UPDATE audit_checkpoint SET note = :n, root = :r WHERE size = :s"),
+                     {"n": fork, "r": b"\x07" * 32, "s": newest})
+        conn.execute(text("DELETE FROM audit_witness_cosignature WHERE size = :s"),
+                     {"s": newest})
+    health.reset()
+    before = list(witness.cosigned_sizes())
+    push_pending(portal.sessions, target_of(witness), portal.clock)
+    assert witness.cosigned_sizes() == before  # the fork was not cosigned
+    assert deliveries(running)[newest].last_error == "HTTP 409"
+    assert any("witness" in message for message in health.active())
+    assert list((witness.data_dir / "evidence").iterdir())
+
+    for name, value in {"PORTAL_DATABASE_URL": database_url,
+                        "PORTAL_DATA_DIR": str(portal.settings.data_dir),
+                        "PORTAL_AUDIT_SIGNING_KEY": LOG_PEM,
+                        "PORTAL_AUDIT_CHECKPOINT_URL": witness.url,
+                        "PORTAL_AUDIT_WITNESS_VKEY": witness.vkey}.items():
+        monkeypatch.setenv(name, value)
+    from portal.cli import main
+
+    assert main(["audit", "verify", "--quiet"]) == 1
+    assert "two different histories" in capsys.readouterr().out
+    health.reset()
