@@ -3,9 +3,9 @@
 An alarm (the log no longer extends a checkpoint that left the database, a
 split view, a witness that refuses our history) is loud: an ERROR log line,
 a content-free mail to every DPO through the outbox, and an entry in
-:func:`problems` until a later seal succeeds. Mail goes once per alarm text
-per process and day, so a refused seal retried on every append does not
-flood the DPO's mailbox.
+:func:`problems` until a later seal succeeds. Mail goes once per kind of alarm
+per process and day, so a refused seal retried every interval does not
+flood the DPO's mailbox (the log line and the problem carry the details).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ def alarm(db: Session | None, now: datetime, kind: str, message: str) -> None:
     log.error("ACCESS LOG INTEGRITY: %s", message)
     with _lock:
         _active[kind] = message
-        last = _mailed.get(message)
+        last = _mailed.get(kind)
         if db is None or (last is not None and now - last < MAIL_AGAIN_AFTER):
             return
-        _mailed[message] = now
+        _mailed[kind] = now
     emails = db.scalars(select(Person.email).join(Membership, Membership.person_id == Person.id)
                         .where(Membership.role == Role.DPO, Person.active.is_(True),
                                Person.email.is_not(None)).distinct()).all()

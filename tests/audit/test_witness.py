@@ -317,3 +317,21 @@ def test_a_second_history_for_a_cosigned_size_is_refused_by_the_witness(
     assert main(["audit", "verify", "--quiet"]) == 1
     assert "two different histories" in capsys.readouterr().out
     health.reset()
+
+
+def test_verify_cannot_run_without_reaching_the_configured_witness(
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    gone = WitnessProcess(tmp_path, [verifier_key(ORIGIN, LOG_KEY.public_key())]).start()
+    gone.stop()
+    for name, value in {"PORTAL_DATABASE_URL": sqlite_url, "PORTAL_DATA_DIR": str(tmp_path),
+                        "PORTAL_AUDIT_SIGNING_KEY": LOG_PEM,
+                        "PORTAL_AUDIT_CHECKPOINT_URL": gone.url,
+                        "PORTAL_AUDIT_WITNESS_VKEY": gone.vkey}.items():
+        monkeypatch.setenv(name, value)
+    from portal.cli import main
+
+    assert main(["audit", "verify", "--quiet"]) == 2
+    assert "cannot check against the witness" in capsys.readouterr().err
+    assert main(["audit", "verify", "--quiet", "--no-witness"]) == 0
+    assert "cannot be proven" in capsys.readouterr().out

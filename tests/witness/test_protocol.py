@@ -94,6 +94,9 @@ def test_bad_requests(witness: WitnessProcess) -> None:
     assert add(witness, b"old 0\nnot-base64!\n\n" + note(3).encode()).status_code == 400
     assert add(witness, ("old 60\n\n" + note(3)).encode()).status_code == 400
     assert add(witness, b"old 0\n\n" + b"\xff" * 10).status_code == 400
+    too_long = "old 1\n" + (base64.b64encode(bytes(32)).decode() + "\n") * 64 + "\n"
+    assert add(witness, (too_long + note(3)).encode()).status_code == 400
+    assert add(witness, b"x" * (70 * 1024)).status_code == 400
     assert httpx.get(f"{witness.url}/add-checkpoint", timeout=10).status_code == 405
     assert httpx.get(f"{witness.url}/latest", params={"origin": "nobody"},
                      timeout=10).status_code == 404
