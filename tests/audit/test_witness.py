@@ -335,3 +335,26 @@ def test_verify_cannot_run_without_reaching_the_configured_witness(
     assert "cannot check against the witness" in capsys.readouterr().err
     assert main(["audit", "verify", "--quiet", "--no-witness"]) == 0
     assert "cannot be proven" in capsys.readouterr().out
+
+
+def test_the_dpo_sees_the_integrity_alarm(start_portal: Any, sqlite_url: str,
+                                          tmp_path: Path) -> None:
+    running: Running = start_portal(sqlite_url, audit_signing_key=LOG_PEM,
+                                    audit_checkpoint_every=2,
+                                    audit_checkpoint_dir=tmp_path / "checkpoints")
+    read_case(running, 4)
+    with running.portal.sessions() as db:
+        sealed = [size for size, _ in all_checkpoints(db)]
+    dpo = running.client()
+    dpo.login("fg")
+    assert "integriteitscontrole" not in dpo.page("/audit").text
+    health.reset()
+    roll_back_to(running, sealed[0])
+    read_case(running, 2)  # sealing is refused: the files know more records
+    page = dpo.page("/audit")
+    assert "niet door de integriteitscontrole gekomen" in page.text
+    assert "refusing to sign" in page.text and "were deleted" in page.text
+    with running.portal.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM mail_outbox "
+                                "WHERE kind = 'audit.integrity'")) == 1
+    health.reset()
