@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import select, text
 from portal.audit import health
 from portal.audit.checkpoint import verifier_key
 from portal.audit.cosignature import cosign, open_cosignature, parse_cosigner_vkey
+from portal.audit.keys import prepare_signing_key
 from portal.audit.ledger import all_checkpoints
 from portal.audit.models import WitnessCosignature, WitnessDelivery
 from portal.audit.witness import WitnessTarget, cosigned_size, push_pending, status
@@ -202,6 +204,11 @@ def test_witness_settings(tmp_path: Path) -> None:
         load_settings({"PORTAL_AUDIT_CHECKPOINT_URL": "ftp://witness.example"})
     with pytest.raises(SettingsError, match="PORTAL_AUDIT_WITNESS_VKEY"):
         load_settings({"PORTAL_AUDIT_CHECKPOINT_URL": "https://witness.example"})
+    log_vkey = verifier_key(ORIGIN, LOG_KEY.public_key())  # a log key is not a witness key
+    for bad in ("nonsense", log_vkey):
+        with pytest.raises(SettingsError, match="PORTAL_AUDIT_WITNESS_VKEY"):
+            prepare_signing_key(replace(settings, audit_witness_vkey=bad,
+                                        audit_signing_key=LOG_PEM))
 
 
 def roll_back_to(running: Running, size: int) -> None:
