@@ -57,6 +57,7 @@ MEDIA_TYPE = "text/plain; charset=utf-8"
 SIZE_TYPE = "text/x.tlog.size"
 HOLDER = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 _in_process = threading.Lock()
+_LEASE_LOST = "lease lost"
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ class _Round:
                 proof = consistency_proof(db, old, size)
         except NotExtended as exc:
             return f"no consistency proof from {old}: {exc}"
+        if not _renew(self.sessions):  # after the proof, which may read many records
+            return _LEASE_LOST
         headers = {"Content-Type": MEDIA_TYPE}
         if self.target.token:
             headers["Authorization"] = f"Bearer {self.target.token}"
@@ -187,6 +190,8 @@ class _Round:
         """Send one checkpoint; the witness's size afterwards, or None to stop the round."""
         for _ in range(2):  # a second try after the witness told us its size (409)
             answer = self.post(old, size, note)
+            if answer is _LEASE_LOST:
+                return None  # another process delivers from here
             if isinstance(answer, str):
                 self.fail(size, answer)
                 return None
@@ -298,8 +303,6 @@ def push_pending(sessions: sessionmaker[Session], target: WitnessTarget,
                 for size, note in batch:
                     if size <= old:
                         continue
-                    if not _renew(sessions):
-                        return work.delivered
                     reached = work.deliver(old, size, note, newest)
                     if reached is None:
                         return work.delivered
