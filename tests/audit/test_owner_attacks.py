@@ -140,7 +140,7 @@ def test_the_honest_log_seals_and_verifies(log: Log, capsys: pytest.CaptureFixtu
 
 
 def test_a_rewritten_covered_record_is_not_resealed(
-        log: Log, capsys: pytest.CaptureFixture[str]) -> None:
+        log: Log, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
     before = files(log)
     forged = encodings(log.engine)
     forged[1] = forged[1].replace(b'"outcome":"allowed"', b'"outcome":"denied"')
@@ -149,6 +149,8 @@ def test_a_rewritten_covered_record_is_not_resealed(
     assert code == 1 and "refused" in out and "do not extend" in out
     assert files(log) == before  # nothing overwritten, nothing new signed
     assert alarm_mails(log.engine) == 1
+    assert any(r.levelname == "ERROR" and "refusing to sign" in r.getMessage()
+               for r in caplog.records)
     with session_factory(log.engine)() as db:
         assert any("refusing to sign" in p for p in health.problems(db, log.settings))
     # Appending goes on (the records are the evidence), without signing the forgery.
