@@ -365,3 +365,46 @@ def test_the_dpo_sees_the_integrity_alarm(start_portal: Any, sqlite_url: str,
         assert conn.scalar(text("SELECT count(*) FROM mail_outbox "
                                 "WHERE kind = 'audit.integrity'")) == 1
     health.reset()
+
+
+def test_an_answer_without_the_witnesss_cosignature_is_not_delivery(
+        start_portal: Any, sqlite_url: str, witness: WitnessProcess) -> None:
+    """Something at the witness's address answers 200 with a cosignature from another
+    key (or none): the checkpoint stays in the backlog."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    impostor_key = Ed25519PrivateKey.generate()
+    name, _ = parse_cosigner_vkey(witness.vkey)
+
+    class Impostor(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            note = body.partition("\n\n")[2]
+            line = cosign(note.partition("\n\n")[0] + "\n", impostor_key, name, 1)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(line.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        running: Running = start_portal(sqlite_url, audit_signing_key=LOG_PEM,
+                                        audit_checkpoint_every=2)
+        read_case(running, 3)
+        portal = running.portal
+        impostor = WitnessTarget(f"http://127.0.0.1:{server.server_address[1]}",
+                                 parse_cosigner_vkey(witness.vkey))
+        assert push_pending(portal.sessions, impostor, portal.clock) == 0
+        failures = {row.last_error for row in deliveries(running).values()}
+        assert len(failures) == 1 and next(iter(failures)).startswith("bad cosignature")
+        with portal.sessions() as db:
+            shown = status(db, impostor.url, witness.vkey)
+            assert shown is not None and shown.backlog >= 1
+            assert db.scalar(select(WitnessCosignature.size)) is None
+    finally:
+        server.shutdown()
+        server.server_close()

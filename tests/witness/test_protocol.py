@@ -113,3 +113,23 @@ def test_the_witness_remembers_across_a_restart(tmp_path: Path) -> None:
         assert add(process, request(7, 8)).status_code == 200
     finally:
         process.stop()
+
+
+def test_racing_requests_never_roll_the_witness_back(tmp_path: Path) -> None:
+    """Several clients send growing checkpoints from the same old size at once: exactly
+    one is cosigned, the others get 409, and the stored size is the cosigned one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    process = WitnessProcess(tmp_path, [verifier_key(ORIGIN, LOG_KEY.public_key())]).start()
+    try:
+        assert add(process, request(0, 4)).status_code == 200
+        sizes = list(range(5, 21))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda n: add(process, request(4, n)), sizes))
+        won = [n for n, answer in zip(sizes, answers, strict=True) if answer.status_code == 200]
+        assert len(won) == 1
+        assert {a.status_code for a in answers} == {200, 409}
+        assert {a.text for a in answers if a.status_code == 409} == {f"{won[0]}\n"}
+        assert process.cosigned_sizes() == [4, won[0]]
+    finally:
+        process.stop()
