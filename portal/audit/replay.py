@@ -207,6 +207,11 @@ def tail_checks(engine: Engine, report: Report) -> Report:
                      default=0)
         outside = [c for c in report.checkpoints if c.external]
         newest = max(outside, key=lambda c: _size_of(c.note), default=None)
+        if newest is not None and _size_of(newest.note) < report.records_checked:
+            first = _size_of(newest.note) + 1
+            report.caveat = (
+                f"records {first}–{report.records_checked}, after the newest checkpoint "
+                "outside the database, rest on the hash chain alone until the next one")
         if newest is not None and _size_of(newest.note) > inside:
             problem = Problem(
                 ProblemKind.DELETED, inside + 1,

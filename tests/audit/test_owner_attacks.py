@@ -269,3 +269,19 @@ def test_proofs_from_the_database_match_the_definition(log: Log) -> None:
                 proof = consistency_proof(db, old, new)
                 assert verify_consistency(old, new, tree_head(leaves[:old]),
                                           tree_head(leaves[:new]), proof), (old, new)
+
+
+def test_every_checkpoint_deleted_from_the_database(
+        log: Log, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    as_owner(log.engine, "DELETE FROM audit_checkpoint")
+    code, out = cli(capsys, "audit", "verify", "--quiet")
+    assert code == 1 and out.startswith("DELETED at record 1:")
+    monkeypatch.delenv("PORTAL_AUDIT_CHECKPOINT_DIR")
+    code, out = cli(capsys, "audit", "verify", "--quiet")
+    assert code == 0 and "0 signed checkpoints" in out and "cannot be proven" in out
+
+
+def test_the_tail_after_the_newest_outside_checkpoint_is_named(
+        log: Log, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = cli(capsys, "audit", "verify", "--quiet")
+    assert code == 0 and "records 10–12, after the newest checkpoint outside" in out
