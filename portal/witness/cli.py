@@ -54,6 +54,27 @@ def cmd_vkey(args: argparse.Namespace) -> int:
     return 0
 
 
+IDENTITY_FILE = "witness.vkey"
+
+
+def _check_data_dir(directory: Path, vkey: str, init: bool) -> str | None:
+    """The directory must belong to this key: a witness restarted with an empty (lost)
+    directory would cosign any history again, so starting afresh needs ``--init``."""
+    identity = directory / IDENTITY_FILE
+    if init:
+        if directory.exists() and any(directory.iterdir()):
+            return f"--init: {directory} is not empty; a witness's memory is never reset"
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        identity.write_text(vkey + "\n", encoding="utf-8")
+        return None
+    if not identity.exists():
+        return (f"{directory} holds no witness state; give --init for a new witness "
+                "(a witness that lost its directory gets a new key)")
+    if identity.read_text(encoding="utf-8").strip() != vkey:
+        return f"{directory} belongs to another witness key"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -68,6 +89,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not logs:
         print("portal witness serve: give the log's verifier key with --log-vkey",
               file=sys.stderr)
+        return 2
+    vkey = cosigner_vkey(args.name, key.public_key())
+    problem = _check_data_dir(Path(args.data_dir), vkey, args.init)
+    if problem:
+        print(f"portal witness serve: {problem}", file=sys.stderr)
         return 2
     witness = Witness(name=args.name, key=key, logs=logs,
                       store=WitnessStore(Path(args.data_dir)))
@@ -93,6 +119,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--data-dir", required=True, help="where it keeps what it cosigned")
     serve.add_argument("--log-vkey", action="append", default=[],
                        help="verifier key of a log it witnesses (`portal audit vkey`)")
+    serve.add_argument("--init", action="store_true",
+                       help="first start: create the (empty) storage directory")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7380)
     serve.set_defaults(func=cmd_serve)

@@ -36,6 +36,8 @@ class WitnessProcess:
         command = [sys.executable, "-m", "portal.witness", "serve", "--name", NAME,
                    "--key-file", str(self.key_file), "--data-dir", str(self.data_dir),
                    "--port", str(self.port)]
+        if not self.data_dir.exists():
+            command.append("--init")
         for vkey in self.log_vkeys:
             command += ["--log-vkey", vkey]
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
