@@ -316,10 +316,14 @@ def status(db: Session, url: str, vkey: str = "") -> WitnessStatus | None:
     """The witness's backlog for the DPO's page; None when no witness is configured."""
     if not url:
         return None
-    try:
-        key = parse_cosigner_vkey(vkey) if vkey else None
-    except ValueError:
-        key = None
+    config = db.info.get(CONFIG_KEY)
+    # Without a vkey, the witness key the portal's sessions were configured with.
+    key = config.witness if isinstance(config, AuditConfig) else None
+    if vkey:
+        try:
+            key = parse_cosigner_vkey(vkey)
+        except ValueError:
+            key = None
     cosigned = cosigned_size(db, key)
     backlog = db.scalar(select(func.count()).select_from(AuditCheckpoint)
                         .where(AuditCheckpoint.size > cosigned))

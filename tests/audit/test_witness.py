@@ -146,7 +146,7 @@ def test_flipped_delivery_flags_deliver_nothing(database_url: str, start_portal:
     """The database owner marks every checkpoint delivered and forges cosignature rows:
     the backlog still shows them and the pusher still sends them to the witness."""
     running: Running = start_portal(database_url, audit_signing_key=LOG_PEM,
-                                    audit_checkpoint_every=2)
+                                    audit_checkpoint_every=2, audit_witness_vkey=witness.vkey)
     read_case(running, 4)
     portal = running.portal
     with portal.sessions() as db:
@@ -170,7 +170,8 @@ def test_flipped_delivery_flags_deliver_nothing(database_url: str, start_portal:
     assert witness.cosigned_sizes() == sealed
     with portal.sessions() as db:
         shown = status(db, witness.url, witness.vkey)
-    assert shown is not None and shown.backlog == 0
+        assert shown is not None and shown.backlog == 0
+        assert status(db, witness.url) == shown  # the key the portal was configured with
 
 
 def test_another_process_holding_the_lease_means_no_second_delivery(
