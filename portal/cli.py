@@ -73,8 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     # log_config=None: uvicorn keeps the JSON handlers portal.ops.logs installed,
     # whose filter cuts query strings (OIDC codes, states) from its access log.
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
-                log_level=settings.log_level.lower(), log_config=None, server_header=False)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
+                    log_level=settings.log_level.lower(), log_config=None, server_header=False)
+    finally:
+        app.state.portal.close()  # stops the background work; seals the access log's tail
     return 0
 
 
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.audit.cli import add_commands as add_audit_commands
 
     add_audit_commands(sub)
+    from portal.witness.cli import add_commands as add_witness_commands
+
+    add_witness_commands(sub)
     from portal.vault.cli import add_commands as add_key_commands
 
     add_key_commands(sub)

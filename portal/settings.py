@@ -72,6 +72,7 @@ class Settings:
     # Every sealed checkpoint is also POSTed here (a witness outside the database).
     audit_checkpoint_url: str = ""
     audit_checkpoint_token: str = ""  # bearer token for that URL (from a *_FILE secret)
+    audit_witness_vkey: str = ""  # the witness's cosigner vkey (`portal witness vkey`)
     audit_retention_years: int = 5  # access records are kept at least this long
     audit_dpo_acr: str = ""  # the assurance level the DPO needs to read the log
     # The assurance level a parent or pupil needs to give consent in the portal.
@@ -341,7 +342,13 @@ def _audit_settings(env: Mapping[str, str]) -> dict[str, Any]:
     url = env.get("PORTAL_AUDIT_CHECKPOINT_URL", "").strip()
     if url and not url.startswith(("https://", "http://")):
         raise SettingsError("PORTAL_AUDIT_CHECKPOINT_URL must be an http(s):// URL")
+    witness_vkey = env.get("PORTAL_AUDIT_WITNESS_VKEY", "").strip()
+    if url and not witness_vkey:
+        raise SettingsError("PORTAL_AUDIT_CHECKPOINT_URL needs PORTAL_AUDIT_WITNESS_VKEY "
+                            "(the witness's key, from `portal witness vkey`) to check "
+                            "its cosignatures")
     return {
+        "audit_witness_vkey": witness_vkey,
         "audit_checkpoint_url": url,
         "audit_checkpoint_token": _read_secret(env, "PORTAL_AUDIT_CHECKPOINT_TOKEN"),
         "audit_retention_years": _retention_years(env),

@@ -14,10 +14,23 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from portal.audit import health
 from portal.audit import keys as audit_keys
+from portal.audit.anchors import NotExtended
 from portal.audit.checkpoint import CheckpointError
-from portal.audit.ledger import all_checkpoints, seal, write_checkpoint_file
-from portal.audit.replay import database_checkpoints, file_checkpoints, verify_database
+from portal.audit.cosignature import parse_cosigner_vkey
+from portal.audit.ledger import SplitView, all_checkpoints, seal, write_checkpoint_file
+from portal.audit.replay import (
+    CheckpointSource,
+    database_checkpoints,
+    file_checkpoints,
+    tail_checks,
+    verify_database,
+)
+from portal.audit.witness import WitnessTarget, fetch_latest
 from portal.db import make_engine, session_factory, unit_of_work
 from portal.settings import Settings
 
@@ -62,22 +75,46 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("portal audit verify: no key to verify checkpoints with (give --vkey)",
               file=sys.stderr)
         return 2
+    try:
+        witness = _witness_checkpoint(settings, args, trusted)
+    except (ValueError, CheckpointError, requests.RequestException) as exc:
+        print(f"portal audit verify: cannot check against the witness: {exc}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.effective_database_url)
     try:
         sources = database_checkpoints(engine)
         for directory in (*([settings.audit_checkpoint_dir]
                             if settings.audit_checkpoint_dir else []), *args.checkpoint_dir):
             sources += file_checkpoints(Path(directory))
+        sources += witness
         progress = None if args.quiet else _Progress()
         report = verify_database(engine, trusted, sources, origin=args.origin or None,
                                  columns=not args.chain_only, progress=progress,
                                  progress_every=args.progress_every)
+        report = tail_checks(engine, report)
         if progress is not None:
             progress.done()
     finally:
         engine.dispose()
     print(report.describe())
     return 0 if report.ok else 1
+
+
+def _witness_checkpoint(settings: Settings, args: argparse.Namespace,
+                        trusted: list[tuple[str, Ed25519PublicKey]]) -> list[CheckpointSource]:
+    """The witness's latest cosigned checkpoint, when a witness is configured or given."""
+    url = args.witness_url or settings.audit_checkpoint_url
+    vkey = args.witness_vkey or settings.audit_witness_vkey
+    if not url or args.no_witness:
+        return []
+    if not vkey:
+        raise ValueError("no witness key (PORTAL_AUDIT_WITNESS_VKEY or --witness-vkey)")
+    origin = args.origin or settings.effective_audit_origin
+    note = fetch_latest(WitnessTarget(url, parse_cosigner_vkey(vkey)), origin, trusted)
+    if note is None:
+        return []
+    return [CheckpointSource(note, f"the witness's latest cosigned checkpoint ({url})",
+                             external=True)]
 
 
 def cmd_seal(_: argparse.Namespace) -> int:
@@ -89,6 +126,11 @@ def cmd_seal(_: argparse.Namespace) -> int:
             checkpoint = seal(db, config, datetime.now(UTC))
             size = checkpoint.size if checkpoint else None
             note = checkpoint.note if checkpoint else None
+    except NotExtended as exc:
+        with unit_of_work(session_factory(engine)) as db:
+            health.alarm(db, datetime.now(UTC), "seal", str(exc))
+        print(f"portal audit seal: refused: {exc}", file=sys.stderr)
+        return 1
     finally:
         engine.dispose()
     if size is None or note is None:
@@ -107,7 +149,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     for size, note in notes:
-        write_checkpoint_file(Path(args.directory), size, note)
+        try:
+            write_checkpoint_file(Path(args.directory), size, note)
+        except SplitView as exc:
+            engine = make_engine(settings.effective_database_url)
+            try:
+                with unit_of_work(session_factory(engine)) as db:
+                    health.alarm(db, datetime.now(UTC), "split-view", str(exc))
+            finally:
+                engine.dispose()
+            print(f"portal audit export-checkpoints: {exc}", file=sys.stderr)
+            return 1
     print(f"{len(notes)} checkpoints in {args.directory}")
     return 0
 
@@ -138,6 +190,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     verify.add_argument("--chain-only", action="store_true",
                         help="skip checking the searchable columns against the sealed "
                              "records (faster; the chain and checkpoints are still checked)")
+    verify.add_argument("--witness-url", default="",
+                        help="also require the log to extend this witness's latest cosigned "
+                             "checkpoint (default: PORTAL_AUDIT_CHECKPOINT_URL)")
+    verify.add_argument("--witness-vkey", default="",
+                        help="the witness's key (default: PORTAL_AUDIT_WITNESS_VKEY)")
+    verify.add_argument("--no-witness", action="store_true",
+                        help="do not ask the configured witness")
     verify.add_argument("--quiet", action="store_true", help="no progress on stderr")
     verify.add_argument("--progress-every", type=int, default=50_000, help=argparse.SUPPRESS)
     verify.set_defaults(func=cmd_verify)

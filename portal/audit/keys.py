@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from portal import devkeys
 from portal.audit.checkpoint import parse_verifier_key, verifier_key
+from portal.audit.cosignature import parse_cosigner_vkey
 from portal.audit.ledger import AuditConfig
 from portal.settings import Settings, SettingsError
 
@@ -81,6 +82,11 @@ def prepare_signing_key(settings: Settings) -> Settings:
             load_signing_key(settings.audit_signing_key)
         except ValueError as exc:
             raise SettingsError(f"PORTAL_AUDIT_SIGNING_KEY(_FILE): {exc}") from None
+    if settings.audit_witness_vkey:
+        try:
+            parse_cosigner_vkey(settings.audit_witness_vkey)
+        except ValueError as exc:
+            raise SettingsError(f"PORTAL_AUDIT_WITNESS_VKEY: {exc}") from None
     return settings
 
 
@@ -94,4 +100,7 @@ def audit_config(settings: Settings) -> AuditConfig:
         every=settings.audit_checkpoint_every,
         interval=timedelta(seconds=settings.audit_checkpoint_seconds),
         export_dir=settings.audit_checkpoint_dir,
+        verifier_keys=tuple(parse_verifier_key(vkey) for vkey in settings.audit_verifier_keys),
+        witness=(parse_cosigner_vkey(settings.audit_witness_vkey)
+                 if settings.audit_witness_vkey else None),
     )

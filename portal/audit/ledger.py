@@ -16,22 +16,37 @@ Checkpoints are sealed inside the appending transaction when ``every``
 records or ``interval`` have passed, and written to the export directory only
 after that transaction has committed (a checkpoint for records that were
 rolled back must never leave the database).
+
+Before signing, the tree must extend every checkpoint known outside the
+database (``portal.audit.anchors``); when it does not, the portal refuses to
+sign and raises the alarm (``portal.audit.health``), and the append itself
+still succeeds: the record is the evidence. Checkpoint files are created
+exclusively and never replaced: a different note for a size already exported
+is a split view.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from portal.audit import health
+from portal.audit.anchors import (
+    Memory,
+    NotExtended,
+    newest_cosigned,
+    newest_file,
+    require_extension,
+)
 from portal.audit.chain import HASH_SIZE, canonical_encoding, chain_hash, leaf_hash
 from portal.audit.checkpoint import sign_checkpoint
 from portal.audit.encoding import sealed_fields
@@ -63,6 +78,18 @@ class AuditConfig:
     every: int = 1000
     interval: timedelta = timedelta(minutes=5)
     export_dir: Path | None = None
+    # Earlier log keys (after a rotation), to read older checkpoint files with.
+    verifier_keys: tuple[tuple[str, Ed25519PublicKey], ...] = ()
+    # The witness's cosigner key: its cosignatures in the database are anchors too.
+    witness: tuple[str, Ed25519PublicKey] | None = None
+    memory: Memory = field(default_factory=Memory, compare=False, repr=False)
+
+    def trusted(self) -> list[tuple[str, Ed25519PublicKey]]:
+        return [(self.key_name, self.signing_key.public_key()), *self.verifier_keys]
+
+
+class SplitView(Exception):
+    """A different checkpoint note for a size that was already exported."""
 
 
 @dataclass
@@ -167,8 +194,13 @@ def append(db: Session, entry: AccessRecord) -> AccessRecord:
     head.merkle.append(leaf_hash(entry.encoding))
     head.dirty = True
     config = db.info.get(CONFIG_KEY)
-    if isinstance(config, AuditConfig) and _due(head, config, entry.occurred_at):
-        _seal(db, head, config, entry.occurred_at)
+    if isinstance(config, AuditConfig) and _due(head, config, entry.occurred_at) \
+            and not _recently_refused(config, entry.occurred_at):
+        try:
+            _seal(db, head, config, entry.occurred_at)
+        except NotExtended as refused:
+            # The record itself stands (it is the evidence); the DPO mail goes with it.
+            health.alarm(db, entry.occurred_at, "seal", str(refused))
     return entry
 
 
@@ -187,7 +219,12 @@ def _due(head: _Head, config: AuditConfig, now: datetime) -> bool:
 
 
 def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | None:
-    """Seal a checkpoint over everything appended so far (None when nothing is new)."""
+    """Seal a checkpoint over everything appended so far (None when nothing is new).
+
+    Raises NotExtended when the records no longer extend a checkpoint known outside
+    the database; the caller raises the alarm (``health.alarm``) in a transaction of
+    its own, as this one is rolled back.
+    """
     head = _lock_head(db)
     if head.seq == head.checkpoint_size and head.seq > 0:
         return None
@@ -196,10 +233,34 @@ def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | N
     return checkpoint
 
 
+def _recently_refused(config: AuditConfig, now: datetime) -> bool:
+    """After a refusal, appends retry sealing only once per interval (a proof reads records)."""
+    at = config.memory.refused_at
+    return at is not None and timedelta(0) <= now - at < config.interval
+
+
+def _require_anchors(db: Session, head: _Head, config: AuditConfig, root: bytes) -> None:
+    anchors = [newest_file(config.export_dir, config.trusted(), config.origin),
+               newest_cosigned(db, config.trusted(), config.origin, config.witness),
+               config.memory.witnessed_anchor()]
+    for anchor in anchors:
+        if anchor is not None:
+            require_extension(db, anchor, head.seq, root)
+
+
 def _seal(db: Session, head: _Head, config: AuditConfig, now: datetime) -> AuditCheckpoint:
     root = head.merkle.root()
+    try:
+        _require_anchors(db, head, config, root)
+    except NotExtended as exc:
+        config.memory.refused_at = now
+        raise NotExtended(f"refusing to sign a checkpoint over {head.seq} records: {exc}",
+                          exc.seq) from None
+    config.memory.refused_at = None
+    health.resolve("seal")
     note = sign_checkpoint(config.origin, head.seq, root, config.signing_key, config.key_name)
-    checkpoint = AuditCheckpoint(size=head.seq, root=root, note=note, sealed_at=now)
+    checkpoint = AuditCheckpoint(size=head.seq, root=root, note=note, sealed_at=now,
+                                 merkle_nodes=_pack(head.merkle))
     db.add(checkpoint)
     db.flush()
     head.checkpoint_size = head.seq
@@ -213,18 +274,42 @@ def checkpoint_file_name(size: int) -> str:
 
 
 def write_checkpoint_file(directory: Path, size: int, note: str) -> Path:
-    """Write one checkpoint note atomically; an existing identical file is left alone."""
+    """Create one checkpoint file exclusively; an existing identical file is left alone.
+
+    The note is written to a temporary file and hard-linked into place: like
+    ``O_EXCL`` the link fails if the name exists, and unlike it nobody ever sees
+    a half-written file. A different note already there is never replaced:
+    raises SplitView.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / checkpoint_file_name(size)
-    if target.exists() and target.read_text(encoding="utf-8") == note:
-        return target
-    temporary = directory / f".{target.name}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(note)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(target)
+    temporary = directory / f".{target.name}.{os.getpid()}.{new_id()}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(note)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            if target.read_text(encoding="utf-8") != note:
+                raise SplitView(f"{target} already holds a different checkpoint for {size} "
+                                "records: two histories were signed (a split view); "
+                                "the file is kept as it is") from None
+            return target
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_directory(directory)
     return target
+
+
+def _fsync_directory(directory: Path) -> None:
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def all_checkpoints(db: Session) -> list[tuple[int, str]]:
@@ -244,6 +329,8 @@ def _export_after_commit(db: Session) -> None:
             continue
         try:
             write_checkpoint_file(directory, size, note)
+        except SplitView as exc:
+            health.alarm(None, datetime.now(UTC), "split-view", str(exc))
         except OSError as exc:
             # The checkpoint is safe in the database; `portal audit
             # export-checkpoints` writes any that are missing.

@@ -93,6 +93,9 @@ class AuditCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The compact range at ``size``: a consistency proof from here reads only newer records.
+    # Not trusted: a proof built from a changed value fails against the external root.
+    merkle_nodes: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class WitnessDelivery(Base):
@@ -109,3 +112,28 @@ class WitnessDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class WitnessCosignature(Base):
+    """The witness's answer to a checkpoint: its cosignature line (C2SP tlog-cosignature).
+
+    This, verified with the witness's key, is what "delivered" means; a row the
+    database owner writes without the witness's key does not verify.
+    """
+
+    __tablename__ = "audit_witness_cosignature"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(200))
+    line: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WitnessLease(Base):
+    """One row: which process delivers to the witness now (so each checkpoint goes once)."""
+
+    __tablename__ = "audit_witness_lease"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,10 +6,14 @@ against every signed checkpoint) and, on the way, checks that each row's
 searchable columns still say what its sealed encoding says. The first problem
 found, by position in the log, is reported.
 
-Checkpoints come from the database and, optionally, from copies kept outside
-it (``PORTAL_AUDIT_CHECKPOINT_DIR`` or ``portal audit export-checkpoints``):
-only those copies catch an administrator who cuts off the tail of the log
-*and* deletes the checkpoints that covered it.
+Checkpoints come from the database and from copies kept outside it
+(``PORTAL_AUDIT_CHECKPOINT_DIR``, ``portal audit export-checkpoints``, the
+witness's latest cosigned checkpoint): only those copies catch an
+administrator who cuts off the tail of the log *and* deletes the checkpoints
+that covered it. After the replay the chain head row must agree with the last
+record, and no outside copy may know a newer checkpoint than the database.
+Without any outside copy the report says plainly that the tail cannot be
+proven complete.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
 from portal.audit.encoding import SEALED_COLUMNS, row_changes, row_matches
-from portal.audit.models import AccessRecord, AuditCheckpoint
+from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
 from portal.audit.verify import Problem, ProblemKind, StoredRecord, verify_log
 
 BATCH = 5000
@@ -30,10 +34,12 @@ BATCH = 5000
 
 @dataclass(frozen=True)
 class CheckpointSource:
-    """A checkpoint note and where it came from (for the report)."""
+    """A checkpoint note and where it came from (for the report); ``external`` when it
+    comes from outside the database (a file, the witness)."""
 
     note: str
     label: str
+    external: bool = False
 
 
 @dataclass
@@ -45,12 +51,14 @@ class Report:
     checkpoints_checked: int
     problem: Problem | None = None
     changed_columns: Sequence[str] = field(default_factory=list)
+    caveat: str | None = None
 
     def describe(self) -> str:
         """One line for the operator: the first problem and where it is."""
         if self.problem is None:
-            return (f"the access log is intact: {self.records_checked} records, "
+            line = (f"the access log is intact: {self.records_checked} records, "
                     f"{self.checkpoints_checked} signed checkpoints verified")
+            return f"{line}; {self.caveat}" if self.caveat else line
         where = f"record {self.problem.seq}" if self.problem.seq is not None else "checkpoints"
         text = f"{self.problem.kind.value.upper()} at {where}: {self.problem.message}"
         numbers = [int(part[1:]) for part in self.problem.message.replace(":", " ").split()
@@ -70,7 +78,7 @@ def database_checkpoints(engine: Engine) -> list[CheckpointSource]:
 
 
 def file_checkpoints(directory: Path) -> list[CheckpointSource]:
-    return [CheckpointSource(path.read_text(encoding="utf-8"), f"the file {path}")
+    return [CheckpointSource(path.read_text(encoding="utf-8"), f"the file {path}", external=True)
             for path in sorted(directory.glob("checkpoint-*.txt"))]
 
 
@@ -154,4 +162,68 @@ def verify_database(engine: Engine, keys: Sequence[tuple[str, Ed25519PublicKey]]
             ProblemKind.CHANGED, seq,
             f"record {seq} was changed: its column(s) {', '.join(changed)} no longer match "
             "what was sealed in the chain")
+    return report
+
+
+def _size_of(note: str) -> int:
+    lines = note.split("\n")
+    return int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0
+
+
+def _head_problem(conn: Connection, records: int) -> Problem | None:
+    """The chain head row against the last record: same number, same hash."""
+    head = conn.execute(select(AuditChainHead.seq, AuditChainHead.record_hash)).first()
+    if head is None:
+        return None
+    if head.seq > records:
+        missing = f"record {records + 1}" if head.seq == records + 1 else \
+            f"records {records + 1}–{head.seq}"
+        return Problem(ProblemKind.TRUNCATED, records + 1,
+                       f"the chain head says the log has {head.seq} records but it ends at "
+                       f"record {records}: {missing} "
+                       f"{'was' if head.seq == records + 1 else 'were'} deleted")
+    if head.seq < records:
+        return Problem(ProblemKind.INSERTED, head.seq + 1,
+                       f"the log has {records} records but the chain head says {head.seq}: "
+                       f"records from {head.seq + 1} on were added outside the portal")
+    last = conn.scalar(select(AccessRecord.record_hash).where(AccessRecord.seq == records)) \
+        if records else None
+    if last is not None and bytes(last) != bytes(head.record_hash):
+        return Problem(ProblemKind.CHANGED, records,
+                       f"record {records} does not match the chain head's hash: it was "
+                       "changed or replaced")
+    return None
+
+
+def tail_checks(engine: Engine, report: Report) -> Report:
+    """After a clean replay: the chain head, outside copies newer than the database's
+    checkpoints, and what cannot be proven without any outside copy."""
+    if not report.ok:
+        return report
+    with engine.connect() as conn:
+        problem = _head_problem(conn, report.records_checked)
+    if problem is None:
+        inside = max((_size_of(c.note) for c in report.checkpoints if not c.external),
+                     default=0)
+        outside = [c for c in report.checkpoints if c.external]
+        newest = max(outside, key=lambda c: _size_of(c.note), default=None)
+        if newest is not None and _size_of(newest.note) < report.records_checked:
+            first = _size_of(newest.note) + 1
+            report.caveat = (
+                f"records {first}–{report.records_checked}, after the newest checkpoint "
+                "outside the database, rest on the hash chain alone until the next one")
+        if newest is not None and _size_of(newest.note) > inside:
+            problem = Problem(
+                ProblemKind.DELETED, inside + 1,
+                f"{newest.label} holds a checkpoint for {_size_of(newest.note)} records but "
+                f"the database's newest checkpoint covers {inside}: checkpoints covering "
+                f"records from {inside + 1} on were deleted from the database")
+        elif newest is None:
+            report.caveat = (
+                f"no checkpoint from outside the database (checkpoint directory or witness) "
+                f"was checked, so the tail after the last checkpoint (record {inside}) cannot "
+                "be proven: records deleted together with their checkpoints would not show")
+    if problem is not None:
+        report.ok = False
+        report.problem = problem
     return report

@@ -27,7 +27,7 @@ def dpo_search(page: Page) -> Response:
     try:
         result = views.search(page.db, page.requester(), page.user, page.now, page.session.acr,
                               settings.effective_audit_dpo_acr, _params(page),
-                              settings.audit_checkpoint_url)
+                              settings.audit_checkpoint_url, settings.audit_witness_vkey)
     except views.StepUpRequired as step_up:
         return _step_up(page, step_up.required)
     except InvalidInput as invalid:

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
+from portal.audit import health
 from portal.audit.charts import DailyChart, DayCount, daily_chart
 from portal.audit.export import visible
 from portal.audit.models import AccessRecord
@@ -204,10 +205,12 @@ class SearchPage:
     chart_to: date
     organisations: Sequence[tuple[str, str]]
     witness: WitnessStatus | None = None
+    integrity: Sequence[str] = ()  # alarms about the log itself (portal.audit.health)
 
 
 def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
-           required_acr: str, params: Mapping[str, str], witness_url: str = "") -> SearchPage:
+           required_acr: str, params: Mapping[str, str], witness_url: str = "",
+           witness_vkey: str = "") -> SearchPage:
     """The DPO's search across the whole log, newest first, with a per-day chart
     and, when a witness is configured, how many checkpoints have not reached it."""
     _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search", params)
@@ -225,7 +228,8 @@ def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | 
                       chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
                       chart_from=chart_from, chart_to=chart_to,
                       organisations=list(names.items()),
-                      witness=witness_status(db, witness_url))
+                      witness=witness_status(db, witness_url, witness_vkey),
+                      integrity=health.active())
 
 
 def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,

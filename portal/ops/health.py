@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from portal.audit import health as audit_health
 from portal.audit import witness
 from portal.mail.models import OutboxMessage
 from portal.ops.bootstrap import database_revision
@@ -61,10 +62,20 @@ def outbox_ready(portal: Portal) -> str | None:
 
 def witness_ready(portal: Portal) -> str | None:
     with portal.sessions() as db:
-        state = witness.status(db, portal.settings.audit_checkpoint_url)
+        state = witness.status(db, portal.settings.audit_checkpoint_url,
+                               portal.settings.audit_witness_vkey)
     if state is not None and state.backlog > WITNESS_BACKLOG_LIMIT:
         return f"backlog above {WITNESS_BACKLOG_LIMIT}"
     return None
+
+
+def access_log_ready(portal: Portal) -> str | None:
+    # The details (which checkpoint, which size) go to the log and the DPO's page.
+    with portal.sessions() as db:
+        problems = audit_health.problems(db, portal.settings)
+    for problem in problems:
+        log.error("readiness: %s", problem)
+    return "not provably intact" if problems else None
 
 
 READINESS_CHECKS: list[tuple[str, ReadyCheck]] = [
@@ -73,6 +84,7 @@ READINESS_CHECKS: list[tuple[str, ReadyCheck]] = [
     ("key_provider", key_provider_ready),
     ("mail_outbox", outbox_ready),
     ("witness_backlog", witness_ready),
+    ("access_log", access_log_ready),
 ]
 
 

@@ -6,12 +6,14 @@ through here, so the same checks guard every way the portal is served.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import NoReturn
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 
 from crypto import KeyProvider
 from portal.ops.checks import checking, run_checks
@@ -65,4 +67,14 @@ def asgi_app() -> Starlette:
     configure(level_from(os.environ.get("PORTAL_LOG_LEVEL")))
     settings = prepared_settings()
     check_or_refuse(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    portal = app.state.portal
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        # A worker that stops seals the access log's pending tail on the way out.
+        await run_in_threadpool(portal.close)
+
+    app.router.lifespan_context = lifespan
+    return app

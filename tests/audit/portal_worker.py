@@ -17,12 +17,14 @@ from portal.settings import Settings
 from tests.harness import bind_socket
 
 
-def main(database_url: str, data_dir: str, public_url: str) -> None:
+def main(database_url: str, data_dir: str, public_url: str = "", witness_url: str = "",
+         witness_vkey: str = "") -> None:
     sock = bind_socket()
     port = sock.getsockname()[1]
     settings = Settings(mode="dev", public_url=public_url or f"http://127.0.0.1:{port}",
                         database_url=database_url, data_dir=Path(data_dir),
-                        audit_checkpoint_every=10)
+                        audit_checkpoint_every=10, audit_checkpoint_url=witness_url,
+                        audit_witness_vkey=witness_vkey)
     app = create_app(settings)
     print(f"PORT {port}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
@@ -31,4 +33,4 @@ def main(database_url: str, data_dir: str, public_url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")
+    main(*sys.argv[1:])

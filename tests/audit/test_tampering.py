@@ -191,7 +191,21 @@ def test_exported_checkpoints_catch_a_cut_tail_with_its_checkpoints_deleted(
     as_dba(log, "DELETE FROM access_record WHERE seq > 4",
            "DELETE FROM audit_checkpoint WHERE size > 4")
     code, out = verify(capsys)
-    assert code == 0, "without copies, only the checkpoint for record 1 is left"
+    assert code == 1, "the chain head still counts the deleted records"
+    assert out.startswith("TRUNCATED at record 5:") and "chain head" in out
+    # The owner rewinds the head too: without copies the database agrees with itself,
+    # and the verdict says so plainly.
+    with log.connect() as conn:
+        record_hash = conn.scalar(text("SELECT record_hash FROM access_record WHERE seq = 4"))
+    with log.begin() as conn:
+        if log.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_chain_head DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_chain_head_forward_only"))
+        conn.execute(text("UPDATE audit_chain_head SET seq = 4, record_hash = :h"),
+                     {"h": record_hash})
+    code, out = verify(capsys)
+    assert code == 0 and "cannot be proven" in out
     code, out = verify(capsys, "--checkpoint-dir", str(tmp_path / "copies"))
     assert code == 1
     assert out.startswith("TRUNCATED at record 5:")
