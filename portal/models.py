@@ -23,6 +23,8 @@ from portal.minutes.models import (
     MinutesVersion,
 )
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
+from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
 
@@ -35,6 +37,7 @@ __all__ = [
     "CaseConversion",
     "CaseDocument",
     "CaseParticipant",
+    "ChairVacancy",
     "Child",
     "ChildRelation",
     "ConsentRecord",
@@ -57,5 +60,9 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Restriction",
+    "ScimGroup",
+    "ScimGroupMember",
+    "ScimToken",
+    "ScimUser",
     "WebSession",
 ]

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
 from auth.oidc import LoginRejected, VerifiedLogin
 from portal.db import new_id
-from portal.people.models import Membership, Organisation, Person, PersonKind, Role
+from portal.people.models import Organisation, Person, PersonKind, Role
+from portal.staff.login import bind_provisioned, sync_memberships
 
 
 def _claim_list(value: Any) -> list[str]:
@@ -42,6 +43,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     professional = provider.kind == "professional" or (provider.kind == "mixed" and org_slugs)
     person = db.scalars(select(Person).where(Person.idp == provider.id,
                                              Person.subject == login.subject)).first()
+    person = person or bind_provisioned(db, provider, login)
     if person is not None and not person.active:
         raise LoginRejected("account_disabled", "Your account has been disabled.")
     roles: list[tuple[str, Role]] = []
@@ -60,12 +62,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     db.flush()
     if professional:
         # The IdP is the source of truth for roles in the organisations it vouches for.
-        vouched = [org for org, _ in roles]
-        db.execute(delete(Membership).where(Membership.person_id == person.id,
-                                            Membership.organisation_id.in_(vouched)))
-        for org_id, role in roles:
-            db.add(Membership(person_id=person.id, organisation_id=org_id, role=role))
-        db.flush()
+        sync_memberships(db, provider, login, person, roles, now)
     return person
 
 
