@@ -31,7 +31,7 @@ from portal.audit import routes as audit_routes
 from portal.audit import witness as audit_witness
 from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
-from portal.db import make_engine, session_factory
+from portal.db import make_engine, session_factory, unit_of_work
 from portal.documents import routes as document_routes
 from portal.login import routes as login_routes
 from portal.mail import routes as mail_routes
@@ -42,7 +42,11 @@ from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
+from portal.scim.app import ScimApplication
+from portal.scim.tokens import sync_tokens
 from portal.settings import Settings
+from portal.staff import routes as staff_routes
+from portal.staff.lifecycle import queue_chair_notices
 from portal.timeline import routes as timeline_routes
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
@@ -82,9 +86,13 @@ class Portal:
         public_url = settings.public_url
         self.mail = MailDispatcher(
             self.sessions, self.smtp, self.clock,
-            jobs=[lambda db, now: queue_reminders(db, now, public_url)])
+            jobs=[lambda db, now: queue_reminders(db, now, public_url),
+                  lambda db, now: queue_chair_notices(db, now, public_url)])
         self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
+        if settings.scim_organisations:
+            with unit_of_work(self.sessions) as db:
+                sync_tokens(db, settings.scim_organisations, self.clock())
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
         }
@@ -191,6 +199,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *consent_routes.routes,
         *parent_routes.routes,
         *timeline_routes.routes,
+        *staff_routes.routes,
+        Mount("/scim", app=ScimApplication(portal)),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -70,6 +70,7 @@ def upgrade() -> None:
         "scim_group_member",
         sa.Column("group_id", sa.String(length=36), nullable=False),
         sa.Column("person_id", sa.String(length=36), nullable=False),
+        sa.Column("display", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(["group_id"], ["scim_group.id"], ondelete="CASCADE",
                                 name=op.f("fk_scim_group_member_group_id_scim_group")),
         sa.ForeignKeyConstraint(["person_id"], ["person.id"], ondelete="CASCADE",

@@ -64,3 +64,5 @@ class ScimGroupMember(Base):
                                           primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
                                            primary_key=True, index=True)
+    # The member's label as the directory sent it (echoed back, as RFC 7643 expects).
+    display: Mapped[str | None] = mapped_column(String(255))
