@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from auth.config import IdentityProviderConfig
 from auth.devidp import DevClient, DevIdentityProvider, Persona
@@ -200,7 +202,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *parent_routes.routes,
         *timeline_routes.routes,
         *staff_routes.routes,
-        Mount("/scim", app=ScimApplication(portal)),
+        Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -118,6 +118,18 @@ def remove_participant(page: Page, case_id: str, participant_id: str) -> Respons
 
 
 @endpoint()
+def choose_capacity(page: Page, case_id: str) -> Response:
+    try:
+        service.choose_capacity(page.db, page.requester(), page.user, page.now, case_id,
+                                page.form.get("capacity", ""))
+    except InvalidInput as invalid:
+        return _participants_fragment(page, case_id, invalid.errors)
+    if not page.htmx:
+        return page.redirect(f"/cases/{case_id}")
+    return _participants_fragment(page, case_id, {}, notice=N_("Capacity saved."))
+
+
+@endpoint()
 def close_case(page: Page, case_id: str) -> Response:
     service.close_case(page.db, page.requester(), page.user, page.now, case_id)
     return page.redirect(f"/cases/{case_id}")
@@ -143,6 +155,7 @@ routes = [
     Route("/cases/{case_id}/participants", add_participant, methods=["POST"]),
     Route("/cases/{case_id}/participants/{participant_id}/remove", remove_participant,
           methods=["POST"]),
+    Route("/cases/{case_id}/capacity", choose_capacity, methods=["POST"]),
     Route("/cases/{case_id}/close", close_case, methods=["POST"]),
     Route("/cases/{case_id}/erase", erase_case, methods=["POST"]),
 ]

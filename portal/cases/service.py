@@ -22,7 +22,18 @@ from portal.consent.facts import load_consent_facts, load_safeguards
 from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Child, Membership, Organisation, Person, PersonKind
-from portal.policy import Action, Actor, BreakGlassFacts, CaseFacts, Decision, Deny, decide
+from portal.policy import (
+    ROLE_PERMISSIONS,
+    Action,
+    Actor,
+    BreakGlassFacts,
+    CaseFacts,
+    Decision,
+    Deny,
+    decide,
+)
+from portal.staff.lifecycle import care_coordinators
+from portal.staff.models import ChairVacancy
 from portal.vault.service import Vault, case_field, child_field
 
 TITLE_MAX = 200
@@ -48,6 +59,16 @@ class ParticipantView:
     name: str
     organisation: str
     case_role: CaseRole
+    capacity_role: str | None = None  # the role they act in (a Role value)
+
+
+@dataclass(frozen=True)
+class ChairVacancyView:
+    """A case whose chair left: since when, who left, who can appoint a new one."""
+
+    since: datetime
+    left: str
+    appointers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,11 @@ class CaseView:
     can_erase: bool = False
     # Set once the whole case was erased: then title and purpose are empty.
     erasure: CaseErasure | None = None
+    chair_vacancy: ChairVacancyView | None = None
+    # The capacities the viewer may choose to act in here: ("org id|role", org name, role),
+    # offered when there is a choice.
+    capacities: tuple[tuple[str, str, str], ...] = ()
+    my_capacity: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,13 +143,15 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
         return None
     rows = db.execute(
         select(CaseParticipant.person_id, CaseParticipant.case_role,
-               CaseParticipant.organisation_id)
+               CaseParticipant.organisation_id, CaseParticipant.capacity_role)
         .where(CaseParticipant.case_id == case_id)
     ).all()
     facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                       anonymous=case.anonymous, child_id=case.child_id,
                       participants={r.person_id: r.case_role for r in rows},
                       participant_organisations={r.person_id: r.organisation_id for r in rows},
+                      participant_roles={r.person_id: r.capacity_role for r in rows},
+                      organisation_id=case.organisation_id,
                       erased=case.erased_at is not None)
     if now is None:
         return facts
@@ -230,7 +258,45 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
+        chair_vacancy=chair_vacancy(db, case),
+        capacities=_capacity_options(db, actor.person_id)
+        if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
+        my_capacity=_capacity_value(db, case.id, actor.person_id),
     )
+
+
+def chair_vacancy(db: Session, case: Case) -> ChairVacancyView | None:
+    vacancy = db.get(ChairVacancy, case.id)
+    if vacancy is None:
+        return None
+    left = db.scalar(select(Person.display_name).where(Person.id == vacancy.left_person_id))
+    return ChairVacancyView(since=vacancy.since, left=left or "?", appointers=tuple(
+        name for _, name in care_coordinators(db, case.organisation_id)))
+
+
+def capacities_of(db: Session, person_id: str) -> list[tuple[str, str]]:
+    """The (organisation id, role) pairs a professional can act in, in a stable order."""
+    rows = db.execute(select(Membership.organisation_id, Membership.role)
+                      .where(Membership.person_id == person_id)
+                      .order_by(Membership.organisation_id, Membership.role)).all()
+    return [(org, role.value) for org, role in rows]
+
+
+def _capacity_options(db: Session, person_id: str) -> tuple[tuple[str, str, str], ...]:
+    rows = db.execute(select(Membership.organisation_id, Organisation.name, Membership.role)
+                      .join(Organisation, Organisation.id == Membership.organisation_id)
+                      .where(Membership.person_id == person_id)
+                      .order_by(Organisation.name, Membership.role)).all()
+    if len(rows) < 2:
+        return ()
+    return tuple((f"{org_id}|{role.value}", name, role.value) for org_id, name, role in rows)
+
+
+def _capacity_value(db: Session, case_id: str, person_id: str) -> str:
+    row = db.execute(select(CaseParticipant.organisation_id, CaseParticipant.capacity_role)
+                     .where(CaseParticipant.case_id == case_id,
+                            CaseParticipant.person_id == person_id)).first()
+    return f"{row[0]}|{row[1]}" if row is not None and row[1] else ""
 
 
 def _erased_view(db: Session, case: Case) -> CaseView:
@@ -261,7 +327,8 @@ def participants_of(db: Session, case_id: str) -> list[ParticipantView]:
         .order_by(CaseParticipant.added_at, Person.display_name)
     ).all()
     return [ParticipantView(id=p.id, person_id=p.person_id, name=name, organisation=org,
-                            case_role=p.case_role) for p, name, org in rows]
+                            case_role=p.case_role, capacity_role=p.capacity_role)
+            for p, name, org in rows]
 
 
 def selectable_children(db: Session, vault: Vault, who: Requester, actor: Actor,
@@ -283,21 +350,33 @@ def selectable_children(db: Session, vault: Vault, who: Requester, actor: Actor,
     return sorted(result, key=lambda item: item[1])
 
 
-def selectable_people(db: Session, exclude: Iterable[str]) -> list[tuple[str, str]]:
-    """Professionals who can be added to a case: (person id, "name — organisation")."""
+def selectable_people(db: Session,
+                      exclude: Iterable[str]) -> list[tuple[str, str, str | None]]:
+    """Professionals who can be added to a case, one option per capacity they can act in:
+    (value, "name — organisation", role). A person with one membership is offered by
+    their id alone; one with several once per "id|organisation|role"."""
     rows = db.execute(
-        select(Person.id, Person.display_name, Organisation.name)
+        select(Person.id, Person.display_name, Organisation.id, Organisation.name,
+               Membership.role)
         .join(Membership, Membership.person_id == Person.id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True))
-        .order_by(Person.display_name)
+        .order_by(Person.display_name, Organisation.name, Membership.role)
     ).all()
     excluded = set(exclude)
-    seen: dict[str, str] = {}
-    for person_id, name, org in rows:
-        if person_id not in excluded and person_id not in seen:
-            seen[person_id] = f"{name} — {org}"
-    return list(seen.items())
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[0]] = counts.get(row[0], 0) + 1
+    options: list[tuple[str, str, str | None]] = []
+    for person_id, name, org_id, org, role in rows:
+        if person_id in excluded:
+            continue
+        if counts[person_id] == 1:
+            options.append((person_id, f"{name} — {org}", None))
+        else:
+            options.append((f"{person_id}|{org_id}|{role.value}", f"{name} — {org}",
+                            role.value))
+    return options
 
 
 # -- writing ------------------------------------------------------------------
@@ -342,9 +421,17 @@ def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
         confirmed = guard_text(db, vault, {"title": new.title, "purpose": new.purpose}, now,
                                confirmed=new.confirm_identifiers)
     organisations = actor.organisations_with(Action.CASE_CREATE)
+    organisation_id = min(organisations)
     case = create_case_rows(db, vault, now, case_id=str(uuid.uuid4()), created_by=actor.person_id,
-                            organisation_id=min(organisations), new=new,
+                            organisation_id=organisation_id, new=new,
                             participants=[(actor.person_id, CaseRole.CHAIR)])
+    # The chair acts for the case's organisation, in a role there that may start cases.
+    creating = sorted(role.value for org, role in actor.memberships if org == organisation_id
+                      and Action.CASE_CREATE in ROLE_PERMISSIONS.get(role, frozenset()))
+    chair = db.scalars(select(CaseParticipant).where(
+        CaseParticipant.case_id == case.id, CaseParticipant.person_id == actor.person_id)).one()
+    chair.organisation_id, chair.capacity_role = organisation_id, creating[0]
+    db.flush()
     record_overrides(db, case.id, actor.person_id, confirmed, now)
     record(db, who, now, event_type="case.create", action="create", outcome="allowed",
            case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
@@ -373,16 +460,20 @@ def create_case_rows(db: Session, vault: Vault, now: datetime, *, case_id: str,
 
 
 def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: CaseRole,
-                         added_by: str, now: datetime) -> CaseParticipant:
-    organisation_id = db.scalars(
-        select(Membership.organisation_id).where(Membership.person_id == person_id)
-        .order_by(Membership.organisation_id)
-    ).first()
-    if organisation_id is None:
+                         added_by: str, now: datetime,
+                         capacity: tuple[str, str] | None = None) -> CaseParticipant:
+    """Add a participant acting in ``capacity`` (organisation id, role), which must be one
+    of their memberships; without it, their only membership (or the first, for callers
+    that pick no capacity, such as the demo data)."""
+    held = capacities_of(db, person_id)
+    if not held:
         raise InvalidInput({"person_id": N_("This person belongs to no organisation.")})
+    if capacity is not None and capacity not in held:
+        raise InvalidInput({"person_id": N_("Choose a capacity this person holds.")})
+    organisation_id, role = capacity or held[0]
     participant = CaseParticipant(case_id=case_id, person_id=person_id,
-                                  organisation_id=organisation_id, case_role=case_role,
-                                  added_at=now, added_by=added_by)
+                                  organisation_id=organisation_id, capacity_role=role,
+                                  case_role=case_role, added_at=now, added_by=added_by)
     db.add(participant)
     db.flush()
     return participant
@@ -396,6 +487,8 @@ def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, ca
         role = CaseRole(case_role)
     except ValueError:
         role = None
+    person_id, _, chosen = person_id.partition("|")
+    capacity = tuple(chosen.split("|", 1)) if chosen else None
     person = db.get(Person, person_id) if is_uuid(person_id) else None
     errors = {}
     if role not in ADDABLE_ROLES:
@@ -406,7 +499,24 @@ def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, ca
         errors["person_id"] = N_("This person already takes part in the case.")
     if errors or role is None or person is None:
         raise InvalidInput(errors)
-    _add_participant_row(db, facts.case_id, person.id, role, actor.person_id, now)
+    _add_participant_row(db, facts.case_id, person.id, role, actor.person_id, now,
+                         capacity=(capacity[0], capacity[1])
+                         if capacity and len(capacity) == 2 else None)
+
+
+def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
+                    value: str) -> None:
+    """The participant chooses the organisation and role they act in on this case."""
+    facts = authorize(db, who, actor, now, Action.CASE_CHOOSE_CAPACITY, case_id,
+                      event_type="case.participant.capacity", action_code="update")
+    organisation_id, _, role = value.partition("|")
+    if (organisation_id, role) not in capacities_of(db, actor.person_id):
+        raise InvalidInput({"capacity": N_("Choose a capacity you hold.")})
+    participant = db.scalars(select(CaseParticipant).where(
+        CaseParticipant.case_id == facts.case_id,
+        CaseParticipant.person_id == actor.person_id)).one()
+    participant.organisation_id, participant.capacity_role = organisation_id, role
+    db.flush()
 
 
 def remove_participant(db: Session, who: Requester, actor: Actor, now: datetime,
