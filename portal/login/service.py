@@ -17,7 +17,7 @@ from auth.config import IdentityProviderConfig
 from auth.oidc import LoginRejected, VerifiedLogin
 from portal.db import new_id
 from portal.people.models import Organisation, Person, PersonKind, Role
-from portal.staff.login import bind_provisioned, sync_memberships
+from portal.staff.login import before_roles, sync_memberships
 
 
 def _claim_list(value: Any) -> list[str]:
@@ -43,7 +43,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     professional = provider.kind == "professional" or (provider.kind == "mixed" and org_slugs)
     person = db.scalars(select(Person).where(Person.idp == provider.id,
                                              Person.subject == login.subject)).first()
-    person = person or bind_provisioned(db, provider, login)
+    person = before_roles(db, provider, login, person, now)
     if person is not None and not person.active:
         raise LoginRejected("account_disabled", "Your account has been disabled.")
     roles: list[tuple[str, Role]] = []
@@ -62,7 +62,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     db.flush()
     if professional:
         # The IdP is the source of truth for roles in the organisations it vouches for.
-        sync_memberships(db, provider, login, person, roles, now)
+        sync_memberships(db, person, roles)
     return person
 
 

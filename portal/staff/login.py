@@ -22,33 +22,57 @@ from portal.scim.models import ScimUser
 from portal.staff.lifecycle import end_memberships, system_requester
 
 
-def sync_memberships(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
-                     person: Person, roles: Sequence[tuple[str, Role]], now: datetime) -> None:
-    """Make the person's memberships what this login says, ending the ones it dropped.
+def before_roles(db: Session, provider: IdentityProviderConfig, login: VerifiedLogin,
+                 person: Person | None, now: datetime) -> Person | None:
+    """The login's person (bound now if the directory provisioned them), with the
+    memberships this login no longer supports already ended.
 
+    Runs before the login's roles are checked, so the memberships end even when
+    the login is then refused (no organisation vouched for, no role): the
+    request still commits, and so do these changes and their access records.
     Ended: a membership in an organisation the provider vouches for that the
-    login no longer names (moved from school A to school B), and one in an
-    organisation the login still names but the provider no longer vouches for.
+    login does not name (moved from school A to school B), in one the login
+    names but the provider no longer vouches for, and every membership in the
+    provider's organisations when the login carries no role the portal maps.
     """
-    claimed = {org for org, _ in roles}
-    directory = _directory_organisations(db, person.id)
-    vouched = set(db.scalars(select(Organisation.id)
-                             .where(Organisation.slug.in_(provider.organisations))))
-    named = set(db.scalars(select(Organisation.id)
-                           .where(Organisation.slug.in_(_slugs(login, provider)))))
+    person = person or bind_provisioned(db, provider, login)
+    professional = provider.kind == "professional" or (
+        provider.kind == "mixed" and bool(_slugs(login, provider)))
+    if person is None or not professional:
+        return person
+    vouched = _organisation_ids(db, provider.organisations)
+    named = _organisation_ids(db, _slugs(login, provider))
+    supported = named & vouched if _maps_a_role(login, provider) else set()
     current = set(db.scalars(select(Membership.organisation_id)
                              .where(Membership.person_id == person.id)))
-    dropped = (((vouched - claimed) | (named - vouched)) & current) - directory
+    dropped = ((current & (vouched | named)) - supported) - _directory_organisations(
+        db, person.id)
     if dropped:
         end_memberships(db, system_requester(f"login:{provider.id}", None), now, person.id,
                         dropped, reason="not_in_login_claims")
-    refreshed = claimed - directory
+    return person
+
+
+def sync_memberships(db: Session, person: Person, roles: Sequence[tuple[str, Role]]) -> None:
+    """Make the roles in the organisations this login names what it says (the
+    directory's organisations excepted: their groups decide)."""
+    refreshed = {org for org, _ in roles} - _directory_organisations(db, person.id)
     db.execute(delete(Membership).where(Membership.person_id == person.id,
                                         Membership.organisation_id.in_(refreshed)))
     for org_id, role in roles:
         if org_id in refreshed:
             db.add(Membership(person_id=person.id, organisation_id=org_id, role=role))
     db.flush()
+
+
+def _organisation_ids(db: Session, slugs: Sequence[str]) -> set[str]:
+    return set(db.scalars(select(Organisation.id).where(Organisation.slug.in_(slugs))))
+
+
+def _maps_a_role(login: VerifiedLogin, provider: IdentityProviderConfig) -> bool:
+    value = login.claims.get(provider.role_claim)
+    claims = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return any(provider.role_map.get(str(c)) in Role._value2member_map_ for c in claims)
 
 
 def _slugs(login: VerifiedLogin, provider: IdentityProviderConfig) -> list[str]:

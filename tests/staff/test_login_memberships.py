@@ -130,3 +130,19 @@ def test_a_chair_who_moves_leaves_the_case_asking_for_a_new_chair(db: Session) -
 def test_a_login_with_no_vouched_organisation_is_still_refused(db: Session) -> None:
     with pytest.raises(LoginRejected):
         provision(db, PROVIDER, login(CARE, ["docent"]), NOW)
+
+
+def test_a_refused_login_still_ends_what_it_no_longer_supports(db: Session) -> None:
+    person = provision(db, PROVIDER, login([A, B], ["docent"]), NOW)
+    # The login names no organisation the provider vouches for: refused, and the
+    # memberships it used to grant end all the same (the request commits).
+    with pytest.raises(LoginRejected):
+        provision(db, PROVIDER, login(CARE, ["docent"]), NOW)
+    assert memberships(db, person.id) == set()
+
+
+def test_a_login_without_a_mapped_role_ends_the_memberships(db: Session) -> None:
+    person = provision(db, PROVIDER, login(A, ["docent"]), NOW)
+    with pytest.raises(LoginRejected):
+        provision(db, PROVIDER, login(A, ["stagiair"]), NOW)
+    assert memberships(db, person.id) == set()
