@@ -8,18 +8,22 @@ token gets 401 and an access record of the failed attempt.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from scim2_models import Resource, UnauthorizedException
+from scim2_models import Error, Resource, UnauthorizedException
 from scim2_server.applications.asgi import ASGIApplication, Receive, Scope
 from scim2_server.applications.base import BaseApplication
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from crypto import KeyUnavailable
 from portal.audit.service import Requester, record
 from portal.db import unit_of_work
 from portal.scim import schema
@@ -28,6 +32,8 @@ from portal.scim.tokens import organisation_for
 
 if TYPE_CHECKING:
     from portal.app import Portal
+
+log = logging.getLogger("portal.scim")
 
 
 class ScimApplication(ASGIApplication):
@@ -47,6 +53,15 @@ class ScimApplication(ASGIApplication):
         client = scope.get("client")
         request.subject = client[0] if client else None  # the address, for the record
         return request
+
+    def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
+        if isinstance(exception, SQLAlchemyError | KeyUnavailable | OSError):
+            # Fail closed, as the web pages do: 503, and no statement or values in the log.
+            log.error("SCIM request failed closed: %s %s: %s", request.method, request.path,
+                      type(exception).__name__)
+            return ScimResponse(HTTPStatus.SERVICE_UNAVAILABLE, Error(
+                status=503, detail="The portal cannot serve this now").model_dump())
+        return super().handle_exception(request, exception)
 
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         return await run_in_threadpool(self._serve, request)

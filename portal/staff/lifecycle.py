@@ -123,9 +123,13 @@ def _vacate_chair(db: Session, who: Requester, now: datetime, case: Case,
 def queue_chair_notices(db: Session, now: datetime, public_url: str) -> int:
     """Mail the care coordinators of each newly chairless case once (content-free)."""
     queued = 0
-    pending = db.execute(
-        select(ChairVacancy, Case.organisation_id).join(Case, Case.id == ChairVacancy.case_id)
-        .where(ChairVacancy.notified_at.is_(None))).all()
+    query = (select(ChairVacancy, Case.organisation_id)
+             .join(Case, Case.id == ChairVacancy.case_id)
+             .where(ChairVacancy.notified_at.is_(None)))
+    if db.get_bind().dialect.name == "postgresql":
+        # Several workers run this round; each vacancy is announced once.
+        query = query.with_for_update(of=ChairVacancy, skip_locked=True)
+    pending = db.execute(query).all()
     for vacancy, organisation_id in pending:
         link = f"{public_url}/cases/{vacancy.case_id}/chair"
         for email in care_coordinator_emails(db, organisation_id,

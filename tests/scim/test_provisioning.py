@@ -17,6 +17,7 @@ from portal.staff.lifecycle import CHAIR_SUBJECT
 from portal.staff.models import ChairVacancy
 from tests.harness import PortalClient, Running
 from tests.scim.conftest import SCHOOL_A, SCHOOL_B, Scim
+from tests.web.test_fail_closed import break_access_records
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -189,3 +190,15 @@ def _wait_for_mail(running: Running, subject: str) -> Any:
             return found[0]
         assert time.monotonic() < deadline, "the chair notice did not arrive"
         time.sleep(0.1)
+
+
+def test_no_access_record_no_change(scim_sqlite: Scim, caplog: Any) -> None:
+    """A SCIM write whose access record cannot be written changes nothing (503)."""
+    http = scim_sqlite.http(SCHOOL_A)
+    user_id = create_user(http, "fenna@baken.test")
+    break_access_records(scim_sqlite.running)
+    response = set_active(http, user_id, False)
+    assert response.status_code == 503
+    assert "fenna" not in caplog.text, "no values in the log"
+    with scim_sqlite.running.portal.sessions() as db:
+        assert db.get_one(Person, user_id).active
