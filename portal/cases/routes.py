@@ -42,7 +42,8 @@ def _case_form(page: Page, errors: dict[str, str], values: dict[str, str],
                                            page.user, page.now)
     return page.render("cases/new.html", status=400 if errors else 200, children=children,
                        bases=list(LegalBasis), errors=errors, values=values,
-                       findings=findings or {})
+                       findings=findings or {},
+                       capacities=service.creating_capacities(page.db, page.user))
 
 
 @endpoint()
@@ -53,7 +54,8 @@ def create_case(page: Page) -> Response:
             page.user, page.db, child_id=form.get("child_id", ""),
             anonymous=form.get("anonymous") == "on", title=form.get("title", ""),
             purpose=form.get("purpose", ""), legal_basis=form.get("legal_basis", ""),
-            confirm_identifiers=form.get("confirm_identifiers") == "on")
+            confirm_identifiers=form.get("confirm_identifiers") == "on",
+            capacity=form.get("capacity", ""))
         case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
                                       page.now, new)
     except IdentifiersFound as found:

@@ -50,6 +50,8 @@ class NewCase:
     legal_basis: LegalBasis
     # The writer confirmed that what the identifier check finds is no identifier.
     confirm_identifiers: bool = False
+    # (organisation id, role) the creator chairs the case in, when they chose one.
+    capacity: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -381,10 +383,29 @@ def selectable_people(db: Session,
 
 # -- writing ------------------------------------------------------------------
 
+def creating_capacities(db: Session, actor: Actor) -> list[tuple[str, str, str]]:
+    """The capacities ("org id|role", organisation name, role) in which the actor may start
+    a case; the case belongs to that organisation."""
+    names = {org_id: name for org_id, name in db.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(actor.organisation_ids))).all()}
+    return sorted(((f"{org}|{role.value}", names.get(org, ""), role.value)
+                   for org, role in actor.memberships
+                   if Action.CASE_CREATE in ROLE_PERMISSIONS.get(role, frozenset())),
+                  key=lambda option: (option[1], option[2]))
+
+
 def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bool,
                       title: str, purpose: str, legal_basis: str,
-                      confirm_identifiers: bool = False) -> NewCase:
+                      confirm_identifiers: bool = False, capacity: str = "") -> NewCase:
     errors: dict[str, str] = {}
+    chosen_capacity: tuple[str, str] | None = None
+    if capacity:
+        if capacity not in {value for value, _, _ in creating_capacities(db, actor)}:
+            errors["capacity"] = N_("Choose the capacity you start this case in.")
+        else:
+            org_id, _, role = capacity.partition("|")
+            chosen_capacity = (org_id, role)
     title, purpose = title.strip(), purpose.strip()
     if not title:
         errors["title"] = N_("Give the case a title.")
@@ -409,7 +430,8 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
     if errors:
         raise InvalidInput(errors)
     return NewCase(child_id=chosen_child, anonymous=anonymous, title=title, purpose=purpose,
-                   legal_basis=basis, confirm_identifiers=anonymous and confirm_identifiers)
+                   legal_basis=basis, confirm_identifiers=anonymous and confirm_identifiers,
+                   capacity=chosen_capacity)
 
 
 def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -421,7 +443,7 @@ def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
         confirmed = guard_text(db, vault, {"title": new.title, "purpose": new.purpose}, now,
                                confirmed=new.confirm_identifiers)
     organisations = actor.organisations_with(Action.CASE_CREATE)
-    organisation_id = min(organisations)
+    organisation_id = new.capacity[0] if new.capacity else min(organisations)
     case = create_case_rows(db, vault, now, case_id=str(uuid.uuid4()), created_by=actor.person_id,
                             organisation_id=organisation_id, new=new,
                             participants=[(actor.person_id, CaseRole.CHAIR)])
@@ -430,7 +452,8 @@ def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
                       and Action.CASE_CREATE in ROLE_PERMISSIONS.get(role, frozenset()))
     chair = db.scalars(select(CaseParticipant).where(
         CaseParticipant.case_id == case.id, CaseParticipant.person_id == actor.person_id)).one()
-    chair.organisation_id, chair.capacity_role = organisation_id, creating[0]
+    chair.organisation_id = organisation_id
+    chair.capacity_role = new.capacity[1] if new.capacity else creating[0]
     db.flush()
     record_overrides(db, case.id, actor.person_id, confirmed, now)
     record(db, who, now, event_type="case.create", action="create", outcome="allowed",

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.cases.models import CaseParticipant, CaseRole
+from portal.cases.models import Case, CaseParticipant, CaseRole
 from portal.demo import stable_id
 from portal.people.models import Membership, Role
 from portal.staff.models import ChairVacancy
@@ -104,3 +104,26 @@ def test_a_person_in_two_organisations_chooses_their_capacity(running: Running) 
                          {"capacity": f"{NOORD}|mentor"}).status_code == 400
     worker.submit(f"/cases/{case_id}/capacity", {"capacity": f"{NOORD}|youth_care_worker"})
     assert capacity() == (NOORD, "youth_care_worker")
+
+
+def test_a_person_in_two_organisations_chooses_whose_case_they_start(running: Running) -> None:
+    worker = running.client()
+    worker.login("jeugdhulp")
+    with running.portal.sessions() as db, db.begin():
+        db.add(Membership(person_id=WORKER, organisation_id=BAKEN,
+                          role=Role.SCHOOL_SOCIAL_WORKER))
+    form = worker.page("/cases/new")
+    assert "U start en leidt deze casus als" in form.text
+    fields = {"anonymous": "on", "title": "Overleg klas 2b", "purpose": "Afstemmen",
+              "legal_basis": "consent"}
+    refused = worker.submit("/cases", {**fields, "capacity": f"{BAKEN}|youth_care_worker"})
+    assert refused.status_code == 400
+    assert "Kies de hoedanigheid" in refused.text and "Overleg klas 2b" in refused.text
+    created = worker.submit("/cases", {**fields, "capacity": f"{BAKEN}|school_social_worker"})
+    case_id = str(created.url).rsplit("/", 1)[-1]
+    with running.portal.sessions() as db:
+        case = db.get_one(Case, case_id)
+        chair = db.scalars(select(CaseParticipant).where(
+            CaseParticipant.case_id == case_id)).one()
+    assert case.organisation_id == BAKEN
+    assert (chair.organisation_id, chair.capacity_role) == (BAKEN, "school_social_worker")
