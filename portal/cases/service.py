@@ -386,9 +386,9 @@ def selectable_people(db: Session,
 def creating_capacities(db: Session, actor: Actor) -> list[tuple[str, str, str]]:
     """The capacities ("org id|role", organisation name, role) in which the actor may start
     a case; the case belongs to that organisation."""
-    names = {org_id: name for org_id, name in db.execute(
+    names: dict[str, str] = dict(db.execute(
         select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(actor.organisation_ids))).all()}
+        .where(Organisation.id.in_(actor.organisation_ids))).all())
     return sorted(((f"{org}|{role.value}", names.get(org, ""), role.value)
                    for org, role in actor.memberships
                    if Action.CASE_CREATE in ROLE_PERMISSIONS.get(role, frozenset())),
