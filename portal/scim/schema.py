@@ -2,8 +2,8 @@
 
 The RFC 7643 User schema is served cut down to what a portal account needs
 (data minimisation): a directory cannot store phone numbers, addresses or
-photos here, and a compliance checker reading the Schemas endpoint fills in
-only these. Groups are the standard Group schema.
+photos here (they are dropped on arrival), and a compliance checker reading
+the Schemas endpoint fills in only these. Groups are the standard Group schema.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from scim2_models import (
     Patch,
     Reference,
     Schema,
+    ScimPolicy,
     ScimProvider,
     ServiceProviderConfig,
     Sort,
@@ -77,4 +78,8 @@ def provider() -> ScimProvider:
     return ScimProvider.from_discovery(
         [_user_schema(schemas[USER_SCHEMA]), schemas[GROUP_SCHEMA]],
         [types["User"].model_copy(update={"schema_extensions": None}), types["Group"]],
-        config=config())
+        config=config(),
+        # A directory sends what it has (phone numbers, addresses, the enterprise
+        # extension); what the portal does not keep is dropped, never stored, rather
+        # than failing the directory's whole provisioning run.
+        policy=ScimPolicy(unknown=ScimPolicy.Unknown.ignore))

@@ -36,10 +36,11 @@ from portal.db import new_id
 from portal.people.models import Membership, Organisation, Person, PersonKind
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimUser
 from portal.scim.roles import apply_group_roles
+from portal.scim.schema import USER_SCHEMA
 from portal.staff.lifecycle import deactivate
 
 # Kept by the portal itself, never from the stored payload.
-SERVER_ATTRIBUTES = ("id", "meta", "groups", "externalId", "userName")
+SERVER_ATTRIBUTES = ("schemas", "id", "meta", "groups", "externalId", "userName")
 NAME_MAX = 200
 
 
@@ -158,7 +159,8 @@ class PortalStorage(ScimStorage):
             .where(ScimGroupMember.person_id == person_id,
                    ScimGroup.organisation_id == self.organisation.id)
             .order_by(ScimGroup.display_name)).all()
-        data = {**json.loads(row.resource), "id": person_id, "userName": row.user_name}
+        data = {**json.loads(row.resource), "schemas": [USER_SCHEMA], "id": person_id,
+                "userName": row.user_name}
         if "active" in data or not person.active:
             # Absent means active; an account the administrator disabled reads inactive.
             data["active"] = person.active

@@ -13,6 +13,7 @@ from portal.audit.models import AccessRecord
 from portal.cases.models import CaseParticipant
 from portal.demo import stable_id
 from portal.people.models import Membership, Person, Role
+from portal.scim.models import ScimUser
 from portal.staff.lifecycle import CHAIR_SUBJECT
 from portal.staff.models import ChairVacancy
 from tests.harness import PortalClient, Running
@@ -202,3 +203,31 @@ def test_no_access_record_no_change(scim_sqlite: Scim, caplog: Any) -> None:
     assert "fenna" not in caplog.text, "no values in the log"
     with scim_sqlite.running.portal.sessions() as db:
         assert db.get_one(Person, user_id).active
+
+
+def test_what_the_portal_does_not_keep_is_dropped_not_stored(scim_sqlite: Scim) -> None:
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    http = scim_sqlite.http(SCHOOL_A)
+    created = http.post("/Users", json={
+        "schemas": [USER, enterprise], "userName": "k.smit@baken.test", "title": "Docent",
+        "phoneNumbers": [{"value": "0612345678", "type": "mobile"}],
+        "addresses": [{"streetAddress": "Kerkstraat 1"}],
+        enterprise: {"employeeNumber": "4711"},
+        "name": {"givenName": "Karin", "familyName": "Smit", "middleName": "de"}})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["schemas"] == [USER] and body["name"] == {"givenName": "Karin",
+                                                          "familyName": "Smit"}
+    with scim_sqlite.running.portal.sessions() as db:
+        stored = db.get_one(ScimUser, body["id"]).resource
+        person = db.get_one(Person, body["id"])
+    for dropped in ("0612345678", "Kerkstraat", "4711", "Docent", "middleName"):
+        assert dropped not in stored
+    assert person.display_name == "Karin Smit"
+    # Malformed or incomplete requests are refused and change nothing.
+    assert http.post("/Users", content=b"{not json").status_code == 400
+    missing = http.post("/Users", json={"schemas": [USER], "displayName": "Zonder naam"})
+    assert missing.status_code == 400 and "userName" in missing.json()["detail"]
+    duplicate = http.post("/Users", json={"schemas": [USER], "userName": "K.Smit@baken.test"})
+    assert duplicate.status_code == 409, "userName is unique per organisation, ignoring case"
+    assert http.get("/Users").json()["totalResults"] == 1
