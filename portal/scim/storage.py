@@ -25,9 +25,10 @@ from scim2_models import (
     SearchRequest,
     UniquenessException,
 )
+from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import ScimStorage, SearchPage
 from scim2_server.utils import parametrize
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
@@ -73,15 +74,25 @@ class PortalStorage(ScimStorage):
     def search(self, resource_types: list[ResourceType], search_request: SearchRequest[Any],
                *, position: Any = None) -> SearchPage:
         resources: list[Resource[Any]] = []
+        equality = _equality(search_request.filter)
         for resource_type in resource_types:
             if resource_type.name == "User":
-                rows = self.db.scalars(select(ScimUser.person_id).where(
-                    ScimUser.organisation_id == self.organisation.id)).all()
-                resources += [self._user(person_id) for person_id in rows]
+                users = select(ScimUser.person_id).where(
+                    ScimUser.organisation_id == self.organisation.id)
+                # A directory looks each user up by userName or externalId before it
+                # writes: answered by the index, not by reading every user.
+                if equality is not None and equality[0] == "username":
+                    users = users.where(ScimUser.user_name_key == equality[1].lower())
+                elif equality is not None and equality[0] == "externalid":
+                    users = users.where(ScimUser.external_id == equality[1])
+                resources += [self._user(person_id) for person_id in self.db.scalars(users)]
             else:
-                ids = self.db.scalars(select(ScimGroup.id).where(
-                    ScimGroup.organisation_id == self.organisation.id)).all()
-                resources += [self._group(group_id) for group_id in ids]
+                groups = select(ScimGroup.id).where(
+                    ScimGroup.organisation_id == self.organisation.id)
+                if equality is not None and equality[0] == "displayname":
+                    groups = groups.where(
+                        func.lower(ScimGroup.display_name) == equality[1].lower())
+                resources += [self._group(group_id) for group_id in self.db.scalars(groups)]
             self._record(resource_type, "search", "read", None)
         scim_filter = search_request.filter
         if scim_filter is not None and not scim_filter.models and resources:
@@ -293,6 +304,20 @@ class PortalStorage(ScimStorage):
                outcome="allowed", object_type=kind,
                object_id=object_id if object_id and is_uuid(object_id) else None,
                purpose_of_use="administration")
+
+
+def _equality(scim_filter: ScimFilter[Any] | None) -> tuple[str, str] | None:
+    """(attribute, value) for a filter that is one ``attr eq "string"`` on a top-level
+    attribute; the narrowed candidates are still matched by the filter itself."""
+    node = scim_filter.ast if scim_filter is not None else None
+    if not isinstance(node, Comparison) or node.op != CompareOperator.eq \
+            or not isinstance(node.value, str):
+        return None
+    path = str(node.attr_path)
+    name = path.rsplit(":", 1)[-1]
+    if "." in name or "[" in name:
+        return None
+    return name.lower(), node.value
 
 
 def _display_name(data: Mapping[str, Any], user_name: str) -> str:

@@ -231,3 +231,21 @@ def test_what_the_portal_does_not_keep_is_dropped_not_stored(scim_sqlite: Scim) 
     duplicate = http.post("/Users", json={"schemas": [USER], "userName": "K.Smit@baken.test"})
     assert duplicate.status_code == 409, "userName is unique per organisation, ignoring case"
     assert http.get("/Users").json()["totalResults"] == 1
+
+
+def test_lookups_by_user_name_external_id_and_group_name(scim_sqlite: Scim) -> None:
+    http = scim_sqlite.http(SCHOOL_A)
+    first = create_user(http, "Jan.Jansen@baken.test", externalId="oid-1")
+    create_user(http, "piet@baken.test", externalId="OID-1")
+    create_group(http, "Mentoren", [first])
+
+    def found(path: str, scim_filter: str) -> list[str]:
+        body = http.get(path, params={"filter": scim_filter}).json()
+        assert body["totalResults"] == len(body.get("Resources", []))
+        return [r["id"] for r in body.get("Resources", [])]
+
+    assert found("/Users", 'userName eq "jan.jansen@BAKEN.test"') == [first]
+    assert found("/Users", 'externalId eq "oid-1"') == [first], "externalId is case-exact"
+    assert found("/Users", 'userName eq "nobody@baken.test"') == []
+    assert len(found("/Groups", 'displayName eq "mentoren"')) == 1
+    assert len(found("/Users", 'userName sw "j"')) == 1
