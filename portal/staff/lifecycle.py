@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
-from portal.cases.models import Case, CaseParticipant, CaseRole
+from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus
 from portal.mail.service import enqueue
 from portal.people.models import Membership, Person, Role
 from portal.staff.models import ChairVacancy
@@ -103,7 +103,9 @@ def leave(db: Session, who: Requester, now: datetime, person_id: str,
         record(db, who, now, event_type="staff.case.leave", action="delete", outcome="allowed",
                reason=reason[:64], case_id=case.id, child_id=case.child_id,
                object_type="person", object_id=person_id, purpose_of_use="administration")
-        if participant.case_role is CaseRole.CHAIR:
+        # A closed or erased case needs no new chair: nothing more happens in it.
+        if participant.case_role is CaseRole.CHAIR and case.status is CaseStatus.OPEN \
+                and case.erased_at is None:
             vacated.append(case.id)
             _vacate_chair(db, who, now, case, person_id)
         db.delete(participant)

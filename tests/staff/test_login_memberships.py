@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from auth.config import IdentityProviderConfig
 from auth.oidc import LoginRejected, VerifiedLogin
 from portal.audit.models import AccessRecord
-from portal.cases.models import Case, CaseParticipant, CaseRole
+from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus
 from portal.db import make_engine, session_factory
 from portal.demo import stable_id
 from portal.login.service import provision
@@ -146,3 +146,19 @@ def test_a_login_without_a_mapped_role_ends_the_memberships(db: Session) -> None
     with pytest.raises(LoginRejected):
         provision(db, PROVIDER, login(A, ["stagiair"]), NOW)
     assert memberships(db, person.id) == set()
+
+
+def test_a_closed_case_asks_for_no_new_chair(db: Session) -> None:
+    person = provision(db, PROVIDER, login(A, ["ib"]), NOW)
+    case = db.scalars(select(Case).where(Case.organisation_id == org(A))).first()
+    assert case is not None
+    case.status = CaseStatus.CLOSED
+    chair = db.scalars(select(CaseParticipant).where(CaseParticipant.case_id == case.id,
+                                                     CaseParticipant.case_role == CaseRole.CHAIR)
+                       ).one()
+    chair.person_id = person.id
+    db.flush()
+    provision(db, PROVIDER, login(B, ["ib"]), NOW)
+    assert db.get(ChairVacancy, case.id) is None
+    assert not db.scalars(select(CaseParticipant).where(
+        CaseParticipant.case_id == case.id, CaseParticipant.person_id == person.id)).all()
