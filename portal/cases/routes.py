@@ -13,6 +13,7 @@ from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
 from portal.meetings import service as meetings
 from portal.people.models import PersonKind
+from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
 
 
@@ -28,7 +29,8 @@ def my_cases(page: Page) -> Response:
     cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now)
     my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
                                         page.user, page.now)
-    return page.render("cases/list.html", cases=cases, my_items=my_items)
+    vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)
+    return page.render("cases/list.html", cases=cases, my_items=my_items, vacancies=vacancies)
 
 
 @endpoint()

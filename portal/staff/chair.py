@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.audit.service import Requester
-from portal.cases.models import CaseParticipant, CaseRole
-from portal.cases.service import authorize
+from portal.audit.service import Requester, record
+from portal.cases.models import Case, CaseParticipant, CaseRole
+from portal.cases.service import authorize, case_facts
 from portal.errors import N_, InvalidInput
 from portal.people.models import Membership, Organisation, Person, PersonKind
-from portal.policy import Action, Actor
+from portal.policy import Action, Actor, decide
 from portal.staff.models import ChairVacancy
 
 
@@ -30,6 +30,35 @@ class ChairPage:
     vacant_since: datetime | None
     left: str | None
     candidates: tuple[tuple[str, str, str], ...]  # ("person id|role", name, role)
+
+
+@dataclass(frozen=True)
+class Vacancy:
+    case_id: str
+    since: datetime
+
+
+def vacancies_to_fill(db: Session, who: Requester, actor: Actor,
+                      now: datetime) -> list[Vacancy]:
+    """The chairless cases this actor may appoint a chair for (nothing of their content);
+    each listed case is decided and recorded on its own."""
+    organisations = actor.organisations_with(Action.CASE_APPOINT_CHAIR)
+    if not organisations:
+        return []
+    rows = db.execute(
+        select(ChairVacancy.case_id, ChairVacancy.since).join(Case, Case.id == ChairVacancy.case_id)
+        .where(Case.organisation_id.in_(organisations)).order_by(ChairVacancy.since)).all()
+    found = []
+    for case_id, since in rows:
+        facts = case_facts(db, case_id)
+        if facts is None:
+            continue
+        decision = decide(actor, Action.CASE_APPOINT_CHAIR, facts)
+        record(db, who, now, event_type="case.chair.list", action="read", decision=decision,
+               case_id=case_id, child_id=facts.child_id, object_type="case", object_id=case_id)
+        if decision.allowed:
+            found.append(Vacancy(case_id=case_id, since=since))
+    return found
 
 
 def chair_page(db: Session, who: Requester, actor: Actor, now: datetime,

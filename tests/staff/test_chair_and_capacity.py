@@ -24,7 +24,7 @@ NOORD = stable_id("org", "jeugdhulp-noord")
 
 def test_a_disabled_chair_leaves_and_the_care_coordinator_appoints_a_new_one(
         running: Running) -> None:
-    case_id = create_case(running, persona="mentor", title="MDO Sam werkhouding")
+    case_id = create_case(running, persona="mentor", title="MDO Sam huiswerkbegeleiding")
     mentor = running.client()
     mentor.login("mentor")
     mentor.page(f"/cases/{case_id}")
@@ -50,10 +50,14 @@ def test_a_disabled_chair_leaves_and_the_care_coordinator_appoints_a_new_one(
         assert not db.scalars(select(CaseParticipant).where(
             CaseParticipant.case_id == case_id, CaseParticipant.person_id == MENTOR)).all()
 
+    listed = ib.page("/cases")
+    assert "Casussen die een nieuwe voorzitter nodig hebben" in listed.text
+    assert f"/cases/{case_id}/chair" in listed.text and "huiswerkbegeleiding" not in listed.text
+    assert "nieuwe voorzitter nodig" not in notulist.page("/cases").text
     form = ib.page(f"/cases/{case_id}/chair")
     assert form.status_code == 200
     assert "Mirjam de Vries" in form.text, "who left is named"
-    assert "werkhouding" not in form.text, "no case content on the appointment page"
+    assert "huiswerkbegeleiding" not in form.text, "no case content on the appointment page"
     refused = ib.submit(f"/cases/{case_id}/chair", {"chair": f"{LEADER}|mentor"})
     assert refused.status_code == 400 and "Kies wie de voorzitter wordt" in refused.text
     done = ib.submit(f"/cases/{case_id}/chair", {"chair": f"{LEADER}|school_leader"})
@@ -68,6 +72,7 @@ def test_a_disabled_chair_leaves_and_the_care_coordinator_appoints_a_new_one(
     leader.login("schoolleider")
     assert leader.get(f"/cases/{case_id}").status_code == 200
     assert "geen voorzitter" not in notulist.page(f"/cases/{case_id}").text
+    assert "nieuwe voorzitter nodig" not in ib.page("/cases").text
 
 
 def test_a_person_in_two_organisations_chooses_their_capacity(running: Running) -> None:
