@@ -33,7 +33,7 @@ from portal.audit import routes as audit_routes
 from portal.audit import witness as audit_witness
 from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
-from portal.db import make_engine, session_factory, unit_of_work
+from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
 from portal.login import routes as login_routes
 from portal.mail import routes as mail_routes
@@ -45,7 +45,7 @@ from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.scim.app import ScimApplication
-from portal.scim.tokens import sync_tokens
+from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
 from portal.staff import routes as staff_routes
 from portal.staff.lifecycle import queue_chair_notices
@@ -76,6 +76,8 @@ class Portal:
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         if settings.audit_signing_key:
             audit_ledger.configure(self.sessions, audit_keys.audit_config(settings))
+        if settings.scim_organisations:
+            sync_tokens_at_start(self.sessions, settings.scim_organisations, self.clock())
         self.templates: Environment = make_environment()
         self.vault = Vault(key_provider or make_key_provider(settings))
         self.dev_idp: DevIdentityProvider | None = None
@@ -92,9 +94,6 @@ class Portal:
                   lambda db, now: queue_chair_notices(db, now, public_url)])
         self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
-        if settings.scim_organisations:
-            with unit_of_work(self.sessions) as db:
-                sync_tokens(db, settings.scim_organisations, self.clock())
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
         }

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
+from portal.db import unit_of_work
 from portal.people.models import Organisation
 from portal.scim.models import ScimToken
 from portal.settings import ScimOrganisation
@@ -44,6 +46,20 @@ def sync_tokens(db: Session, organisations: Iterable[ScimOrganisation], now: dat
         elif row.token_hash != digest:
             row.token_hash, row.updated_at = digest, now
     db.flush()
+
+
+def sync_tokens_at_start(sessions: sessionmaker[Session],
+                         organisations: Sequence[ScimOrganisation], now: datetime) -> None:
+    """``sync_tokens`` in its own transaction; several workers starting at once may race
+    to write the same hashes, and the loser simply finds them written."""
+    for attempt in range(2):
+        try:
+            with unit_of_work(sessions) as db:
+                sync_tokens(db, organisations, now)
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def organisation_for(db: Session, authorization: str | None) -> Organisation | None:
