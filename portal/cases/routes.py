@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.cases import erasure, service
+from portal.cases import capacity, erasure, service
 from portal.cases.models import LegalBasis
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
@@ -45,7 +45,7 @@ def _case_form(page: Page, errors: dict[str, str], values: dict[str, str],
     return page.render("cases/new.html", status=400 if errors else 200, children=children,
                        bases=list(LegalBasis), errors=errors, values=values,
                        findings=findings or {},
-                       capacities=service.creating_capacities(page.db, page.user))
+                       capacities=capacity.creating_capacities(page.db, page.user))
 
 
 @endpoint()

@@ -16,6 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.capacity import (
+    capacities_of,
+    capacity_options,
+    capacity_value,
+    creating_capacities,
+)
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
 from portal.consent.anonymous import guard_text, record_overrides
 from portal.consent.facts import load_consent_facts, load_safeguards
@@ -32,8 +38,7 @@ from portal.policy import (
     Deny,
     decide,
 )
-from portal.staff.lifecycle import care_coordinators
-from portal.staff.models import ChairVacancy
+from portal.staff.vacancy import ChairVacancyView, chair_vacancy
 from portal.vault.service import Vault, case_field, child_field
 
 TITLE_MAX = 200
@@ -62,15 +67,6 @@ class ParticipantView:
     organisation: str
     case_role: CaseRole
     capacity_role: str | None = None  # the role they act in (a Role value)
-
-
-@dataclass(frozen=True)
-class ChairVacancyView:
-    """A case whose chair left: since when, who left, who can appoint a new one."""
-
-    since: datetime
-    left: str
-    appointers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -261,44 +257,10 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
         chair_vacancy=chair_vacancy(db, case),
-        capacities=_capacity_options(db, actor.person_id)
+        capacities=capacity_options(db, actor.person_id)
         if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
-        my_capacity=_capacity_value(db, case.id, actor.person_id),
+        my_capacity=capacity_value(db, case.id, actor.person_id),
     )
-
-
-def chair_vacancy(db: Session, case: Case) -> ChairVacancyView | None:
-    vacancy = db.get(ChairVacancy, case.id)
-    if vacancy is None:
-        return None
-    left = db.scalar(select(Person.display_name).where(Person.id == vacancy.left_person_id))
-    return ChairVacancyView(since=vacancy.since, left=left or "?", appointers=tuple(
-        name for _, name in care_coordinators(db, case.organisation_id)))
-
-
-def capacities_of(db: Session, person_id: str) -> list[tuple[str, str]]:
-    """The (organisation id, role) pairs a professional can act in, in a stable order."""
-    rows = db.execute(select(Membership.organisation_id, Membership.role)
-                      .where(Membership.person_id == person_id)
-                      .order_by(Membership.organisation_id, Membership.role)).all()
-    return [(org, role.value) for org, role in rows]
-
-
-def _capacity_options(db: Session, person_id: str) -> tuple[tuple[str, str, str], ...]:
-    rows = db.execute(select(Membership.organisation_id, Organisation.name, Membership.role)
-                      .join(Organisation, Organisation.id == Membership.organisation_id)
-                      .where(Membership.person_id == person_id)
-                      .order_by(Organisation.name, Membership.role)).all()
-    if len(rows) < 2:
-        return ()
-    return tuple((f"{org_id}|{role.value}", name, role.value) for org_id, name, role in rows)
-
-
-def _capacity_value(db: Session, case_id: str, person_id: str) -> str:
-    row = db.execute(select(CaseParticipant.organisation_id, CaseParticipant.capacity_role)
-                     .where(CaseParticipant.case_id == case_id,
-                            CaseParticipant.person_id == person_id)).first()
-    return f"{row[0]}|{row[1]}" if row is not None and row[1] else ""
 
 
 def _erased_view(db: Session, case: Case) -> CaseView:
@@ -382,18 +344,6 @@ def selectable_people(db: Session,
 
 
 # -- writing ------------------------------------------------------------------
-
-def creating_capacities(db: Session, actor: Actor) -> list[tuple[str, str, str]]:
-    """The capacities ("org id|role", organisation name, role) in which the actor may start
-    a case; the case belongs to that organisation."""
-    names: dict[str, str] = dict(db.execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(actor.organisation_ids))).all())
-    return sorted(((f"{org}|{role.value}", names.get(org, ""), role.value)
-                   for org, role in actor.memberships
-                   if Action.CASE_CREATE in ROLE_PERMISSIONS.get(role, frozenset())),
-                  key=lambda option: (option[1], option[2]))
-
 
 def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bool,
                       title: str, purpose: str, legal_basis: str,
