@@ -94,6 +94,17 @@ def upgrade() -> None:
     # A plain nullable column: SQLite adds it without rebuilding the table.
     with op.batch_alter_table("case_participant", schema=None) as batch_op:
         batch_op.add_column(sa.Column("capacity_role", sa.String(length=32), nullable=True))
+    # Existing participants act in their role at the organisation they take part
+    # for, where that is one role; with several it stays open (every role counts,
+    # as before) until they choose.
+    op.execute(
+        "UPDATE case_participant SET capacity_role = ("
+        " SELECT MIN(m.role) FROM membership m"
+        " WHERE m.person_id = case_participant.person_id"
+        " AND m.organisation_id = case_participant.organisation_id)"
+        " WHERE (SELECT COUNT(*) FROM membership m"
+        " WHERE m.person_id = case_participant.person_id"
+        " AND m.organisation_id = case_participant.organisation_id) = 1")
 
 
 def downgrade() -> None:
