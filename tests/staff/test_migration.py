@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import inspect, text
 
 from portal.db import make_engine
-from portal.migrate import upgrade
+from portal.migrate import alembic_config, upgrade
 from tests.harness import PostgresServer
 
 
@@ -62,6 +63,14 @@ def test_existing_participants_get_their_only_role(empty_url: str) -> None:
         with engine.connect() as conn:
             capacities = dict(conn.execute(text(
                 "SELECT person_id, capacity_role FROM case_participant")).all())
+        # And back: the downgrade leaves revision 0013's tables as they were.
+        command.downgrade(alembic_config(engine), "0013")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            columns = {c["name"] for c in inspect(conn).get_columns("case_participant")}
     finally:
         engine.dispose()
     assert capacities == {ids["one"]: "mentor", ids["two"]: None}
+    assert not tables & {"scim_user", "scim_group", "scim_group_member", "scim_token",
+                         "case_chair_vacancy"}
+    assert "capacity_role" not in columns and "case_role" in columns
