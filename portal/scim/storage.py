@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
 from portal.db import new_id
-from portal.people.models import Membership, Organisation, Person, PersonKind
+from portal.people.models import Organisation, Person, PersonKind
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimUser
 from portal.scim.roles import apply_group_roles
 from portal.scim.schema import USER_SCHEMA
-from portal.staff.lifecycle import deactivate
+from portal.staff.lifecycle import deactivate, end_memberships
 
 # Kept by the portal itself, never from the stored payload.
 SERVER_ATTRIBUTES = ("schemas", "id", "meta", "groups", "externalId", "userName")
@@ -137,9 +137,8 @@ class PortalStorage(ScimStorage):
                 ScimGroupMember.person_id == person.id)).all()
             for member in groups:
                 self.db.delete(member)
-            self.db.execute(delete(Membership).where(
-                Membership.person_id == person.id,
-                Membership.organisation_id == self.organisation.id))
+            end_memberships(self.db, self.who, self.now, person.id, {self.organisation.id},
+                            reason="scim_delete")
             deactivate(self.db, self.who, self.now, person, reason="scim_delete",
                        organisation_ids={self.organisation.id})
             self.db.delete(row)

@@ -164,6 +164,9 @@ def test_deleting_a_user_over_scim_deactivates_them(scim_sqlite: Scim) -> None:
     with running.portal.sessions() as db:
         assert not db.get_one(Person, olga_id).active
         assert not db.scalars(select(Membership).where(Membership.person_id == olga_id)).all()
+        events = set(db.scalars(select(AccessRecord.event_type).where(
+            AccessRecord.object_id == olga_id)))
+    assert {"staff.membership.end", "staff.account.deactivate", "scim.user.delete"} <= events
 
 
 def test_leaving_the_last_group_ends_the_membership(scim_sqlite: Scim) -> None:
