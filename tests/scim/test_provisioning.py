@@ -252,3 +252,17 @@ def test_lookups_by_user_name_external_id_and_group_name(scim_sqlite: Scim) -> N
     assert found("/Users", 'userName eq "nobody@baken.test"') == []
     assert len(found("/Groups", 'displayName eq "mentoren"')) == 1
     assert len(found("/Users", 'userName sw "j"')) == 1
+
+
+def test_a_reactivated_user_can_log_in_again_with_their_roles(scim_sqlite: Scim) -> None:
+    running, http = scim_sqlite.running, scim_sqlite.http(SCHOOL_B)
+    olga_id, olga = _provisioned_mentor(running, http)
+    assert set_active(http, olga_id, False).status_code in (200, 204)
+    assert http.get(f"/Users/{olga_id}").json()["active"] is False
+    assert olga.get("/cases").url.path == "/login"
+    assert set_active(http, olga_id, True).status_code in (200, 204)
+    again = running.client()
+    assert again.login("buitenstaander").url.path == "/cases"
+    with running.portal.sessions() as db:
+        assert set(db.scalars(select(Membership.role).where(
+            Membership.person_id == olga_id))) == {Role.MENTOR}
