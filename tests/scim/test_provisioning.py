@@ -267,3 +267,17 @@ def test_a_reactivated_user_can_log_in_again_with_their_roles(scim_sqlite: Scim)
     with running.portal.sessions() as db:
         assert set(db.scalars(select(Membership.role).where(
             Membership.person_id == olga_id))) == {Role.MENTOR}
+
+
+def test_deleting_a_group_takes_its_role_away(scim_sqlite: Scim) -> None:
+    http = scim_sqlite.http(SCHOOL_A)
+    user_id = create_user(http, "wim@baken.test")
+    mentors = create_group(http, "mentor", [user_id])
+    create_group(http, "school_leader", [user_id])
+    assert http.delete(f"/Groups/{mentors}").status_code == 204
+    assert http.get(f"/Groups/{mentors}").status_code == 404
+    with scim_sqlite.running.portal.sessions() as db:
+        roles = set(db.scalars(select(Membership.role).where(Membership.person_id == user_id)))
+    assert roles == {Role.SCHOOL_LEADER}
+    assert [g["display"] for g in http.get(f"/Users/{user_id}").json()["groups"]] == [
+        "school_leader"]
