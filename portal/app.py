@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from auth.config import IdentityProviderConfig
 from auth.devidp import DevClient, DevIdentityProvider, Persona
@@ -46,7 +48,11 @@ from portal.ops import health as ops_health
 from portal.ops.logs import RequestId, request_id
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
+from portal.scim.app import ScimApplication
+from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
+from portal.staff import routes as staff_routes
+from portal.staff.lifecycle import queue_chair_notices
 from portal.timeline import routes as timeline_routes
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
@@ -74,6 +80,8 @@ class Portal:
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         if settings.audit_signing_key:
             audit_ledger.configure(self.sessions, audit_keys.audit_config(settings))
+        if settings.scim_organisations:
+            sync_tokens_at_start(self.sessions, settings.scim_organisations, self.clock())
         self.templates: Environment = make_environment()
         self.vault = Vault(key_provider or make_key_provider(settings))
         self.dev_idp: DevIdentityProvider | None = None
@@ -87,7 +95,8 @@ class Portal:
         self.mail = MailDispatcher(
             self.sessions, self.smtp, self.clock,
             jobs=[lambda db, now: queue_reminders(db, now, public_url),
-                  scrub_sent_invitations])
+                  scrub_sent_invitations,
+                  lambda db, now: queue_chair_notices(db, now, public_url)])
         self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {
@@ -201,6 +210,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *timeline_routes.routes,
         *ops_health.routes,
         *invitation_routes.routes,
+        *staff_routes.routes,
+        Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

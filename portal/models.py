@@ -26,6 +26,8 @@ from portal.minutes.models import (
 )
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
+from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
 
@@ -39,6 +41,7 @@ __all__ = [
     "CaseConversion",
     "CaseDocument",
     "CaseParticipant",
+    "ChairVacancy",
     "Child",
     "ChildRelation",
     "ConsentRecord",
@@ -64,5 +67,9 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Restriction",
+    "ScimGroup",
+    "ScimGroupMember",
+    "ScimToken",
+    "ScimUser",
     "WebSession",
 ]

@@ -75,6 +75,11 @@ class Action(enum.StrEnum):
     # sees its invitations and invites, resends, revokes and unbinds per child.
     INVITATION_LIST = "invitation.list"
     INVITATION_MANAGE = "invitation.manage"
+    # The staff lifecycle: the care coordinator of a case's organisation appoints
+    # its chair (when the chair left); a participant with several memberships
+    # chooses the capacity (organisation and role) they act in on the case.
+    CASE_APPOINT_CHAIR = "case.appoint_chair"
+    CASE_CHOOSE_CAPACITY = "case.capacity"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -82,7 +87,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.CARE_COORDINATOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST,
                                       Action.CUSTODY_RECORD, Action.INVITATION_LIST,
-                                      Action.INVITATION_MANAGE}),
+                                      Action.INVITATION_MANAGE, Action.CASE_APPOINT_CHAIR}),
     Role.SCHOOL_LEADER: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.YOUTH_CARE_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE}),
     Role.SCHOOL_SOCIAL_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE,
@@ -103,17 +108,18 @@ CASE_ROLE_PERMISSIONS: Mapping[CaseRole, frozenset[Action]] = {
                                Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
                                Action.CASE_ERASE, Action.CONSENT_VIEW, Action.CONSENT_RECORD,
                                Action.BREAK_GLASS, Action.CASE_CONVERT,
-                               Action.MINUTES_APPROVE, Action.MINUTES_CORRECT}),
+                               Action.MINUTES_APPROVE, Action.MINUTES_CORRECT,
+                               Action.CASE_CHOOSE_CAPACITY}),
     CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
                                      Action.ITEM_READ, Action.ITEM_WRITE,
                                      Action.CONSENT_VIEW, Action.BREAK_GLASS,
-                                     Action.MINUTES_CORRECT}),
+                                     Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY}),
     CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
                                       Action.ITEM_READ, Action.ITEM_WRITE,
                                       Action.CONSENT_VIEW, Action.MINUTES_WRITE,
-                                      Action.MINUTES_CORRECT}),
+                                      Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY}),
     CaseRole.OBSERVER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW, Action.ITEM_READ,
-                                  Action.CONSENT_VIEW}),
+                                  Action.CONSENT_VIEW, Action.CASE_CHOOSE_CAPACITY}),
 }
 
 # What a citizen may do outside any case.
@@ -179,7 +185,7 @@ CASE_ACTIONS = frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS, Act
                           Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
                           Action.CONSENT_VIEW, Action.CONSENT_RECORD, Action.BREAK_GLASS,
                           Action.CASE_CONVERT, Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
-                          Action.MINUTES_CORRECT})
+                          Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY})
 # What the person an item names as its owner may do whatever their case role:
 # report on their action item; write the minutes of the meeting they take them for.
 OWNER_ACTIONS = frozenset({Action.ACTION_ITEM_UPDATE, Action.MINUTES_WRITE})
@@ -190,7 +196,8 @@ WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
                             Action.ACTION_ITEM_UPDATE, Action.ITEM_WRITE,
                             Action.BREAK_GLASS, Action.CASE_CONVERT, Action.CONSENT_GIVE,
                             Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
-                            Action.MINUTES_CORRECT})
+                            Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY,
+                            Action.CASE_APPOINT_CHAIR})
 # Withdrawing consent (and recording a withdrawal) stays possible on a closed case.
 # What is left of an erased case: that it exists, and its erasure. Everything
 # else is refused before anything is decrypted (the keys are gone anyway).
@@ -251,6 +258,9 @@ class CaseFacts:
     break_glass: tuple[BreakGlassFacts, ...] = ()
     now: datetime | None = None  # the request's time, for the grants' expiry
     erased: bool = False  # the whole case was crypto-shredded
+    organisation_id: str | None = None  # the case's own organisation
+    # The role each participant acts in (their capacity in participant_organisations).
+    participant_roles: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -325,6 +335,8 @@ def decide(actor: Actor, action: Action, case: CaseFacts | None = None,
     or on ``child``)."""
     if action in CHILD_ACTIONS:
         return _decide_on_child(actor, action, child)
+    if action is Action.CASE_APPOINT_CHAIR:
+        return _appoint_chair(actor, action, case)
     if action in CASE_ACTIONS or action in FAMILY_ACTIONS:
         if case is None:
             raise ValueError(f"{action} needs the case's facts")
@@ -368,6 +380,23 @@ def _decide_on_case(actor: Actor, action: Action, case: CaseFacts,
     return Allow(basis=f"participant:{case_role.value};basis:{case.legal_basis.value}")
 
 
+def _appoint_chair(actor: Actor, action: Action, case: CaseFacts | None) -> Decision:
+    """The care coordinator of the case's own organisation; nobody needs to be a participant."""
+    if case is None:
+        raise ValueError(f"{action} needs the case's facts")
+    if case.organisation_id is None or \
+            case.organisation_id not in actor.organisations_with(action):
+        # Existence must not leak to someone with no tie to the case.
+        known = actor.person_id in case.participants \
+            or case.organisation_id in actor.organisation_ids
+        return Deny(reason="insufficient_role", hide=not known)
+    if case.erased:
+        return Deny(reason="case_erased")
+    if case.status is CaseStatus.CLOSED:
+        return Deny(reason="case_closed")
+    return Allow(basis="role:care_coordinator;organisation")
+
+
 def _required(item: ItemFacts | None) -> ItemFacts:
     if item is None:
         raise ValueError("reading an item needs the item's facts")
@@ -390,7 +419,11 @@ def _read_item(actor: Actor, case_role: CaseRole, case: CaseFacts, item: ItemFac
     if case.consent is None:
         return Deny(reason="consent_facts_missing")
     organisation = case.participant_organisations.get(actor.person_id)
-    roles = (role.value for org, role in actor.memberships if org == organisation)
+    capacity = case.participant_roles.get(actor.person_id)
+    # Only the capacity the participant acts in on this case counts; a chosen
+    # role they no longer hold counts for nothing (fail closed).
+    roles = (role.value for org, role in actor.memberships
+             if org == organisation and (capacity is None or role.value == capacity))
     outcome = item_access(case.consent, case.legal_basis.basis,
                           f"person:{actor.person_id}",
                           recipient_identities(actor.person_id, organisation, roles),

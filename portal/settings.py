@@ -8,6 +8,7 @@ a developer's laptop.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -29,6 +30,22 @@ DEFAULT_DATA_DIR = Path("var")
 
 class SettingsError(ValueError):
     """A setting is missing, malformed or unsafe for the chosen mode."""
+
+
+@dataclass(frozen=True)
+class ScimOrganisation:
+    """An organisation whose directory provisions its staff over SCIM (portal/scim).
+
+    Only the SHA-256 of its bearer token is kept; ``group_roles`` maps the
+    directory's group names to portal roles (a group named like a role maps to it).
+    """
+
+    slug: str
+    token_hash: str
+    group_roles: Mapping[str, str] = field(default_factory=dict)
+
+
+SCIM_TOKEN_MIN_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,8 @@ class Settings:
     audit_names_for_family: tuple[str, ...] = ()  # organisations whose names parents see
     # How long a family invitation's link stays valid (portal/invitations).
     invitation_days: int = 14
+    # SCIM provisioning: one bearer token (as its hash) per organisation.
+    scim_organisations: tuple[ScimOrganisation, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
@@ -329,8 +348,38 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
         consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
         invitation_days=_invitation_days(env),
+        scim_organisations=_scim_organisations(env),
         **_audit_settings(env),
     )
+
+
+def _scim_organisations(env: Mapping[str, str]) -> tuple[ScimOrganisation, ...]:
+    source = env.get("PORTAL_SCIM_TOKENS_FILE")
+    if not source:
+        return ()
+    try:
+        raw = json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SettingsError(f"PORTAL_SCIM_TOKENS_FILE: cannot read {source}") from exc
+    if not isinstance(raw, dict):
+        raise SettingsError("PORTAL_SCIM_TOKENS_FILE must hold a JSON object by organisation")
+    return tuple(scim_organisation(slug, entry) for slug, entry in raw.items())
+
+
+def scim_organisation(slug: str, entry: object) -> ScimOrganisation:
+    """One organisation's entry: its token, or {"token": ..., "groups": {name: role}}."""
+    if isinstance(entry, str):
+        entry = {"token": entry}
+    if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+        raise SettingsError(f"PORTAL_SCIM_TOKENS_FILE: {slug}: give a token")
+    token, groups = entry["token"], entry.get("groups", {})
+    if len(token) < SCIM_TOKEN_MIN_LENGTH:
+        raise SettingsError(f"PORTAL_SCIM_TOKENS_FILE: {slug}: the token is shorter than "
+                            f"{SCIM_TOKEN_MIN_LENGTH} characters")
+    if not isinstance(groups, dict) or not all(isinstance(v, str) for v in groups.values()):
+        raise SettingsError(f"PORTAL_SCIM_TOKENS_FILE: {slug}: groups maps names to roles")
+    return ScimOrganisation(slug=slug, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                            group_roles={str(k): v for k, v in groups.items()})
 
 
 def _audit_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from portal.consent.rules import OrganisationRule
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Membership, Organisation, OrganisationKind, Person
 from portal.policy import Action, Actor, Deny, decide
+from portal.staff.lifecycle import deactivate
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
@@ -82,8 +83,10 @@ def set_person_active(db: Session, sessions: SessionStore, who: Requester, actor
         raise InvalidInput({"person": N_("You cannot disable your own account.")})
     person.active = active
     if not active:
-        # A disabled account is logged out everywhere at once.
+        # A disabled account is logged out everywhere at once, and leaves its
+        # cases (a chairless case asks its care coordinator for a new chair).
         sessions.delete_for_user(person.id)
+        deactivate(db, who, now, person, reason="administrator")
     db.flush()
 
 

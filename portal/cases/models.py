@@ -87,6 +87,9 @@ class CaseParticipant(Base):
                                          index=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"))
+    # The capacity they act in: their role in ``organisation_id`` (a
+    # portal.people.models.Role value), chosen when a person has several.
+    capacity_role: Mapped[str | None] = mapped_column(String(32))
     case_role: Mapped[CaseRole] = mapped_column(str_enum(CaseRole, "case_role"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     added_by: Mapped[str] = mapped_column(ForeignKey("person.id"))

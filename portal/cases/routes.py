@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.cases import erasure, service
+from portal.cases import capacity, erasure, service
 from portal.cases.models import LegalBasis
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
@@ -13,6 +13,7 @@ from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
 from portal.meetings import service as meetings
 from portal.people.models import PersonKind
+from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
 
 
@@ -28,7 +29,8 @@ def my_cases(page: Page) -> Response:
     cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now)
     my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
                                         page.user, page.now)
-    return page.render("cases/list.html", cases=cases, my_items=my_items)
+    vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)
+    return page.render("cases/list.html", cases=cases, my_items=my_items, vacancies=vacancies)
 
 
 @endpoint()
@@ -42,7 +44,8 @@ def _case_form(page: Page, errors: dict[str, str], values: dict[str, str],
                                            page.user, page.now)
     return page.render("cases/new.html", status=400 if errors else 200, children=children,
                        bases=list(LegalBasis), errors=errors, values=values,
-                       findings=findings or {})
+                       findings=findings or {},
+                       capacities=capacity.creating_capacities(page.db, page.user))
 
 
 @endpoint()
@@ -53,7 +56,8 @@ def create_case(page: Page) -> Response:
             page.user, page.db, child_id=form.get("child_id", ""),
             anonymous=form.get("anonymous") == "on", title=form.get("title", ""),
             purpose=form.get("purpose", ""), legal_basis=form.get("legal_basis", ""),
-            confirm_identifiers=form.get("confirm_identifiers") == "on")
+            confirm_identifiers=form.get("confirm_identifiers") == "on",
+            capacity=form.get("capacity", ""))
         case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
                                       page.now, new)
     except IdentifiersFound as found:
@@ -118,6 +122,18 @@ def remove_participant(page: Page, case_id: str, participant_id: str) -> Respons
 
 
 @endpoint()
+def choose_capacity(page: Page, case_id: str) -> Response:
+    try:
+        service.choose_capacity(page.db, page.requester(), page.user, page.now, case_id,
+                                page.form.get("capacity", ""))
+    except InvalidInput as invalid:
+        return _participants_fragment(page, case_id, invalid.errors)
+    if not page.htmx:
+        return page.redirect(f"/cases/{case_id}")
+    return _participants_fragment(page, case_id, {}, notice=N_("Capacity saved."))
+
+
+@endpoint()
 def close_case(page: Page, case_id: str) -> Response:
     service.close_case(page.db, page.requester(), page.user, page.now, case_id)
     return page.redirect(f"/cases/{case_id}")
@@ -143,6 +159,7 @@ routes = [
     Route("/cases/{case_id}/participants", add_participant, methods=["POST"]),
     Route("/cases/{case_id}/participants/{participant_id}/remove", remove_participant,
           methods=["POST"]),
+    Route("/cases/{case_id}/capacity", choose_capacity, methods=["POST"]),
     Route("/cases/{case_id}/close", close_case, methods=["POST"]),
     Route("/cases/{case_id}/erase", erase_case, methods=["POST"]),
 ]

@@ -16,13 +16,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.capacity import (
+    capacities_of,
+    capacity_options,
+    capacity_value,
+    creating_capacities,
+)
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
 from portal.consent.anonymous import guard_text, record_overrides
 from portal.consent.facts import load_consent_facts, load_safeguards
 from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Child, Membership, Organisation, Person, PersonKind
-from portal.policy import Action, Actor, BreakGlassFacts, CaseFacts, Decision, Deny, decide
+from portal.policy import (
+    ROLE_PERMISSIONS,
+    Action,
+    Actor,
+    BreakGlassFacts,
+    CaseFacts,
+    Decision,
+    Deny,
+    decide,
+)
+from portal.staff.vacancy import ChairVacancyView, chair_vacancy
 from portal.vault.service import Vault, case_field, child_field
 
 TITLE_MAX = 200
@@ -39,6 +55,8 @@ class NewCase:
     legal_basis: LegalBasis
     # The writer confirmed that what the identifier check finds is no identifier.
     confirm_identifiers: bool = False
+    # (organisation id, role) the creator chairs the case in, when they chose one.
+    capacity: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ class ParticipantView:
     name: str
     organisation: str
     case_role: CaseRole
+    capacity_role: str | None = None  # the role they act in (a Role value)
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,11 @@ class CaseView:
     can_erase: bool = False
     # Set once the whole case was erased: then title and purpose are empty.
     erasure: CaseErasure | None = None
+    chair_vacancy: ChairVacancyView | None = None
+    # The capacities the viewer may choose to act in here: ("org id|role", org name, role),
+    # offered when there is a choice.
+    capacities: tuple[tuple[str, str, str], ...] = ()
+    my_capacity: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,13 +141,15 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
         return None
     rows = db.execute(
         select(CaseParticipant.person_id, CaseParticipant.case_role,
-               CaseParticipant.organisation_id)
+               CaseParticipant.organisation_id, CaseParticipant.capacity_role)
         .where(CaseParticipant.case_id == case_id)
     ).all()
     facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                       anonymous=case.anonymous, child_id=case.child_id,
                       participants={r.person_id: r.case_role for r in rows},
                       participant_organisations={r.person_id: r.organisation_id for r in rows},
+                      participant_roles={r.person_id: r.capacity_role for r in rows},
+                      organisation_id=case.organisation_id,
                       erased=case.erased_at is not None)
     if now is None:
         return facts
@@ -230,6 +256,10 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
+        chair_vacancy=chair_vacancy(db, case),
+        capacities=capacity_options(db, actor.person_id)
+        if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
+        my_capacity=capacity_value(db, case.id, actor.person_id),
     )
 
 
@@ -261,7 +291,8 @@ def participants_of(db: Session, case_id: str) -> list[ParticipantView]:
         .order_by(CaseParticipant.added_at, Person.display_name)
     ).all()
     return [ParticipantView(id=p.id, person_id=p.person_id, name=name, organisation=org,
-                            case_role=p.case_role) for p, name, org in rows]
+                            case_role=p.case_role, capacity_role=p.capacity_role)
+            for p, name, org in rows]
 
 
 def selectable_children(db: Session, vault: Vault, who: Requester, actor: Actor,
@@ -283,29 +314,48 @@ def selectable_children(db: Session, vault: Vault, who: Requester, actor: Actor,
     return sorted(result, key=lambda item: item[1])
 
 
-def selectable_people(db: Session, exclude: Iterable[str]) -> list[tuple[str, str]]:
-    """Professionals who can be added to a case: (person id, "name — organisation")."""
+def selectable_people(db: Session,
+                      exclude: Iterable[str]) -> list[tuple[str, str, str | None]]:
+    """Professionals who can be added to a case, one option per capacity they can act in:
+    (value, "name — organisation", role). A person with one membership is offered by
+    their id alone; one with several once per "id|organisation|role"."""
     rows = db.execute(
-        select(Person.id, Person.display_name, Organisation.name)
+        select(Person.id, Person.display_name, Organisation.id, Organisation.name,
+               Membership.role)
         .join(Membership, Membership.person_id == Person.id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True))
-        .order_by(Person.display_name)
+        .order_by(Person.display_name, Organisation.name, Membership.role)
     ).all()
     excluded = set(exclude)
-    seen: dict[str, str] = {}
-    for person_id, name, org in rows:
-        if person_id not in excluded and person_id not in seen:
-            seen[person_id] = f"{name} — {org}"
-    return list(seen.items())
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[0]] = counts.get(row[0], 0) + 1
+    options: list[tuple[str, str, str | None]] = []
+    for person_id, name, org_id, org, role in rows:
+        if person_id in excluded:
+            continue
+        if counts[person_id] == 1:
+            options.append((person_id, f"{name} — {org}", None))
+        else:
+            options.append((f"{person_id}|{org_id}|{role.value}", f"{name} — {org}",
+                            role.value))
+    return options
 
 
 # -- writing ------------------------------------------------------------------
 
 def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bool,
                       title: str, purpose: str, legal_basis: str,
-                      confirm_identifiers: bool = False) -> NewCase:
+                      confirm_identifiers: bool = False, capacity: str = "") -> NewCase:
     errors: dict[str, str] = {}
+    chosen_capacity: tuple[str, str] | None = None
+    if capacity:
+        if capacity not in {value for value, _, _ in creating_capacities(db, actor)}:
+            errors["capacity"] = N_("Choose the capacity you start this case in.")
+        else:
+            org_id, _, role = capacity.partition("|")
+            chosen_capacity = (org_id, role)
     title, purpose = title.strip(), purpose.strip()
     if not title:
         errors["title"] = N_("Give the case a title.")
@@ -330,7 +380,8 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
     if errors:
         raise InvalidInput(errors)
     return NewCase(child_id=chosen_child, anonymous=anonymous, title=title, purpose=purpose,
-                   legal_basis=basis, confirm_identifiers=anonymous and confirm_identifiers)
+                   legal_basis=basis, confirm_identifiers=anonymous and confirm_identifiers,
+                   capacity=chosen_capacity)
 
 
 def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -342,9 +393,18 @@ def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
         confirmed = guard_text(db, vault, {"title": new.title, "purpose": new.purpose}, now,
                                confirmed=new.confirm_identifiers)
     organisations = actor.organisations_with(Action.CASE_CREATE)
+    organisation_id = new.capacity[0] if new.capacity else min(organisations)
     case = create_case_rows(db, vault, now, case_id=str(uuid.uuid4()), created_by=actor.person_id,
-                            organisation_id=min(organisations), new=new,
+                            organisation_id=organisation_id, new=new,
                             participants=[(actor.person_id, CaseRole.CHAIR)])
+    # The chair acts for the case's organisation, in a role there that may start cases.
+    creating = sorted(role.value for org, role in actor.memberships if org == organisation_id
+                      and Action.CASE_CREATE in ROLE_PERMISSIONS.get(role, frozenset()))
+    chair = db.scalars(select(CaseParticipant).where(
+        CaseParticipant.case_id == case.id, CaseParticipant.person_id == actor.person_id)).one()
+    chair.organisation_id = organisation_id
+    chair.capacity_role = new.capacity[1] if new.capacity else creating[0]
+    db.flush()
     record_overrides(db, case.id, actor.person_id, confirmed, now)
     record(db, who, now, event_type="case.create", action="create", outcome="allowed",
            case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
@@ -373,16 +433,20 @@ def create_case_rows(db: Session, vault: Vault, now: datetime, *, case_id: str,
 
 
 def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: CaseRole,
-                         added_by: str, now: datetime) -> CaseParticipant:
-    organisation_id = db.scalars(
-        select(Membership.organisation_id).where(Membership.person_id == person_id)
-        .order_by(Membership.organisation_id)
-    ).first()
-    if organisation_id is None:
+                         added_by: str, now: datetime,
+                         capacity: tuple[str, str] | None = None) -> CaseParticipant:
+    """Add a participant acting in ``capacity`` (organisation id, role), which must be one
+    of their memberships; without it, their only membership (or the first, for callers
+    that pick no capacity, such as the demo data)."""
+    held = capacities_of(db, person_id)
+    if not held:
         raise InvalidInput({"person_id": N_("This person belongs to no organisation.")})
+    if capacity is not None and capacity not in held:
+        raise InvalidInput({"person_id": N_("Choose a capacity this person holds.")})
+    organisation_id, role = capacity or held[0]
     participant = CaseParticipant(case_id=case_id, person_id=person_id,
-                                  organisation_id=organisation_id, case_role=case_role,
-                                  added_at=now, added_by=added_by)
+                                  organisation_id=organisation_id, capacity_role=role,
+                                  case_role=case_role, added_at=now, added_by=added_by)
     db.add(participant)
     db.flush()
     return participant
@@ -396,6 +460,8 @@ def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, ca
         role = CaseRole(case_role)
     except ValueError:
         role = None
+    person_id, _, chosen = person_id.partition("|")
+    capacity = tuple(chosen.split("|", 1)) if chosen else None
     person = db.get(Person, person_id) if is_uuid(person_id) else None
     errors = {}
     if role not in ADDABLE_ROLES:
@@ -406,7 +472,24 @@ def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, ca
         errors["person_id"] = N_("This person already takes part in the case.")
     if errors or role is None or person is None:
         raise InvalidInput(errors)
-    _add_participant_row(db, facts.case_id, person.id, role, actor.person_id, now)
+    _add_participant_row(db, facts.case_id, person.id, role, actor.person_id, now,
+                         capacity=(capacity[0], capacity[1])
+                         if capacity and len(capacity) == 2 else None)
+
+
+def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
+                    value: str) -> None:
+    """The participant chooses the organisation and role they act in on this case."""
+    facts = authorize(db, who, actor, now, Action.CASE_CHOOSE_CAPACITY, case_id,
+                      event_type="case.participant.capacity", action_code="update")
+    organisation_id, _, role = value.partition("|")
+    if (organisation_id, role) not in capacities_of(db, actor.person_id):
+        raise InvalidInput({"capacity": N_("Choose a capacity you hold.")})
+    participant = db.scalars(select(CaseParticipant).where(
+        CaseParticipant.case_id == facts.case_id,
+        CaseParticipant.person_id == actor.person_id)).one()
+    participant.organisation_id, participant.capacity_role = organisation_id, role
+    db.flush()
 
 
 def remove_participant(db: Session, who: Requester, actor: Actor, now: datetime,

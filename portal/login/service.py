@@ -15,44 +15,21 @@ moving an existing person to it otherwise takes ``portal accounts rebind``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
 from auth.oidc import LoginRejected, VerifiedLogin
 from portal.db import new_id
+from portal.login.claims import claim_list, claim_value
 from portal.login.models import OidcAccount
 from portal.ops.administrator import bind_pending_administrator
-from portal.people.models import Membership, Organisation, Person, PersonKind, Role
+from portal.people.models import Organisation, Person, PersonKind, Role
+from portal.staff.login import before_roles, sync_memberships
 
 log = logging.getLogger("portal.login")
-
-
-def _claim(claims: Mapping[str, Any], path: str) -> Any:
-    """The claim ``path`` names: a top-level claim of that exact name (names
-    such as ``https://example.org/roles`` hold dots), else a dotted path into
-    nested objects (``realm_access.roles``)."""
-    if path in claims:
-        return claims[path]
-    value: Any = claims
-    for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _claim_list(value: Any) -> list[str]:
-    """A list claim, or a space-separated string (as ``scope`` is sent)."""
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list):
-        return [str(v) for v in value if isinstance(v, str | int)]
-    return []
 
 
 def find_account(db: Session, provider: IdentityProviderConfig,
@@ -110,7 +87,8 @@ def is_unbound_citizen(db: Session, provider: IdentityProviderConfig,
     the school registers family members and invites them (portal/invitations).
     """
     citizen = provider.kind == "citizen" or (
-        provider.kind == "mixed" and not _claim_list(_claim(login.claims, provider.org_claim)))
+        provider.kind == "mixed"
+        and not claim_list(claim_value(login.claims, provider.org_claim)))
     return citizen and find_account(db, provider, login)[0] is None
 
 
@@ -120,14 +98,18 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     if (administrator := bind_pending_administrator(db, provider, login, now)) is not None:
         return administrator
     claims = login.claims
-    org_slugs = _claim_list(_claim(claims, provider.org_claim))
+    org_slugs = claim_list(claim_value(claims, provider.org_claim))
     professional = provider.kind == "professional" or (provider.kind == "mixed" and org_slugs)
-    person, binding = find_account(db, provider, login)
+    found, binding = find_account(db, provider, login)
+    # A directory-provisioned account is bound here; memberships this login no
+    # longer supports end before its roles are checked.
+    person = before_roles(db, provider, login, found, now)
     if person is not None and not person.active:
         raise LoginRejected("account_disabled", "Your account has been disabled.")
     roles: list[tuple[str, Role]] = []
     if professional:
-        roles = _roles(db, provider, org_slugs, _claim_list(_claim(claims, provider.role_claim)))
+        roles = _roles(db, provider, org_slugs,
+                       claim_list(claim_value(claims, provider.role_claim)))
     name = str(claims.get("name") or claims.get("preferred_username") or login.subject)[:200]
     email = claims.get("email")
     if person is None:
@@ -145,12 +127,7 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
     db.flush()
     if professional:
         # The IdP is the source of truth for roles in the organisations it vouches for.
-        vouched = [org for org, _ in roles]
-        db.execute(delete(Membership).where(Membership.person_id == person.id,
-                                            Membership.organisation_id.in_(vouched)))
-        for org_id, role in roles:
-            db.add(Membership(person_id=person.id, organisation_id=org_id, role=role))
-        db.flush()
+        sync_memberships(db, person, roles)
     return person
 
 

@@ -40,7 +40,7 @@ NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logo
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
-    "own_access": "ib", "custody_form": "ib",
+    "own_access": "ib", "custody_form": "ib", "chair_form": "ib",
     "dpo_search": "fg", "dpo_export_csv": "fg", "dpo_export_fhir": "fg",
     "dpo_break_glass": "fg", "family_children": "ouder1", "child_access": "ouder1",
     "family_home": "ouder1", "family_case": "ouder1", "consent_page": "ib",

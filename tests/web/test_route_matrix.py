@@ -115,6 +115,12 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "redeem_invitation": (None, None),
     "invitation_link": (None, None),
     "invitation_redeemed": (None, None),
+    # The staff lifecycle: each participant chooses their own capacity; the care
+    # coordinator of the case's organisation appoints the chair (a colleague who is
+    # not one gets 403, anyone else 404).
+    "choose_capacity": (None, "buitenstaander"),
+    "chair_form": ("mentor", "buitenstaander"),
+    "appoint_chair": ("mentor", "buitenstaander"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The staff lifecycle: memberships that end, and what ends with them."""
