@@ -33,12 +33,12 @@ from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
+from portal.jobs.schedule import background_jobs
 from portal.login import routes as login_routes
 from portal.mail import routes as mail_routes
 from portal.mail.catcher import MailCatcher
 from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
-from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
@@ -79,10 +79,9 @@ class Portal:
             providers.insert(0, dev_config)
         self.providers: Sequence[IdentityProviderConfig] = providers
         self.mail_catcher, self.smtp = self._mail_transport()
-        public_url = settings.public_url
-        self.mail = MailDispatcher(
-            self.sessions, self.smtp, self.clock,
-            jobs=[lambda db, now: queue_reminders(db, now, public_url)])
+        self.mail = MailDispatcher(self.sessions, self.smtp, self.clock,
+                                   interval=settings.jobs_interval_seconds,
+                                   jobs=background_jobs(settings, self.vault))
         self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {

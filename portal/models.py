@@ -13,6 +13,7 @@ from portal.consent.models import (
 )
 from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
+from portal.jobs.models import JobLease
 from portal.mail.models import OutboxMessage
 from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
 from portal.minutes.models import (
@@ -44,6 +45,7 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "IdentifierOverride",
+    "JobLease",
     "Meeting",
     "MeetingInvitee",
     "Membership",

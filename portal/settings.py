@@ -75,6 +75,11 @@ class Settings:
     # The assurance level a parent or pupil needs to give consent in the portal.
     consent_acr: str = ""
     audit_names_for_family: tuple[str, ...] = ()  # organisations whose names parents see
+    # Operations (portal/jobs, portal/metrics): how often each process looks
+    # for background work, and where Prometheus scrapes (off unless set).
+    jobs_interval_seconds: float = 30.0
+    metrics_port: int = 0
+    metrics_token: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -270,6 +275,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
         consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
         **_audit_settings(env),
+        **_operations_settings(env),
     )
 
 
@@ -317,3 +323,17 @@ def _retention_years(env: Mapping[str, str]) -> int:
 
 def _words(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(word for word in env.get(name, "").replace(",", " ").split() if word)
+
+
+def _operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    interval = _integer(env, "PORTAL_JOBS_INTERVAL_SECONDS", 30)
+    port = _integer(env, "PORTAL_METRICS_PORT", 0)
+    if interval < 1:
+        raise SettingsError("PORTAL_JOBS_INTERVAL_SECONDS must be positive")
+    if not 0 <= port <= 65535:
+        raise SettingsError("PORTAL_METRICS_PORT must be a port number (0: off)")
+    token = _read_secret(env, "PORTAL_METRICS_TOKEN")
+    if token and len(token) < 32:
+        raise SettingsError("PORTAL_METRICS_TOKEN_FILE must hold at least 32 characters")
+    return {"jobs_interval_seconds": float(interval), "metrics_port": port,
+            "metrics_token": token}
