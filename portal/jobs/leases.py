@@ -63,9 +63,8 @@ def exclusive(name: str, job: Job, period: timedelta) -> Job:
 
 def take_job_lease(db: Session, name: str, holder: str, now: datetime,
                    ttl: timedelta) -> bool:
-    """Hold the job lease ``name`` until ``now + ttl``; False while another holds it."""
-    free = or_(JobLease.expires_at <= now, JobLease.holder == holder)
-    taken = db.execute(update(JobLease).where(JobLease.name == name, free)
+    """Hold the job lease ``name`` until ``now + ttl``; False while it is held (by anyone)."""
+    taken = db.execute(update(JobLease).where(JobLease.name == name, JobLease.expires_at <= now)
                        .values(holder=holder, expires_at=now + ttl)
                        .execution_options(synchronize_session=False))
     if _rowcount(taken) == 1:

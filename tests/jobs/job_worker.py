@@ -1,0 +1,28 @@
+"""One portal process for the exactly-once test: ``python -m tests.jobs.job_worker``.
+
+Builds the real portal (its background thread runs the jobs and delivers the
+outbox through the SMTP server given) and prints ``READY``; when its stdin
+closes it stops the way a worker does on shutdown, finishing the round in hand.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from portal.app import create_app
+from portal.settings import Settings
+
+
+def main(database_url: str, data_dir: str, smtp_port: str) -> None:
+    settings = Settings(mode="dev", database_url=database_url, data_dir=Path(data_dir),
+                        smtp_host="127.0.0.1", smtp_port=int(smtp_port),
+                        jobs_interval_seconds=0.05)
+    portal = create_app(settings).state.portal
+    print("READY", flush=True)
+    sys.stdin.read()
+    portal.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
