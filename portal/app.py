@@ -39,6 +39,7 @@ from portal.mail import routes as mail_routes
 from portal.mail.catcher import MailCatcher
 from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
+from portal.metrics import exporter as metrics_exporter
 from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
@@ -83,6 +84,11 @@ class Portal:
                                    interval=settings.jobs_interval_seconds,
                                    jobs=background_jobs(settings, self.vault))
         self.mail.start()
+        self.metrics_registry = metrics_exporter.make_registry(self.sessions, settings)
+        self.metrics_server = (metrics_exporter.serve(self.metrics_registry,
+                                                      settings.metrics_address,
+                                                      settings.metrics_port)
+                               if settings.metrics_port else None)
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
@@ -92,6 +98,9 @@ class Portal:
         for client in self.oidc_clients.values():
             client.close()
         self.mail.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         if self.witness is not None:
             self.witness.stop()
         if self.mail_catcher is not None:
@@ -190,6 +199,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *consent_routes.routes,
         *parent_routes.routes,
         *timeline_routes.routes,
+        *metrics_exporter.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:
@@ -198,7 +208,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         routes.extend(mail_routes.dev_routes)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, production=settings.mode == "production")],
+        middleware=[Middleware(metrics_exporter.RequestTimer),
+                    Middleware(SecurityHeaders, production=settings.mode == "production")],
         exception_handlers={HTTPException: http_error, Exception: http_error},
         max_body_size=1024 * 1024,
     )

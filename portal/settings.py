@@ -79,6 +79,7 @@ class Settings:
     # for background work, and where Prometheus scrapes (off unless set).
     jobs_interval_seconds: float = 30.0
     metrics_port: int = 0
+    metrics_address: str = "127.0.0.1"
     metrics_token: str = ""
 
     @property
@@ -336,4 +337,5 @@ def _operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if token and len(token) < 32:
         raise SettingsError("PORTAL_METRICS_TOKEN_FILE must hold at least 32 characters")
     return {"jobs_interval_seconds": float(interval), "metrics_port": port,
+            "metrics_address": env.get("PORTAL_METRICS_ADDRESS", "127.0.0.1").strip(),
             "metrics_token": token}
