@@ -7,6 +7,7 @@ token route answers 404 as if it did not exist.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
 import threading
@@ -77,10 +78,22 @@ def make_registry(sessions: sessionmaker[Session], settings: Settings) -> Collec
     return registry
 
 
-def serve(registry: CollectorRegistry, address: str, port: int) -> WSGIServer:
-    """The metrics on a port of their own, in a daemon thread; ``shutdown()`` stops it."""
-    server = make_server(address, port, make_wsgi_app(registry), ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
+def serve(registry: CollectorRegistry, address: str, port: int) -> WSGIServer | None:
+    """The metrics on a port of their own, in a daemon thread; ``shutdown()`` stops it.
+
+    One process, one port: ``uvicorn --workers N`` gives all its workers one
+    environment, so all but the first would find the port taken. They carry
+    on without metrics and say so, rather than failing to start."""
+    try:
+        server = make_server(address, port, make_wsgi_app(registry), ThreadingWSGIServer,
+                             handler_class=_QuietHandler)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        log.error("PORTAL_METRICS_PORT %d is taken (another worker of this environment?): "
+                  "this process serves no metrics; run one `portal run` per worker, each "
+                  "with its own PORTAL_METRICS_PORT (docs/operations.md)", port)
+        return None
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server
 

@@ -120,3 +120,12 @@ def test_key_provider_errors_are_counted(sqlite_url: str, start_portal: StartPor
     keyring.rename(tmp_path / "elsewhere.json")
     assert ib.get(f"{CASE_PATH}/documents/{minutes_id}").status_code == 503
     assert value(scrape(running), "portal_key_provider_errors_total") == before + 1
+
+
+def test_a_second_worker_on_the_same_metrics_port_still_starts(
+        sqlite_url: str, start_portal: StartPortal) -> None:
+    port = free_port()
+    first = start_portal(sqlite_url, metrics_port=port)
+    second = start_portal(sqlite_url, metrics_port=port)
+    assert first.portal.metrics_server is not None and second.portal.metrics_server is None
+    assert httpx.get(f"{second.base_url}/login").status_code == 200
