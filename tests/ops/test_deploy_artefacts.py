@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]  (no stubs installed)
+import yaml  # type: ignore[import-untyped]
 
 from portal.cli import build_parser
 
