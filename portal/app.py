@@ -79,16 +79,16 @@ class Portal:
             self.dev_idp, dev_config = self._make_dev_idp()
             providers.insert(0, dev_config)
         self.providers: Sequence[IdentityProviderConfig] = providers
-        self.mail_catcher, self.smtp = self._mail_transport()
-        self.mail = MailDispatcher(self.sessions, self.smtp, self.clock,
-                                   interval=settings.jobs_interval_seconds,
-                                   jobs=background_jobs(settings, self.vault))
-        self.mail.start()
         self.metrics_registry = metrics_exporter.make_registry(self.sessions, settings)
         self.metrics_server = (metrics_exporter.serve(self.metrics_registry,
                                                       settings.metrics_address,
                                                       settings.metrics_port)
                                if settings.metrics_port else None)
+        self.mail_catcher, self.smtp = self._mail_transport()
+        self.mail = MailDispatcher(self.sessions, self.smtp, self.clock,
+                                   interval=settings.jobs_interval_seconds,
+                                   jobs=background_jobs(settings, self.vault))
+        self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {
             p.id: OidcClient(p, clock=lambda: self.clock().timestamp()) for p in providers
