@@ -52,11 +52,22 @@ def exclusive(name: str, job: Job, period: timedelta) -> Job:
 
     The lease is taken in the job's own transaction: on PostgreSQL the lease
     row stays locked until the job commits (another process waits, then finds
-    the lease taken), and a job that fails rolls its lease back with it."""
+    the lease taken), and a job that fails rolls its lease back with it. Until
+    a lease it saw expires, this process does not ask the database again: the
+    dispatcher runs after every write request, the jobs far less often."""
+    next_check: datetime | None = None
+
     def run(db: Session, now: datetime) -> object:
-        if not take_job_lease(db, name, process_holder(), now, period):
+        nonlocal next_check
+        if next_check is not None and now < next_check:
             return None
-        return job(db, now)
+        if not take_job_lease(db, name, process_holder(), now, period):
+            lease = db.get(JobLease, name)
+            next_check = lease.expires_at if lease is not None else None
+            return None
+        result = job(db, now)
+        next_check = now + period
+        return result
 
     return run
 

@@ -12,7 +12,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import metrics
@@ -103,11 +103,13 @@ class _QuietHandler(WSGIRequestHandler):
         return None  # a scrape every 15 seconds would drown the log
 
 
-async def metrics_page(request: Request) -> Response:
-    """``GET /metrics`` with ``Authorization: Bearer <PORTAL_METRICS_TOKEN_FILE>``."""
+def metrics_page(request: Request) -> Response:
+    """``GET /metrics`` with ``Authorization: Bearer <PORTAL_METRICS_TOKEN_FILE>``.
+
+    Answered here, before the portal's routes: no session, no access record."""
     portal = request.app.state.portal
     token: str = portal.settings.metrics_token
-    if not token:
+    if not token or request.method not in ("GET", "HEAD"):
         return portal.error_response(request, 404)  # type: ignore[no-any-return]
     presented = request.headers.get("authorization", "")
     if not hmac.compare_digest(presented.encode(), f"Bearer {token}".encode()):
@@ -116,11 +118,11 @@ async def metrics_page(request: Request) -> Response:
                     headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
 
 
-routes = [Route("/metrics", metrics_page, methods=["GET"])]
-
-
 class RequestTimer:
-    """ASGI middleware: each request's duration, labelled with its route template."""
+    """ASGI middleware: each request's duration, labelled with its route template.
+
+    It also answers ``/metrics`` (``metrics_page``), which is not one of the
+    portal's pages and is not timed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -130,6 +132,12 @@ class RequestTimer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"] == "/metrics":
+            await metrics_page(Request(scope, receive))(scope, receive, send)
+            return
+        if self._templates is None:
+            # Before the call: a mounted app (the dev IdP) puts itself in scope["app"].
+            self._templates = route_templates(getattr(scope.get("app"), "routes", []))
         started = time.perf_counter()
         status = 500
 
@@ -148,8 +156,18 @@ class RequestTimer:
 
     def _template(self, scope: Scope) -> str:
         """The route's path template, e.g. ``/cases/{case_id}``, never the raw path."""
-        if self._templates is None:
-            self._templates = {getattr(route, "endpoint", None) or getattr(route, "app", None):
-                               str(getattr(route, "path", "")) or "/"
-                               for route in getattr(scope.get("app"), "routes", [])}
-        return self._templates.get(scope.get("endpoint"), "unmatched")
+        return self._templates.get(scope.get("endpoint"), "unmatched") \
+            if self._templates else "unmatched"
+
+
+def route_templates(routes: Iterable[BaseRoute], prefix: str = "") -> dict[Any, str]:
+    """Endpoint -> path template, mounted apps' routes under their mount's path."""
+    templates: dict[Any, str] = {}
+    for route in routes:
+        path = prefix + str(getattr(route, "path", ""))
+        if isinstance(route, Mount):
+            templates[route.app] = path or "/"
+            templates.update(route_templates(route.routes, path))
+        elif hasattr(route, "endpoint"):
+            templates[route.endpoint] = path or "/"
+    return templates

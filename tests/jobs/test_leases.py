@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from sqlalchemy import func, select
@@ -110,3 +113,41 @@ def test_a_worker_whose_lease_ran_out_does_not_send(
 
     assert deliver_pending(sessions, config, late, holder="slow:1") == 0
     assert catcher.snapshot() == []
+
+
+def test_many_takers_at_once_one_gets_the_lease(sessions: sessionmaker[Session]) -> None:
+    """Eight threads, each its own connection, ask at the same moment: one wins."""
+    now = datetime.now(UTC)
+    start = threading.Barrier(8)
+
+    def take(n: int) -> bool:
+        start.wait()
+        with unit_of_work(sessions) as db:
+            return take_job_lease(db, "contended", f"host:{n}", now, timedelta(minutes=5))
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(take, range(8)))
+    assert won.count(True) == 1
+    with sessions() as db:
+        lease = db.get(JobLease, "contended")
+        assert lease is not None and lease.holder == f"host:{won.index(True)}"
+
+
+class NoDatabase:
+    def __getattr__(self, name: str) -> None:
+        raise AssertionError(f"the database was asked ({name})")
+
+
+def test_a_process_that_saw_the_lease_taken_waits_for_its_expiry_without_asking(
+        sessions: sessionmaker[Session]) -> None:
+    now = datetime.now(UTC)
+    with unit_of_work(sessions) as db:
+        assert take_job_lease(db, "purge", "elsewhere:1", now, timedelta(minutes=5))
+    runs: list[datetime] = []
+    guarded = exclusive("purge", lambda db, at: runs.append(at), timedelta(minutes=5))
+    with unit_of_work(sessions) as db:
+        guarded(db, now + timedelta(minutes=1))
+    guarded(cast(Session, NoDatabase()), now + timedelta(minutes=4))
+    with unit_of_work(sessions) as db:
+        guarded(db, now + timedelta(minutes=5, seconds=1))
+    assert runs == [now + timedelta(minutes=5, seconds=1)]

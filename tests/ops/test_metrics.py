@@ -55,6 +55,9 @@ def test_a_wrong_or_missing_token_gets_nothing(sqlite_url: str,
         response = httpx.get(f"{running.base_url}/metrics", headers=headers)
         assert response.status_code == 401, headers
         assert "portal_" not in response.text
+    posted = httpx.post(f"{running.base_url}/metrics",
+                        headers={"Authorization": f"Bearer {TOKEN}"})
+    assert posted.status_code == 404 and "portal_" not in posted.text
 
 
 def test_requests_are_timed_per_route_template_and_denials_counted(
@@ -74,6 +77,9 @@ def test_requests_are_timed_per_route_template_and_denials_counted(
     assert value(after, counted, **route, status="4xx") \
         == value(before, counted, **route, status="4xx") + 1
     assert not any(CASE_ID in str(labels) for _, labels in after), "never the raw path"
+    routes = {dict(labels).get("route") for _, labels in after}
+    assert any(str(route).startswith("/dev-idp/") for route in routes), \
+        "a mounted app's routes under the mount's path"
     denials = {labels: n for (name, labels), n in after.items()
                if name == "portal_policy_denials_total"}
     assert sum(denials.values()) > sum(n for (name, _), n in before.items()

@@ -37,7 +37,6 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "set_consent_rule": ("ib", None),
     # Public: login, logout and the language switch work without a login.
     "login_page": (None, None),
-    "metrics_page": (None, None),  # no session: a bearer token, 404 without one (tests/ops)
     "start_login": (None, None),
     "callback": (None, None),
     # Step-up: any logged-in person may ask for a stronger login of their own.
