@@ -3,6 +3,7 @@
 Builds the real portal (its background thread runs the jobs and delivers the
 outbox through the SMTP server given) and prints ``READY``; when its stdin
 closes it stops the way a worker does on shutdown, finishing the round in hand.
+An optional fourth argument shortens the outbox lease (seconds).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from portal.app import create_app
 from portal.settings import Settings
 
 
-def main(database_url: str, data_dir: str, smtp_port: str) -> None:
+def main(database_url: str, data_dir: str, smtp_port: str, lease_seconds: str = "") -> None:
+    if lease_seconds:  # a short outbox lease, so a test sees one expire
+        from datetime import timedelta
+
+        from portal.mail import service
+
+        service.LEASE = timedelta(seconds=float(lease_seconds))
     settings = Settings(mode="dev", database_url=database_url, data_dir=Path(data_dir),
                         smtp_host="127.0.0.1", smtp_port=int(smtp_port),
                         jobs_interval_seconds=0.05)
@@ -25,4 +32,4 @@ def main(database_url: str, data_dir: str, smtp_port: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
