@@ -38,7 +38,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     role = os.environ.get("PORTAL_DB_APP_ROLE", "").strip()
     if role and engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            grant_app_role(conn, role)
+            # `portal run` migrates too: a worker connected as the app role
+            # itself (the variable set for every process) has nothing to grant.
+            if conn.scalar(text("SELECT current_user")) != role:
+                grant_app_role(conn, role)
 
 
 def grant_app_role(conn: Connection, role: str) -> list[str]:
