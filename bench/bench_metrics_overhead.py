@@ -2,6 +2,9 @@
 
 Usage: .venv/bin/python bench/bench_metrics_overhead.py [--requests 300] [--repeat 3]
 
+First the request timer alone around a no-op app (microseconds per call, in
+process: steady on a busy machine), then whole pages.
+
 Serves two portals on one SQLite copy of the demo data (dev mode, loopback),
 one as built (request timer middleware, denial and append hooks) and one with
 the request timer taken out, and times the same logged-in case-page reads on
@@ -48,6 +51,41 @@ def rate(client: PortalClient, path: str, requests: int) -> float:
     return requests / (time.perf_counter() - started)
 
 
+def timer_cost(calls: int, repeat: int) -> tuple[float, float]:
+    """Seconds per call of a no-op ASGI app, bare and inside the request timer."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def page(request: object) -> Response:
+        return Response("")
+
+    inner = Starlette(routes=[Route("/cases/{case_id}", page)])
+    timed = RequestTimer(inner)
+    scope = {"type": "http", "method": "GET", "path": "/cases/1", "raw_path": b"/cases/1",
+             "query_string": b"", "headers": [], "app": inner, "root_path": ""}
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: object) -> None:
+        return None
+
+    async def loop(app: object) -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            await app(dict(scope), receive, send)  # type: ignore[operator]
+        return (time.perf_counter() - started) / calls
+
+    best = {False: float("inf"), True: float("inf")}
+    for _ in range(repeat):
+        best[False] = min(best[False], asyncio.run(loop(inner)))
+        best[True] = min(best[True], asyncio.run(loop(timed)))
+    return best[False], best[True]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -78,6 +116,9 @@ def main() -> None:
                 results[timed] = max(results[timed], rate(clients[timed], path, args.requests))
         for running in portals.values():
             running.stop()
+    bare, timed = timer_cost(20_000, args.repeat)
+    print(f"request timer alone:   {(timed - bare) * 1e6:7.1f} µs per request "
+          f"(a no-op app: {bare * 1e6:.1f} µs bare, {timed * 1e6:.1f} µs timed)")
     print(f"without request timer: {results[False]:7.1f} requests/s")
     print(f"with request timer:    {results[True]:7.1f} requests/s")
     print(f"ratio (with/without):  {results[True] / results[False]:.3f}")
