@@ -1,8 +1,9 @@
-"""Four portal processes on one PostgreSQL: each mail and each reminder goes out once.
+"""Four portal processes on one database: each mail and each reminder goes out once.
 
 Real processes, each with its own background thread, delivering through real
 SMTP to one aiosmtpd server; the work is queued while all four are polling, so
-they race for it.
+they race for it. On PostgreSQL (row locks, SKIP LOCKED) and on SQLite (one
+writer at a time).
 """
 
 from __future__ import annotations
@@ -72,22 +73,22 @@ def wait_until_sent(url: str) -> tuple[int, int]:
 
 
 def test_four_processes_send_each_mail_and_each_reminder_once(
-        postgres_url: str, keys_dir: Path) -> None:
+        database_url: str, keys_dir: Path) -> None:
     catcher = MailCatcher().start()
     # The dev secrets once, here: four processes must not race to create them.
-    create_app(Settings(mode="dev", database_url=postgres_url, data_dir=keys_dir,
+    create_app(Settings(mode="dev", database_url=database_url, data_dir=keys_dir,
                         smtp_host="127.0.0.1", smtp_port=catcher.port)).state.portal.close()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [subprocess.Popen(
-        [sys.executable, "-m", "tests.jobs.job_worker", postgres_url, str(keys_dir),
+        [sys.executable, "-m", "tests.jobs.job_worker", database_url, str(keys_dir),
          str(catcher.port), "", JOB_PERIOD], cwd=ROOT, env=env, stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True) for _ in range(WORKERS)]
     try:
         for worker in workers:
             assert worker.stdout is not None
             assert worker.stdout.readline().strip() == "READY"
-        queue_work(postgres_url)
-        assert wait_until_sent(postgres_url) == (REMINDERS, 0)
+        queue_work(database_url)
+        assert wait_until_sent(database_url) == (REMINDERS, 0)
     finally:
         for worker in workers:
             assert worker.stdin is not None
@@ -103,7 +104,7 @@ def test_four_processes_send_each_mail_and_each_reminder_once(
     assert sum(n for r, n in received.items() if r != ("mentor@demo.mdo-portaal.test",)) \
         == MESSAGES
     assert received[("mentor@demo.mdo-portaal.test",)] == REMINDERS, "one reminder per item"
-    engine = make_engine(postgres_url)
+    engine = make_engine(database_url)
     with session_factory(engine)() as db:
         reminded = db.scalars(select(ActionItem.reminded_at)
                               .where(ActionItem.text_ct == b"sealed")).all()
