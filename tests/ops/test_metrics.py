@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from conftest import StartPortal
+from portal.audit.models import AuditCheckpoint
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.mail.catcher import free_port
@@ -135,3 +136,26 @@ def test_a_second_worker_on_the_same_metrics_port_still_starts(
     second = start_portal(sqlite_url, metrics_port=port)
     assert first.portal.metrics_server is not None and second.portal.metrics_server is None
     assert httpx.get(f"{second.base_url}/login").status_code == 200
+
+
+def test_the_witness_backlog_is_read_at_scrape_time(sqlite_url: str,
+                                                    start_portal: StartPortal) -> None:
+    """A witness nobody answers at: every sealed checkpoint waits, and the gauge says so."""
+    dead = free_port()
+    running = start_portal(sqlite_url, metrics_token=TOKEN, audit_checkpoint_every=2,
+                           audit_checkpoint_url=f"http://127.0.0.1:{dead}/witness")
+    assert value(scrape(running), "portal_witness_backlog") == 0
+    mentor = running.client()
+    mentor.login("mentor")
+    for _ in range(4):
+        assert mentor.get(f"/cases/{CASE_ID}").status_code == 200
+    with running.portal.sessions() as db:
+        sealed = db.scalar(select(func.count()).select_from(AuditCheckpoint)) or 0
+    assert sealed >= 2
+    assert value(scrape(running), "portal_witness_backlog") == sealed
+
+
+def test_without_a_witness_there_is_no_witness_gauge(sqlite_url: str,
+                                                     start_portal: StartPortal) -> None:
+    running = start_portal(sqlite_url, metrics_token=TOKEN)
+    assert not any(name == "portal_witness_backlog" for name, _ in scrape(running))
