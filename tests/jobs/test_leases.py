@@ -6,18 +6,22 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crypto import LocalKeyFileProvider
 from portal.db import make_engine, session_factory, unit_of_work
+from portal.documents.cli import SWEEP_LEASE, sweep
 from portal.jobs.leases import claim_rows, exclusive, take_job_lease
 from portal.jobs.models import JobLease
 from portal.mail.catcher import MailCatcher
 from portal.mail.models import OutboxMessage
 from portal.mail.service import LEASE, SmtpConfig, deliver_pending, enqueue
+from portal.vault.service import Vault
 from tests.harness import FakeClock
 
 
@@ -151,3 +155,15 @@ def test_a_process_that_saw_the_lease_taken_waits_for_its_expiry_without_asking(
     with unit_of_work(sessions) as db:
         guarded(db, now + timedelta(minutes=5, seconds=1))
     assert runs == [now + timedelta(minutes=5, seconds=1)]
+
+
+def test_the_upload_sweep_waits_for_a_sweep_in_progress_elsewhere(
+        sessions: sessionmaker[Session], keys_dir: Path) -> None:
+    """`portal documents sweep` and the start-up sweep take the background sweep's lease."""
+    vault = Vault(LocalKeyFileProvider(keys_dir / "keyring.json", create=False))
+    now = datetime.now(UTC)
+    with unit_of_work(sessions) as db:
+        assert take_job_lease(db, "upload-sweep", "other-host:7", now, SWEEP_LEASE)
+    assert sweep(sessions, vault, now + timedelta(minutes=1)) is None
+    assert sweep(sessions, vault, now + SWEEP_LEASE) == 0
+    assert sweep(sessions, vault, now + SWEEP_LEASE) == 0, "a finished sweep frees the lease"
