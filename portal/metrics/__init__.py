@@ -39,7 +39,11 @@ FAILED_CLOSED = Counter(
     "portal_requests_failed_closed",
     "Requests answered 503 because the database, key provider or disk failed.",
     ["cause"], registry=None)
-SHARED = (REQUEST_SECONDS, APPEND_SECONDS, DENIALS, KEY_ERRORS, FAILED_CLOSED)
+ROUNDS_FAILED = Counter(
+    "portal_background_rounds_failed",
+    "Background rounds (mail and jobs, witness) that failed and wait for the next.",
+    ["worker"], registry=None)
+SHARED = (REQUEST_SECONDS, APPEND_SECONDS, DENIALS, KEY_ERRORS, FAILED_CLOSED, ROUNDS_FAILED)
 
 
 def timed_append(append: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -64,3 +68,8 @@ def failed_closed(error: BaseException) -> None:
     else:
         FAILED_CLOSED.labels(cause="database" if "sqlalchemy" in type(error).__module__
                              else "os").inc()
+
+
+def round_failed(worker: str) -> None:
+    """A background round that raised (portal/mail/worker.py)."""
+    ROUNDS_FAILED.labels(worker=worker[:64]).inc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -10,12 +11,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from conftest import StartPortal
+from portal import metrics
 from portal.audit.models import AuditCheckpoint
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.mail.catcher import free_port
 from portal.mail.models import OutboxMessage
 from portal.mail.service import enqueue
+from portal.mail.worker import RoundWorker
 from tests.documents.helpers import CASE_PATH, document_id_from, write_minutes
 from tests.harness import Running
 
@@ -159,3 +162,31 @@ def test_without_a_witness_there_is_no_witness_gauge(sqlite_url: str,
                                                      start_portal: StartPortal) -> None:
     running = start_portal(sqlite_url, metrics_token=TOKEN)
     assert not any(name == "portal_witness_backlog" for name, _ in scrape(running))
+
+
+def rounds_failed(worker: str) -> float:
+    return sum(sample.value for family in metrics.ROUNDS_FAILED.collect()
+               for sample in family.samples
+               if sample.name.endswith("_total") and sample.labels.get("worker") == worker)
+
+
+def test_a_failing_background_round_is_counted_and_the_thread_lives_on() -> None:
+    rounds: list[int] = []
+
+    def work() -> None:
+        rounds.append(1)
+        raise ConnectionError("the database went away")
+
+    before = rounds_failed("test-rounds")
+    worker = RoundWorker("test-rounds", work, interval=3600)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        for expected in (1, 2):
+            worker.poke()
+            while rounds_failed("test-rounds") < before + expected:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)  # polling for an outcome, with a deadline
+    finally:
+        worker.stop()
+    assert len(rounds) == 2
