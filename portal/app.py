@@ -36,13 +36,13 @@ from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
 from portal.invitations import routes as invitation_routes
-from portal.invitations.service import scrub_sent as scrub_sent_invitations
+from portal.jobs.schedule import background_jobs
 from portal.login import routes as login_routes
 from portal.mail import routes as mail_routes
 from portal.mail.catcher import MailCatcher
 from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
-from portal.meetings.notices import queue_reminders
+from portal.metrics import exporter as metrics_exporter
 from portal.minutes import routes as minutes_routes
 from portal.ops import health as ops_health
 from portal.ops.logs import RequestId, request_id
@@ -52,7 +52,6 @@ from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
 from portal.staff import routes as staff_routes
-from portal.staff.lifecycle import queue_chair_notices
 from portal.timeline import routes as timeline_routes
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
@@ -90,13 +89,15 @@ class Portal:
             self.dev_idp, dev_config = self._make_dev_idp()
             providers.insert(0, dev_config)
         self.providers: Sequence[IdentityProviderConfig] = providers
+        self.metrics_registry = metrics_exporter.make_registry(self.sessions, settings)
+        self.metrics_server = (metrics_exporter.serve(self.metrics_registry,
+                                                      settings.metrics_address,
+                                                      settings.metrics_port)
+                               if settings.metrics_port else None)
         self.mail_catcher, self.smtp = self._mail_transport()
-        public_url = settings.public_url
-        self.mail = MailDispatcher(
-            self.sessions, self.smtp, self.clock,
-            jobs=[lambda db, now: queue_reminders(db, now, public_url),
-                  scrub_sent_invitations,
-                  lambda db, now: queue_chair_notices(db, now, public_url)])
+        self.mail = MailDispatcher(self.sessions, self.smtp, self.clock,
+                                   interval=settings.jobs_interval_seconds,
+                                   jobs=background_jobs(settings, self.vault))
         self.mail.start()
         self.witness = audit_witness.start_for(self.sessions, settings, self.clock)
         self.oidc_clients: Mapping[str, OidcClient] = {
@@ -107,6 +108,9 @@ class Portal:
         for client in self.oidc_clients.values():
             client.close()
         self.mail.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         if self.witness is not None:
             self.witness.stop()
         if self.mail_catcher is not None:
@@ -220,7 +224,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         routes.extend(mail_routes.dev_routes)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestId),
+        middleware=[Middleware(RequestId), Middleware(metrics_exporter.RequestTimer),
                     Middleware(SecurityHeaders, production=settings.mode == "production")],
         exception_handlers={HTTPException: http_error, Exception: http_error},
         max_body_size=1024 * 1024,

@@ -14,6 +14,7 @@ from portal.consent.models import (
 from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
 from portal.invitations.models import FamilyInvitation, InvitationFailure
+from portal.jobs.models import JobLease
 from portal.login.models import OidcAccount
 from portal.mail.models import OutboxMessage
 from portal.meetings.models import ActionItem, Meeting, MeetingInvitee
@@ -53,6 +54,7 @@ __all__ = [
     "FamilyInvitation",
     "IdentifierOverride",
     "InvitationFailure",
+    "JobLease",
     "Meeting",
     "MeetingInvitee",
     "Membership",

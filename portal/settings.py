@@ -99,6 +99,12 @@ class Settings:
     invitation_days: int = 14
     # SCIM provisioning: one bearer token (as its hash) per organisation.
     scim_organisations: tuple[ScimOrganisation, ...] = ()
+    # Operations (portal/jobs, portal/metrics): how often each process looks
+    # for background work, and where Prometheus scrapes (off unless set).
+    jobs_interval_seconds: float = 30.0
+    metrics_port: int = 0
+    metrics_address: str = "127.0.0.1"
+    metrics_token: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -350,6 +356,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         invitation_days=_invitation_days(env),
         scim_organisations=_scim_organisations(env),
         **_audit_settings(env),
+        **_operations_settings(env),
     )
 
 
@@ -432,3 +439,18 @@ def _retention_years(env: Mapping[str, str]) -> int:
 
 def _words(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(word for word in env.get(name, "").replace(",", " ").split() if word)
+
+
+def _operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    interval = _integer(env, "PORTAL_JOBS_INTERVAL_SECONDS", 30)
+    port = _integer(env, "PORTAL_METRICS_PORT", 0)
+    if interval < 1:
+        raise SettingsError("PORTAL_JOBS_INTERVAL_SECONDS must be positive")
+    if not 0 <= port <= 65535:
+        raise SettingsError("PORTAL_METRICS_PORT must be a port number (0: off)")
+    token = _read_secret(env, "PORTAL_METRICS_TOKEN")
+    if token and len(token) < 32:
+        raise SettingsError("PORTAL_METRICS_TOKEN_FILE must hold at least 32 characters")
+    return {"jobs_interval_seconds": float(interval), "metrics_port": port,
+            "metrics_address": env.get("PORTAL_METRICS_ADDRESS", "127.0.0.1").strip(),
+            "metrics_token": token}

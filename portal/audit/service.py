@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from portal import metrics
 from portal.audit.encoding import join_categories
 from portal.audit.ledger import append
 from portal.audit.models import AccessRecord
@@ -182,4 +183,4 @@ def record(db: Session, who: Requester, now: datetime, *, event_type: str, actio
         query=_cut(query, 500),
         source=SOURCE,
     )
-    return append(db, entry)
+    return metrics.timed_append(append, db, entry)

@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import make_engine, session_factory, unit_of_work
 from portal.documents.upload import SWEEP_GRACE, sweep_pending
+from portal.jobs.leases import process_holder, release_job_lease, take_job_lease
 from portal.settings import Settings
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
+
+SWEEP_LEASE = timedelta(minutes=5)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,10 +29,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def sweep(sessions: sessionmaker[Session], vault: Vault, now: datetime,
-          grace: timedelta = SWEEP_GRACE) -> int:
-    """One sweep in a transaction of its own (also run by ``portal run`` at start-up)."""
+          grace: timedelta = SWEEP_GRACE) -> int | None:
+    """One sweep in a transaction of its own (also run by ``portal run`` at start-up).
+
+    It holds the cluster's ``upload-sweep`` lease while it runs, so workers
+    starting together sweep one after the other, never the same rows at once;
+    None when a background sweep holds the lease right now."""
+    holder = process_holder()
     with unit_of_work(sessions) as db:
-        return sweep_pending(db, vault, now, grace)
+        if not take_job_lease(db, "upload-sweep", holder, now, SWEEP_LEASE):
+            return None
+        swept = sweep_pending(db, vault, now, grace)
+        release_job_lease(db, "upload-sweep", holder, now)
+        return swept
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -38,6 +50,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     # Deleting rows and wrapped keys needs no KEK: nothing is unwrapped here.
     vault = Vault(make_key_provider(settings))
     swept = sweep(sessions, vault, datetime.now(UTC), timedelta(minutes=args.grace_minutes))
+    if swept is None:
+        print("another portal process is sweeping right now; try again in a few minutes")
+        return 1
     print(f"{swept} pending upload version(s) deleted")
     return 0
 

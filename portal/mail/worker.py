@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from portal import metrics
+
 log = logging.getLogger("portal.worker")
 
 
@@ -48,3 +50,4 @@ class RoundWorker:
                 self._work()
             except Exception:  # the loop must survive a database hiccup
                 log.exception("%s round failed", self._thread.name)
+                metrics.round_failed(self._thread.name)

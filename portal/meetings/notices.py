@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from portal.cases.models import Case
+from portal.jobs.leases import lock_free_rows
 from portal.mail.service import enqueue
 from portal.meetings.calendar import invitation_ics
 from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingInvitee
@@ -63,12 +64,16 @@ def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
     """Content-free reminders: once shortly before the due date, once when overdue."""
     queued = 0
     today = now.date()
-    open_items = db.execute(
-        select(ActionItem, Person.email).join(Person, Person.id == ActionItem.owner_id)
-        .join(Case, Case.id == ActionItem.case_id)
-        .where(ActionItem.status == ActionItemStatus.OPEN, Person.email.is_not(None),
-               ActionItem.due_on <= today + timedelta(days=REMINDER_LEAD.days))
-    ).all()
+    due = ActionItem.due_on <= today + timedelta(days=REMINDER_LEAD.days)
+    not_yet = or_(and_(ActionItem.due_on < today, ActionItem.overdue_reminded_at.is_(None)),
+                  and_(ActionItem.due_on >= today, ActionItem.reminded_at.is_(None)))
+    query = (select(ActionItem, Person.email).join(Person, Person.id == ActionItem.owner_id)
+             .join(Case, Case.id == ActionItem.case_id)
+             .where(ActionItem.status == ActionItemStatus.OPEN, Person.email.is_not(None),
+                    due, not_yet))
+    # Another worker's round holds its items until it commits; once it has,
+    # PostgreSQL checks "not yet reminded" again on the new row version.
+    open_items = db.execute(lock_free_rows(db, query, of=ActionItem)).all()
     for item, email in open_items:
         overdue = item.due_on < today
         if overdue and item.overdue_reminded_at is None:

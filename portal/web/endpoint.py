@@ -34,6 +34,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from auth.sessions import SessionData, csrf_token, csrf_valid, is_live, new_session, session_key
 from crypto import KeyUnavailable
+from portal import metrics
 from portal.audit.service import Requester
 from portal.db import unit_of_work
 from portal.errors import AccessDenied
@@ -248,6 +249,7 @@ def _run(portal: Portal, handler: Handler[Any], request: Request,
                 _touch(store, page, now)
     except (SQLAlchemyError, KeyUnavailable, OSError) as exc:
         # Fail closed: whatever the handler rendered is discarded.
+        metrics.failed_closed(exc)
         log.error("request failed closed: %s %s: %s", request.method, request.url.path,
                   type(exc).__name__)
         return portal.error_response(request, 503)
@@ -292,6 +294,7 @@ def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
     try:
         return handler(page, **request.path_params)
     except AccessDenied as denied:
+        metrics.policy_denied(denied.decision)
         status = 404 if denied.decision.hide else 403
         # A visible refusal may say why when the reason is about the case, not
         # the person: an erased case's pages have nothing left to show.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, Text, delete, select
+from sqlalchemy import ForeignKey, String, Text, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from auth.sessions import SessionData
@@ -72,5 +72,12 @@ class SqlSessionStore:
         self.db.execute(delete(WebSession).where(WebSession.user_id == user_id))
         return len(keys)
 
-    def purge_expired(self, before: datetime) -> None:
-        self.db.execute(delete(WebSession).where(WebSession.last_seen_at < before))
+    def purge_expired(self, now: datetime, idle: timedelta, absolute: timedelta) -> int:
+        """Delete sessions past their idle or absolute timeout, anonymous ones included.
+
+        A visitor who only opened ``/login`` leaves a session without a user;
+        ``is_live`` refuses it after the idle timeout, and this removes it."""
+        result = self.db.execute(delete(WebSession).where(or_(
+            WebSession.last_seen_at < now - idle, WebSession.created_at < now - absolute))
+            .execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)

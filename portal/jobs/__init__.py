@@ -1,0 +1,1 @@
+"""Background work that several processes on several hosts share exactly once."""

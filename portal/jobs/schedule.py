@@ -1,0 +1,47 @@
+"""The background jobs every portal process runs, each exclusive across processes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from portal.documents.upload import sweep_pending
+from portal.invitations.service import scrub_sent as scrub_sent_invitations
+from portal.jobs.leases import Job, exclusive
+from portal.meetings.notices import queue_reminders
+from portal.settings import Settings
+from portal.staff.lifecycle import queue_chair_notices
+from portal.vault.service import Vault
+from portal.web.session_store import SqlSessionStore
+
+# How often the whole cluster runs each job (not each process).
+REMINDERS_EVERY = timedelta(minutes=1)
+PURGE_EVERY = timedelta(minutes=5)
+SWEEP_EVERY = timedelta(minutes=5)
+
+
+def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
+    """Run before each mail round (``MailDispatcher``), each in its own transaction."""
+    public_url = settings.public_url
+    policy = settings.sessions
+
+    def reminders(db: Session, now: datetime) -> int:
+        return queue_reminders(db, now, public_url)
+
+    def purge(db: Session, now: datetime) -> int:
+        return SqlSessionStore(db).purge_expired(now, policy.idle_timeout,
+                                                 policy.absolute_timeout)
+
+    def sweep(db: Session, now: datetime) -> int:
+        return sweep_pending(db, vault, now)
+
+    def chair_notices(db: Session, now: datetime) -> int:
+        return queue_chair_notices(db, now, public_url)
+
+    return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
+            exclusive("session-purge", purge, PURGE_EVERY),
+            exclusive("upload-sweep", sweep, SWEEP_EVERY),
+            exclusive("chair-notices", chair_notices, REMINDERS_EVERY),
+            # Idempotent and cheap: every process may blank delivered invitation mail.
+            scrub_sent_invitations]
