@@ -42,6 +42,7 @@ from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
 from portal.policy import Actor
+from portal.register import routes as register_routes
 from portal.settings import Settings
 from portal.timeline import routes as timeline_routes
 from portal.vault.keyring import make_key_provider
@@ -111,7 +112,7 @@ class Portal:
         return catcher, SmtpConfig(host="127.0.0.1", port=catcher.port, sender=settings.smtp_from)
 
     def load_actor(self, db: Session, person_id: str) -> Actor | None:
-        return _load_actor(db, person_id)
+        return _load_actor(db, person_id, self.vault)
 
     def _make_dev_idp(self) -> tuple[DevIdentityProvider, IdentityProviderConfig]:
         data_dir = self.settings.data_dir
@@ -191,6 +192,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *consent_routes.routes,
         *parent_routes.routes,
         *timeline_routes.routes,
+        *register_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

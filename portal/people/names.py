@@ -1,0 +1,59 @@
+"""People's names: the one way to read a citizen's name, and to set it.
+
+Parents, guardians, foster parents and pupils are citizens: their names
+identify a child's family, so they are sealed under a data key of their own
+(``person`` owner) and ``Person.display_name`` stays empty for them.
+Professionals' names stay in clear: they are in the access log by design.
+A citizen row from before sealing (``name_ct`` empty) still shows its clear
+name until it is next saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import Binding
+from portal.people.models import Person, PersonKind
+from portal.vault.service import Vault
+
+
+def person_field(person_id: str, name: str) -> Binding:
+    return Binding(purpose="person-field", case_id="", object_type="person",
+                   object_id=person_id, version=1, field=name)
+
+
+def set_name(db: Session, vault: Vault, person: Person, name: str, now: datetime) -> None:
+    """Store ``name`` for ``person``: sealed for a citizen, in clear for a professional."""
+    if person.kind is PersonKind.PROFESSIONAL:
+        person.display_name = name
+        return
+    key = vault.key_for(db, person.name_ct) if person.name_ct is not None \
+        else vault.new_key(db, "person", person.id, now)
+    person.name_ct = vault.seal(key, name, person_field(person.id, "name"))
+    person.display_name = ""
+
+
+def name_of(db: Session, vault: Vault, person: Person) -> str:
+    if person.kind is PersonKind.CITIZEN and person.name_ct is not None:
+        return vault.open(db, person.name_ct, person_field(person.id, "name"))
+    return person.display_name
+
+
+def names_of(db: Session, vault: Vault, person_ids: Iterable[str]) -> dict[str, str]:
+    """Names by person id, citizens' unsealed (the caller has decided and recorded)."""
+    wanted = list(set(person_ids))
+    if not wanted:
+        return {}
+    rows = db.execute(select(Person.id, Person.kind, Person.display_name, Person.name_ct)
+                      .where(Person.id.in_(wanted))).all()
+    names = {}
+    for person_id, kind, display_name, name_ct in rows:
+        if kind is PersonKind.CITIZEN and name_ct is not None:
+            names[person_id] = vault.open(db, name_ct, person_field(person_id, "name"))
+        else:
+            names[person_id] = display_name
+    return names
