@@ -88,6 +88,9 @@ PEOPLE: tuple[DemoPerson, ...] = (
                Role.ADMIN),
     DemoPerson("buitenstaander", "Olga Peters", "Mentor, Basisschool Het Lichtpunt "
                "(geen relatie met de demo-kinderen)", "het-lichtpunt", Role.MENTOR),
+    DemoPerson("ib-lichtpunt", "Lotte de Boer", "Intern begeleider, Basisschool Het Lichtpunt "
+               "(een tweede school: ziet de leerlingen van Het Baken niet)", "het-lichtpunt",
+               Role.CARE_COORDINATOR),
     DemoPerson("ouder1", "Petra Mulder", "Moeder met gezag van Sam"),
     DemoPerson("ouder2", "Peter Mulder", "Vader met gezag van Sam"),
     DemoPerson("ouder-zonder-gezag", "Karim Haddad", "Vader zonder gezag van Noor"),

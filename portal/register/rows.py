@@ -139,7 +139,7 @@ def adult(fields: dict[str, str], prefix: str) -> AdultRow | None:
         errors[prefix + "gezag"] = N_("Custody must be ja, nee or empty.")
     else:
         outcome = relation_with_custody(kind, custody in YES, custody in NO)
-        if isinstance(outcome, str):
+        if not isinstance(outcome, Relation):  # a Relation is a str too: test for it
             errors[prefix + "gezag"] = outcome
     if errors:
         raise RowRefused(errors)
