@@ -38,6 +38,14 @@ def pupil(number: str, name: str, born: str = "03-05-2015", group: str = "5a",
     return row
 
 
+MOTHER = ("Anna Jansen", "anna.jansen@example.nl", "ouder", "ja")
+FATHER = ("Bram Jansen", "bram@example.nl", "ouder", "nee")
+CLASS = [pupil("501", "Eva Jansen", "03-05-2015", "5a", MOTHER, FATHER),
+         pupil("502", "Finn Jansen", "2017-01-20", "3b", MOTHER),  # a sibling
+         pupil("503", "Gijs de Wit", "11-11-2014", "6a",
+               ("Hanna de Wit", "hanna@example.nl", "voogd", ""))]
+
+
 def csv_bytes(rows: Sequence[dict[str, str]], delimiter: str = ";", bom: bool = False,
               header: Sequence[str] = HEADER) -> bytes:
     out = io.StringIO()

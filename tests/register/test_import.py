@@ -25,8 +25,11 @@ from portal.register.store import read_pupil
 from tests.harness import Running
 from tests.register.helpers import (
     BAKEN,
+    CLASS,
+    FATHER,
     JEUGDHULP,
     LICHTPUNT,
+    MOTHER,
     actor,
     count,
     csv_bytes,
@@ -36,13 +39,6 @@ from tests.register.helpers import (
     snapshot,
     transaction,
 )
-
-MOTHER = ("Anna Jansen", "anna.jansen@example.nl", "ouder", "ja")
-FATHER = ("Bram Jansen", "bram@example.nl", "ouder", "nee")
-CLASS = [pupil("501", "Eva Jansen", "03-05-2015", "5a", MOTHER, FATHER),
-         pupil("502", "Finn Jansen", "2017-01-20", "3b", MOTHER),  # a sibling
-         pupil("503", "Gijs de Wit", "11-11-2014", "6a",
-               ("Hanna de Wit", "hanna@example.nl", "voogd", ""))]
 
 
 def pupils_of(running: Running, organisation: str) -> dict[str, tuple[str, str]]:
