@@ -107,13 +107,16 @@ class Writer:
         self.db, self.vault, self.index, self.now = db, vault, index, now
         self.organisation = organisation
         self._adults: dict[str, Person] = {}
+        self._looked_up: set[str] = set()  # blind indexes already asked for, found or not
 
     def prefetch_adults(self, emails: Iterable[str]) -> None:
         """Load the citizens these addresses already belong to (one query for a whole file)."""
-        wanted = {self.index.email(e) for e in emails} - set(self._adults)
-        if wanted:
+        wanted = list({self.index.email(e) for e in emails} - self._looked_up)
+        for start in range(0, len(wanted), 500):  # within every engine's parameter limit
+            batch = wanted[start:start + 500]
+            self._looked_up.update(batch)
             for person in self.db.scalars(select(Person).where(
-                    Person.email_bidx.in_(list(wanted)), Person.kind == PersonKind.CITIZEN)):
+                    Person.email_bidx.in_(batch), Person.kind == PersonKind.CITIZEN)):
                 self._adults.setdefault(person.email_bidx or "", person)
 
     def moved_child(self, row: PupilRow) -> Child | None:
@@ -138,7 +141,7 @@ class Writer:
 
     def create(self, row: PupilRow) -> str:
         """A new enrolment, for a child moving in or a new child; returns the child id."""
-        child = self.moved_child(row) if row.adults else None
+        moved = child = self.moved_child(row) if row.adults else None
         if child is None:
             child_id = new_id()
             key = self.vault.new_key(self.db, "child", child_id, self.now)
@@ -162,7 +165,7 @@ class Writer:
             group_ct=self.vault.seal(key, row.group, enrolment_field(enrolment_id, "group")),
             active=True, created_at=self.now, updated_at=self.now))
         self.db.flush()
-        self.set_adults(child.id, row.adults)
+        self.set_adults(child.id, row.adults, fresh=child.id != (moved.id if moved else None))
         return child.id
 
     def update(self, enrolment: Enrolment, current: PupilView, row: PupilRow) -> None:
@@ -189,13 +192,19 @@ class Writer:
         child.identity_bidx = self.index.child(row.name, row.birthdate)
 
     def set_adults(self, child_id: str, adults: Sequence[AdultRow],
-                   current: Sequence[AdultView] = ()) -> None:
-        """Add or update the adults named; adults not named stay (custody has its own form)."""
+                   current: Sequence[AdultView] = (), fresh: bool = False) -> None:
+        """Add or update the adults named; adults not named stay (custody has its own form).
+
+        ``fresh``: the child was just created, so it has no relations to look for.
+        """
         known = {a.person_id: a for a in current}
         for adult in adults:
             person = self.adult(adult)
             before = known.get(person.id)
-            if before is None:
+            if fresh:
+                self.db.add(ChildRelation(child_id=child_id, person_id=person.id,
+                                          relation=adult.relation))
+            elif before is None:
                 exists = self.db.scalar(select(ChildRelation).where(
                     ChildRelation.child_id == child_id, ChildRelation.person_id == person.id))
                 if exists is None:
