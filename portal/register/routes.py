@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -30,7 +32,9 @@ def show_register(page: Page, organisation_id: str) -> Response:
     page_number = int(query["pagina"]) if query.get("pagina", "").isdigit() else 0
     register = service.register_page(page.db, page.portal.vault, page.requester(), page.user,
                                      page.now, organisation_id, page_number, number)
-    return page.render("register/list.html", register=register, notice=query.get("klaar"))
+    done = query.get("klaar", "")
+    notice = done.split("-") if re.fullmatch(r"\d+-\d+-\d+", done) else None
+    return page.render("register/list.html", register=register, notice=notice)
 
 
 @endpoint()

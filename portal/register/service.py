@@ -13,7 +13,7 @@ from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.blind_index import blind_index
-from portal.people.models import Enrolment, Organisation
+from portal.people.models import Enrolment, Organisation, OrganisationKind
 from portal.policy import Action, Actor, Deny, decide
 from portal.register import importer, rows
 from portal.register.importer import Plan
@@ -35,14 +35,17 @@ class RegisterPage:
 
 
 def registers(db: Session, who: Requester, actor: Actor, now: datetime) -> list[Organisation]:
-    """The organisations whose register the actor keeps."""
-    decision = decide(actor, Action.REGISTER_VIEW)
+    """The organisations whose register the actor keeps (the portal's own has none)."""
+    allowed = actor.organisations_with(Action.REGISTER_VIEW)
+    found = list(db.scalars(select(Organisation).where(
+        Organisation.id.in_(list(allowed)), Organisation.kind != OrganisationKind.PORTAL)
+        .order_by(Organisation.name)))
+    decision = decide(actor, Action.REGISTER_VIEW) if found \
+        else Deny(reason="insufficient_role")
     record(db, who, now, event_type="register.index", action="read", decision=decision)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
-    allowed = actor.organisations_with(Action.REGISTER_VIEW)
-    return list(db.scalars(select(Organisation).where(Organisation.id.in_(list(allowed)))
-                           .order_by(Organisation.name)))
+    return found
 
 
 def _organisation(db: Session, who: Requester, actor: Actor, now: datetime,
@@ -54,7 +57,8 @@ def _organisation(db: Session, who: Requester, actor: Actor, now: datetime,
     refused input leaves no "allowed" record of a write that never happened.
     """
     organisation = db.get(Organisation, organisation_id) if is_uuid(organisation_id) else None
-    if organisation is None:
+    # The portal's own organisation (its administrators, the DPO) has no pupils.
+    if organisation is None or organisation.kind is OrganisationKind.PORTAL:
         denied = Deny(reason="no_such_organisation", hide=True)
         record(db, who, now, event_type=event_type, action=code, decision=denied,
                object_type="organisation")

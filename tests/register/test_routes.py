@@ -167,3 +167,16 @@ def test_school_b_sees_only_its_own_pupils(running_sqlite: Running) -> None:
     listed = other.page(lichtpunt).text
     assert "Sam Mulder" not in listed and "Noor Haddad" not in listed
     assert other.get(f"{lichtpunt}/children/{SAM}").status_code == 404
+
+
+def test_the_portal_administrator_keeps_no_register(running_sqlite: Running) -> None:
+    admin = logged_in(running_sqlite, "beheerder")
+    assert admin.get("/register").status_code == 403
+    portal_org = f"/register/{stable_id('org', 'portaalbeheer')}"
+    assert admin.get(portal_org).status_code == 404
+
+
+def test_a_crafted_notice_is_not_shown(running_sqlite: Running) -> None:
+    ib = logged_in(running_sqlite, "ib")
+    page = ib.page(f"{REGISTER}?klaar=<b>gehackt</b>")
+    assert page.status_code == 200 and "gehackt" not in page.text
