@@ -18,7 +18,7 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 @endpoint()
-def index(page: Page) -> Response:
+def register_index(page: Page) -> Response:
     organisations = service.registers(page.db, page.requester(), page.user, page.now)
     if len(organisations) == 1:
         return page.redirect(f"/register/{organisations[0].id}")
@@ -38,7 +38,7 @@ def show_register(page: Page, organisation_id: str) -> Response:
 
 
 @endpoint()
-def new_child(page: Page, organisation_id: str) -> Response:
+def new_register_child(page: Page, organisation_id: str) -> Response:
     organisation = service.organisation_for_form(page.db, page.requester(), page.user,
                                                  page.now, organisation_id)
     return page.render("register/child_form.html", organisation=organisation, child=None,
@@ -46,7 +46,7 @@ def new_child(page: Page, organisation_id: str) -> Response:
 
 
 @endpoint()
-def create_child(page: Page, organisation_id: str) -> Response:
+def create_register_child(page: Page, organisation_id: str) -> Response:
     try:
         child_id = service.save_child(page.db, page.portal.vault, page.requester(), page.user,
                                       page.now, organisation_id, None, page.form)
@@ -59,7 +59,7 @@ def create_child(page: Page, organisation_id: str) -> Response:
 
 
 @endpoint()
-def show_child(page: Page, organisation_id: str, child_id: str) -> Response:
+def show_register_child(page: Page, organisation_id: str, child_id: str) -> Response:
     return _child_page(page, organisation_id, child_id, errors={}, values={})
 
 
@@ -75,7 +75,7 @@ def _child_page(page: Page, organisation_id: str, child_id: str, errors: dict[st
 
 
 @endpoint()
-def update_child(page: Page, organisation_id: str, child_id: str) -> Response:
+def update_register_child(page: Page, organisation_id: str, child_id: str) -> Response:
     try:
         service.save_child(page.db, page.portal.vault, page.requester(), page.user, page.now,
                            organisation_id, child_id, page.form)
@@ -86,14 +86,14 @@ def update_child(page: Page, organisation_id: str, child_id: str) -> Response:
 
 
 @endpoint()
-def deactivate_child(page: Page, organisation_id: str, child_id: str) -> Response:
+def deactivate_register_child(page: Page, organisation_id: str, child_id: str) -> Response:
     service.deactivate_child(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              organisation_id, child_id)
     return page.redirect(f"/register/{organisation_id}")
 
 
 @endpoint()
-def add_adult(page: Page, organisation_id: str, child_id: str) -> Response:
+def add_register_adult(page: Page, organisation_id: str, child_id: str) -> Response:
     try:
         service.add_adult(page.db, page.portal.vault, page.requester(), page.user, page.now,
                           organisation_id, child_id, page.form)
@@ -104,7 +104,7 @@ def add_adult(page: Page, organisation_id: str, child_id: str) -> Response:
 
 
 @endpoint(upload=True)
-def preview_import(page: Page, organisation_id: str) -> Response:
+def preview_register_import(page: Page, organisation_id: str) -> Response:
     # No file, a broken-off upload or an oversized one reads as an empty file.
     data = _uploaded(page)
     plan = service.import_preview(page.db, page.portal.vault, page.requester(), page.user,
@@ -113,7 +113,7 @@ def preview_import(page: Page, organisation_id: str) -> Response:
 
 
 @endpoint()
-def commit_import(page: Page, organisation_id: str) -> Response:
+def commit_register_import(page: Page, organisation_id: str) -> Response:
     data = page.form.get("csv", "").encode("utf-8")
     plan = service.import_commit(page.db, page.portal.vault, page.requester(), page.user,
                                  page.now, organisation_id, data)
@@ -147,17 +147,19 @@ def _uploaded(page: Page) -> bytes:
     return bytes(data)
 
 routes = [
-    Route("/register", index),
+    Route("/register", register_index),
     Route("/register/{organisation_id}", show_register),
-    Route("/register/{organisation_id}/children/new", new_child),
-    Route("/register/{organisation_id}/children", create_child, methods=["POST"]),
-    Route("/register/{organisation_id}/children/{child_id}", show_child),
-    Route("/register/{organisation_id}/children/{child_id}", update_child, methods=["POST"]),
-    Route("/register/{organisation_id}/children/{child_id}/deactivate", deactivate_child,
+    Route("/register/{organisation_id}/children/new", new_register_child),
+    Route("/register/{organisation_id}/children/new", create_register_child, methods=["POST"]),
+    Route("/register/{organisation_id}/children/{child_id}", show_register_child),
+    Route("/register/{organisation_id}/children/{child_id}", update_register_child,
           methods=["POST"]),
-    Route("/register/{organisation_id}/children/{child_id}/adults", add_adult,
+    Route("/register/{organisation_id}/children/{child_id}/deactivate",
+          deactivate_register_child, methods=["POST"]),
+    Route("/register/{organisation_id}/children/{child_id}/adults", add_register_adult,
           methods=["POST"]),
-    Route("/register/{organisation_id}/import", preview_import, methods=["POST"],
+    Route("/register/{organisation_id}/import", preview_register_import, methods=["POST"],
           max_body_size=MAX_IMPORT_BYTES + 1024 * 1024),
-    Route("/register/{organisation_id}/import/commit", commit_import, methods=["POST"]),
+    Route("/register/{organisation_id}/import/commit", commit_register_import,
+          methods=["POST"]),
 ]

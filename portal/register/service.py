@@ -17,7 +17,7 @@ from portal.people.models import Enrolment, Organisation, OrganisationKind
 from portal.policy import Action, Actor, Deny, decide
 from portal.register import importer, rows
 from portal.register.importer import Plan
-from portal.register.rows import RowRefused
+from portal.register.rows import AdultRow, RowRefused
 from portal.register.store import PupilView, Writer, find_enrolment, read_pupil
 from portal.vault.service import Vault
 
@@ -48,43 +48,40 @@ def registers(db: Session, who: Requester, actor: Actor, now: datetime) -> list[
     return found
 
 
-def _organisation(db: Session, who: Requester, actor: Actor, now: datetime,
-                  organisation_id: str, action: Action, event_type: str, code: str,
-                  validate: Callable[[], None] | None = None) -> Organisation:
-    """Decide in the organisation and record; an unknown one is refused as not found.
+def _gate(db: Session, who: Requester, actor: Actor, now: datetime, organisation_id: str,
+          action: Action, event_type: str, code: str, *, child_id: str | None = None,
+          validate: Callable[[], None] | None = None) -> tuple[Organisation, Enrolment | None]:
+    """Decide in the organisation and write this request's one access record for it.
 
-    ``validate`` runs after an allowed decision and before it is recorded, so
-    refused input leaves no "allowed" record of a write that never happened.
+    An unknown organisation (or the portal's own, which has no pupils), and a
+    child not enrolled there, are refused as not found. ``validate`` runs after
+    an allowed decision and before it is recorded, so refused input leaves no
+    "allowed" record of a write that never happened.
     """
     organisation = db.get(Organisation, organisation_id) if is_uuid(organisation_id) else None
-    # The portal's own organisation (its administrators, the DPO) has no pupils.
     if organisation is None or organisation.kind is OrganisationKind.PORTAL:
         denied = Deny(reason="no_such_organisation", hide=True)
         record(db, who, now, event_type=event_type, action=code, decision=denied,
                object_type="organisation")
         raise AccessDenied(denied)
+    enrolment = None
+    if child_id is not None and is_uuid(child_id):
+        enrolment = db.scalars(select(Enrolment).where(
+            Enrolment.organisation_id == organisation.id,
+            Enrolment.child_id == child_id)).first()
     decision = decide(actor, action, organisation_id=organisation.id)
+    if child_id is not None and enrolment is None and not isinstance(decision, Deny):
+        decision = Deny(reason="no_such_child", hide=True)
     if validate is not None and not isinstance(decision, Deny):
         validate()
-    record(db, who, now, event_type=event_type, action=code, decision=decision,
-           object_type="organisation", object_id=organisation.id)
+    # Only a child of this organisation is named: a made-up id never reaches the log.
+    known = enrolment.child_id if enrolment is not None else None
+    record(db, who, now, event_type=event_type, action=code, decision=decision, child_id=known,
+           object_type="child" if known else "organisation",
+           object_id=known or organisation.id)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
-    return organisation
-
-
-def _enrolment(db: Session, who: Requester, now: datetime, organisation: Organisation,
-               child_id: str, event_type: str, code: str) -> Enrolment:
-    """The child's enrolment here; a child of another organisation is not found (404)."""
-    enrolment = db.scalars(select(Enrolment).where(
-        Enrolment.organisation_id == organisation.id,
-        Enrolment.child_id == child_id)).first() if is_uuid(child_id) else None
-    if enrolment is None:
-        denied = Deny(reason="no_such_child", hide=True)
-        record(db, who, now, event_type=event_type, action=code, decision=denied,
-               object_type="child")
-        raise AccessDenied(denied)
-    return enrolment
+    return organisation, enrolment
 
 
 def _read(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -99,8 +96,8 @@ def _read(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime
 def register_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                   organisation_id: str, page: int = 0, number: str = "") -> RegisterPage:
     """One page of the register, or the pupil with ``number`` (found by its blind index)."""
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_VIEW,
-                                 "register.view", "read")
+    organisation, _ = _gate(db, who, actor, now, organisation_id, Action.REGISTER_VIEW,
+                            "register.view", "read")
     number = number.strip()
     if number:
         found = find_enrolment(db, blind_index(db, vault, now), organisation.id, number)
@@ -123,24 +120,23 @@ def register_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
 
 def child_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                organisation_id: str, child_id: str) -> tuple[Organisation, PupilView]:
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_VIEW,
-                                 "register.child.view", "read")
-    enrolment = _enrolment(db, who, now, organisation, child_id, "register.child.view", "read")
-    return organisation, _read(db, vault, who, actor, now, enrolment, "register.child.read")
+    organisation, enrolment = _gate(db, who, actor, now, organisation_id, Action.REGISTER_VIEW,
+                                    "register.child.view", "read", child_id=child_id)
+    assert enrolment is not None
+    return organisation, read_pupil(db, vault, enrolment)
 
 
 def organisation_for_form(db: Session, who: Requester, actor: Actor, now: datetime,
                           organisation_id: str) -> Organisation:
     """The empty form for a new pupil is only for who may add one."""
-    return _organisation(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
-                         "register.child.form", "read")
+    return _gate(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
+                 "register.child.form", "read")[0]
 
 
 def save_child(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                organisation_id: str, child_id: str | None, form: Mapping[str, str]) -> str:
     """Add (``child_id`` None) or edit a pupil; InvalidInput names every bad field."""
     index = blind_index(db, vault, now)
-    editing = child_id is not None
 
     def validate() -> None:
         try:
@@ -152,32 +148,29 @@ def save_child(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
             raise InvalidInput({"leerlingnummer": N_(
                 "This pupil number is already in use in this register.")})
 
-    event = "register.child.update" if editing else "register.child.create"
-    code = "update" if editing else "create"
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
-                                 event, code, validate=validate)
+    event = "register.child.create" if child_id is None else "register.child.update"
+    code = "create" if child_id is None else "update"
+    organisation, enrolment = _gate(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
+                                    event, code, child_id=child_id, validate=validate)
     row = rows.pupil(dict(form), now.date())
     writer = Writer(db, vault, index, organisation, now)
-    if child_id is None:
-        child_id = writer.create(row)
-    else:
-        enrolment = _enrolment(db, who, now, organisation, child_id, event, code)
-        current = read_pupil(db, vault, enrolment)
-        writer.update(enrolment, current, replace(row, adults=current.as_row().adults))
-    record(db, who, now, event_type=event, action=code, outcome="allowed", child_id=child_id,
-           object_type="child", object_id=child_id)
-    return child_id
+    if enrolment is None:
+        created = writer.create(row)
+        # The gate could name only the organisation: this names the new child.
+        record(db, who, now, event_type=event, action=code, outcome="allowed",
+               child_id=created, object_type="child", object_id=created)
+        return created
+    current = read_pupil(db, vault, enrolment)
+    writer.update(enrolment, current, replace(row, adults=current.as_row().adults))
+    return enrolment.child_id
 
 
 def deactivate_child(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                      organisation_id: str, child_id: str) -> None:
-    """Off this register (left the school); the child and their adults stay for their cases."""
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
-                                 "register.child.deactivate", "update")
-    enrolment = _enrolment(db, who, now, organisation, child_id, "register.child.deactivate",
-                           "update")
-    record(db, who, now, event_type="register.child.deactivate", action="update",
-           outcome="allowed", child_id=child_id, object_type="child", object_id=child_id)
+    """Off this register (left); the child and their adults stay for their cases."""
+    _, enrolment = _gate(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
+                         "register.child.deactivate", "update", child_id=child_id)
+    assert enrolment is not None
     enrolment.active = False
     enrolment.updated_at = now
     db.flush()
@@ -186,42 +179,49 @@ def deactivate_child(db: Session, vault: Vault, who: Requester, actor: Actor, no
 def add_adult(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
               organisation_id: str, child_id: str, form: Mapping[str, str]) -> None:
     """A parent, guardian, foster parent or youth protector around the child."""
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
-                                 "register.adult.add", "create")
-    enrolment = _enrolment(db, who, now, organisation, child_id, "register.adult.add", "create")
-    try:
-        adult = rows.adult(dict(form), "verzorger1_")
-    except RowRefused as refused:
-        raise InvalidInput(refused.errors) from None
-    if adult is None:
-        raise InvalidInput({"verzorger1_naam": N_("The adult's name is missing.")})
+    found: list[AdultRow] = []
+
+    def validate() -> None:
+        try:
+            adult = rows.adult(dict(form), "verzorger1_")
+        except RowRefused as refused:
+            raise InvalidInput(refused.errors) from None
+        if adult is None:
+            raise InvalidInput({"verzorger1_naam": N_("The adult's name is missing.")})
+        found.append(adult)
+
+    organisation, enrolment = _gate(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
+                                    "register.adult.add", "create", child_id=child_id,
+                                    validate=validate)
+    assert enrolment is not None
+    adult = found[0]
     current = read_pupil(db, vault, enrolment)
     contradicted = next((a for a in current.adults if a.custody_recorded
                          and a.email.lower() == adult.email.lower()
                          and a.relation is not adult.relation), None)
     if contradicted is not None:
+        # Known only after unsealing, so after the allowed record: the page says
+        # nothing is stored, and the transaction stores nothing else.
         raise InvalidInput({"verzorger1_gezag": N_(
             "Conflicting custody: the custody form recorded otherwise for this adult; "
             "change custody there.")})
-    record(db, who, now, event_type="register.adult.add", action="create", outcome="allowed",
-           child_id=child_id, object_type="child", object_id=child_id)
     Writer(db, vault, blind_index(db, vault, now), organisation, now).set_adults(
-        child_id, [adult], current.adults)
+        enrolment.child_id, [adult], current.adults)
 
 
 def import_preview(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                    organisation_id: str, data: bytes) -> Plan:
     """The dry run: what the file would add, update, leave, and which rows are refused."""
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
-                                 "register.import.preview", "read")
+    organisation, _ = _gate(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
+                            "register.import.preview", "read")
     return _plan(db, vault, who, actor, now, organisation, data)
 
 
 def import_commit(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                   organisation_id: str, data: bytes) -> Plan:
     """Check again and write everything, or (a row refused) nothing at all."""
-    organisation = _organisation(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
-                                 "register.import", "create")
+    organisation, _ = _gate(db, who, actor, now, organisation_id, Action.REGISTER_EDIT,
+                            "register.import", "create")
     plan = _plan(db, vault, who, actor, now, organisation, data)
     if not plan.ok:
         return plan

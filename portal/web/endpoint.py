@@ -321,7 +321,8 @@ def _touch(store: SqlSessionStore, page: Page, now: datetime) -> None:
         store.save(replace(page.session, last_seen_at=now))
 
 
-def _load_actor(db: Session, person_id: str, vault: Vault) -> Actor | None:
+def _load_actor(db: Session, person_id: str, vault: Vault | None = None) -> Actor | None:
+    """The person as the policy sees them; without ``vault`` a citizen's sealed name is blank."""
     person = db.get(Person, person_id)
     if person is None or not person.active:
         return None
@@ -329,7 +330,8 @@ def _load_actor(db: Session, person_id: str, vault: Vault) -> Actor | None:
         select(Membership.organisation_id, Membership.role)
         .where(Membership.person_id == person_id)
     ).all()
-    return Actor(person_id=person.id, kind=person.kind, name=name_of(db, vault, person),
+    name = name_of(db, vault, person) if vault is not None else person.display_name
+    return Actor(person_id=person.id, kind=person.kind, name=name,
                  memberships=frozenset((org, role) for org, role in memberships))
 
 

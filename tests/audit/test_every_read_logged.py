@@ -34,7 +34,9 @@ NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logo
                           "set_person_active", "create_case", "dev_mail",
                           "step_up",  # a login, recorded as auth.step_up
                           # Organisation settings: who must consent, the birthday warning.
-                          "consent_rules", "set_consent_rule"})
+                          "consent_rules", "set_consent_rule",
+                          # Which organisations' registers one keeps: names, no pupils.
+                          "register_index"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -45,6 +47,7 @@ READERS: dict[str, str] = {
     "new_meeting": "ib", "show_meeting": "ib", "new_minutes": "ib",
     "show_minutes": "ib", "minutes_history": "ib", "export_minutes": "ib",
     "edit_minutes": "notulist",
+    "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

@@ -91,15 +91,15 @@ def test_the_form_refuses_bad_input_naming_the_field_and_keeping_it(
         running_sqlite: Running) -> None:
     ib = logged_in(running_sqlite, "ib")
     ib.page(f"{REGISTER}/children/new")
-    refused = ib.submit(f"{REGISTER}/children", {"leerlingnummer": "1001", "naam": "Tess Bos",
+    refused = ib.submit(f"{REGISTER}/children/new", {"leerlingnummer": "1001", "naam": "Tess Bos",
                                                   "geboortedatum": "30-02-2016", "groep": "4"})
     assert refused.status_code == 400
     assert 'aria-invalid="true" aria-describedby="geboortedatum-error"' in refused.text
     assert "Onmogelijke datum" in refused.text and 'value="Tess Bos"' in refused.text
-    refused = ib.submit(f"{REGISTER}/children", {"leerlingnummer": "1001", "naam": "Tess Bos",
+    refused = ib.submit(f"{REGISTER}/children/new", {"leerlingnummer": "1001", "naam": "Tess Bos",
                                                   "geboortedatum": "29-02-2016", "groep": "4"})
     assert refused.status_code == 400 and "al in gebruik" in refused.text
-    added = ib.submit(f"{REGISTER}/children", {"leerlingnummer": "2001", "naam": "Tess Bos",
+    added = ib.submit(f"{REGISTER}/children/new", {"leerlingnummer": "2001", "naam": "Tess Bos",
                                                 "geboortedatum": "29-02-2016", "groep": "4"})
     assert added.status_code == 200 and "Tess Bos" in added.text
     child_path = str(added.url.path)

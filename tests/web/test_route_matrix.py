@@ -99,6 +99,18 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "propose_correction": ("ouder1", "buitenstaander"),
     "accept_correction": ("notulist", "buitenstaander"),
     "reject_correction": ("notulist", "buitenstaander"),
+    # The pupil register: the school's care coordinator (or its administrator role);
+    # a colleague without that role is refused, another school's staff get 404.
+    "register_index": ("mentor", None),
+    "show_register": ("mentor", "buitenstaander"),
+    "new_register_child": ("mentor", "buitenstaander"),
+    "create_register_child": ("mentor", "buitenstaander"),
+    "show_register_child": ("mentor", "buitenstaander"),
+    "update_register_child": ("mentor", "buitenstaander"),
+    "deactivate_register_child": ("mentor", "buitenstaander"),
+    "add_register_adult": ("mentor", "buitenstaander"),
+    "preview_register_import": ("mentor", "buitenstaander"),
+    "commit_register_import": ("mentor", "buitenstaander"),
 }
 
 
@@ -114,7 +126,8 @@ def concrete(path: str) -> str:
               "item_id": stable_id("action_item", DEMO_CASE.key),
               "consent_id": stable_id("consent", f"{DEMO_CASE.key}:0"),
               "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam"),
-              "correction_id": stable_id("x", "correction")}
+              "correction_id": stable_id("x", "correction"),
+              "organisation_id": stable_id("org", "het-baken")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
