@@ -67,9 +67,10 @@ def _child_page(page: Page, organisation_id: str, child_id: str, errors: dict[st
                 values: dict[str, str], status: int = 200) -> Response:
     organisation, child = service.child_page(page.db, page.portal.vault, page.requester(),
                                              page.user, page.now, organisation_id, child_id)
-    if not values:
-        values = {"leerlingnummer": child.pupil_number, "naam": child.name,
-                  "geboortedatum": child.birthdate.strftime("%d-%m-%Y"), "groep": child.group}
+    # What was typed wins; the other form on the page keeps the stored values.
+    values = {"leerlingnummer": child.pupil_number, "naam": child.name,
+              "geboortedatum": child.birthdate.strftime("%d-%m-%Y"), "groep": child.group,
+              **values}
     return page.render("register/child.html", status=status, organisation=organisation,
                        child=child, errors=errors, values=values)
 
