@@ -204,11 +204,11 @@ def _load_child(db: Session, vault: Vault, index: BlindIndex, child: DemoChild,
                 pupil_number: str, now: datetime) -> bool:
     child_id = stable_id("child", child.key)
     if db.get(Child, child_id) is not None:
-        return False
+        # A database from before the register: give the child its enrolment.
+        return _load_enrolment(db, vault, index, child, pupil_number, now)
     key = vault.new_key(db, "child", child_id, now)
-    school_id = stable_id("org", child.school)
     db.add(Child(
-        id=child_id, school_id=school_id,
+        id=child_id, school_id=stable_id("org", child.school),
         person_id=stable_id("person", child.pupil_subject) if child.pupil_subject else None,
         name_ct=vault.seal(key, child.name, child_field(child_id, "name")),
         birthdate_ct=vault.seal(key, child.birthdate.isoformat(),
@@ -216,18 +216,31 @@ def _load_child(db: Session, vault: Vault, index: BlindIndex, child: DemoChild,
         identity_bidx=index.child(child.name, child.birthdate),
         created_at=now,
     ))
+    db.flush()
+    _load_enrolment(db, vault, index, child, pupil_number, now)
+    for subject, relation in child.relations:
+        db.add(ChildRelation(child_id=child_id, person_id=stable_id("person", subject),
+                             relation=relation))
+    return True
+
+
+def _load_enrolment(db: Session, vault: Vault, index: BlindIndex, child: DemoChild,
+                    pupil_number: str, now: datetime) -> bool:
     enrolment_id = stable_id("enrolment", child.key)
+    if db.get(Enrolment, enrolment_id) is not None:
+        return False
+    row = db.get_one(Child, stable_id("child", child.key))
+    key = vault.key_for(db, row.name_ct)
+    school_id = stable_id("org", child.school)
     db.add(Enrolment(
-        id=enrolment_id, child_id=child_id, organisation_id=school_id,
+        id=enrolment_id, child_id=row.id, organisation_id=school_id,
         pupil_number_ct=vault.seal(key, pupil_number,
                                    enrolment_field(enrolment_id, "pupil_number")),
         pupil_number_bidx=index.pupil_number(school_id, pupil_number),
         group_ct=vault.seal(key, child.group, enrolment_field(enrolment_id, "group")),
         active=True, created_at=now, updated_at=now))
+    row.identity_bidx = index.child(child.name, child.birthdate)
     db.flush()
-    for subject, relation in child.relations:
-        db.add(ChildRelation(child_id=child_id, person_id=stable_id("person", subject),
-                             relation=relation))
     return True
 
 
