@@ -41,6 +41,7 @@ from portal.meetings import routes as meeting_routes
 from portal.meetings.notices import queue_reminders
 from portal.minutes import routes as minutes_routes
 from portal.parents import routes as parent_routes
+from portal.people import names
 from portal.policy import Actor
 from portal.register import routes as register_routes
 from portal.settings import Settings
@@ -73,6 +74,7 @@ class Portal:
             audit_ledger.configure(self.sessions, audit_keys.audit_config(settings))
         self.templates: Environment = make_environment()
         self.vault = Vault(key_provider or make_key_provider(settings))
+        names.seal_citizen_names(self.sessions, self.vault, self.clock)
         self.dev_idp: DevIdentityProvider | None = None
         providers = list(settings.identity_providers)
         if settings.dev_idp:

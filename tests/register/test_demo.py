@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import delete, select
 
 from portal import demo
@@ -31,3 +33,20 @@ def test_a_database_from_before_the_register_gets_its_enrolments(running_sqlite:
         assert demo.load(db, running.portal.vault, running.clock()) is True
     with running.portal.sessions() as db:
         assert len(db.scalars(select(Enrolment)).all()) == len(demo.CHILDREN)
+
+
+def test_a_citizen_logging_in_does_not_put_their_name_back_in_clear(
+        running_sqlite: Running, sqlite_url: str) -> None:
+    """Login provisioning writes the IdP's name claim; the flush seals it."""
+    running = running_sqlite
+    parent = running.client()
+    parent.login("ouder1")
+    assert "Petra Mulder" in parent.page("/family").text  # the header, unsealed
+    with running.portal.sessions() as db:
+        petra = db.get_one(Person, demo.stable_id("person", "ouder1"))
+        assert petra.display_name == "" and petra.name_ct is not None
+        assert petra.last_login_at is not None  # provisioning did run
+        assert names_of(db, running.portal.vault, [petra.id]) == {petra.id: "Petra Mulder"}
+    db_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    stored = b"".join(p.read_bytes() for p in (db_file, Path(f"{db_file}-wal")) if p.exists())
+    assert b"Petra Mulder" not in stored
