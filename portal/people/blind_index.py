@@ -16,9 +16,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import new_data_key
+from portal.people.models import Person, PersonKind
 from portal.vault.models import DataKey
 from portal.vault.service import Vault
 
@@ -64,3 +66,10 @@ def blind_index(db: Session, vault: Vault, now: datetime) -> BlindIndex:
         db.flush()
     return BlindIndex(key=vault.key_by_id(db, INDEX_KEY_ID).dek)
 
+
+
+def citizen_by_email(db: Session, vault: Vault, now: datetime, address: str) -> Person | None:
+    """The registered family member with this e-mail address, found by its blind index."""
+    return db.scalars(select(Person).where(
+        Person.email_bidx == blind_index(db, vault, now).email(address),
+        Person.kind == PersonKind.CITIZEN)).first()

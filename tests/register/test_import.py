@@ -9,6 +9,7 @@ from portal.audit.models import AccessRecord
 from portal.consent.models import CustodyRecord
 from portal.consent.rules import Relationship
 from portal.errors import AccessDenied
+from portal.people.blind_index import citizen_by_email
 from portal.people.models import (
     Child,
     ChildRelation,
@@ -280,3 +281,16 @@ def test_a_failure_mid_import_leaves_nothing(running: Running) -> None:
         vault.seal = real_seal  # type: ignore[method-assign]
     assert calls["n"] == 12
     assert snapshot(running) == before
+
+
+def test_a_family_member_is_found_by_email_through_the_blind_index(
+        running_sqlite: Running) -> None:
+    running = running_sqlite
+    run_import(running, "ib", BAKEN, csv_bytes(CLASS))
+    with running.portal.sessions() as db:
+        found = citizen_by_email(db, running.portal.vault, running.clock(),
+                                 "  Anna.Jansen@Example.NL ")
+        assert found is not None and found.email == MOTHER[1]
+        assert found.email_bidx != MOTHER[1] and MOTHER[1] not in (found.email_bidx or "")
+        assert citizen_by_email(db, running.portal.vault, running.clock(),
+                                "mentor@demo.mdo-portaal.test") is None  # staff: not family
