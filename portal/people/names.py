@@ -10,14 +10,14 @@ name until it is next saved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crypto import Binding, new_data_key
+from crypto import Binding, WrappedKey, new_data_key, record_dek_id
 from portal.db import new_id
 from portal.people.models import Person, PersonKind
 from portal.vault.models import DataKey
@@ -37,7 +37,7 @@ def set_name(db: Session, vault: Vault, person: Person, name: str, now: datetime
         person.display_name = name
         return
     key = vault.key_for(db, person.name_ct) if person.name_ct is not None \
-        else vault.new_key(db, "person", person.id, now)
+        else add_key(db, vault, "person", person.id, now)
     person.name_ct = vault.seal(key, name, person_field(person.id, "name"))
     person.display_name = ""
 
@@ -51,17 +51,39 @@ def name_of(db: Session, vault: Vault, person: Person) -> str:
 def names_of(db: Session, vault: Vault, person_ids: Iterable[str]) -> dict[str, str]:
     """Names by person id, citizens' unsealed (the caller has decided and recorded)."""
     wanted = list(set(person_ids))
-    if not wanted:
-        return {}
-    rows = db.execute(select(Person.id, Person.kind, Person.display_name, Person.name_ct)
-                      .where(Person.id.in_(wanted))).all()
+    rows = [row for batch in chunks(wanted) for row in db.execute(
+        select(Person.id, Person.kind, Person.display_name, Person.name_ct)
+        .where(Person.id.in_(batch)))]
+    sealed = [name_ct for _, kind, _, name_ct in rows
+              if kind is PersonKind.CITIZEN and name_ct is not None]
+    keys = unwrap_keys(db, vault, sealed)
     names = {}
     for person_id, kind, display_name, name_ct in rows:
         if kind is PersonKind.CITIZEN and name_ct is not None:
-            names[person_id] = vault.open(db, name_ct, person_field(person_id, "name"))
+            names[person_id] = vault.open(db, name_ct, person_field(person_id, "name"),
+                                          keys.get(record_dek_id(name_ct)))
         else:
             names[person_id] = display_name
     return names
+
+
+def chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """``ids`` in slices an IN (...) of every engine takes."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+def unwrap_keys(db: Session, vault: Vault, blobs: Iterable[bytes]) -> dict[str, FieldKey]:
+    """The data keys of many sealed fields, read in one query per 500 and unwrapped.
+
+    A key that is gone is simply absent: ``Vault.open`` then looks for it and
+    raises ``KeyDestroyed`` as for a single field.
+    """
+    wanted = list({record_dek_id(blob) for blob in blobs})
+    return {row.id: FieldKey(id=row.id, dek=vault.provider.unwrap(
+                WrappedKey(row.kek_version, row.wrapped)))
+            for batch in chunks(wanted)
+            for row in db.scalars(select(DataKey).where(DataKey.id.in_(batch)))}
 
 
 def seal_citizen_names(factory: sessionmaker[Session], vault: Vault,
@@ -96,14 +118,19 @@ def _seal_in_flush(db: Session, vault: Vault, person: Person, name: str,
     # is only added, and goes out with this flush.
     if person.id is None:
         person.id = new_id()  # the binding names the person
-    if person.name_ct is not None:
-        key = vault.key_for(db, person.name_ct)
-    else:
-        dek = new_data_key()
-        wrapped = vault.provider.wrap(dek)
-        row = DataKey(id=new_id(), owner_type="person", owner_id=person.id,
-                      kek_version=wrapped.kek_version, wrapped=wrapped.blob, created_at=now)
-        db.add(row)
-        key = FieldKey(id=row.id, dek=dek)
+    key = vault.key_for(db, person.name_ct) if person.name_ct is not None \
+        else add_key(db, vault, "person", person.id, now)
     person.name_ct = vault.seal(key, name, person_field(person.id, "name"))
     person.display_name = ""
+
+
+def add_key(db: Session, vault: Vault, owner_type: str, owner_id: str,
+            now: datetime) -> FieldKey:
+    """A new data key, added to the session but not flushed (``Vault.new_key`` flushes):
+    for a flush in progress, and for imports that write thousands in one flush each."""
+    dek = new_data_key()
+    wrapped = vault.provider.wrap(dek)
+    row = DataKey(id=new_id(), owner_type=owner_type, owner_id=owner_id,
+                  kek_version=wrapped.kek_version, wrapped=wrapped.blob, created_at=now)
+    db.add(row)
+    return FieldKey(id=row.id, dek=dek)

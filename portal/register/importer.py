@@ -10,7 +10,7 @@ sibling nor a parent at two schools makes a second person.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,10 +21,10 @@ from portal.people.blind_index import BlindIndex
 from portal.people.models import Enrolment
 from portal.register import csvfile, rows
 from portal.register.rows import PupilRow, RowRefused
-from portal.register.store import PupilView, Writer, find_enrolment
+from portal.register.store import PupilView, Writer, find_enrolments
 
-# Reads an enrolment's pupil through the vault; the service records each read.
-ReadPupil = Callable[[Enrolment], PupilView]
+# Reads enrolments' pupils through the vault (by enrolment id); the service records each.
+ReadPupils = Callable[[Sequence[Enrolment]], dict[str, PupilView]]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Plan:
                 "unchanged": len(self.unchanged), "refused": len(self.refused_lines)}
 
 
-def preview(db: Session, read: ReadPupil, index: BlindIndex, organisation_id: str,
+def preview(db: Session, read: ReadPupils, index: BlindIndex, organisation_id: str,
             data: bytes, today: date) -> Plan:
     plan = Plan()
     try:
@@ -69,13 +69,15 @@ def preview(db: Session, read: ReadPupil, index: BlindIndex, organisation_id: st
     except csvfile.FileRefused as refused:
         plan.file_error = Refusal(0, "", refused.reason, refused.detail)
         return plan
+    found = find_enrolments(db, index, organisation_id, (row.pupil_number for _, row in parsed))
+    views = read([found[row.pupil_number] for _, row in parsed if row.pupil_number in found])
     for line, row in parsed:
-        enrolment = find_enrolment(db, index, organisation_id, row.pupil_number)
+        enrolment = found.get(row.pupil_number)
         if enrolment is None:
             plan.add.append(line)
             plan.work.append((line, row, None, None))
             continue
-        current = read(enrolment)
+        current = views[enrolment.id]
         conflict = _custody_conflict(current, row)
         if conflict:
             plan.refused.append(Refusal(line, conflict, N_(
@@ -94,6 +96,8 @@ def commit(writer: Writer, plan: Plan) -> list[tuple[str, bool]]:
     if not plan.ok:
         raise ValueError("a plan with refused rows is never written")
     writer.prefetch_adults(a.email for _, row, _, _ in plan.work for a in row.adults)
+    writer.prefetch_children(row for _, row, enrolment, _ in plan.work
+                             if enrolment is None and row.adults)
     written = []
     for _, row, enrolment, current in plan.work:
         if enrolment is None:

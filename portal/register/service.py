@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from portal.policy import Action, Actor, Deny, decide
 from portal.register import importer, rows
 from portal.register.importer import Plan
 from portal.register.rows import AdultRow, RowRefused
-from portal.register.store import PupilView, Writer, find_enrolment, read_pupil
+from portal.register.store import PupilView, Writer, find_enrolment, read_pupil, read_pupils
 from portal.vault.service import Vault
 
 PAGE_SIZE = 50
@@ -85,12 +85,15 @@ def _gate(db: Session, who: Requester, actor: Actor, now: datetime, organisation
 
 
 def _read(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-          enrolment: Enrolment, event_type: str, with_adults: bool = True) -> PupilView:
-    """One pupil's record read: recorded before anything is unsealed."""
-    record(db, who, now, event_type=event_type, action="read",
-           decision=decide(actor, Action.REGISTER_VIEW, organisation_id=enrolment.organisation_id),
-           child_id=enrolment.child_id, object_type="child", object_id=enrolment.child_id)
-    return read_pupil(db, vault, enrolment, with_adults)
+          enrolments: Sequence[Enrolment], event_type: str,
+          with_adults: bool = True) -> dict[str, PupilView]:
+    """Pupils' records read: each recorded before anything is unsealed."""
+    for enrolment in enrolments:
+        record(db, who, now, event_type=event_type, action="read",
+               decision=decide(actor, Action.REGISTER_VIEW,
+                               organisation_id=enrolment.organisation_id),
+               child_id=enrolment.child_id, object_type="child", object_id=enrolment.child_id)
+    return read_pupils(db, vault, enrolments, with_adults)
 
 
 def register_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -110,8 +113,8 @@ def register_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
             .offset(page * PAGE_SIZE).limit(PAGE_SIZE + 1)))
         more = len(enrolments) > PAGE_SIZE
         enrolments = enrolments[:PAGE_SIZE]
-    pupils = [_read(db, vault, who, actor, now, e, "register.child.list", with_adults=False)
-              for e in enrolments]
+    pupils = list(_read(db, vault, who, actor, now, enrolments, "register.child.list",
+                        with_adults=False).values())
     pupils.sort(key=lambda p: (not p.active, p.group, p.name))
     return RegisterPage(organisation, tuple(pupils), page, more,
                         decide(actor, Action.REGISTER_EDIT,
@@ -236,8 +239,8 @@ def import_commit(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
 
 def _plan(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
           organisation: Organisation, data: bytes) -> Plan:
-    def read(enrolment: Enrolment) -> PupilView:
-        return _read(db, vault, who, actor, now, enrolment, "register.import.compare")
+    def read(enrolments: Sequence[Enrolment]) -> dict[str, PupilView]:
+        return _read(db, vault, who, actor, now, enrolments, "register.import.compare")
 
     return importer.preview(db, read, blind_index(db, vault, now), organisation.id, data,
                             now.date())

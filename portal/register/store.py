@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import Binding
+from crypto import Binding, record_dek_id
 from portal.consent.models import CustodyRecord
 from portal.db import new_id
 from portal.people.blind_index import BlindIndex
@@ -29,7 +29,7 @@ from portal.people.models import (
     PersonKind,
     Relation,
 )
-from portal.people.names import names_of, set_name
+from portal.people.names import add_key, chunks, names_of, set_name, unwrap_keys
 from portal.register.rows import AdultRow, PupilRow
 from portal.vault.service import FieldKey, Vault, child_field
 
@@ -71,32 +71,61 @@ def find_enrolment(db: Session, index: BlindIndex, organisation_id: str,
         Enrolment.pupil_number_bidx == index.pupil_number(organisation_id, number))).first()
 
 
+def find_enrolments(db: Session, index: BlindIndex, organisation_id: str,
+                    numbers: Iterable[str]) -> dict[str, Enrolment]:
+    """The enrolments with these pupil numbers, by number (a whole file in a few queries)."""
+    by_index = {index.pupil_number(organisation_id, n): n for n in numbers}
+    return {by_index[e.pupil_number_bidx]: e for batch in chunks(list(by_index))
+            for e in db.scalars(select(Enrolment).where(
+                Enrolment.organisation_id == organisation_id,
+                Enrolment.pupil_number_bidx.in_(batch)))}
+
+
 def read_pupil(db: Session, vault: Vault, enrolment: Enrolment,
                with_adults: bool = True) -> PupilView:
-    child = db.get_one(Child, enrolment.child_id)
-    key = vault.key_for(db, child.name_ct)
-    adults = read_adults(db, vault, child.id) if with_adults else ()
-    return PupilView(
-        child_id=child.id, enrolment_id=enrolment.id,
-        pupil_number=vault.open(db, enrolment.pupil_number_ct,
-                                enrolment_field(enrolment.id, "pupil_number"), key),
-        name=vault.open(db, child.name_ct, child_field(child.id, "name"), key),
-        birthdate=date.fromisoformat(vault.open(db, child.birthdate_ct,
-                                                child_field(child.id, "birthdate"), key)),
-        group=vault.open(db, enrolment.group_ct, enrolment_field(enrolment.id, "group"), key),
-        active=enrolment.active, adults=adults)
+    return read_pupils(db, vault, [enrolment], with_adults)[enrolment.id]
 
 
-def read_adults(db: Session, vault: Vault, child_id: str) -> tuple[AdultView, ...]:
-    relations = db.execute(select(ChildRelation, Person.email)
-                           .join(Person, Person.id == ChildRelation.person_id)
-                           .where(ChildRelation.child_id == child_id)
-                           .order_by(ChildRelation.person_id)).all()
-    recorded = set(db.scalars(select(CustodyRecord.child_relation_id).where(
-        CustodyRecord.child_relation_id.in_([r.id for r, _ in relations]))))
+def read_pupils(db: Session, vault: Vault, enrolments: Sequence[Enrolment],
+                with_adults: bool = True) -> dict[str, PupilView]:
+    """Unseal many pupils at once (by enrolment id): a few queries, not a few per pupil."""
+    children = {c.id: c for batch in chunks([e.child_id for e in enrolments])
+                for c in db.scalars(select(Child).where(Child.id.in_(batch)))}
+    keys = unwrap_keys(db, vault, (c.name_ct for c in children.values()))
+    adults = read_adults(db, vault, list(children)) if with_adults else {}
+    views = {}
+    for enrolment in enrolments:
+        child = children[enrolment.child_id]
+        key = keys.get(record_dek_id(child.name_ct))
+        views[enrolment.id] = PupilView(
+            child_id=child.id, enrolment_id=enrolment.id,
+            pupil_number=vault.open(db, enrolment.pupil_number_ct,
+                                    enrolment_field(enrolment.id, "pupil_number"), key),
+            name=vault.open(db, child.name_ct, child_field(child.id, "name"), key),
+            birthdate=date.fromisoformat(vault.open(db, child.birthdate_ct,
+                                                    child_field(child.id, "birthdate"), key)),
+            group=vault.open(db, enrolment.group_ct, enrolment_field(enrolment.id, "group"),
+                             key),
+            active=enrolment.active, adults=adults.get(child.id, ()))
+    return views
+
+
+def read_adults(db: Session, vault: Vault,
+                child_ids: Sequence[str]) -> dict[str, tuple[AdultView, ...]]:
+    """The adults around each child, by child id."""
+    relations = [row for batch in chunks(child_ids) for row in db.execute(
+        select(ChildRelation, Person.email).join(Person, Person.id == ChildRelation.person_id)
+        .where(ChildRelation.child_id.in_(batch)).order_by(ChildRelation.person_id))]
+    recorded = {found for batch in chunks([r.id for r, _ in relations])
+                for found in db.scalars(select(CustodyRecord.child_relation_id).where(
+                    CustodyRecord.child_relation_id.in_(batch)))}
     names = names_of(db, vault, (r.person_id for r, _ in relations))
-    return tuple(AdultView(r.person_id, names.get(r.person_id, ""), email or "", r.relation,
-                           r.id in recorded) for r, email in relations)
+    found: dict[str, list[AdultView]] = {}
+    for relation, email in relations:
+        found.setdefault(relation.child_id, []).append(AdultView(
+            relation.person_id, names.get(relation.person_id, ""), email or "",
+            relation.relation, relation.id in recorded))
+    return {child_id: tuple(views) for child_id, views in found.items()}
 
 
 class Writer:
@@ -108,6 +137,16 @@ class Writer:
         self.organisation = organisation
         self._adults: dict[str, Person] = {}
         self._looked_up: set[str] = set()  # blind indexes already asked for, found or not
+        self._identities: dict[str, list[Child]] = {}  # children already registered, by index
+
+    def prefetch_children(self, rows: Iterable[PupilRow]) -> None:
+        """Children registered anywhere under these rows' identities (one query per 500)."""
+        wanted = list({self.index.child(r.name, r.birthdate) for r in rows} - set(self._identities))
+        for identity in wanted:
+            self._identities[identity] = []
+        for batch in chunks(wanted):
+            for child in self.db.scalars(select(Child).where(Child.identity_bidx.in_(batch))):
+                self._identities[child.identity_bidx or ""].append(child)
 
     def prefetch_adults(self, emails: Iterable[str]) -> None:
         """Load the citizens these addresses already belong to (one query for a whole file)."""
@@ -125,8 +164,12 @@ class Writer:
         Only children not yet on this register; name and birthdate alone are
         not enough (two children can share them), an adult in common is.
         """
-        candidates = self.db.scalars(select(Child).where(
-            Child.identity_bidx == self.index.child(row.name, row.birthdate))).all()
+        identity = self.index.child(row.name, row.birthdate)
+        if identity in self._identities:
+            candidates = self._identities[identity]
+        else:
+            candidates = list(self.db.scalars(select(Child).where(
+                Child.identity_bidx == identity)))
         emails = {self.index.email(a.email) for a in row.adults}
         for child in candidates:
             enrolled_here = self.db.scalar(select(Enrolment.id).where(
@@ -144,7 +187,7 @@ class Writer:
         moved = child = self.moved_child(row) if row.adults else None
         if child is None:
             child_id = new_id()
-            key = self.vault.new_key(self.db, "child", child_id, self.now)
+            key = add_key(self.db, self.vault, "child", child_id, self.now)
             child = Child(id=child_id, school_id=self.organisation.id, created_at=self.now,
                           name_ct=self.vault.seal(key, row.name, child_field(child_id, "name")),
                           birthdate_ct=self.vault.seal(key, row.birthdate.isoformat(),
@@ -156,6 +199,12 @@ class Writer:
             self._seal_child(child, key, row)
         if self.organisation.kind is OrganisationKind.SCHOOL:
             child.school_id = self.organisation.id  # a move: the new school keeps custody facts
+        for adult in row.adults:
+            self.adult(adult)
+        # One flush for the rows others point at (no relationship() tells the
+        # unit of work the order); the enrolment and relations follow with the
+        # caller's next flush.
+        self.db.flush()
         enrolment_id = new_id()
         self.db.add(Enrolment(
             id=enrolment_id, child_id=child.id, organisation_id=self.organisation.id,
@@ -164,7 +213,6 @@ class Writer:
             pupil_number_bidx=self.index.pupil_number(self.organisation.id, row.pupil_number),
             group_ct=self.vault.seal(key, row.group, enrolment_field(enrolment_id, "group")),
             active=True, created_at=self.now, updated_at=self.now))
-        self.db.flush()
         self.set_adults(child.id, row.adults, fresh=child.id != (moved.id if moved else None))
         return child.id
 
@@ -217,7 +265,6 @@ class Writer:
                     ChildRelation.child_id == child_id,
                     ChildRelation.person_id == person.id)).one()
                 relation.relation = adult.relation
-        self.db.flush()
 
     def adult(self, adult: AdultRow) -> Person:
         """The citizen with this e-mail address, created or renamed; never a second one."""
