@@ -138,6 +138,7 @@ class Writer:
         self._adults: dict[str, Person] = {}
         self._looked_up: set[str] = set()  # blind indexes already asked for, found or not
         self._identities: dict[str, list[Child]] = {}  # children already registered, by index
+        self._names: dict[str, str] = {}  # each adult's name as this import leaves it
 
     def prefetch_children(self, rows: Iterable[PupilRow]) -> None:
         """Children registered anywhere under these rows' identities (one query per 500)."""
@@ -279,7 +280,12 @@ class Writer:
             set_name(self.db, self.vault, person, adult.name, self.now)
             self._adults[bidx] = person
         else:
-            if names_of(self.db, self.vault, [person.id]).get(person.id) != adult.name:
+            # Unsealed once per import: siblings name the same parent many times.
+            if bidx not in self._names:
+                self._names[bidx] = names_of(self.db, self.vault, [person.id])[person.id]
+            if self._names[bidx] != adult.name:
                 set_name(self.db, self.vault, person, adult.name, self.now)
-            person.email = adult.email
+            if person.email != adult.email:
+                person.email = adult.email
+        self._names[bidx] = adult.name
         return person
