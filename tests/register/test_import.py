@@ -294,3 +294,33 @@ def test_a_family_member_is_found_by_email_through_the_blind_index(
         assert found.email_bidx != MOTHER[1] and MOTHER[1] not in (found.email_bidx or "")
         assert citizen_by_email(db, running.portal.vault, running.clock(),
                                 "mentor@demo.mdo-portaal.test") is None  # staff: not family
+
+
+def test_a_file_that_cannot_be_read_changes_nothing_and_says_why(
+        running_sqlite: Running) -> None:
+    running = running_sqlite
+    before = snapshot(running)
+    missing = csv_bytes(CLASS, header=("leerlingnummer", "naam", "groep"))
+    plan = run_import(running, "ib", BAKEN, missing)
+    assert plan.file_error is not None and plan.file_error.detail == "geboortedatum"
+    broken = b'leerlingnummer;naam;geboortedatum\n1;"Eva;01-01-2015\n'
+    plan = run_import(running, "ib", BAKEN, broken)
+    assert plan.file_error is not None and "not a readable CSV" in plan.file_error.reason
+    assert snapshot(running) == before
+
+
+def test_a_pupil_who_left_is_enrolled_again_by_the_next_file(running_sqlite: Running) -> None:
+    running = running_sqlite
+    run_import(running, "ib", BAKEN, csv_bytes(CLASS))
+    who = actor(running, "ib")
+    with transaction(running) as db:
+        page = service.register_page(db, running.portal.vault, requester(who), who,
+                                     running.clock(), BAKEN, number="501")
+        left = page.pupils[0].child_id
+    with transaction(running) as db:
+        service.deactivate_child(db, running.portal.vault, requester(who), who,
+                                 running.clock(), BAKEN, left)
+    plan = run_import(running, "ib", BAKEN, csv_bytes(CLASS))
+    assert len(plan.update) == 1 and len(plan.unchanged) == 2
+    with running.portal.sessions() as db:
+        assert all(e.active for e in db.scalars(select(Enrolment)))
