@@ -27,6 +27,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("name_ct", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("email_bidx", sa.String(64), nullable=True))
         batch_op.create_index(batch_op.f("ix_person_email_bidx"), ["email_bidx"], unique=False)
+    op.create_index("uq_person_citizen_email_bidx", "person", ["email_bidx"], unique=True,
+                    sqlite_where=sa.text("kind = 'citizen'"),
+                    postgresql_where=sa.text("kind = 'citizen'"))
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.add_column(sa.Column("identity_bidx", sa.String(64), nullable=True))
         batch_op.create_index(batch_op.f("ix_child_identity_bidx"), ["identity_bidx"],
@@ -65,6 +68,7 @@ def downgrade() -> None:
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_child_identity_bidx"))
         batch_op.drop_column("identity_bidx")
+    op.drop_index("uq_person_citizen_email_bidx", table_name="person")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_email_bidx"))
         batch_op.drop_column("email_bidx")

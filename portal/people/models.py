@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, IdColumn, UTCDateTime, new_id, str_enum
@@ -65,7 +65,11 @@ class Person(Base):
     __tablename__ = "person"
     # Accounts are keyed by the configured provider's stable id, not its URL,
     # so moving an IdP to a new address does not orphan its users.
-    __table_args__ = (UniqueConstraint("idp", "subject"),)
+    # One family member per e-mail address, even under two imports at once.
+    __table_args__ = (UniqueConstraint("idp", "subject"),
+                      Index("uq_person_citizen_email_bidx", "email_bidx", unique=True,
+                            sqlite_where=text("kind = 'citizen'"),
+                            postgresql_where=text("kind = 'citizen'")))
 
     id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
     kind: Mapped[PersonKind] = mapped_column(str_enum(PersonKind, "person_kind"))

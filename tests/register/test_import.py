@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.models import AccessRecord
 from portal.consent.models import CustodyRecord
@@ -324,3 +325,22 @@ def test_a_pupil_who_left_is_enrolled_again_by_the_next_file(running_sqlite: Run
     assert len(plan.update) == 1 and len(plan.unchanged) == 2
     with running.portal.sessions() as db:
         assert all(e.active for e in db.scalars(select(Enrolment)))
+
+
+def test_the_database_refuses_a_second_family_member_with_one_address(
+        running: Running) -> None:
+    """Two imports at once cannot both create the same parent: the second fails whole."""
+    run_import(running, "ib", BAKEN, csv_bytes(CLASS))
+    with running.portal.sessions() as db:
+        anna = db.scalars(select(Person).where(Person.email == MOTHER[1])).one()
+        twin = Person(kind=PersonKind.CITIZEN, display_name="", email=MOTHER[1],
+                      email_bidx=anna.email_bidx, active=True, created_at=running.clock())
+        db.add(twin)
+        with pytest.raises(IntegrityError):
+            db.flush()
+        db.rollback()
+        staff = Person(kind=PersonKind.PROFESSIONAL, display_name="Anna", email=MOTHER[1],
+                       email_bidx=anna.email_bidx, active=True, created_at=running.clock())
+        db.add(staff)
+        db.flush()  # the rule is about family members only
+        db.rollback()
