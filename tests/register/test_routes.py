@@ -135,6 +135,7 @@ def test_import_dry_run_then_commit_over_http(running: Running) -> None:
                      r"regel 2\)", checked.text)
     checked = upload(ib, f"{REGISTER}/import", csv_bytes(CLASS, bom=True))
     assert checked.status_code == 200 and "3 toe te voegen" in checked.text
+    assert re.search(r"<dt>Toe te voegen regels</dt><dd>2, 3, 4</dd>", checked.text)
     csv_text = re.search(r'<textarea name="csv"[^>]*>(.*?)</textarea>', checked.text, re.S)
     assert csv_text is not None
     done = ib.submit(f"{REGISTER}/import/commit", {"csv": html.unescape(csv_text.group(1))})
