@@ -47,7 +47,9 @@ from portal.minutes import routes as minutes_routes
 from portal.ops import health as ops_health
 from portal.ops.logs import RequestId, request_id
 from portal.parents import routes as parent_routes
+from portal.people import names
 from portal.policy import Actor
+from portal.register import routes as register_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
@@ -83,6 +85,7 @@ class Portal:
             sync_tokens_at_start(self.sessions, settings.scim_organisations, self.clock())
         self.templates: Environment = make_environment()
         self.vault = Vault(key_provider or make_key_provider(settings))
+        names.seal_citizen_names(self.sessions, self.vault, self.clock)
         self.dev_idp: DevIdentityProvider | None = None
         providers = list(settings.identity_providers)
         if settings.dev_idp:
@@ -129,7 +132,7 @@ class Portal:
         return catcher, SmtpConfig(host="127.0.0.1", port=catcher.port, sender=settings.smtp_from)
 
     def load_actor(self, db: Session, person_id: str) -> Actor | None:
-        return _load_actor(db, person_id)
+        return _load_actor(db, person_id, self.vault)
 
     def _make_dev_idp(self) -> tuple[DevIdentityProvider, IdentityProviderConfig]:
         data_dir = self.settings.data_dir
@@ -216,6 +219,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *invitation_routes.routes,
         *staff_routes.routes,
         Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
+        *register_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -18,9 +18,11 @@ from portal.cases.service import NewCase, create_case_rows
 from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord
 from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingStatus
 from portal.meetings.service import meeting_field
+from portal.people.blind_index import BlindIndex, blind_index
 from portal.people.models import (
     Child,
     ChildRelation,
+    Enrolment,
     Membership,
     Organisation,
     OrganisationKind,
@@ -29,6 +31,8 @@ from portal.people.models import (
     Relation,
     Role,
 )
+from portal.people.names import set_name
+from portal.register.store import enrolment_field
 from portal.vault.service import Vault, child_field
 
 DEV_IDP_ID = "dev"
@@ -84,6 +88,9 @@ PEOPLE: tuple[DemoPerson, ...] = (
                Role.ADMIN),
     DemoPerson("buitenstaander", "Olga Peters", "Mentor, Basisschool Het Lichtpunt "
                "(geen relatie met de demo-kinderen)", "het-lichtpunt", Role.MENTOR),
+    DemoPerson("ib-lichtpunt", "Lotte de Boer", "Intern begeleider, Basisschool Het Lichtpunt "
+               "(een tweede school: ziet de leerlingen van Het Baken niet)", "het-lichtpunt",
+               Role.CARE_COORDINATOR),
     DemoPerson("ouder1", "Petra Mulder", "Moeder met gezag van Sam"),
     DemoPerson("ouder2", "Peter Mulder", "Vader met gezag van Sam"),
     DemoPerson("ouder-zonder-gezag", "Karim Haddad", "Vader zonder gezag van Noor"),
@@ -100,18 +107,19 @@ class DemoChild:
     school: str
     pupil_subject: str | None
     relations: tuple[tuple[str, Relation], ...]
+    group: str = ""
 
 
 CHILDREN: tuple[DemoChild, ...] = (
     DemoChild("sam", "Sam Mulder", date(2013, 4, 2), "het-baken", None, (
         ("ouder1", Relation.PARENT_WITH_CUSTODY),
         ("ouder2", Relation.PARENT_WITH_CUSTODY),
-    )),
+    ), group="1 vwo"),
     DemoChild("noor", "Noor Haddad", date(2010, 3, 15), "het-baken", "leerling16", (
         ("ouder-zonder-gezag", Relation.PARENT_WITHOUT_CUSTODY),
         ("pleegouder", Relation.FOSTER_PARENT),
         ("jeugdbeschermer", Relation.YOUTH_PROTECTOR_OTS),
-    )),
+    ), group="4 havo"),
 )
 
 @dataclass(frozen=True)
@@ -161,25 +169,30 @@ def load(db: Session, vault: Vault, now: datetime) -> bool:
                                 created_at=now))
             added = True
     db.flush()
+    index = blind_index(db, vault, now)
     for person in PEOPLE:
         person_id = stable_id("person", person.subject)
         if db.get(Person, person_id) is not None:
             continue
         added = True
-        db.add(Person(
+        email = f"{person.subject}@demo.mdo-portaal.test"
+        row = Person(
             id=person_id,
             kind=PersonKind.PROFESSIONAL if person.is_professional else PersonKind.CITIZEN,
-            display_name=person.name, email=f"{person.subject}@demo.mdo-portaal.test",
-            idp=DEV_IDP_ID, subject=person.subject, active=True, created_at=now,
-        ))
+            display_name="", email=email, idp=DEV_IDP_ID, subject=person.subject, active=True,
+            created_at=now)
+        db.add(row)
+        set_name(db, vault, row, person.name, now)  # a citizen's name is sealed
+        if not person.is_professional:
+            row.email_bidx = index.email(email)
         db.flush()
         if person.organisation and person.role:
             db.add(Membership(person_id=person_id,
                               organisation_id=stable_id("org", person.organisation),
                               role=person.role))
     db.flush()
-    for child in CHILDREN:
-        added |= _load_child(db, vault, child, now)
+    for number, child in enumerate(CHILDREN, start=1001):
+        added |= _load_child(db, vault, index, child, str(number), now)
     added |= _load_case(db, vault, now)
     added |= _load_agenda(db, vault, now)
     added |= _load_consent_demo(db, vault, now)
@@ -187,10 +200,12 @@ def load(db: Session, vault: Vault, now: datetime) -> bool:
     return added
 
 
-def _load_child(db: Session, vault: Vault, child: DemoChild, now: datetime) -> bool:
+def _load_child(db: Session, vault: Vault, index: BlindIndex, child: DemoChild,
+                pupil_number: str, now: datetime) -> bool:
     child_id = stable_id("child", child.key)
     if db.get(Child, child_id) is not None:
-        return False
+        # A database from before the register: give the child its enrolment.
+        return _load_enrolment(db, vault, index, child, pupil_number, now)
     key = vault.new_key(db, "child", child_id, now)
     db.add(Child(
         id=child_id, school_id=stable_id("org", child.school),
@@ -198,12 +213,34 @@ def _load_child(db: Session, vault: Vault, child: DemoChild, now: datetime) -> b
         name_ct=vault.seal(key, child.name, child_field(child_id, "name")),
         birthdate_ct=vault.seal(key, child.birthdate.isoformat(),
                                 child_field(child_id, "birthdate")),
+        identity_bidx=index.child(child.name, child.birthdate),
         created_at=now,
     ))
     db.flush()
+    _load_enrolment(db, vault, index, child, pupil_number, now)
     for subject, relation in child.relations:
         db.add(ChildRelation(child_id=child_id, person_id=stable_id("person", subject),
                              relation=relation))
+    return True
+
+
+def _load_enrolment(db: Session, vault: Vault, index: BlindIndex, child: DemoChild,
+                    pupil_number: str, now: datetime) -> bool:
+    enrolment_id = stable_id("enrolment", child.key)
+    if db.get(Enrolment, enrolment_id) is not None:
+        return False
+    row = db.get_one(Child, stable_id("child", child.key))
+    key = vault.key_for(db, row.name_ct)
+    school_id = stable_id("org", child.school)
+    db.add(Enrolment(
+        id=enrolment_id, child_id=row.id, organisation_id=school_id,
+        pupil_number_ct=vault.seal(key, pupil_number,
+                                   enrolment_field(enrolment_id, "pupil_number")),
+        pupil_number_bidx=index.pupil_number(school_id, pupil_number),
+        group_ct=vault.seal(key, child.group, enrolment_field(enrolment_id, "group")),
+        active=True, created_at=now, updated_at=now))
+    row.identity_bidx = index.child(child.name, child.birthdate)
+    db.flush()
     return True
 
 

@@ -80,6 +80,10 @@ class Action(enum.StrEnum):
     # chooses the capacity (organisation and role) they act in on the case.
     CASE_APPOINT_CHAIR = "case.appoint_chair"
     CASE_CHOOSE_CAPACITY = "case.capacity"
+    # An organisation's pupil and family register (portal/register): who is
+    # enrolled, their adults, and the import from the school's administration.
+    REGISTER_VIEW = "register.view"
+    REGISTER_EDIT = "register.edit"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -87,7 +91,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.CARE_COORDINATOR: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST,
                                       Action.CUSTODY_RECORD, Action.INVITATION_LIST,
-                                      Action.INVITATION_MANAGE, Action.CASE_APPOINT_CHAIR}),
+                                      Action.INVITATION_MANAGE, Action.CASE_APPOINT_CHAIR,
+                                      Action.REGISTER_VIEW, Action.REGISTER_EDIT}),
     Role.SCHOOL_LEADER: frozenset({Action.CASE_LIST, Action.CASE_CREATE, Action.CHILD_LIST}),
     Role.YOUTH_CARE_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE}),
     Role.SCHOOL_SOCIAL_WORKER: frozenset({Action.CASE_LIST, Action.CASE_CREATE,
@@ -97,7 +102,10 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     # The DPO sees logs and breaches, the administrator people and
     # organisations; neither reads case content.
     Role.DPO: frozenset({Action.DPO_REVIEW, Action.AUDIT_SEARCH}),
-    Role.ADMIN: frozenset({Action.ORGANISATION_MANAGE}),
+    # An administrator keeps the register of the organisation they administer
+    # (decided per organisation: the portal's own administrators have none).
+    Role.ADMIN: frozenset({Action.ORGANISATION_MANAGE, Action.REGISTER_VIEW,
+                           Action.REGISTER_EDIT}),
 }
 
 # What a role within one case allows on that case.
@@ -130,6 +138,8 @@ KIND_PERMISSIONS: Mapping[PersonKind, frozenset[Action]] = {
 
 CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD, Action.CUSTODY_RECORD,
                            Action.INVITATION_MANAGE})
+# What a professional does on one organisation's own records, only there.
+ORGANISATION_ACTIONS = frozenset({Action.REGISTER_VIEW, Action.REGISTER_EDIT})
 # What a professional does about a child, only for a child of their own school.
 SCHOOL_CHILD_ACTIONS = frozenset({Action.CUSTODY_RECORD, Action.INVITATION_MANAGE})
 
@@ -323,6 +333,13 @@ def _decide_on_child(actor: Actor, action: Action, child: ChildFacts | None) -> 
     return Allow(basis=f"family:{standing.value}")
 
 
+def _decide_in_organisation(actor: Actor, action: Action, organisation_id: str) -> Decision:
+    if organisation_id in actor.organisations_with(action):
+        return Allow(basis=f"role:{'+'.join(sorted(actor.roles))};organisation")
+    # A colleague learns the register exists (403); anyone else nothing (404).
+    return Deny(reason="insufficient_role", hide=organisation_id not in actor.organisation_ids)
+
+
 def family_parts(actor: Actor, case: CaseFacts) -> frozenset[FamilyPart]:
     """The parts of a case the family pages may show ``actor`` (items are decided apart)."""
     return frozenset(part for part, action in FAMILY_PARTS.items()
@@ -330,13 +347,16 @@ def family_parts(actor: Actor, case: CaseFacts) -> frozenset[FamilyPart]:
 
 
 def decide(actor: Actor, action: Action, case: CaseFacts | None = None,
-           item: ItemFacts | None = None, *, child: ChildFacts | None = None) -> Decision:
+           item: ItemFacts | None = None, *, child: ChildFacts | None = None,
+           organisation_id: str | None = None) -> Decision:
     """Allow(basis) or Deny(reason) for ``actor`` doing ``action`` (on ``case``'s ``item``,
-    or on ``child``)."""
+    on ``child``, or in the organisation ``organisation_id``)."""
     if action in CHILD_ACTIONS:
         return _decide_on_child(actor, action, child)
     if action is Action.CASE_APPOINT_CHAIR:
         return _appoint_chair(actor, action, case)
+    if action in ORGANISATION_ACTIONS and organisation_id is not None:
+        return _decide_in_organisation(actor, action, organisation_id)
     if action in CASE_ACTIONS or action in FAMILY_ACTIONS:
         if case is None:
             raise ValueError(f"{action} needs the case's facts")

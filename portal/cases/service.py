@@ -233,7 +233,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
     if case.erased_at is not None:
         return _erased_view(db, case)
     can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
-    consent = summarize(db, actor, facts, organisation_id=case.organisation_id,
+    consent = summarize(db, vault, actor, facts, organisation_id=case.organisation_id,
                         professional=True, now=now) if can_view_consent else None
     key = vault.key_for(db, case.title_ct)
     child_name = child_birthdate = None

@@ -59,14 +59,14 @@ def conversion_page(db: Session, vault: Vault, who: Requester, actor: Actor, now
         consent = load_consent_facts(db, vault, case, now, child_id=chosen)
         assert consent is not None
         eligible = [a.id for a in consent.adults if may_consent(consent, a.id)]
-        names = person_names(db, eligible)
+        names = person_names(db, vault, eligible)
         consenters = tuple((a, names.get(a, "")) for a in eligible)
         if may_consent(consent, CHILD):
             consenters += ((CHILD, ""),)
         categories = ordered_categories(consent.categories)
         today = consent.on
     options = case_recipients(db, facts.case_id)
-    labels = labels_for(db, options)
+    labels = labels_for(db, vault, options)
     return ConversionPage(case_id=facts.case_id, children=children, child_id=chosen,
                           consenters=consenters, categories=categories,
                           recipients=tuple(labels[o] for o in options),

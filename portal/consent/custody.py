@@ -25,7 +25,8 @@ from portal.consent.model import CustodyFacts, custody_from_facts, resolve_custo
 from portal.consent.models import CustodyRecord
 from portal.consent.rules import CustodyEvidence, Relationship
 from portal.errors import N_, AccessDenied, InvalidInput
-from portal.people.models import Child, ChildRelation, Person, Relation
+from portal.people.models import Child, ChildRelation, Relation
+from portal.people.names import names_of
 from portal.policy import Action, Actor, ChildFacts, Deny, decide
 from portal.vault.service import Vault, child_field
 
@@ -60,7 +61,7 @@ class CustodyPage:
     adults: tuple[CustodyLine, ...]
 
 
-def custody_lines(db: Session, child_id: str) -> tuple[CustodyLine, ...]:
+def custody_lines(db: Session, vault: Vault, child_id: str) -> tuple[CustodyLine, ...]:
     """The child's adults: relation, derived custody and the latest custody record."""
     relations = db.scalars(select(ChildRelation).where(ChildRelation.child_id == child_id)
                            .order_by(ChildRelation.person_id)).all()
@@ -71,8 +72,7 @@ def custody_lines(db: Session, child_id: str) -> tuple[CustodyLine, ...]:
         latest[found.child_relation_id] = found
     engine_adults = {a.id: a for a in adults_of(db, child_id)}
     people = {r.person_id for r in relations} | {r.recorded_by for r in latest.values()}
-    names = dict(db.execute(select(Person.id, Person.display_name)
-                            .where(Person.id.in_(list(people)))).all())
+    names = names_of(db, vault, people)
     lines = []
     for relation in relations:
         row = latest.get(relation.id)
@@ -120,7 +120,7 @@ def custody_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     child = _child(db, who, actor, now, child_id, event_type="custody.view", action_code="read")
     return CustodyPage(child_id=child.id,
                        child_name=vault.open(db, child.name_ct, child_field(child.id, "name")),
-                       adults=custody_lines(db, child.id))
+                       adults=custody_lines(db, vault, child.id))
 
 
 def parse_custody(form: Mapping[str, str]) -> tuple[CustodyFacts, bool, CustodyEvidence | None]:

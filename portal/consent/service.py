@@ -110,12 +110,13 @@ STATE_OF = {ConsenterStatus.WITHDRAWN: "withdrawn", ConsenterStatus.EXPIRED: "ex
             ConsenterStatus.NOT_YET_VALID: "not_yet_valid"}
 
 
-def consent_views(db: Session, case_id: str, on: date, viewer: str | None,
+def consent_views(db: Session, vault: Vault, case_id: str, on: date, viewer: str | None,
                   pupil: bool) -> tuple[ConsentView, ...]:
     rows = db.scalars(select(ConsentRecord).where(ConsentRecord.case_id == case_id)
                       .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id)).all()
-    names = person_names(db, [*(r.consenter_person_id for r in rows if r.consenter_person_id),
-                              *(r.recorded_by for r in rows)])
+    names = person_names(db, vault,
+                         [*(r.consenter_person_id for r in rows if r.consenter_person_id),
+                          *(r.recorded_by for r in rows)])
     views = []
     for r in rows:
         by = CHILD if r.consenter_kind is ConsenterKind.CHILD else str(r.consenter_person_id)
@@ -154,7 +155,7 @@ def case_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
                       event_type="consent.view", action_code="read", vault=vault)
     consent = _consent_facts(facts)
     case = db.get_one(Case, facts.case_id)
-    summary = summarize(db, actor, facts, organisation_id=case.organisation_id,
+    summary = summarize(db, vault, actor, facts, organisation_id=case.organisation_id,
                         professional=True, now=now)
     assert summary is not None  # a named case, checked above
     can_record = decide(actor, Action.CONSENT_RECORD, facts).allowed
@@ -162,11 +163,11 @@ def case_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
     return CasePage(
         case_id=case.id, title=vault.open(db, case.title_ct, case_field(case.id, "title")),
         closed=case.status is CaseStatus.CLOSED, summary=summary,
-        consents=consent_views(db, case.id, consent.on, None, False),
+        consents=consent_views(db, vault, case.id, consent.on, None, False),
         can_record=can_record, consenters=tuple(consenters),
         recipients=tuple(summary.labels[r] for r in _recipient_options(db, facts)),
         today=consent.on, can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
-        custody=custody_lines(db, facts.child_id) if facts.child_id else (),
+        custody=custody_lines(db, vault, facts.child_id) if facts.child_id else (),
         child_id=facts.child_id,
         can_record_custody=facts.child_id is not None and decide(
             actor, Action.CUSTODY_RECORD, child=ChildFacts(

@@ -21,7 +21,9 @@ from portal.consent.facts import organisation_options
 from portal.consent.models import BreakGlassGrant, ConsentRecord
 from portal.consent.status import ConsentStatus, consent_status
 from portal.people.models import Membership, Organisation, Person
+from portal.people.names import names_of
 from portal.policy import Action, Actor, CaseFacts, ItemFacts, decide
+from portal.vault.service import Vault
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,14 @@ class ConsentSummary:
     grants: tuple[GrantView, ...]
 
 
-def labels_for(db: Session, values: Iterable[str]) -> dict[str, Label]:
+def labels_for(db: Session, vault: Vault, values: Iterable[str]) -> dict[str, Label]:
     values = sorted(set(values))
     org_ids = [v[4:] for v in values if v.startswith("org:")]
     person_ids = [v.split(":", 1)[1] for v in values if v.startswith(("adult:", "person:"))]
     orgs = dict(db.execute(select(Organisation.id, Organisation.name)
                            .where(Organisation.id.in_(org_ids))).all()) \
         if org_ids else {}
-    people = person_names(db, person_ids)
+    people = person_names(db, vault, person_ids)
     labels = {}
     for value in values:
         kind, _, ident = value.partition(":")
@@ -74,12 +76,8 @@ def labels_for(db: Session, values: Iterable[str]) -> dict[str, Label]:
     return labels
 
 
-def person_names(db: Session, ids: Iterable[str]) -> dict[str, str]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    return dict(db.execute(select(Person.id, Person.display_name)
-                           .where(Person.id.in_(ids))).all())
+def person_names(db: Session, vault: Vault, ids: Iterable[str]) -> dict[str, str]:
+    return names_of(db, vault, ids)
 
 
 def case_recipients(db: Session, case_id: str) -> list[str]:
@@ -120,7 +118,7 @@ def grants_of(db: Session, case_id: str, now: datetime) -> tuple[GrantView, ...]
                  for g, name in rows)
 
 
-def summarize(db: Session, actor: Actor, facts: CaseFacts, *, organisation_id: str,
+def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, organisation_id: str,
               professional: bool, now: datetime) -> ConsentSummary | None:
     """The consent picture of a named case (None for an anonymous one)."""
     consent = facts.consent
@@ -135,11 +133,12 @@ def summarize(db: Session, actor: Actor, facts: CaseFacts, *, organisation_id: s
     options = organisation_options(db, organisation_id)
     status = consent_status(consent, Basis(facts.legal_basis.value), recipients,
                             options.warning_days)
-    names = person_names(db, (a.id for a in consent.adults))
+    names = person_names(db, vault, (a.id for a in consent.adults))
     names[CHILD] = ""
     return ConsentSummary(
-        status=status, labels=labels_for(db, [*recipients, *case_recipients(db, facts.case_id),
-                                              *family_recipients(consent)]),
+        status=status, labels=labels_for(db, vault,
+                                         [*recipients, *case_recipients(db, facts.case_id),
+                                          *family_recipients(consent)]),
         names=names,
         your_access=your_access(actor, facts, status.categories) if professional else (),
         show_change=professional and decide(actor, Action.CONSENT_RECORD, facts).allowed,

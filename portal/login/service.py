@@ -118,7 +118,9 @@ def provision(db: Session, provider: IdentityProviderConfig, login: VerifiedLogi
                         display_name=name, active=True)
         db.add(person)
     person.display_name = name
-    person.email = str(email)[:320] if isinstance(email, str) else None
+    if isinstance(email, str) and email:
+        # A provider that sends no address (DigiD) keeps the one the school registered.
+        person.email = email[:320]
     person.last_login_at = now
     if binding is not None:
         person.subject = login.subject  # the legacy key follows the account key

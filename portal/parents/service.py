@@ -174,7 +174,7 @@ def family_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
     # 16+); a foster parent shown what was shared with them does not see who
     # consented to what.
     manages = _part(db, who, actor, now, facts, FamilyPart.CONSENTS, "family.consents.view")
-    summary = summarize(db, actor, facts, organisation_id=case.organisation_id,
+    summary = summarize(db, vault, actor, facts, organisation_id=case.organisation_id,
                         professional=False, now=now) if manages else None
     can_give = decide(actor, FAMILY_PARTS[FamilyPart.GIVE_CONSENT], facts).allowed \
         and may_consent(consent, consenter_for(facts, actor))
@@ -184,7 +184,7 @@ def family_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
     return FamilyCasePage(
         case=view, child_name=vault.open(db, child.name_ct, child_field(child.id, "name")),
         summary=summary,
-        consents=consent_views(db, case.id, consent.on, actor.person_id,
+        consents=consent_views(db, vault, case.id, consent.on, actor.person_id,
                                consenter_for(facts, actor) == "child") if manages else (),
         can_give=can_give, give_as_child=consenter_for(facts, actor) == "child",
         recipients=tuple(labels[o] for o in options if o in labels), today=consent.on)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, IdColumn, UTCDateTime, new_id, str_enum
@@ -65,12 +65,23 @@ class Person(Base):
     __tablename__ = "person"
     # Accounts are keyed by the configured provider's stable id, not its URL,
     # so moving an IdP to a new address does not orphan its users.
-    __table_args__ = (UniqueConstraint("idp", "subject"),)
+    # One family member per e-mail address, even under two imports at once.
+    __table_args__ = (UniqueConstraint("idp", "subject"),
+                      Index("uq_person_citizen_email_bidx", "email_bidx", unique=True,
+                            sqlite_where=text("kind = 'citizen'"),
+                            postgresql_where=text("kind = 'citizen'")))
 
     id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
     kind: Mapped[PersonKind] = mapped_column(str_enum(PersonKind, "person_kind"))
+    # A professional's name, in clear (it is in the access log by design). A
+    # citizen's is empty here and sealed in ``name_ct``: read names through
+    # ``portal.people.names`` only.
     display_name: Mapped[str] = mapped_column(String(200))
+    name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     email: Mapped[str | None] = mapped_column(String(320))
+    # HMAC of the normalised e-mail address (portal.people.blind_index): how an
+    # import finds the same adult again without searching on the address.
+    email_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     # Both empty for a family member the school registered who has not yet
     # redeemed an invitation: no login is bound to them until then.
     idp: Mapped[str | None] = mapped_column(String(64))
@@ -104,7 +115,33 @@ class Child(Base):
     person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"), unique=True)
     name_ct: Mapped[bytes] = mapped_column(LargeBinary)
     birthdate_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    # HMAC of name and birthdate: recognises a child who moves to another
+    # organisation (with an adult's e-mail in common) without a clear identifier.
+    identity_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Enrolment(Base):
+    """A child on one organisation's register: its own pupil number and group.
+
+    The pupil number and group are sealed under the child's data key; the
+    blind index keeps the number unique per organisation and findable.
+    """
+
+    __tablename__ = "child_enrolment"
+    __table_args__ = (UniqueConstraint("organisation_id", "pupil_number_bidx"),
+                      UniqueConstraint("child_id", "organisation_id"))
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    child_id: Mapped[str] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"),
+                                          index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
+    pupil_number_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    pupil_number_bidx: Mapped[str] = mapped_column(String(64))
+    group_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChildRelation(Base):

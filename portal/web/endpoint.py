@@ -38,8 +38,10 @@ from portal import metrics
 from portal.audit.service import Requester
 from portal.db import unit_of_work
 from portal.errors import AccessDenied
-from portal.people.models import Membership, Person
+from portal.people.models import Membership, Person, PersonKind
+from portal.people.names import name_of
 from portal.policy import Action, Actor, decide
+from portal.vault.service import Vault
 from portal.web import i18n
 from portal.web.session_store import SqlSessionStore
 from portal.web.uploads import BodyTooLarge, FilePart, RequestBody, UploadError, read_upload
@@ -59,6 +61,7 @@ TOUCH_INTERVAL_SECONDS = 60
 P = ParamSpec("P")
 NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/admin", "Administration", Action.ORGANISATION_MANAGE),
+       ("/register", "Pupil register", Action.REGISTER_VIEW),
        ("/invitations", "Family invitations", Action.INVITATION_LIST),
        ("/audit", "Access log", Action.AUDIT_SEARCH),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
@@ -108,7 +111,8 @@ class Page:
         actor = self.actor
         return Requester(
             user_id=actor.person_id if actor else None,
-            user_name=actor.name if actor else None,
+            # A citizen's name is sealed at rest; the log names them by id only.
+            user_name=actor.name if actor and actor.kind is PersonKind.PROFESSIONAL else None,
             user_role=",".join(sorted(r.value for r in actor.roles)) if actor else None,
             organisation_id=min(actor.organisation_ids) if actor and actor.organisation_ids
             else None,
@@ -275,7 +279,7 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
     new_cookie = None
     if session is None:
         new_cookie, session = new_session(secret, now)
-    actor = _load_actor(db, session.user_id) if session.user_id else None
+    actor = _load_actor(db, session.user_id, portal.vault) if session.user_id else None
     return Page(request=request, portal=portal, db=db, session=session, actor=actor, now=now,
                 form=dict(form), form_items=form, new_cookie=new_cookie)
 
@@ -326,7 +330,8 @@ def _touch(store: SqlSessionStore, page: Page, now: datetime) -> None:
         store.save(replace(page.session, last_seen_at=now))
 
 
-def _load_actor(db: Session, person_id: str) -> Actor | None:
+def _load_actor(db: Session, person_id: str, vault: Vault | None = None) -> Actor | None:
+    """The person as the policy sees them; without ``vault`` a citizen's sealed name is blank."""
     person = db.get(Person, person_id)
     if person is None or not person.active:
         return None
@@ -334,7 +339,8 @@ def _load_actor(db: Session, person_id: str) -> Actor | None:
         select(Membership.organisation_id, Membership.role)
         .where(Membership.person_id == person_id)
     ).all()
-    return Actor(person_id=person.id, kind=person.kind, name=person.display_name,
+    name = name_of(db, vault, person) if vault is not None else person.display_name
+    return Actor(person_id=person.id, kind=person.kind, name=name,
                  memberships=frozenset((org, role) for org, role in memberships))
 
 

@@ -36,7 +36,9 @@ NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logo
                           # Organisation settings: who must consent, the birthday warning.
                           "consent_rules", "set_consent_rule",
                           # Probes: no session, no access record, nothing sensitive.
-                          "healthz", "readyz"})
+                          "healthz", "readyz",
+                          # Which organisations' registers one keeps: names, no pupils.
+                          "register_index"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -47,6 +49,7 @@ READERS: dict[str, str] = {
     "new_meeting": "ib", "show_meeting": "ib", "new_minutes": "ib",
     "show_minutes": "ib", "minutes_history": "ib", "export_minutes": "ib",
     "edit_minutes": "notulist",
+    "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

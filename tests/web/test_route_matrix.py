@@ -121,6 +121,18 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "choose_capacity": (None, "buitenstaander"),
     "chair_form": ("mentor", "buitenstaander"),
     "appoint_chair": ("mentor", "buitenstaander"),
+    # The pupil register: the school's care coordinator (or its administrator role);
+    # a colleague without that role is refused, another school's staff get 404.
+    "register_index": ("mentor", None),
+    "show_register": ("mentor", "buitenstaander"),
+    "new_register_child": ("mentor", "buitenstaander"),
+    "create_register_child": ("mentor", "buitenstaander"),
+    "show_register_child": ("mentor", "buitenstaander"),
+    "update_register_child": ("mentor", "buitenstaander"),
+    "deactivate_register_child": ("mentor", "buitenstaander"),
+    "add_register_adult": ("mentor", "buitenstaander"),
+    "preview_register_import": ("mentor", "buitenstaander"),
+    "commit_register_import": ("mentor", "buitenstaander"),
 }
 
 
@@ -137,7 +149,8 @@ def concrete(path: str) -> str:
               "consent_id": stable_id("consent", f"{DEMO_CASE.key}:0"),
               "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam"),
               "correction_id": stable_id("x", "correction"),
-              "invitation_id": stable_id("x", "invitation"), "code": "x"}
+              "invitation_id": stable_id("x", "invitation"), "code": "x",
+              "organisation_id": stable_id("org", "het-baken")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 

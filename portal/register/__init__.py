@@ -1,0 +1,1 @@
+"""An organisation's pupil and family register, and its CSV import."""
