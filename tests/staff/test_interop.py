@@ -8,7 +8,6 @@ Lichtpunt. Real authorization-code logins, real signed ID tokens.
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +23,11 @@ from portal.demo import stable_id
 from portal.people.models import Membership, Person, Role
 from portal.settings import scim_organisation
 from tests.harness import bind_socket
+from tests.interop.op import require_node, start_op, stop_op
 from tests.interop.test_oidc_provider import (
     CLIENT_ID,
     PROVIDER_ID,
     Interop,
-    _require_node,
-    _start_op,
     log_in,
 )
 
@@ -42,12 +40,12 @@ GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 @pytest.fixture
 def op(sqlite_url: str, start_portal: StartPortal, tmp_path: Path) -> Iterator[Interop]:
-    _require_node()
+    require_node()
     sock = bind_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     secret = secrets.token_urlsafe(32)
     try:
-        process, issuer = _start_op({
+        process, issuer = start_op({
             "client_id": CLIENT_ID, "client_secret": secret,
             "redirect_uri": f"{base}/auth/callback",
             "post_logout_redirect_uri": f"{base}/logged-out"}, tmp_path / "op.log")
@@ -67,14 +65,7 @@ def op(sqlite_url: str, start_portal: StartPortal, tmp_path: Path) -> Iterator[I
                                    "het-baken", {"token": "t" * 40}),))
         yield Interop(issuer=issuer, running=running)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_op(process)
 
 
 def test_a_move_to_another_school_ends_the_old_membership_and_its_cases(op: Interop) -> None:
