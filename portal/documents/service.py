@@ -382,6 +382,7 @@ class Download:
     filename: str = field(repr=False)  # encrypted at rest: keep it out of logs too
     media_type: str
     size: int
+    segments: int
     segment_size: int
     dek: bytes = field(repr=False)
     associated_data: bytes
@@ -415,7 +416,8 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
         kind=document.kind.value, categories=categories_of(document), version=latest.version,
         version_id=latest.id, filename=filename,
         media_type=file_type.media_type if file_type else "application/octet-stream",
-        size=latest.size, segment_size=latest.segment_size, dek=key.dek,
+        size=latest.size, segments=latest.segment_count, segment_size=latest.segment_size,
+        dek=key.dek,
         associated_data=document_field(facts.case_id, document.kind.value, document.id,
                                        latest.version, "content").encode())
 
