@@ -97,5 +97,5 @@ def test_segment_count_must_match(segments: int) -> None:
 
 @pytest.mark.parametrize(("size", "segments"), [(-1, 1), (0, 0), (True, 1), (1, True)])
 def test_bad_announcements_are_value_errors(size: int, segments: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be a"):
         decrypt_stream_exact(IKM, AD, [], size=size, segments=segments, segment_size=SEG)
