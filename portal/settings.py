@@ -45,6 +45,11 @@ class Settings:
     pkcs11_library: str = ""
     pkcs11_token: str = ""
     pkcs11_pin: str = ""
+    # After an erasure the key epoch must run within this many days; until then a
+    # backup taken before the erasure can still unwrap the erased data keys.
+    erasure_epoch_days: int = 30
+    # Where dev mode keeps its keyring: never beside the database (default <data_dir>-keys).
+    keys_dir: Path | None = None
     default_language: Literal["nl", "en"] = "nl"
     log_level: str = "INFO"
     # The largest attachment accepted, in MiB (enforced while the upload streams).
@@ -269,8 +274,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("PORTAL_SMTP_USERNAME", ""),
         smtp_password=_read_secret(env, "PORTAL_SMTP_PASSWORD"),
         consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
+        **_key_settings(env),
         **_audit_settings(env),
     )
+
+
+def _key_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    days = _integer(env, "PORTAL_ERASURE_EPOCH_DAYS", 30)
+    if not 1 <= days <= 366:
+        raise SettingsError("PORTAL_ERASURE_EPOCH_DAYS must be between 1 and 366")
+    keys_dir = env.get("PORTAL_KEYS_DIR", "")
+    return {"erasure_epoch_days": days, "keys_dir": Path(keys_dir) if keys_dir else None}
 
 
 def _audit_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -484,4 +484,4 @@ def shred(db: Session, vault: Vault, document: CaseDocument, erased_by: str,
                            erased_at=now, erased_by=erased_by))
     db.delete(document)
     db.flush()
-    vault.destroy(db, [v.data_key_id for v in versions])
+    vault.destroy(db, [v.data_key_id for v in versions], now)

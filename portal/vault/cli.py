@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from crypto import CryptoError, KeyUnavailable
 from portal.db import make_engine, session_factory
 from portal.settings import Settings
-from portal.vault import rotation
+from portal.vault import epochs, kek_state, rotation
 from portal.vault.keyring import make_key_provider
 from portal.vault.models import DataKey
 
@@ -46,8 +47,20 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     retire = keys.add_parser("retire", help="destroy an old KEK version (refused while in use)")
     retire.add_argument("version", type=int)
     retire.set_defaults(func=cmd_retire)
-    status = keys.add_parser("status", help="KEK versions and the data keys under each")
+    status = keys.add_parser("status", help="KEK versions, the data keys under each, and "
+                                            "erasures still recoverable from backups")
     status.set_defaults(func=cmd_status)
+    epoch = keys.add_parser(
+        "epoch", help="after erasures: rotate, re-wrap and retire every older KEK version, "
+                      "so no earlier backup can unwrap the erased keys (idempotent; for cron)")
+    epoch.add_argument("--now", action="store_true",
+                       help="run at once instead of when the oldest erasure is due")
+    epoch.set_defaults(func=cmd_epoch)
+    carry = keys.add_parser(
+        "carry-forward", help="after restoring an old backup: take its living data keys, "
+                              "wrapped under the current KEK, from a newer copy")
+    carry.add_argument("source_url", help="database URL of the live database or newest backup")
+    carry.set_defaults(func=cmd_carry_forward)
 
 
 def _settings() -> Settings:
@@ -88,7 +101,7 @@ def cmd_retire(args: argparse.Namespace) -> int:
     provider = make_key_provider(settings)
     sessions = session_factory(make_engine(settings.effective_database_url))
     try:
-        rotation.retire(sessions, provider, args.version)
+        rotation.retire(sessions, provider, args.version, datetime.now(UTC))
     except (rotation.RetireRefused, CryptoError) as exc:
         print(f"portal keys retire: refused: {exc}", file=sys.stderr)
         return 1
@@ -108,8 +121,60 @@ def cmd_status(_: argparse.Namespace) -> int:
     with sessions() as db:
         counts = dict(db.execute(select(DataKey.kek_version, func.count())
                                  .group_by(DataKey.kek_version)).all())
+        states = kek_state.states(db)
+        pending = epochs.outstanding(db, settings.erasure_epoch_days)
     for version in sorted(set(versions) | set(counts)):
         mark = " (current)" if version == current else ""
+        state = states.get(version)
+        disabled = "  disabled for wrapping" if state and state.state == "disabled" else ""
         missing = "" if version in versions else "  MISSING FROM THE KEYRING"
-        print(f"KEK version {version}{mark}: {counts.get(version, 0)} data key(s){missing}")
+        print(f"KEK version {version}{mark}: {counts.get(version, 0)} data key(s)"
+              f"{disabled}{missing}")
+    print(_debt_line(pending, datetime.now(UTC)))
+    return 0
+
+
+def _debt_line(pending: epochs.Outstanding, now: datetime) -> str:
+    if not pending.erasures or pending.deadline is None or pending.oldest is None:
+        return "Erased and unrecoverable from backups: nothing outstanding"
+    overdue = "  OVERDUE: run `portal keys epoch --now`" if pending.overdue(now) else ""
+    return (f"Erased but still recoverable from backups taken before the erasure: "
+            f"{pending.erasures} erasure(s), {pending.keys} data key(s), the oldest on "
+            f"{pending.oldest:%Y-%m-%d}; until the key epoch, due by "
+            f"{pending.deadline:%Y-%m-%d %H:%M} UTC (`portal keys epoch`){overdue}")
+
+
+def cmd_epoch(args: argparse.Namespace) -> int:
+    settings = _settings()
+    provider = make_key_provider(settings)
+    sessions = session_factory(make_engine(settings.effective_database_url))
+    now = datetime.now(UTC)
+    bar = ProgressBar(sys.stderr)
+    try:
+        result = epochs.run(sessions, provider, now, settings.erasure_epoch_days,
+                            force=args.now, progress=bar)
+    except (rotation.RetireRefused, CryptoError, KeyboardInterrupt) as exc:
+        bar.end()
+        print(f"portal keys epoch: interrupted ({type(exc).__name__}: {exc}); run it again "
+              "to finish", file=sys.stderr)
+        return 1
+    if not result.ran:
+        print(f"portal keys epoch: nothing due. {_debt_line(result.pending, now)}"
+              if result.pending else "portal keys epoch: nothing due")
+        return 0
+    bar.end()
+    retired = ", ".join(str(v) for v in result.retired) or "none"
+    print(f"KEK version {result.kek_version} is current; {result.rewrapped} data key(s) "
+          f"re-wrapped; retired KEK version(s): {retired}; {result.cleared} erasure(s) now "
+          "unrecoverable from earlier backups")
+    return 0
+
+
+def cmd_carry_forward(args: argparse.Namespace) -> int:
+    settings = _settings()
+    target = session_factory(make_engine(settings.effective_database_url))
+    source = session_factory(make_engine(args.source_url))
+    result = epochs.carry_forward(source, target)
+    print(f"{result.carried} data key(s) carried forward; {result.dead} erased since this "
+          "backup stay unrecoverable")
     return 0
