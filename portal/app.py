@@ -44,6 +44,7 @@ from portal.parents import routes as parent_routes
 from portal.policy import Actor
 from portal.settings import Settings
 from portal.timeline import routes as timeline_routes
+from portal.vault import routes as vault_routes
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
 from portal.web import i18n
@@ -191,6 +192,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *consent_routes.routes,
         *parent_routes.routes,
         *timeline_routes.routes,
+        *vault_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:
