@@ -33,6 +33,10 @@ class KeyDestroyed(Exception):
     """The data key is gone: the content was erased."""
 
 
+class KeyMismatch(DecryptionError):
+    """The data key belongs to another object than the one asking for it."""
+
+
 @dataclass(frozen=True)
 class FieldKey:
     """An unwrapped data key, held only for the length of one request."""
@@ -70,10 +74,14 @@ class Vault:
     def key_for(self, db: Session, blob: bytes) -> FieldKey:
         return self.key_by_id(db, record_dek_id(blob))
 
-    def key_by_id(self, db: Session, key_id: str) -> FieldKey:
+    def key_by_id(self, db: Session, key_id: str,
+                  owner: tuple[str, str] | None = None) -> FieldKey:
+        """Unwrap a data key; with ``owner`` only if it was made for that (type, id)."""
         row = db.get(DataKey, key_id)
         if row is None:
             raise KeyDestroyed(key_id)
+        if owner is not None and (row.owner_type, row.owner_id) != owner:
+            raise KeyMismatch("the data key belongs to another object")
         return FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
                                                                         row.wrapped)))
 
@@ -130,7 +138,26 @@ def child_field(child_id: str, name: str) -> Binding:
 
 
 def document_field(case_id: str, kind: str, document_id: str, version: int,
-                   name: str) -> Binding:
-    """Where a document version's field (title, text, filename, content) belongs."""
+                   name: str, categories: str | None = None) -> Binding:
+    """Where a document version's field (title, text, filename, content) belongs.
+
+    ``categories`` (binding 2): the stored categories column, bound too, so a
+    database edit of who may read it makes the field fail instead."""
     return Binding(purpose="case-document", case_id=case_id, object_type=kind,
-                   object_id=document_id, version=version, field=name)
+                   object_id=document_id, version=version, field=name,
+                   context=access_context(categories) if categories is not None else ())
+
+
+# Which associated data new rows are sealed with (the ``binding`` columns, 0018).
+LOCATION_ONLY = 1
+WITH_ACCESS_FACTS = 2
+
+
+def access_context(categories: str, shared_with_parents: bool | None = None,
+                   **more: str) -> tuple[tuple[str, str], ...]:
+    """The plaintext columns that decide who may read an item, as a binding's context."""
+    pairs = [("categories", categories)]
+    if shared_with_parents is not None:
+        pairs.append(("shared_with_parents", "1" if shared_with_parents else "0"))
+    pairs.extend(sorted(more.items()))
+    return tuple(pairs)
