@@ -61,6 +61,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                               "wrapped under the current KEK, from a newer copy")
     carry.add_argument("source_url", help="database URL of the live database or newest backup")
     carry.set_defaults(func=cmd_carry_forward)
+    rebind = keys.add_parser(
+        "rebind", help="once, after `portal db upgrade`: re-seal content stored before "
+                       "migration 0018 with the columns that decide access bound to it")
+    rebind.set_defaults(func=cmd_rebind)
 
 
 def _settings() -> Settings:
@@ -147,17 +151,19 @@ def _debt_line(pending: epochs.Outstanding, now: datetime) -> str:
 def cmd_epoch(args: argparse.Namespace) -> int:
     settings = _settings()
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
+    engine = make_engine(settings.effective_database_url)
     now = datetime.now(UTC)
     bar = ProgressBar(sys.stderr)
     try:
-        result = epochs.run(sessions, provider, now, settings.erasure_epoch_days,
-                            force=args.now, progress=bar)
+        result = epochs.run(session_factory(engine), provider, now,
+                            settings.erasure_epoch_days, force=args.now, progress=bar)
     except (rotation.RetireRefused, CryptoError, KeyboardInterrupt) as exc:
         bar.end()
         print(f"portal keys epoch: interrupted ({type(exc).__name__}: {exc}); run it again "
               "to finish", file=sys.stderr)
         return 1
+    finally:
+        engine.dispose()
     if not result.ran:
         print(f"portal keys epoch: nothing due. {_debt_line(result.pending, now)}"
               if result.pending else "portal keys epoch: nothing due")
@@ -172,9 +178,36 @@ def cmd_epoch(args: argparse.Namespace) -> int:
 
 def cmd_carry_forward(args: argparse.Namespace) -> int:
     settings = _settings()
-    target = session_factory(make_engine(settings.effective_database_url))
-    source = session_factory(make_engine(args.source_url))
-    result = epochs.carry_forward(source, target)
+    engines = make_engine(settings.effective_database_url), make_engine(args.source_url)
+    try:
+        result = epochs.carry_forward(session_factory(engines[1]), session_factory(engines[0]))
+    finally:
+        for engine in engines:
+            engine.dispose()
     print(f"{result.carried} data key(s) carried forward; {result.dead} erased since this "
           "backup stay unrecoverable")
+    return 0
+
+
+def cmd_rebind(_: argparse.Namespace) -> int:
+    # The packages that own the content re-seal it; this command only hands them the keys.
+    from portal.documents.rebind import rebind_versions
+    from portal.minutes.rebind import rebind_sections
+    from portal.vault.service import Vault
+
+    settings = _settings()
+    vault = Vault(make_key_provider(settings))
+    engine = make_engine(settings.effective_database_url)
+    sessions = session_factory(engine)
+    try:
+        versions = rebind_versions(sessions, vault)
+        sections = rebind_sections(sessions, vault)
+    except CryptoError as exc:
+        print(f"portal keys rebind: stopped ({type(exc).__name__}: {exc}); what was done is "
+              "kept, run it again after fixing the cause", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
+          "with their access facts bound")
     return 0

@@ -1,0 +1,47 @@
+"""Re-seal minutes sections stored before binding 2 with categories and sharing bound.
+
+Each section row is opened with its location-only binding and sealed again
+under the same data key with binding 2, one transaction per minutes. It
+trusts the columns as they are *now*: run it right after ``portal db
+upgrade`` (``portal keys rebind``). Drafts need nothing: the next autosave
+seals them with binding 2, and ``save_version`` discards them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.db import unit_of_work
+from portal.minutes.models import Minutes, MinutesSection, MinutesVersion
+from portal.minutes.sections import Opener, seal_section
+from portal.vault.service import LOCATION_ONLY, Vault
+
+
+def rebind_sections(sessions: sessionmaker[Session], vault: Vault,
+                    progress: Callable[[int], None] | None = None) -> int:
+    """Re-seal every binding-1 section row; returns how many. Safe to run again."""
+    done = 0
+    while True:
+        with unit_of_work(sessions) as db:
+            rows = db.execute(select(MinutesSection, Minutes.case_id)
+                              .join(MinutesVersion, MinutesVersion.id == MinutesSection.version_id)
+                              .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
+                              .where(MinutesSection.binding == LOCATION_ONLY)
+                              .order_by(MinutesSection.id).limit(200)).all()
+            if not rows:
+                return done
+            for section, case_id in rows:
+                _rebind(db, vault, section, case_id)
+        done += len(rows)
+        if progress:
+            progress(done)
+
+
+def _rebind(db: Session, vault: Vault, section: MinutesSection, case_id: str) -> None:
+    opener = Opener(db, vault, case_id)
+    text = opener.text(section)
+    seal_section(vault, opener.key(section.data_key_id), case_id, section, text.heading,
+                 text.body)
