@@ -10,16 +10,13 @@ each section only when the one policy allows it, every decision on record.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import Binding, DecryptionError
-from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
 from portal.cases.service import case_facts, is_uuid
 from portal.consent.anonymous import guard_text, record_overrides
@@ -28,6 +25,7 @@ from portal.documents.models import CATEGORIES
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.meetings.models import Meeting
 from portal.minutes import forms
+from portal.minutes.drafts import draft_binding, open_draft, recorded_saves
 from portal.minutes.models import (
     Minutes,
     MinutesDraft,
@@ -53,9 +51,7 @@ from portal.minutes.sections import (
 )
 from portal.people.models import Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, KeyDestroyed, Vault
-
-log = logging.getLogger("portal.minutes")
+from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault
 
 
 @dataclass(frozen=True)
@@ -171,47 +167,6 @@ def read_version(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
 
 # -- writing -------------------------------------------------------------------
 
-def _draft_binding(case_id: str, draft: MinutesDraft, counter: int | None = None) -> Binding:
-    """Where a draft belongs; with binding 2 also its sections' categories and save counter.
-
-    ``counter`` is the number of recorded autosaves of these minutes by the
-    author (``_draft_saves``): the access log is append-only and
-    tamper-evident, so an older draft put back in the database carries a
-    smaller counter than the log says and fails to open instead of coming back.
-    """
-    context: tuple[tuple[str, str], ...] = ()
-    if draft.binding >= WITH_ACCESS_FACTS:
-        sections = ";".join(f"{key}:{categories}" for key, categories in draft.sections or [])
-        context = (("sections", sections),
-                   ("counter", str(draft.counter if counter is None else counter)))
-    return Binding(purpose="minutes-draft", case_id=case_id, object_type="minutes_draft",
-                   object_id=draft.id, version=1, field="form", context=context)
-
-
-def _draft_saves(db: Session, author_id: str, case_id: str, minutes_id: str) -> int:
-    """How many autosaves of these minutes by this author the access log holds."""
-    return db.scalar(select(func.count()).select_from(AccessRecord).where(
-        AccessRecord.event_type == "minutes.draft.save", AccessRecord.outcome == "allowed",
-        AccessRecord.user_id == author_id, AccessRecord.case_id == case_id,
-        AccessRecord.document_id == minutes_id)) or 0
-
-
-def _open_draft(db: Session, vault: Vault, who: Requester, now: datetime, g: Gate,
-                draft: MinutesDraft) -> list[forms.Slot] | None:
-    """The draft's form, or None (recorded) if it fails: damaged, widened or rolled back."""
-    expected = _draft_saves(db, draft.author_id, g.facts.case_id, draft.minutes_id) \
-        if draft.binding >= WITH_ACCESS_FACTS else None
-    try:
-        return forms.from_json(vault.open(db, draft.content_ct,
-                                          _draft_binding(g.facts.case_id, draft, expected)))
-    except (DecryptionError, KeyDestroyed):
-        record(db, who, now, event_type="minutes.draft.open", action="read", outcome="failed",
-               reason="decryption_failed", case_id=g.facts.case_id, child_id=g.facts.child_id,
-               object_type="minutes_draft", object_id=draft.id, document_id=draft.minutes_id)
-        log.error("draft %s of minutes %s failed to open", draft.id, draft.minutes_id)
-        return None
-
-
 @dataclass(frozen=True)
 class Editor:
     meeting_id: str
@@ -269,7 +224,7 @@ def editor(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     if draft is not None and line is not None:
         decisions = _decide_draft(db, who, actor, now, g, draft, line)
         if decisions and all(d.allowed for d in decisions):
-            opened = _open_draft(db, vault, who, now, g, draft)
+            opened = open_draft(db, vault, who, now, g.facts, draft)
             slots = slots if opened is None else opened
         withheld = bool(decisions) and not all(d.allowed for d in decisions)
     return Editor(meeting_id=g.meeting.id, case_id=g.facts.case_id,
@@ -337,8 +292,8 @@ def save_draft(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     draft.sections = [[slot.key, ",".join(sorted(slot.categories))]
                       for slot in parsed if not slot.empty]
     draft.binding = WITH_ACCESS_FACTS
-    draft.counter = _draft_saves(db, actor.person_id, g.facts.case_id, minutes.id)
-    draft.content_ct = vault.seal(key, content, _draft_binding(g.facts.case_id, draft))
+    draft.counter = recorded_saves(db, actor.person_id, g.facts.case_id, minutes.id)
+    draft.content_ct = vault.seal(key, content, draft_binding(g.facts.case_id, draft))
     draft.saved_at = now
     db.flush()
     return now
