@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import CryptoError, KeyUnavailable
 from portal.db import make_engine, session_factory
@@ -75,10 +78,26 @@ def _settings() -> Settings:
     return prepare_settings(load_settings())
 
 
-def cmd_rotate(args: argparse.Namespace) -> int:
-    settings = _settings()
+Command = Callable[[argparse.Namespace, Settings, sessionmaker[Session]], int]
+
+
+def _with_database(command: Command) -> Callable[[argparse.Namespace], int]:
+    """Run ``command`` with the portal's settings and database; the engine is closed after."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        settings = _settings()
+        engine = make_engine(settings.effective_database_url)
+        try:
+            return command(args, settings, session_factory(engine))
+        finally:
+            engine.dispose()
+    return run
+
+
+@_with_database
+def cmd_rotate(args: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
     bar = ProgressBar(sys.stderr)
     try:
         if args.resume:
@@ -100,10 +119,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_retire(args: argparse.Namespace) -> int:
-    settings = _settings()
+@_with_database
+def cmd_retire(args: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
     try:
         rotation.retire(sessions, provider, args.version, datetime.now(UTC))
     except (rotation.RetireRefused, CryptoError) as exc:
@@ -113,10 +132,10 @@ def cmd_retire(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(_: argparse.Namespace) -> int:
-    settings = _settings()
+@_with_database
+def cmd_status(_: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
     try:
         versions, current = provider.versions(), provider.current_version()
     except KeyUnavailable as exc:
@@ -148,22 +167,20 @@ def _debt_line(pending: epochs.Outstanding, now: datetime) -> str:
             f"{pending.deadline:%Y-%m-%d %H:%M} UTC (`portal keys epoch`){overdue}")
 
 
-def cmd_epoch(args: argparse.Namespace) -> int:
-    settings = _settings()
+@_with_database
+def cmd_epoch(args: argparse.Namespace, settings: Settings,
+              sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    engine = make_engine(settings.effective_database_url)
     now = datetime.now(UTC)
     bar = ProgressBar(sys.stderr)
     try:
-        result = epochs.run(session_factory(engine), provider, now,
-                            settings.erasure_epoch_days, force=args.now, progress=bar)
+        result = epochs.run(sessions, provider, now, settings.erasure_epoch_days,
+                            force=args.now, progress=bar)
     except (rotation.RetireRefused, CryptoError, KeyboardInterrupt) as exc:
         bar.end()
         print(f"portal keys epoch: interrupted ({type(exc).__name__}: {exc}); run it again "
               "to finish", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     if not result.ran:
         print(f"portal keys epoch: nothing due. {_debt_line(result.pending, now)}"
               if result.pending else "portal keys epoch: nothing due")
@@ -176,29 +193,28 @@ def cmd_epoch(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_carry_forward(args: argparse.Namespace) -> int:
-    settings = _settings()
-    engines = make_engine(settings.effective_database_url), make_engine(args.source_url)
+@_with_database
+def cmd_carry_forward(args: argparse.Namespace, _: Settings,
+                      sessions: sessionmaker[Session]) -> int:
+    source = make_engine(args.source_url)
     try:
-        result = epochs.carry_forward(session_factory(engines[1]), session_factory(engines[0]))
+        result = epochs.carry_forward(session_factory(source), sessions)
     finally:
-        for engine in engines:
-            engine.dispose()
+        source.dispose()
     print(f"{result.carried} data key(s) carried forward; {result.dead} erased since this "
           "backup stay unrecoverable")
     return 0
 
 
-def cmd_rebind(_: argparse.Namespace) -> int:
+@_with_database
+def cmd_rebind(_: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     # The packages that own the content re-seal it; this command only hands them the keys.
     from portal.documents.rebind import rebind_versions
     from portal.minutes.rebind import rebind_sections
     from portal.vault.service import Vault
 
-    settings = _settings()
     vault = Vault(make_key_provider(settings))
-    engine = make_engine(settings.effective_database_url)
-    sessions = session_factory(engine)
     try:
         versions = rebind_versions(sessions, vault)
         sections = rebind_sections(sessions, vault)
@@ -206,8 +222,6 @@ def cmd_rebind(_: argparse.Namespace) -> int:
         print(f"portal keys rebind: stopped ({type(exc).__name__}: {exc}); what was done is "
               "kept, run it again after fixing the cause", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
           "with their access facts bound")
     return 0

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from crypto import KeyUnavailable, LocalKeyFileProvider, WrappedKey
+from portal import demo
 from portal.cli import main
-from portal.db import make_engine, session_factory
+from portal.db import make_engine, session_factory, unit_of_work
 from portal.documents.models import DocumentVersion
+from portal.migrate import upgrade
 from portal.vault import epochs
 from portal.vault.models import DataKey, KeyShredding
 from portal.vault.service import Vault
@@ -39,21 +42,14 @@ ERASED = b"het verslag dat gewist wordt\n" * 5_000
 LIVING = b"het verslag dat blijft\n" * 5_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def hsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
+    """A token of its own per test: an epoch destroys KEK versions for good."""
     if shutil.which("softhsm2-util") is None:
         pytest.skip("softhsm2-util not on PATH (install the Debian package softhsm2)")
-    with softhsm_token(tmp_path_factory.mktemp("softhsm"), "mdo-epochs") as token:
+    label = f"mdo-epochs-{uuid.uuid4().hex[:8]}"
+    with softhsm_token(tmp_path_factory.mktemp("softhsm"), label) as token:
         yield token
-
-
-def backup(db_file: Path, target: Path) -> Path:
-    """An online backup with SQLite's backup API, as an operator's backup job takes it."""
-    with sqlite3.connect(db_file) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
-    source.close()
-    copy.close()
-    return target
 
 
 def key_of(running: Running, document_id: str) -> WrappedKey:
@@ -64,12 +60,58 @@ def key_of(running: Running, document_id: str) -> WrappedKey:
         return WrappedKey(key.kek_version, key.wrapped)
 
 
+class Store:
+    """The database on one engine: prepared under the HSM's KEK, backed up, restored."""
+
+    def __init__(self, engine: str, tmp_path: Path, hsm: SoftHsm,
+                 request: pytest.FixtureRequest) -> None:
+        self.engine, self.tmp_path = engine, tmp_path
+        if engine == "sqlite":
+            self.url = prepared_database(tmp_path / "portal.db", hsm)
+            return
+        self.postgres = request.getfixturevalue("postgres")
+        self.live = f"e_{uuid.uuid4().hex[:12]}"
+        self.postgres.execute(f"CREATE DATABASE {self.live}")
+        self.url = self.postgres.url(self.live)
+        engine_ = make_engine(self.url)
+        upgrade(engine_)
+        with unit_of_work(session_factory(engine_)) as db:
+            demo.load(db, Vault(hsm.provider()), datetime.now(UTC))
+        engine_.dispose()
+
+    def backup(self, running: Running) -> str:
+        """A copy of the database as it is now (SQLite's backup API; a PostgreSQL template)."""
+        if self.engine == "sqlite":
+            target = self.tmp_path / "before-erasure.db"
+            source_file = Path(self.url.removeprefix("sqlite:///"))
+            with sqlite3.connect(source_file) as source, sqlite3.connect(target) as copy:
+                source.backup(copy)
+            source.close()
+            copy.close()
+            return str(target)
+        running.portal.engine.dispose()  # a template database must have no sessions
+        name = f"b_{uuid.uuid4().hex[:12]}"
+        self.postgres.execute(f"CREATE DATABASE {name} TEMPLATE {self.live}")
+        return name
+
+    def restore(self, backup: str) -> str:
+        if self.engine == "sqlite":
+            restored = self.tmp_path / "restored.db"
+            shutil.copyfile(backup, restored)
+            return f"sqlite:///{restored}"
+        name = f"r_{uuid.uuid4().hex[:12]}"
+        self.postgres.execute(f"CREATE DATABASE {name} TEMPLATE {backup}")
+        return str(self.postgres.url(name))
+
+
 @pytest.mark.softhsm
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_erasure_outlives_a_restored_backup(start_portal, hsm: SoftHsm, tmp_path: Path,
                                             keys_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    db_file = tmp_path / "portal.db"
-    url = prepared_database(db_file, hsm)
+                                            capsys: pytest.CaptureFixture[str], engine: str,
+                                            request: pytest.FixtureRequest) -> None:
+    store = Store(engine, tmp_path, hsm, request)
+    url = store.url
     for name, value in {"PORTAL_DATABASE_URL": url, "PORTAL_DATA_DIR": str(keys_dir),
                         **hsm.env()}.items():
         monkeypatch.setenv(name, value)
@@ -79,7 +121,7 @@ def test_erasure_outlives_a_restored_backup(start_portal, hsm: SoftHsm, tmp_path
     living = upload_new(running, ib, LIVING, "blijft.txt")
     minutes = document_id_from(write_minutes(ib, "Notulen", "Blijft leesbaar"))
     erased_key = key_of(running, erased)
-    old_backup = backup(db_file, tmp_path / "before-erasure.db")
+    old_backup = store.backup(running)
 
     assert ib.submit(f"{CASE_PATH}/documents/{erased}/erase",
                      {"confirm": "on"}).status_code == 200
@@ -104,12 +146,11 @@ def test_erasure_outlives_a_restored_backup(start_portal, hsm: SoftHsm, tmp_path
     assert "nothing due" in capsys.readouterr().out and hsm.provider().versions() == [2]
 
     # Disaster: the old backup is restored; the living keys come from the newer copy.
-    restored = tmp_path / "restored.db"
-    shutil.copyfile(old_backup, restored)
-    monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{restored}")
+    restored = store.restore(old_backup)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", restored)
     assert main(["keys", "carry-forward", url]) == 0
     assert "1 erased since this backup stay unrecoverable" in capsys.readouterr().out
-    again = start_portal(f"sqlite:///{restored}", **hsm.settings())
+    again = start_portal(restored, **hsm.settings())
     reader = logged_in(again, "ib")
     status_code, _, body, clean = stream_download(
         reader, f"{CASE_PATH}/documents/{living}/download")
