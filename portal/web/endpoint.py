@@ -59,6 +59,7 @@ P = ParamSpec("P")
 NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/admin", "Administration", Action.ORGANISATION_MANAGE),
        ("/audit", "Access log", Action.AUDIT_SEARCH),
+       ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN))
 

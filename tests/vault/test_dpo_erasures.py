@@ -12,6 +12,7 @@ from tests.harness import Running
 def test_dpo_sees_the_backlog_until_the_epoch(running: Running) -> None:
     dpo = running.client()
     dpo.login("fg")
+    assert 'href="/dpo/erasures"' in dpo.page("/").text  # in the DPO's menu
     empty = dpo.page("/dpo/erasures")
     assert "Geen enkele wissing is uit een back-up te herstellen" in empty.text
 
@@ -38,6 +39,7 @@ def test_only_the_dpo(running: Running) -> None:
         client = running.client()
         client.login(persona)
         assert client.get("/dpo/erasures").status_code == 403
+        assert 'href="/dpo/erasures"' not in client.page("/cases").text
     assert running.client().get("/dpo/erasures", follow_redirects=False).status_code in \
         (302, 303, 307)
     assert running.client().post("/dpo/erasures").status_code in (403, 405)
