@@ -27,7 +27,7 @@ down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-BINDING_TABLES = ("document_version", "minutes_section", "minutes_draft")
+BINDING_TABLES = ("document_version", "minutes_section", "minutes_draft", "minutes_correction")
 
 
 def upgrade() -> None:

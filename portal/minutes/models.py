@@ -140,3 +140,5 @@ class MinutesCorrection(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # the rejection's reason
     result_version: Mapped[int | None] = mapped_column(Integer)
+    # 2: the categories are bound to the ciphertext (``corrections._binding``).
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

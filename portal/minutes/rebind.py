@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import unit_of_work
-from portal.minutes.models import Minutes, MinutesSection, MinutesVersion
+from portal.minutes.corrections import correction_binding
+from portal.minutes.models import Minutes, MinutesCorrection, MinutesSection, MinutesVersion
 from portal.minutes.sections import Opener, seal_section
-from portal.vault.service import LOCATION_ONLY, Vault
+from portal.vault.service import LOCATION_ONLY, WITH_ACCESS_FACTS, Vault
 
 
 def rebind_sections(sessions: sessionmaker[Session], vault: Vault,
@@ -45,3 +46,24 @@ def _rebind(db: Session, vault: Vault, section: MinutesSection, case_id: str) ->
     text = opener.text(section)
     seal_section(vault, opener.key(section.data_key_id), case_id, section, text.heading,
                  text.body)
+
+
+def rebind_corrections(sessions: sessionmaker[Session], vault: Vault) -> int:
+    """Re-seal every binding-1 correction's texts with its categories bound; how many."""
+    with unit_of_work(sessions) as db:
+        rows = db.execute(select(MinutesCorrection, Minutes.case_id)
+                          .join(Minutes, Minutes.id == MinutesCorrection.minutes_id)
+                          .where(MinutesCorrection.binding == LOCATION_ONLY)).all()
+        for correction, case_id in rows:
+            key = vault.key_by_id(db, correction.data_key_id,
+                                  owner=("minutes_correction", correction.id))
+            fields = {name: vault.open(db, blob, correction_binding(case_id, correction, name),
+                                       key)
+                      for name, blob in (("text", correction.text_ct),
+                                         ("reason", correction.reason_ct),
+                                         ("decision", correction.decision_ct)) if blob}
+            correction.binding = WITH_ACCESS_FACTS
+            for name, text in fields.items():
+                setattr(correction, f"{name}_ct", vault.seal(
+                    key, text, correction_binding(case_id, correction, name)))
+    return len(rows)

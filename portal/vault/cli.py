@@ -211,17 +211,18 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
                sessions: sessionmaker[Session]) -> int:
     # The packages that own the content re-seal it; this command only hands them the keys.
     from portal.documents.rebind import rebind_versions
-    from portal.minutes.rebind import rebind_sections
+    from portal.minutes.rebind import rebind_corrections, rebind_sections
     from portal.vault.service import Vault
 
     vault = Vault(make_key_provider(settings))
     try:
         versions = rebind_versions(sessions, vault)
         sections = rebind_sections(sessions, vault)
+        corrections = rebind_corrections(sessions, vault)
     except CryptoError as exc:
         print(f"portal keys rebind: stopped ({type(exc).__name__}: {exc}); what was done is "
               "kept, run it again after fixing the cause", file=sys.stderr)
         return 1
     print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
-          "with their access facts bound")
+          f"with their access facts bound, and {corrections} correction(s)")
     return 0

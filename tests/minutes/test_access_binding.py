@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from portal.audit.models import AccessRecord
-from portal.minutes.models import MinutesDraft, MinutesSection
+from portal.minutes.models import MinutesCorrection, MinutesDraft, MinutesSection
 from tests.harness import Running
 from tests.minutes.helpers import (
     CASE_ID,
@@ -96,3 +96,22 @@ def test_widened_draft_categories_fail_closed(running: Running) -> None:
     editor = tab.page(f"{MINUTES}/edit")
     assert HEALTH not in editor.text
     assert _failed(running, "minutes.draft.open") == ["decryption_failed"]
+
+
+def test_edited_correction_categories_fail_closed(running: Running) -> None:
+    """Any edit of the categories a correction is read by: withheld and on record."""
+    writer = logged_in(running, "notulist")
+    save(writer, section("Aanwezigheid", "Sam was drie keer te laat."))
+    submit_and_approve(running, writer, 1)
+    with running.portal.sessions() as db:
+        key = db.scalars(select(MinutesSection.section_key)).first()
+    mentor = logged_in(running, "mentor")
+    mentor.page(MINUTES)
+    proposed = mentor.submit(f"{MINUTES}/corrections", {
+        "section": key, "text": "Twee keer.", "reason": "CORRECTIEREDEN"})
+    assert proposed.status_code == 200 and "CORRECTIEREDEN" in proposed.text
+    with running.portal.sessions() as db, db.begin():
+        db.execute(update(MinutesCorrection).values(categories="behaviour,school_progress"))
+    page = mentor.page(MINUTES)
+    assert page.status_code == 200 and "CORRECTIEREDEN" not in page.text
+    assert _failed(running, "minutes.correction.list") == ["decryption_failed"]
