@@ -6,17 +6,16 @@ opens each with that binding and seals it again under the same data key with
 binding 2: titles, texts and file names as records, file contents as a new
 Tink stream (fresh salt) replacing the segment rows, all in one transaction
 per version. It trusts the categories the column holds *now*: run it right
-after ``portal db upgrade`` (``portal keys rebind``).
+after ``portal db upgrade`` (``portal keys rebind``). A version that does not
+open is skipped and reported, never re-sealed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crypto import decrypt_stream_exact
+from crypto import DecryptionError, decrypt_stream_exact
 from portal.db import unit_of_work
 from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersion, VersionStatus
 from portal.documents.service import version_field, version_key
@@ -25,22 +24,34 @@ from portal.vault.service import LOCATION_ONLY, WITH_ACCESS_FACTS, Vault
 
 
 def rebind_versions(sessions: sessionmaker[Session], vault: Vault,
-                    progress: Callable[[int], None] | None = None) -> int:
-    """Re-seal every complete binding-1 version; returns how many. Safe to run again."""
+                    skipped: list[str] | None = None) -> int:
+    """Re-seal every complete binding-1 version; returns how many. Safe to run again.
+
+    A version that does not open (damaged, or its categories already edited)
+    is left as it is and its document id appended to ``skipped``: it stays
+    unreadable-if-tampered only as far as binding 1 reaches, and needs a look.
+    """
     done = 0
+    after = ""
+    document_id = ""
     while True:
-        with unit_of_work(sessions) as db:
-            row = db.execute(select(DocumentVersion, CaseDocument)
-                             .join(CaseDocument, CaseDocument.id == DocumentVersion.document_id)
-                             .where(DocumentVersion.binding == LOCATION_ONLY,
-                                    DocumentVersion.status == VersionStatus.COMPLETE)
-                             .order_by(DocumentVersion.id).limit(1)).first()
-            if row is None:
-                return done
-            _rebind(db, vault, *row)
-        done += 1
-        if progress:
-            progress(done)
+        try:
+            with unit_of_work(sessions) as db:
+                row = db.execute(
+                    select(DocumentVersion, CaseDocument)
+                    .join(CaseDocument, CaseDocument.id == DocumentVersion.document_id)
+                    .where(DocumentVersion.binding == LOCATION_ONLY,
+                           DocumentVersion.status == VersionStatus.COMPLETE,
+                           DocumentVersion.id > after)
+                    .order_by(DocumentVersion.id).limit(1)).first()
+                if row is None:
+                    return done
+                after, document_id = row[0].id, row[1].id
+                _rebind(db, vault, *row)
+            done += 1
+        except DecryptionError:
+            if skipped is not None:
+                skipped.append(document_id)
 
 
 def _rebind(db: Session, vault: Vault, version: DocumentVersion, document: CaseDocument,
@@ -48,7 +59,7 @@ def _rebind(db: Session, vault: Vault, version: DocumentVersion, document: CaseD
     """Open ``version`` with its binding and seal it again with ``target``'s.
 
     The whole file is held in memory for the swap (at most
-    ``PORTAL_MAX_UPLOAD_MB``); a version that fails to open stops the run."""
+    ``PORTAL_MAX_UPLOAD_MB``); ``DecryptionError`` if it does not open."""
     key = version_key(db, vault, version)
     case_id = document.case_id
     opened = {name: vault.open(db, blob, version_field(case_id, document, version, name), key)

@@ -215,8 +215,9 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
     from portal.vault.service import Vault
 
     vault = Vault(make_key_provider(settings))
+    skipped: list[str] = []
     try:
-        versions = rebind_versions(sessions, vault)
+        versions = rebind_versions(sessions, vault, skipped)
         sections = rebind_sections(sessions, vault)
         corrections = rebind_corrections(sessions, vault)
     except CryptoError as exc:
@@ -225,4 +226,9 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
         return 1
     print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
           f"with their access facts bound, and {corrections} correction(s)")
+    if skipped:
+        print(f"portal keys rebind: {len(skipped)} document(s) did not open and were left "
+              f"as they are (damaged or edited; check them): {', '.join(skipped)}",
+              file=sys.stderr)
+        return 1
     return 0

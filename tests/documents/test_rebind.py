@@ -95,3 +95,28 @@ def test_rebound_file_downloads_whole(running: Running, keys_dir: Path,
     assert main(["keys", "rebind"]) == 0
     status, _, body, clean = stream_download(ib, f"{CASE_PATH}/documents/{file_id}/download")
     assert (status, clean, body == CONTENT) == (200, True, True)
+
+
+def test_a_legacy_version_that_does_not_open_is_skipped_and_reported(
+        running: Running, keys_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ib = logged_in(running, "ib")
+    edited = upload_new(running, ib, CONTENT, "bewerkt.txt", categories=("behaviour",))
+    fine = upload_new(running, ib, CONTENT, "goed.txt", categories=("behaviour",))
+    running.extra["case_id"] = CASE_PATH.split("/")[2]
+    _as_before_0018(running)
+    with running.portal.sessions() as db, db.begin():  # damaged before the rebind ran
+        version = db.scalars(select(DocumentVersion)
+                             .where(DocumentVersion.document_id == edited)).one()
+        assert version.filename_ct is not None
+        version.filename_ct = version.filename_ct[:-1] + bytes([version.filename_ct[-1] ^ 1])
+    for name, value in {"PORTAL_DATABASE_URL": str(running.portal.engine.url.render_as_string(
+            hide_password=False)), "PORTAL_DATA_DIR": str(keys_dir)}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["keys", "rebind"]) == 1
+    out, err = capsys.readouterr()
+    assert "1 document version(s)" in out and edited in err and fine not in err
+    with running.portal.sessions() as db:
+        bindings = dict(db.execute(select(DocumentVersion.document_id,
+                                          DocumentVersion.binding)).all())
+    assert (bindings[edited], bindings[fine]) == (1, 2)
