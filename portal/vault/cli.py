@@ -218,8 +218,8 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
     skipped: list[str] = []
     try:
         versions = rebind_versions(sessions, vault, skipped)
-        sections = rebind_sections(sessions, vault)
-        corrections = rebind_corrections(sessions, vault)
+        sections = rebind_sections(sessions, vault, skipped)
+        corrections = rebind_corrections(sessions, vault, skipped)
     except CryptoError as exc:
         print(f"portal keys rebind: stopped ({type(exc).__name__}: {exc}); what was done is "
               "kept, run it again after fixing the cause", file=sys.stderr)
@@ -227,8 +227,8 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
     print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
           f"with their access facts bound, and {corrections} correction(s)")
     if skipped:
-        print(f"portal keys rebind: {len(skipped)} document(s) did not open and were left "
-              f"as they are (damaged or edited; check them): {', '.join(skipped)}",
+        print(f"portal keys rebind: {len(skipped)} item(s) did not open and were left as "
+              f"they are (damaged or edited; check them): {', '.join(skipped)}",
               file=sys.stderr)
         return 1
     return 0

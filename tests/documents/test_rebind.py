@@ -120,3 +120,26 @@ def test_a_legacy_version_that_does_not_open_is_skipped_and_reported(
         bindings = dict(db.execute(select(DocumentVersion.document_id,
                                           DocumentVersion.binding)).all())
     assert (bindings[edited], bindings[fine]) == (1, 2)
+
+
+def test_a_legacy_section_that_does_not_open_is_skipped(
+        running: Running, keys_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    writer = logged_in(running, "notulist")
+    save(writer, section("Een", "Eerste sectie"), section("Twee", "Tweede sectie"))
+    running.extra["case_id"] = CASE_PATH.split("/")[2]
+    _as_before_0018(running)
+    with running.portal.sessions() as db, db.begin():
+        broken = db.scalars(select(MinutesSection).order_by(MinutesSection.position)).first()
+        assert broken is not None
+        broken.body_ct = broken.body_ct[:-1] + bytes([broken.body_ct[-1] ^ 1])
+        broken_key = broken.section_key
+    for name, value in {"PORTAL_DATABASE_URL": str(running.portal.engine.url.render_as_string(
+            hide_password=False)), "PORTAL_DATA_DIR": str(keys_dir)}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["keys", "rebind"]) == 1
+    out, err = capsys.readouterr()
+    assert "1 minutes section(s) re-sealed" in out and broken_key in err
+    with running.portal.sessions() as db:
+        bindings = sorted(db.scalars(select(MinutesSection.binding)))
+    assert bindings == [1, 2]
