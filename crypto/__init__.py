@@ -23,7 +23,12 @@ from crypto.keys import (
 )
 from crypto.pkcs11_provider import Pkcs11Provider
 from crypto.record import Binding, decrypt_record, encrypt_record, record_dek_id
-from crypto.stream import DEFAULT_SEGMENT_SIZE, StreamEncryptor, decrypt_stream
+from crypto.stream import (
+    DEFAULT_SEGMENT_SIZE,
+    StreamEncryptor,
+    decrypt_stream,
+    decrypt_stream_exact,
+)
 
 __all__ = [
     "DEFAULT_SEGMENT_SIZE",
@@ -39,6 +44,7 @@ __all__ = [
     "WrappedKey",
     "decrypt_record",
     "decrypt_stream",
+    "decrypt_stream_exact",
     "encrypt_record",
     "new_data_key",
     "record_dek_id",

@@ -38,6 +38,7 @@ _NONCE_SIZE = 12
 _TAG_SIZE = 16
 _MAX_DEK_ID = 255
 _BINDING_TAG = b"mdo-record-ad-v1"
+_BINDING_TAG_V2 = b"mdo-record-ad-v2"
 _MAX_VERSION = 2**64 - 1
 
 
@@ -49,6 +50,12 @@ class Binding:
     surrogates) and shorter than 2**32 bytes; ``version`` an ``int`` in
     [0, 2**64). Violations raise ``ValueError`` at construction. ``encode()``
     is injective: two bindings that differ in any field encode differently.
+
+    ``context`` carries the facts stored in the clear beside the ciphertext
+    that decide who may read it (data categories, a sharing flag, a save
+    counter), as (name, value) pairs: a database edit of any of them makes
+    the ciphertext fail instead of widening access. Empty, the encoding is
+    exactly format 1's, so existing ciphertexts keep decrypting.
     """
 
     purpose: str
@@ -57,6 +64,7 @@ class Binding:
     object_id: str
     version: int
     field: str
+    context: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("purpose", "case_id", "object_type", "object_id", "field"):
@@ -64,6 +72,10 @@ class Binding:
             if not isinstance(value, str):
                 raise ValueError(f"Binding.{name} must be str")
             value.encode("utf-8")  # raises UnicodeEncodeError (a ValueError)
+        if not isinstance(self.context, tuple) or not all(
+                isinstance(pair, tuple) and len(pair) == 2
+                and all(isinstance(part, str) for part in pair) for pair in self.context):
+            raise ValueError("Binding.context must be a tuple of (str, str) pairs")
         if not isinstance(self.version, int) or isinstance(self.version, bool):
             raise ValueError("Binding.version must be int")
         if not 0 <= self.version <= _MAX_VERSION:
@@ -74,14 +86,22 @@ class Binding:
 
         Layout: ``b"mdo-record-ad-v1"`` then purpose, case_id, object_type,
         object_id (each 4-byte big-endian length + UTF-8), version (8-byte
-        big-endian unsigned), field (length + UTF-8). Contract: injective and
-        stable across releases (changing it would make stored data unreadable).
+        big-endian unsigned), field (length + UTF-8). With a ``context`` the
+        tag is ``b"mdo-record-ad-v2"`` and the same fields are followed by the
+        number of pairs (4 bytes) and each name and value (length + UTF-8), in
+        the order given. Contract: injective and stable across releases
+        (changing it would make stored data unreadable).
         """
-        parts = [_BINDING_TAG]
+        parts = [_BINDING_TAG_V2 if self.context else _BINDING_TAG]
         for text in (self.purpose, self.case_id, self.object_type, self.object_id):
             parts.append(_lp(text))
         parts.append(struct.pack(">Q", self.version))
         parts.append(_lp(self.field))
+        if self.context:
+            parts.append(struct.pack(">I", len(self.context)))
+            for name, value in self.context:
+                parts.append(_lp(name))
+                parts.append(_lp(value))
         return b"".join(parts)
 
 

@@ -49,7 +49,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from crypto.errors import CryptoError, DecryptionError
 
-__all__ = ["DEFAULT_SEGMENT_SIZE", "HEADER_SIZE", "StreamEncryptor", "decrypt_stream"]
+__all__ = [
+    "DEFAULT_SEGMENT_SIZE",
+    "HEADER_SIZE",
+    "StreamEncryptor",
+    "decrypt_stream",
+    "decrypt_stream_exact",
+]
 
 DEFAULT_SEGMENT_SIZE = 64 * 1024
 _KEY_SIZE = 32
@@ -234,3 +240,56 @@ def _decrypt(
         del body, piece
         yield plain
         del plain
+
+
+def decrypt_stream_exact(
+    ikm: bytes,
+    associated_data: bytes,
+    chunks: Iterable[bytes],
+    *,
+    size: int,
+    segments: int,
+    segment_size: int = DEFAULT_SEGMENT_SIZE,
+) -> Iterator[bytes]:
+    """Like ``decrypt_stream``, for a sender that announced ``size`` bytes beforehand.
+
+    ``size`` and ``segments`` come from unauthenticated metadata (a database
+    column sent as ``Content-Length``). They are checked against the stream
+    itself, whose authenticated last segment fixes its true length:
+
+    * nothing beyond ``size`` plaintext bytes is ever yielded; more plaintext
+      raises ``DecryptionError`` before any of it is yielded;
+    * the newest decrypted segment is always held back, and the final one is
+      yielded only after the last segment authenticated *and* the totals match
+      ``size`` and ``segments``. So a consumer that relays the output under a
+      length of ``size`` can never have sent all ``size`` bytes of a stream
+      that is truncated, extended or mislabelled: it aborts short instead.
+
+    Contract otherwise as ``decrypt_stream`` (``DecryptionError`` for every
+    failure, never distinguishing them; ``ValueError`` for bad parameters).
+    """
+    _check_params(ikm, associated_data, segment_size)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError("size must be a non-negative int")
+    if not isinstance(segments, int) or isinstance(segments, bool) or segments < 1:
+        raise ValueError("segments must be a positive int")
+    return _decrypt_exact(ikm, associated_data, chunks, segment_size, size, segments)
+
+
+def _decrypt_exact(ikm: bytes, associated_data: bytes, chunks: Iterable[bytes],
+                   segment_size: int, size: int, segments: int) -> Iterator[bytes]:
+    held: bytes | None = None
+    total = 0
+    count = 0
+    for plain in _decrypt(ikm, associated_data, chunks, segment_size):
+        total += len(plain)
+        count += 1
+        if total > size or count > segments:
+            raise DecryptionError("stream is longer than its announced size")
+        if held is not None:
+            yield held
+        held = plain
+    if total != size or count != segments:
+        raise DecryptionError("stream is shorter than its announced size")
+    if held:
+        yield held

@@ -55,6 +55,7 @@ from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
 from portal.staff import routes as staff_routes
 from portal.timeline import routes as timeline_routes
+from portal.vault import routes as vault_routes
 from portal.vault.keyring import make_key_provider
 from portal.vault.service import Vault
 from portal.web import i18n
@@ -220,6 +221,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *staff_routes.routes,
         Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         *register_routes.routes,
+        *vault_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

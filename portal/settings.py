@@ -64,6 +64,11 @@ class Settings:
     pkcs11_library: str = ""
     pkcs11_token: str = ""
     pkcs11_pin: str = ""
+    # After an erasure the key epoch must run within this many days; until then a
+    # backup taken before the erasure can still unwrap the erased data keys.
+    erasure_epoch_days: int = 30
+    # Where dev mode keeps its keyring: never beside the database (default <data_dir>-keys).
+    keys_dir: Path | None = None
     default_language: Literal["nl", "en"] = "nl"
     log_level: str = "INFO"
     # The largest attachment accepted, in MiB (enforced while the upload streams).
@@ -355,6 +360,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         consent_acr=env.get("PORTAL_CONSENT_ACR", "").strip(),
         invitation_days=_invitation_days(env),
         scim_organisations=_scim_organisations(env),
+        **_key_settings(env),
         **_audit_settings(env),
         **_operations_settings(env),
     )
@@ -387,6 +393,12 @@ def scim_organisation(slug: str, entry: object) -> ScimOrganisation:
         raise SettingsError(f"PORTAL_SCIM_TOKENS_FILE: {slug}: groups maps names to roles")
     return ScimOrganisation(slug=slug, token_hash=hashlib.sha256(token.encode()).hexdigest(),
                             group_roles={str(k): v for k, v in groups.items()})
+def _key_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    days = _integer(env, "PORTAL_ERASURE_EPOCH_DAYS", 30)
+    if not 1 <= days <= 366:
+        raise SettingsError("PORTAL_ERASURE_EPOCH_DAYS must be between 1 and 366")
+    keys_dir = env.get("PORTAL_KEYS_DIR", "")
+    return {"erasure_epoch_days": days, "keys_dir": Path(keys_dir) if keys_dir else None}
 
 
 def _audit_settings(env: Mapping[str, str]) -> dict[str, Any]:

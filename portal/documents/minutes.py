@@ -24,10 +24,11 @@ from portal.documents.service import (
     authorize_case,
     authorize_item,
     start_version,
+    version_field,
 )
 from portal.errors import N_, InvalidInput
 from portal.policy import Action, Actor, CaseFacts, ItemFacts
-from portal.vault.service import Vault, document_field
+from portal.vault.service import Vault
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _record_confirmed(db: Session, facts: CaseFacts, document: CaseDocument, act
 def _seal_version(db: Session, vault: Vault, case_id: str, document: CaseDocument,
                   number: int, minutes: MinutesInput, author: str, now: datetime) -> None:
     version, key = start_version(db, vault, document, number, author, now)
-    bound = partial(document_field, case_id, document.kind.value, document.id, number)
+    bound = partial(version_field, case_id, document, version)
     version.title_ct = vault.seal(key, minutes.title, bound("title"))
     version.text_ct = vault.seal(key, minutes.text, bound("text"))
     version.size = len(minutes.text.encode("utf-8"))

@@ -72,6 +72,9 @@ class DocumentVersion(Base):
     # An upload's heartbeat while its segments stream in (pending versions
     # only): the sweep leaves versions with a recent one alone.
     touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which associated data sealed the content (``portal.vault.binding``): 1 =
+    # location only (before migration 0018), 2 = also the access-deciding columns.
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class DocumentSegment(Base):

@@ -121,7 +121,8 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
         service.record_download_failure(portal.sessions, who, portal.clock(), download)
 
     body: Iterator[bytes] = plaintext(portal.sessions, download.version_id, download.dek,
-                                      download.associated_data, failed)
+                                      download.associated_data, failed, size=download.size,
+                                      segments=download.segments)
     return StreamingResponse(body, media_type=download.media_type,
                              headers=_attachment_headers(download))
 
@@ -133,7 +134,8 @@ def _attachment_headers(download: Download) -> dict[str, str]:
     return {
         "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
                                f"filename*=UTF-8''{quote(download.filename, safe='')}",
-        # The exact size: a stream cut short can never look complete.
+        # Checked against the authenticated end of the stream before the last piece
+        # is sent: a stream cut short or extended can never look complete.
         "Content-Length": str(download.size),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",

@@ -37,7 +37,14 @@ from portal.documents.models import (
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import FieldKey, KeyDestroyed, Vault, document_field, secure_delete
+from portal.vault.service import (
+    WITH_ACCESS_FACTS,
+    FieldKey,
+    KeyDestroyed,
+    Vault,
+    document_field,
+    secure_delete,
+)
 
 log = logging.getLogger("portal.documents")
 
@@ -225,12 +232,30 @@ def start_version(db: Session, vault: Vault, document: CaseDocument, number: int
     """A pending version with a fresh data key of its own; the caller fills and completes it."""
     version = DocumentVersion(id=new_id(), document_id=document.id, version=number,
                               status=VersionStatus.PENDING, created_at=now, created_by=author,
-                              size=0, segment_count=0)
+                              size=0, segment_count=0, binding=WITH_ACCESS_FACTS)
     key = vault.new_key(db, "document_version", version.id, now)
     version.data_key_id = key.id
     db.add(version)
     db.flush()
     return version, key
+
+
+def version_field(case_id: str, document: CaseDocument, version: DocumentVersion,
+                  name: str) -> Binding:
+    """Where a version's field belongs; from binding 2 on with the document's categories.
+
+    A version sealed with binding 2 fails to open when the categories column
+    was edited, and also when its ``binding`` column is set back to 1: the
+    older associated data differs, so a downgrade cannot switch the check off.
+    """
+    categories = document.categories if version.binding >= WITH_ACCESS_FACTS else None
+    return document_field(case_id, document.kind.value, document.id, version.version, name,
+                          categories)
+
+
+def version_key(db: Session, vault: Vault, version: DocumentVersion) -> FieldKey:
+    """The version's data key, refused (``KeyMismatch``) if made for another object."""
+    return vault.key_by_id(db, version.data_key_id, owner=("document_version", version.id))
 
 
 # -- reading -------------------------------------------------------------------
@@ -251,12 +276,11 @@ def complete_versions(db: Session, document_ids: Iterable[str]
 def _label(vault: Vault, db: Session, facts: CaseFacts, document: CaseDocument,
            version: DocumentVersion, key: FieldKey | None = None) -> str:
     """A document's name in lists: the minutes' title, else the file name."""
-    key = key or vault.key_by_id(db, version.data_key_id)
+    key = key or version_key(db, vault, version)
     field = "title" if version.title_ct is not None else "filename"
     blob = version.title_ct if version.title_ct is not None else version.filename_ct
     assert blob is not None
-    return vault.open(db, blob, document_field(facts.case_id, document.kind.value, document.id,
-                                               version.version, field), key)
+    return vault.open(db, blob, version_field(facts.case_id, document, version, field), key)
 
 
 def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -322,17 +346,21 @@ def view_document(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
         (history[-1] if history else None)
     if chosen is None:
         raise InvalidInput({"version": N_("This version does not exist.")})
-    try:
-        key = vault.key_by_id(db, chosen.data_key_id)
-    except KeyDestroyed:
-        raise _gone(db, who, now, facts, document, chosen.version, "document.view") from None
     names = dict(db.execute(select(Person.id, Person.display_name).where(
         Person.id.in_({v.created_by for v in history}))).all())
 
     def bound(field: str) -> Binding:
-        return document_field(facts.case_id, document.kind.value, document.id,
-                              chosen.version, field)
+        return version_field(facts.case_id, document, chosen, field)
 
+    try:
+        key = version_key(db, vault, chosen)
+    except KeyDestroyed:
+        raise _gone(db, who, now, facts, document, chosen.version, "document.view") from None
+    except DecryptionError:
+        record_failure(db, who, now, facts, document, document.kind.value,
+                       event_type="document.view", action_code="read",
+                       reason="decryption_failed", version=chosen.version)
+        raise ContentDamaged(document.id) from None
     try:
         title = _open(vault, db, chosen.title_ct, bound("title"), key)
         text = _open(vault, db, chosen.text_ct, bound("text"), key)
@@ -382,6 +410,7 @@ class Download:
     filename: str = field(repr=False)  # encrypted at rest: keep it out of logs too
     media_type: str
     size: int
+    segments: int
     segment_size: int
     dek: bytes = field(repr=False)
     associated_data: bytes
@@ -398,11 +427,15 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     if latest is None or latest.segment_count == 0 or latest.segment_size is None:
         raise NotAFile(document.id)
     try:
-        key = vault.key_by_id(db, latest.data_key_id)
+        key = version_key(db, vault, latest)
     except KeyDestroyed:
         raise _gone(db, who, now, facts, document, latest.version, "document.download") \
             from None
+    except DecryptionError:
+        key = None
     try:
+        if key is None:
+            raise DecryptionError("data key of another object")
         filename = _label(vault, db, facts, document, latest, key)
     except DecryptionError:
         record_failure(db, who, now, facts, document, document.kind.value,
@@ -415,9 +448,9 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
         kind=document.kind.value, categories=categories_of(document), version=latest.version,
         version_id=latest.id, filename=filename,
         media_type=file_type.media_type if file_type else "application/octet-stream",
-        size=latest.size, segment_size=latest.segment_size, dek=key.dek,
-        associated_data=document_field(facts.case_id, document.kind.value, document.id,
-                                       latest.version, "content").encode())
+        size=latest.size, segments=latest.segment_count, segment_size=latest.segment_size,
+        dek=key.dek,
+        associated_data=version_field(facts.case_id, document, latest, "content").encode())
 
 
 def record_download_failure(sessions: sessionmaker[Session], who: Requester, now: datetime,
@@ -482,4 +515,4 @@ def shred(db: Session, vault: Vault, document: CaseDocument, erased_by: str,
                            erased_at=now, erased_by=erased_by))
     db.delete(document)
     db.flush()
-    vault.destroy(db, [v.data_key_id for v in versions])
+    vault.destroy(db, [v.data_key_id for v in versions], now)

@@ -10,7 +10,12 @@ exactly one segment (the format's own layout).
 Reading: ``plaintext`` reads the rows in small batches, each in a short
 transaction of its own, and decrypts them lazily. All rows are read in index
 order with no upper bound taken from metadata, so missing, reordered,
-duplicated or appended rows all make ``decrypt_stream`` fail.
+duplicated or appended rows all make ``decrypt_stream`` fail. The announced
+size (``Content-Length``) and segment count come from unauthenticated columns:
+``decrypt_stream_exact`` checks them against the stream's authenticated last
+segment and holds the final piece back until it has, so a download whose
+stored object or metadata was cut or extended breaks off short, never
+complete-looking.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crypto import DEFAULT_SEGMENT_SIZE, DecryptionError, StreamEncryptor, decrypt_stream
+from crypto import DEFAULT_SEGMENT_SIZE, DecryptionError, StreamEncryptor, decrypt_stream_exact
 from portal.db import unit_of_work
 from portal.documents.models import DocumentSegment
 
@@ -82,23 +87,25 @@ def _ciphertext(sessions: sessionmaker[Session], version_id: str) -> Iterator[by
 
 
 def plaintext(sessions: sessionmaker[Session], version_id: str, dek: bytes,
-              associated_data: bytes, on_failure: Callable[[], None]) -> Iterator[bytes]:
-    """Decrypted file contents in pieces of about ``YIELD_BYTES``.
+              associated_data: bytes, on_failure: Callable[[], None], *, size: int,
+              segments: int) -> Iterator[bytes]:
+    """Decrypted file contents in pieces of about ``YIELD_BYTES``, exactly ``size`` bytes.
 
     On an authentication failure anywhere ``on_failure`` runs (it records and
     logs) and ``DecryptionError`` propagates: the caller must abort whatever
     it was sending, never finish it cleanly.
     """
     pending: list[bytes] = []
-    size = 0
+    buffered = 0
     try:
-        for piece in decrypt_stream(dek, associated_data, _ciphertext(sessions, version_id),
-                                    segment_size=SEGMENT_SIZE):
+        for piece in decrypt_stream_exact(dek, associated_data,
+                                          _ciphertext(sessions, version_id), size=size,
+                                          segments=segments, segment_size=SEGMENT_SIZE):
             pending.append(piece)
-            size += len(piece)
-            if size >= YIELD_BYTES:
+            buffered += len(piece)
+            if buffered >= YIELD_BYTES:
                 yield b"".join(pending)
-                pending, size = [], 0
+                pending, buffered = [], 0
     except DecryptionError:
         on_failure()
         raise

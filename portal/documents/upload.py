@@ -49,11 +49,12 @@ from portal.documents.service import (
     chosen_categories,
     record_failure,
     start_version,
+    version_field,
 )
 from portal.documents.storage import SEGMENT_SIZE, SegmentRows, insert_segments, store_segments
 from portal.errors import N_, InvalidInput
 from portal.policy import Action, Actor, CaseFacts, ItemFacts
-from portal.vault.service import Vault, document_field, secure_delete
+from portal.vault.service import Vault, secure_delete
 from portal.web.uploads import FilePart, UploadError
 
 log = logging.getLogger("portal.documents")
@@ -146,7 +147,7 @@ def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
     db.flush()
     version, key = start_version(db, vault, document, 1, actor.person_id, now)
     version.filename_ct = vault.seal(
-        key, filename, document_field(facts.case_id, kind.value, document.id, 1, "filename"))
+        key, filename, version_field(facts.case_id, document, version, "filename"))
     version.touched_at = now
     db.flush()
     pending = _Pending(facts=facts, kind=kind.value, document_id=document.id,
@@ -179,7 +180,7 @@ def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
             insert_segments(tx, rows)
             beat(tx)
 
-    ad = document_field(facts.case_id, kind.value, document.id, 1, "content").encode()
+    ad = version_field(facts.case_id, document, version, "content").encode()
     try:
         segments = store_segments(version.id, key.dek, ad, checked(), write,
                                   batch=UPLOAD_BATCH)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import Binding
+from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
 from portal.consent.anonymous import guard_text, record_overrides
@@ -40,15 +41,18 @@ from portal.minutes.sections import (
 )
 from portal.minutes.service import Gate, gate, names_of, new_version, versions_of
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
-from portal.vault.service import FieldKey, Vault
+from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
 
 REASON_MAX = 4000
 
 
-def _binding(case_id: str, correction_id: str, field: str) -> Binding:
+def correction_binding(case_id: str, correction: MinutesCorrection, field: str) -> Binding:
+    """Where a correction's text belongs; with binding 2 also the categories it is read by."""
+    context = access_context(correction.categories) \
+        if correction.binding >= WITH_ACCESS_FACTS else ()
     return Binding(purpose="minutes-correction", case_id=case_id,
-                   object_type="minutes_correction", object_id=correction_id, version=1,
-                   field=field)
+                   object_type="minutes_correction", object_id=correction.id, version=1,
+                   field=field, context=context)
 
 
 def _latest_approved(db: Session, minutes: Minutes | None) -> MinutesVersion | None:
@@ -99,12 +103,12 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
         id=new_id(), minutes_id=g.minutes.id, version=version.version,
         section_key=section.section_key, categories=section.categories,
         status=CorrectionStatus.PROPOSED, data_key_id="", text_ct=b"", reason_ct=b"",
-        proposed_by=actor.person_id, proposed_at=now)
+        proposed_by=actor.person_id, proposed_at=now, binding=WITH_ACCESS_FACTS)
     key = vault.new_key(db, "minutes_correction", correction.id, now)
     correction.data_key_id = key.id
-    correction.text_ct = vault.seal(key, text, _binding(g.facts.case_id, correction.id, "text"))
-    correction.reason_ct = vault.seal(key, reason,
-                                      _binding(g.facts.case_id, correction.id, "reason"))
+    bound = partial(correction_binding, g.facts.case_id, correction)
+    correction.text_ct = vault.seal(key, text, bound("text"))
+    correction.reason_ct = vault.seal(key, reason, bound("reason"))
     db.add(correction)
     db.flush()
     record_overrides(db, g.facts.case_id, actor.person_id,
@@ -145,7 +149,7 @@ def accept(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     opener = Opener(db, vault, g.facts.case_id)
     heading = opener.text(target).heading
     corrected = vault.open(db, correction.text_ct,
-                           _binding(g.facts.case_id, correction.id, "text"),
+                           correction_binding(g.facts.case_id, correction, "text"),
                            opener.key(correction.data_key_id))
     number = versions_of(db, g.minutes)[-1].version + 1
     version, key = new_version(db, vault, g.minutes, number, actor.person_id, now,
@@ -173,9 +177,10 @@ def reject(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
         raise InvalidInput({"decision": N_("Say why the correction is rejected.")})
-    key = vault.key_by_id(db, correction.data_key_id)
-    correction.decision_ct = vault.seal(key, reason,
-                                        _binding(g.facts.case_id, correction.id, "decision"))
+    key = vault.key_by_id(db, correction.data_key_id,
+                          owner=("minutes_correction", correction.id))
+    correction.decision_ct = vault.seal(
+        key, reason, correction_binding(g.facts.case_id, correction, "decision"))
     correction.status = CorrectionStatus.REJECTED
     correction.decided_by, correction.decided_at = actor.person_id, now
     db.flush()
@@ -224,12 +229,22 @@ def corrections_for(db: Session, vault: Vault, who: Requester, actor: Actor, now
         key = opener.key(c.data_key_id)
 
         def field(name: str, blob: bytes, c: MinutesCorrection = c, key: FieldKey = key) -> str:
-            return vault.open(db, blob, _binding(g.facts.case_id, c.id, name), key)
+            return vault.open(db, blob, correction_binding(g.facts.case_id, c, name), key)
 
+        try:
+            text, reason = field("text", c.text_ct), field("reason", c.reason_ct)
+            decided = field("decision", c.decision_ct) if c.decision_ct else None
+        except DecryptionError:
+            # Damaged, or its categories edited in the database: withheld, on record.
+            record(db, who, now, event_type="minutes.correction.list", action="read",
+                   outcome="failed", reason="decryption_failed", case_id=g.facts.case_id,
+                   child_id=g.facts.child_id, object_type="minutes_correction",
+                   object_id=c.id, document_id=c.minutes_id, document_version=c.version,
+                   data_categories=categories)
+            continue
         shown.append(CorrectionView(
             id=c.id, version=c.version, section_key=c.section_key, status=c.status,
-            text=field("text", c.text_ct), reason=field("reason", c.reason_ct),
-            decision=field("decision", c.decision_ct) if c.decision_ct else None,
+            text=text, reason=reason, decision=decided,
             proposed_by=names.get(c.proposed_by, "?"), proposed_at=c.proposed_at,
             result_version=c.result_version))
     return shown

@@ -93,6 +93,8 @@ class MinutesSection(Base):
     # The version whose data key sealed the text (the binding names it).
     sealed_version: Mapped[int] = mapped_column(Integer)
     data_key_id: Mapped[str] = mapped_column(ForeignKey("data_key.id"), index=True)
+    # 1 = location-only associated data (before 0018); 2 = also categories and sharing.
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class MinutesDraft(Base):
@@ -111,6 +113,10 @@ class MinutesDraft(Base):
     # the policy decides on each before the draft is decrypted (None: saved before
     # these facts were kept; such a draft is never opened).
     sections: Mapped[list[list[str]] | None] = mapped_column(JSON, default=None)
+    # 2: the sections' categories and ``counter`` are bound to the ciphertext.
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Moves with every save and is bound to the ciphertext; see ``save_draft``.
+    counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MinutesCorrection(Base):
@@ -134,3 +140,5 @@ class MinutesCorrection(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # the rejection's reason
     result_version: Mapped[int | None] = mapped_column(Integer)
+    # 2: the categories are bound to the ciphertext (``corrections._binding``).
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

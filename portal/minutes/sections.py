@@ -9,7 +9,8 @@ case or field does not decrypt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import Binding
+from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
 from portal.documents import markdown
 from portal.minutes.models import (
@@ -28,14 +29,24 @@ from portal.minutes.models import (
     SectionNature,
 )
 from portal.policy import Action, Actor, CaseFacts, Decision, ItemFacts, decide
-from portal.vault.service import FieldKey, Vault
+from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
 
 ITEM_TYPE = "minutes_section"
 
+log = logging.getLogger("portal.minutes")
 
-def section_binding(case_id: str, section_key: str, sealed_version: int, field: str) -> Binding:
+
+def section_binding(case_id: str, section_key: str, sealed_version: int, field: str,
+                    section: MinutesSection | None = None) -> Binding:
+    """Where a section's text belongs; with binding 2 also its categories and sharing flag.
+
+    A row sealed with binding 2 fails to open once either column (or the
+    ``binding`` column itself) was edited: access cannot be widened in the
+    database without making the text unreadable."""
+    context = () if section is None or section.binding < WITH_ACCESS_FACTS else \
+        access_context(section.categories, section.shared_with_parents)
     return Binding(purpose="minutes-section", case_id=case_id, object_type=ITEM_TYPE,
-                   object_id=section_key, version=sealed_version, field=field)
+                   object_id=section_key, version=sealed_version, field=field, context=context)
 
 
 def categories_of(section: MinutesSection) -> tuple[str, ...]:
@@ -146,7 +157,7 @@ class Opener:
 
         def field(name: str, blob: bytes) -> str:
             return self.vault.open(self.db, blob, section_binding(
-                self.case_id, section.section_key, section.sealed_version, name), key)
+                self.case_id, section.section_key, section.sealed_version, name, section), key)
 
         return SectionText(field("heading", section.heading_ct), field("body", section.body_ct))
 
@@ -158,21 +169,51 @@ class Opener:
                            body=text.body)
 
 
-def readable_views(opener: Opener, decided: Sequence[tuple[MinutesSection, Decision]]
+def readable_views(opener: Opener, decided: Sequence[tuple[MinutesSection, Decision]],
+                   failed: Callable[[MinutesSection], None] | None = None
                    ) -> tuple[list[SectionView], int]:
-    """The allowed sections decrypted, and how many were withheld (a count only)."""
-    views = [opener.view(s) for s, d in decided if d.allowed]
+    """The allowed sections decrypted, and how many were withheld (a count only).
+
+    With ``failed``, a section whose text does not authenticate (damaged, or
+    its categories or sharing edited in the database) is withheld too and
+    handed to ``failed`` to be recorded; without, ``DecryptionError`` propagates.
+    """
+    views = []
+    for section, decision in decided:
+        if not decision.allowed:
+            continue
+        try:
+            views.append(opener.view(section))
+        except DecryptionError:
+            if failed is None:
+                raise
+            failed(section)
     return views, len(decided) - len(views)
+
+
+def record_damaged(db: Session, who: Requester, now: datetime, facts: CaseFacts,
+                   minutes: Minutes, version: MinutesVersion, *,
+                   event_type: str) -> Callable[[MinutesSection], None]:
+    """A ``failed`` callback for ``readable_views``: the failure on record and in the log."""
+    def failed(section: MinutesSection) -> None:
+        record(db, who, now, event_type=event_type, action="read", outcome="failed",
+               reason="decryption_failed", case_id=facts.case_id, child_id=facts.child_id,
+               object_type=ITEM_TYPE, object_id=section.section_key, document_id=minutes.id,
+               document_version=version.version, data_categories=categories_of(section))
+        log.error("section %s of minutes %s failed authentication", section.section_key,
+                  minutes.id)
+    return failed
 
 
 def seal_section(vault: Vault, key: FieldKey, case_id: str, section: MinutesSection,
                  heading: str, body: str) -> None:
     """Seal new text into ``section`` under ``key``, the data key of its version."""
     section.data_key_id = key.id
+    section.binding = WITH_ACCESS_FACTS
     section.heading_ct = vault.seal(key, heading, section_binding(
-        case_id, section.section_key, section.sealed_version, "heading"))
+        case_id, section.section_key, section.sealed_version, "heading", section))
     section.body_ct = vault.seal(key, body, section_binding(
-        case_id, section.section_key, section.sealed_version, "body"))
+        case_id, section.section_key, section.sealed_version, "body", section))
 
 
 def carried_over(section: MinutesSection, version_id: str, position: int) -> MinutesSection:
@@ -183,4 +224,4 @@ def carried_over(section: MinutesSection, version_id: str, position: int) -> Min
                           shared_with_parents=section.shared_with_parents,
                           categories=section.categories, heading_ct=section.heading_ct,
                           body_ct=section.body_ct, sealed_version=section.sealed_version,
-                          data_key_id=section.data_key_id)
+                          data_key_id=section.data_key_id, binding=section.binding)

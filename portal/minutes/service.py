@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import Binding
 from portal.audit.service import Requester, record
 from portal.cases.service import case_facts, is_uuid
 from portal.consent.anonymous import guard_text, record_overrides
@@ -26,6 +25,7 @@ from portal.documents.models import CATEGORIES
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.meetings.models import Meeting
 from portal.minutes import forms
+from portal.minutes.drafts import draft_binding, open_draft, recorded_saves
 from portal.minutes.models import (
     Minutes,
     MinutesDraft,
@@ -45,12 +45,13 @@ from portal.minutes.sections import (
     decide_sections,
     lineage,
     readable_views,
+    record_damaged,
     seal_section,
     sections_of,
 )
 from portal.people.models import Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import FieldKey, Vault
+from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault
 
 
 @dataclass(frozen=True)
@@ -157,16 +158,14 @@ def read_version(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         return g, versions, None, [], 0
     decided = decide_sections(db, who, actor, now, g.facts, g.minutes, chosen,
                               sections_of(db, chosen), event_type=f"{event_type}.section")
-    views, hidden = readable_views(Opener(db, vault, g.facts.case_id), decided)
+    views, hidden = readable_views(
+        Opener(db, vault, g.facts.case_id), decided,
+        record_damaged(db, who, now, g.facts, g.minutes, chosen,
+                       event_type=f"{event_type}.section"))
     return g, versions, chosen, views, hidden
 
 
 # -- writing -------------------------------------------------------------------
-
-def _draft_binding(case_id: str, draft_id: str) -> Binding:
-    return Binding(purpose="minutes-draft", case_id=case_id, object_type="minutes_draft",
-                   object_id=draft_id, version=1, field="form")
-
 
 @dataclass(frozen=True)
 class Editor:
@@ -225,8 +224,8 @@ def editor(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     if draft is not None and line is not None:
         decisions = _decide_draft(db, who, actor, now, g, draft, line)
         if decisions and all(d.allowed for d in decisions):
-            slots = forms.from_json(vault.open(db, draft.content_ct,
-                                               _draft_binding(g.facts.case_id, draft.id)))
+            opened = open_draft(db, vault, who, now, g.facts, draft)
+            slots = slots if opened is None else opened
         withheld = bool(decisions) and not all(d.allowed for d in decisions)
     return Editor(meeting_id=g.meeting.id, case_id=g.facts.case_id,
                   starts_at=g.meeting.starts_at, slots=forms.with_empty_slots(slots),
@@ -289,10 +288,12 @@ def save_draft(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
         draft.data_key_id = key.id
         db.add(draft)
     else:
-        key = vault.key_by_id(db, draft.data_key_id)
-    draft.content_ct = vault.seal(key, content, _draft_binding(g.facts.case_id, draft.id))
+        key = vault.key_by_id(db, draft.data_key_id, owner=("minutes_draft", draft.id))
     draft.sections = [[slot.key, ",".join(sorted(slot.categories))]
                       for slot in parsed if not slot.empty]
+    draft.binding = WITH_ACCESS_FACTS
+    draft.counter = recorded_saves(db, actor.person_id, g.facts.case_id, minutes.id)
+    draft.content_ct = vault.seal(key, content, draft_binding(g.facts.case_id, draft))
     draft.saved_at = now
     db.flush()
     return now
@@ -399,10 +400,13 @@ def _written(vault: Vault, key: FieldKey, case_id: str, version: MinutesVersion,
                          shared_with_parents=slot.shared,
                          categories=",".join(sorted(slot.categories)),
                          sealed_version=version.version)
-    if old is not None and keep:
-        # Text unchanged: the same ciphertext, key and binding (nothing re-sealed).
+    if old is not None and keep and (old.categories, old.shared_with_parents) == \
+            (row.categories, row.shared_with_parents):
+        # Text and access facts unchanged: the same ciphertext, key and binding.
+        # (New categories or sharing are bound to the text, so they re-seal it.)
         row.heading_ct, row.body_ct = old.heading_ct, old.body_ct
         row.sealed_version, row.data_key_id = old.sealed_version, old.data_key_id
+        row.binding = old.binding
         return row
     seal_section(vault, key, case_id, row, heading, body)
     return row
@@ -475,7 +479,8 @@ def family_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
         decided = decide_sections(db, who, actor, now, facts, minutes, approved[-1],
                                   sections_of(db, approved[-1]),
                                   event_type="minutes.family.section")
-        views, _ = readable_views(opener, decided)
+        views, _ = readable_views(opener, decided, record_damaged(
+            db, who, now, facts, minutes, approved[-1], event_type="minutes.family.section"))
         if views:
             shown.append(FamilyMinutes(starts_at, approved[-1].approved_at, views))
     return shown

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import CryptoError, KeyUnavailable
 from portal.db import make_engine, session_factory
 from portal.settings import Settings
-from portal.vault import rotation
+from portal.vault import epochs, kek_state, rotation
 from portal.vault.keyring import make_key_provider
 from portal.vault.models import DataKey
 
@@ -46,8 +50,24 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     retire = keys.add_parser("retire", help="destroy an old KEK version (refused while in use)")
     retire.add_argument("version", type=int)
     retire.set_defaults(func=cmd_retire)
-    status = keys.add_parser("status", help="KEK versions and the data keys under each")
+    status = keys.add_parser("status", help="KEK versions, the data keys under each, and "
+                                            "erasures still recoverable from backups")
     status.set_defaults(func=cmd_status)
+    epoch = keys.add_parser(
+        "epoch", help="after erasures: rotate, re-wrap and retire every older KEK version, "
+                      "so no earlier backup can unwrap the erased keys (idempotent; for cron)")
+    epoch.add_argument("--now", action="store_true",
+                       help="run at once instead of when the oldest erasure is due")
+    epoch.set_defaults(func=cmd_epoch)
+    carry = keys.add_parser(
+        "carry-forward", help="after restoring an old backup: take its living data keys, "
+                              "wrapped under the current KEK, from a newer copy")
+    carry.add_argument("source_url", help="database URL of the live database or newest backup")
+    carry.set_defaults(func=cmd_carry_forward)
+    rebind = keys.add_parser(
+        "rebind", help="once, after `portal db upgrade`: re-seal content stored before "
+                       "migration 0018 with the columns that decide access bound to it")
+    rebind.set_defaults(func=cmd_rebind)
 
 
 def _settings() -> Settings:
@@ -58,10 +78,26 @@ def _settings() -> Settings:
     return prepare_settings(load_settings())
 
 
-def cmd_rotate(args: argparse.Namespace) -> int:
-    settings = _settings()
+Command = Callable[[argparse.Namespace, Settings, sessionmaker[Session]], int]
+
+
+def _with_database(command: Command) -> Callable[[argparse.Namespace], int]:
+    """Run ``command`` with the portal's settings and database; the engine is closed after."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        settings = _settings()
+        engine = make_engine(settings.effective_database_url)
+        try:
+            return command(args, settings, session_factory(engine))
+        finally:
+            engine.dispose()
+    return run
+
+
+@_with_database
+def cmd_rotate(args: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
     bar = ProgressBar(sys.stderr)
     try:
         if args.resume:
@@ -83,12 +119,12 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_retire(args: argparse.Namespace) -> int:
-    settings = _settings()
+@_with_database
+def cmd_retire(args: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
     try:
-        rotation.retire(sessions, provider, args.version)
+        rotation.retire(sessions, provider, args.version, datetime.now(UTC))
     except (rotation.RetireRefused, CryptoError) as exc:
         print(f"portal keys retire: refused: {exc}", file=sys.stderr)
         return 1
@@ -96,10 +132,10 @@ def cmd_retire(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(_: argparse.Namespace) -> int:
-    settings = _settings()
+@_with_database
+def cmd_status(_: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
     provider = make_key_provider(settings)
-    sessions = session_factory(make_engine(settings.effective_database_url))
     try:
         versions, current = provider.versions(), provider.current_version()
     except KeyUnavailable as exc:
@@ -108,8 +144,91 @@ def cmd_status(_: argparse.Namespace) -> int:
     with sessions() as db:
         counts = dict(db.execute(select(DataKey.kek_version, func.count())
                                  .group_by(DataKey.kek_version)).all())
+        states = kek_state.states(db)
+        pending = epochs.outstanding(db, settings.erasure_epoch_days)
     for version in sorted(set(versions) | set(counts)):
         mark = " (current)" if version == current else ""
+        state = states.get(version)
+        disabled = "  disabled for wrapping" if state and state.state == "disabled" else ""
         missing = "" if version in versions else "  MISSING FROM THE KEYRING"
-        print(f"KEK version {version}{mark}: {counts.get(version, 0)} data key(s){missing}")
+        print(f"KEK version {version}{mark}: {counts.get(version, 0)} data key(s)"
+              f"{disabled}{missing}")
+    print(_debt_line(pending, datetime.now(UTC)))
+    return 0
+
+
+def _debt_line(pending: epochs.Outstanding, now: datetime) -> str:
+    if not pending.erasures or pending.deadline is None or pending.oldest is None:
+        return "Erased and unrecoverable from backups: nothing outstanding"
+    overdue = "  OVERDUE: run `portal keys epoch --now`" if pending.overdue(now) else ""
+    return (f"Erased but still recoverable from backups taken before the erasure: "
+            f"{pending.erasures} erasure(s), {pending.keys} data key(s), the oldest on "
+            f"{pending.oldest:%Y-%m-%d}; until the key epoch, due by "
+            f"{pending.deadline:%Y-%m-%d %H:%M} UTC (`portal keys epoch`){overdue}")
+
+
+@_with_database
+def cmd_epoch(args: argparse.Namespace, settings: Settings,
+              sessions: sessionmaker[Session]) -> int:
+    provider = make_key_provider(settings)
+    now = datetime.now(UTC)
+    bar = ProgressBar(sys.stderr)
+    try:
+        result = epochs.run(sessions, provider, now, settings.erasure_epoch_days,
+                            force=args.now, progress=bar)
+    except (rotation.RetireRefused, CryptoError, KeyboardInterrupt) as exc:
+        bar.end()
+        print(f"portal keys epoch: interrupted ({type(exc).__name__}: {exc}); run it again "
+              "to finish", file=sys.stderr)
+        return 1
+    if not result.ran:
+        print(f"portal keys epoch: nothing due. {_debt_line(result.pending, now)}"
+              if result.pending else "portal keys epoch: nothing due")
+        return 0
+    bar.end()
+    retired = ", ".join(str(v) for v in result.retired) or "none"
+    print(f"KEK version {result.kek_version} is current; {result.rewrapped} data key(s) "
+          f"re-wrapped; retired KEK version(s): {retired}; {result.cleared} erasure(s) now "
+          "unrecoverable from earlier backups")
+    return 0
+
+
+@_with_database
+def cmd_carry_forward(args: argparse.Namespace, _: Settings,
+                      sessions: sessionmaker[Session]) -> int:
+    source = make_engine(args.source_url)
+    try:
+        result = epochs.carry_forward(session_factory(source), sessions)
+    finally:
+        source.dispose()
+    print(f"{result.carried} data key(s) carried forward; {result.dead} erased since this "
+          "backup stay unrecoverable")
+    return 0
+
+
+@_with_database
+def cmd_rebind(_: argparse.Namespace, settings: Settings,
+               sessions: sessionmaker[Session]) -> int:
+    # The packages that own the content re-seal it; this command only hands them the keys.
+    from portal.documents.rebind import rebind_versions
+    from portal.minutes.rebind import rebind_corrections, rebind_sections
+    from portal.vault.service import Vault
+
+    vault = Vault(make_key_provider(settings))
+    skipped: list[str] = []
+    try:
+        versions = rebind_versions(sessions, vault, skipped)
+        sections = rebind_sections(sessions, vault, skipped)
+        corrections = rebind_corrections(sessions, vault, skipped)
+    except CryptoError as exc:
+        print(f"portal keys rebind: stopped ({type(exc).__name__}: {exc}); what was done is "
+              "kept, run it again after fixing the cause", file=sys.stderr)
+        return 1
+    print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
+          f"with their access facts bound, and {corrections} correction(s)")
+    if skipped:
+        print(f"portal keys rebind: {len(skipped)} item(s) did not open and were left as "
+              f"they are (damaged or edited; check them): {', '.join(skipped)}",
+              file=sys.stderr)
+        return 1
     return 0

@@ -11,12 +11,14 @@ done are done, and ``rewrap(resume)`` continues with the rest.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import CryptoError, KeyProvider, WrappedKey
 from portal.db import unit_of_work
+from portal.vault import kek_state
 from portal.vault.models import DataKey
 
 Progress = Callable[[int, int], None]
@@ -51,6 +53,8 @@ def rewrap(sessions: sessionmaker[Session], provider: KeyProvider, *, batch_size
             rows = db.execute(select(DataKey.id, DataKey.kek_version, DataKey.wrapped)
                               .where(DataKey.kek_version != target, DataKey.id > after)
                               .order_by(DataKey.id).limit(batch_size)).all()
+            if rows and not kek_state.hold(db, target):
+                raise CryptoError(f"KEK version {target} is disabled for wrapping")
             for key_id, version, blob in rows:
                 fresh = provider.wrap(provider.unwrap(WrappedKey(version, blob)))
                 if fresh.kek_version != target:
@@ -75,8 +79,23 @@ def rotate(sessions: sessionmaker[Session], provider: KeyProvider, *, batch_size
     return version, rewrap(sessions, provider, batch_size=batch_size, progress=progress)
 
 
-def retire(sessions: sessionmaker[Session], provider: KeyProvider, version: int) -> None:
-    """Destroy KEK ``version``, refused while any data key is still wrapped under it."""
+def retire(sessions: sessionmaker[Session], provider: KeyProvider, version: int,
+           now: datetime | None = None) -> None:
+    """Destroy KEK ``version`` safely, refused while any data key is still wrapped under it.
+
+    First the version is disabled for wrapping (``kek_state.disable``: that
+    commit waits for every wrap in flight under it), then the data keys
+    under it are counted, and only with none left is it destroyed. A refused
+    retire leaves the version disabled: nothing new is wrapped under it, and
+    ``portal keys rotate --resume`` moves the rest.
+    """
+    now = now or datetime.now(UTC)
+    if version == provider.current_version():
+        raise RetireRefused(f"KEK version {version} is current; rotate first")
+    if version not in provider.versions():
+        raise RetireRefused(f"KEK version {version} is not in the key provider")
+    with unit_of_work(sessions) as db:
+        kek_state.disable(db, version, now)
     with sessions() as db:
         dependent = db.scalar(select(func.count()).select_from(DataKey)
                               .where(DataKey.kek_version == version)) or 0
@@ -84,3 +103,5 @@ def retire(sessions: sessionmaker[Session], provider: KeyProvider, version: int)
         raise RetireRefused(f"{dependent} data key(s) are still wrapped under KEK version "
                             f"{version}; finish the rotation first (portal keys rotate --resume)")
     provider.retire(version)
+    with unit_of_work(sessions) as db:
+        kek_state.mark_retired(db, version, now)

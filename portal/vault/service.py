@@ -9,26 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from crypto import (
     Binding,
     DecryptionError,
     KeyProvider,
+    KeyUnavailable,
     WrappedKey,
     decrypt_record,
     encrypt_record,
     new_data_key,
     record_dek_id,
 )
-from portal.vault.models import DataKey
+from portal.vault import kek_state
+from portal.vault.models import DataKey, KeyShredding
 
 
 class KeyDestroyed(Exception):
     """The data key is gone: the content was erased."""
+
+
+class KeyMismatch(DecryptionError):
+    """The data key belongs to another object than the one asking for it."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,22 @@ class Vault:
     def __init__(self, provider: KeyProvider) -> None:
         self.provider = provider
 
+    def wrap(self, db: Session, dek: bytes) -> WrappedKey:
+        """Wrap under a KEK version that may wrap, held in shared mode until commit.
+
+        A version being retired (``kek_state.disable``) is never used: the
+        key is wrapped again under the provider's current version; if that
+        one is disabled too (a stale keyring), ``KeyUnavailable``.
+        """
+        for _ in range(2):
+            wrapped = self.provider.wrap(dek)
+            if kek_state.hold(db, wrapped.kek_version):
+                return wrapped
+        raise KeyUnavailable(f"KEK version {wrapped.kek_version} is disabled for wrapping")
+
     def new_key(self, db: Session, owner_type: str, owner_id: str, now: datetime) -> FieldKey:
         dek = new_data_key()
-        wrapped = self.provider.wrap(dek)
+        wrapped = self.wrap(db, dek)
         row = DataKey(owner_type=owner_type, owner_id=owner_id, kek_version=wrapped.kek_version,
                       wrapped=wrapped.blob, created_at=now)
         db.add(row)
@@ -55,28 +74,38 @@ class Vault:
     def key_for(self, db: Session, blob: bytes) -> FieldKey:
         return self.key_by_id(db, record_dek_id(blob))
 
-    def key_by_id(self, db: Session, key_id: str) -> FieldKey:
+    def key_by_id(self, db: Session, key_id: str,
+                  owner: tuple[str, str] | None = None) -> FieldKey:
+        """Unwrap a data key; with ``owner`` only if it was made for that (type, id)."""
         row = db.get(DataKey, key_id)
         if row is None:
             raise KeyDestroyed(key_id)
+        if owner is not None and (row.owner_type, row.owner_id) != owner:
+            raise KeyMismatch("the data key belongs to another object")
         return FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
                                                                         row.wrapped)))
 
     @staticmethod
-    def destroy(db: Session, key_ids: Collection[str]) -> None:
+    def destroy(db: Session, key_ids: Collection[str], now: datetime | None = None) -> None:
         """Crypto-shredding: delete the wrapped data keys; what they sealed is gone.
 
         On SQLite ``secure_delete`` makes the deleted rows' bytes be overwritten
         in the database file instead of lingering on free pages. Copies that
         remain elsewhere (backups, the WAL before its next checkpoint,
-        PostgreSQL's dead tuples and WAL) are wrapped under the KEK version of
-        the time: retiring that version (``portal keys rotate``, then ``portal
-        keys retire``) makes them useless too.
+        PostgreSQL's dead tuples and WAL) are wrapped under the KEK versions up
+        to the one of the time; a ``key_shredding`` row keeps that debt until
+        the key epoch (``portal keys epoch``) has destroyed those versions.
         """
         if not key_ids:
             return
+        ids = list(key_ids)
+        count, newest = db.execute(select(func.count(), func.max(DataKey.kek_version))
+                                   .where(DataKey.id.in_(ids))).one()
         secure_delete(db)
-        db.execute(delete(DataKey).where(DataKey.id.in_(list(key_ids))))
+        db.execute(delete(DataKey).where(DataKey.id.in_(ids)))
+        if count:
+            db.add(KeyShredding(erased_at=now or datetime.now(UTC), kek_version=newest,
+                                keys=count))
         db.flush()
 
     @staticmethod
@@ -109,7 +138,26 @@ def child_field(child_id: str, name: str) -> Binding:
 
 
 def document_field(case_id: str, kind: str, document_id: str, version: int,
-                   name: str) -> Binding:
-    """Where a document version's field (title, text, filename, content) belongs."""
+                   name: str, categories: str | None = None) -> Binding:
+    """Where a document version's field (title, text, filename, content) belongs.
+
+    ``categories`` (binding 2): the stored categories column, bound too, so a
+    database edit of who may read it makes the field fail instead."""
     return Binding(purpose="case-document", case_id=case_id, object_type=kind,
-                   object_id=document_id, version=version, field=name)
+                   object_id=document_id, version=version, field=name,
+                   context=access_context(categories) if categories is not None else ())
+
+
+# Which associated data new rows are sealed with (the ``binding`` columns, 0018).
+LOCATION_ONLY = 1
+WITH_ACCESS_FACTS = 2
+
+
+def access_context(categories: str, shared_with_parents: bool | None = None,
+                   **more: str) -> tuple[tuple[str, str], ...]:
+    """The plaintext columns that decide who may read an item, as a binding's context."""
+    pairs = [("categories", categories)]
+    if shared_with_parents is not None:
+        pairs.append(("shared_with_parents", "1" if shared_with_parents else "0"))
+    pairs.extend(sorted(more.items()))
+    return tuple(pairs)

@@ -38,7 +38,9 @@ NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logo
                           # Probes: no session, no access record, nothing sensitive.
                           "healthz", "readyz",
                           # Which organisations' registers one keeps: names, no pupils.
-                          "register_index"})
+                          "register_index",
+                          # Erasures backups could undo: dates and counts (recorded anyway).
+                          "dpo_erasures"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",

@@ -30,9 +30,9 @@ BINDING = Binding(
 
 def _decode_binding(raw: bytes) -> Binding:
     """Independent parser for Binding.encode(); a left inverse proves injectivity."""
-    tag = b"mdo-record-ad-v1"
-    assert raw.startswith(tag)
-    pos = len(tag)
+    v2 = raw.startswith(b"mdo-record-ad-v2")
+    assert v2 or raw.startswith(b"mdo-record-ad-v1")
+    pos = len(b"mdo-record-ad-v1")
 
     def text() -> str:
         nonlocal pos
@@ -47,8 +47,14 @@ def _decode_binding(raw: bytes) -> Binding:
     (version,) = struct.unpack_from(">Q", raw, pos)
     pos += 8
     field = text()
+    context: tuple[tuple[str, str], ...] = ()
+    if v2:
+        (count,) = struct.unpack_from(">I", raw, pos)
+        pos += 4
+        assert count > 0
+        context = tuple((text(), text()) for _ in range(count))
     assert pos == len(raw)
-    return Binding(purpose, case_id, object_type, object_id, version, field)
+    return Binding(purpose, case_id, object_type, object_id, version, field, context)
 
 
 @pytest.mark.parametrize(
@@ -164,6 +170,25 @@ def test_binding_rejects_unencodable_text() -> None:
         dataclasses.replace(BINDING, case_id=42)  # type: ignore[arg-type]
 
 
+def test_context_binds_access_facts() -> None:
+    """A widened category or a flipped sharing flag makes the record fail, not open."""
+    dek = new_data_key()
+    sealed = Binding("p", "c", "t", "o", 1, "f", (("categories", "health"),
+                                                    ("shared_with_parents", "0")))
+    blob = encrypt_record(dek, "k", b"geheim", sealed)
+    assert decrypt_record(dek, blob, sealed) == b"geheim"
+    for edited in ((("categories", "health,other"), ("shared_with_parents", "0")),
+                   (("categories", "health"), ("shared_with_parents", "1")),
+                   (("categories", "health"),), ()):
+        with pytest.raises(DecryptionError):
+            decrypt_record(dek, blob, Binding("p", "c", "t", "o", 1, "f", edited))
+    # Without context the encoding is format 1's, byte for byte (stored data stays readable).
+    assert Binding("p", "c", "t", "o", 1, "f").encode().startswith(b"mdo-record-ad-v1")
+    assert sealed.encode().startswith(b"mdo-record-ad-v2")
+    with pytest.raises(ValueError, match="context"):
+        Binding("p", "c", "t", "o", 1, "f", (("categories",),))  # type: ignore[arg-type]
+
+
 def test_binding_boundaries_are_unambiguous() -> None:
     a = Binding("ab", "c", "t", "o", 1, "f")
     b = Binding("a", "bc", "t", "o", 1, "f")
@@ -182,6 +207,7 @@ _bindings = st.builds(
     object_id=_text,
     version=st.integers(min_value=0, max_value=2**64 - 1),
     field=_text,
+    context=st.lists(st.tuples(_text, _text), max_size=3).map(tuple),
 )
 
 

@@ -57,14 +57,15 @@ def test_an_erasure_between_decision_and_unwrap_is_a_clean_404(
     vault = running.portal.vault
     unwrap = vault.key_by_id
 
-    def erased_meanwhile(db: Session, key_id: str) -> FieldKey:
+    def erased_meanwhile(db: Session, key_id: str,
+                         owner: tuple[str, str] | None = None) -> FieldKey:
         # The chair's erasure gets in right after the decision was recorded.
         document = db.scalar(select(CaseDocument).join(DocumentVersion)
                              .where(DocumentVersion.data_key_id == key_id))
         if document is None:  # the case's and the child's keys: not erased
-            return unwrap(db, key_id)
+            return unwrap(db, key_id, owner)
         shred(db, vault, document, stable_id("person", "ib"), running.clock())
-        return unwrap(db, key_id)
+        return unwrap(db, key_id, owner)
 
     monkeypatch.setattr(vault, "key_by_id", erased_meanwhile)
     response = ib.get(f"{CASE_PATH}/documents/{file_id}{suffix}")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.models import AccessRecord
 from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersion
+from portal.documents.storage import YIELD_BYTES
 from tests.documents.helpers import (
     CASE_PATH,
     document_id_from,
@@ -139,6 +140,40 @@ SEGMENT_ATTACKS = [flip_header, flip_segment, flip_tag, flip_last, drop_last_seg
                    swap_all_segments_with_other_document]
 
 
+def _latest(db: Session, document_id: str) -> DocumentVersion:
+    return db.scalars(select(DocumentVersion)
+                      .where(DocumentVersion.document_id == document_id)).one()
+
+
+def size_lowered_to_a_piece_boundary(db: Session, s: Stored) -> None:
+    """Issue 16: a truncated file that looked whole (the first 1 MiB piece, or less)."""
+    _latest(db, s.a).size = 4 * (64 * 1024 - 16) - 40
+
+
+def size_lowered_by_one(db: Session, s: Stored) -> None:
+    _latest(db, s.a).size -= 1
+
+
+def size_raised(db: Session, s: Stored) -> None:
+    _latest(db, s.a).size += 1
+
+
+def segment_count_lowered(db: Session, s: Stored) -> None:
+    _latest(db, s.a).segment_count -= 1
+
+
+def last_segment_dropped_and_size_to_match(db: Session, s: Stored) -> None:
+    version = _latest(db, s.a)
+    dropped = _segments(db, s.a)[-1]
+    version.size -= len(dropped.data) - 16
+    version.segment_count -= 1
+    db.delete(dropped)
+
+
+METADATA_ATTACKS = [size_lowered_to_a_piece_boundary, size_lowered_by_one, size_raised,
+                    segment_count_lowered, last_segment_dropped_and_size_to_match]
+
+
 def _tamper(running: Running, attack: Callable[[Session, Stored], None], s: Stored) -> None:
     with running.portal.sessions() as db, db.begin():
         attack(db, s)
@@ -158,7 +193,8 @@ def test_untouched_download_is_intact(running_sqlite: Running, stored: Stored) -
     assert _failures(running_sqlite, "document.download") == []
 
 
-@pytest.mark.parametrize("attack", SEGMENT_ATTACKS, ids=lambda a: a.__name__)
+@pytest.mark.parametrize("attack", SEGMENT_ATTACKS + METADATA_ATTACKS,
+                         ids=lambda a: a.__name__)
 def test_tampered_file_download_breaks_off(running_sqlite: Running, stored: Stored,
                                            attack: Callable[[Session, Stored], None]) -> None:
     _tamper(running_sqlite, attack, stored)
@@ -167,6 +203,7 @@ def test_tampered_file_download_breaks_off(running_sqlite: Running, stored: Stor
     assert status == 200  # headers went out; the body must then break off
     assert not clean
     assert len(body) < int(headers["content-length"])
+    assert len(body) < len(stored.content_a)
     assert stored.content_a.startswith(body), "only authentic plaintext before the break"
     assert _failures(running_sqlite, "document.download") == [stored.a]
 
@@ -240,3 +277,21 @@ def test_swapped_file_names_show_as_damaged(running_sqlite: Running, stored: Sto
     assert "a.txt" not in page and "b.txt" not in page
     assert page.count("kon niet worden ontsleuteld") == 2
     assert set(_failures(running_sqlite, "document.list")) == {stored.a, stored.b}
+
+
+def test_size_at_a_yield_boundary_never_looks_complete(running_sqlite: Running) -> None:
+    """Issue 16's attack: ``size`` set to where a sent piece ends gave a whole-looking file."""
+    ib = logged_in(running_sqlite, "ib")
+    content = b"".join(b"regel %07d van het verslag\n" % i for i in range(100_000))
+    assert len(content) > 2 * YIELD_BYTES  # pieces of 1 MiB go out
+    file_id = upload_new(running_sqlite, ib, content, "groot.txt")
+    # The first piece sent: the first 17 segments' plaintext (the first >= 1 MiB).
+    boundary = (64 * 1024 - 56) + 16 * (64 * 1024 - 16)
+    assert boundary >= YIELD_BYTES
+    with running_sqlite.portal.sessions() as db, db.begin():
+        _latest(db, file_id).size = boundary
+    status, headers, body, clean = stream_download(
+        ib, f"{CASE_PATH}/documents/{file_id}/download")
+    assert (status, int(headers["content-length"])) == (200, boundary)
+    assert not clean and len(body) < boundary
+    assert _failures(running_sqlite, "document.download") == [file_id]

@@ -62,6 +62,7 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "record_custody": ("mentor", "buitenstaander"),
     "dpo_break_glass": ("mentor", None),
     "dpo_mark_reviewed": ("mentor", None),
+    "dpo_erasures": ("mentor", None),
     # The family's pages: a professional is refused, an unrelated citizen gets 404.
     "family_home": ("mentor", None),
     "family_case": ("mentor", "pleegouder"),
