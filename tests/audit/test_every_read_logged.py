@@ -27,7 +27,8 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"my_cases", "new_case", "family_home", "family_children", "own_access",
-                   "dpo_search", "dpo_export_csv", "dpo_export_fhir", "dpo_break_glass"})
+                   "dpo_search", "dpo_export_csv", "dpo_export_fhir", "dpo_break_glass",
+                   "invitations_overview"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -40,7 +41,11 @@ NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logo
                           # Which organisations' registers one keeps: names, no pupils.
                           "register_index",
                           # Erasures backups could undo: dates and counts (recorded anyway).
-                          "dpo_erasures"})
+                          "dpo_erasures",
+                          # The invitee's own pages: a code form, before any person is bound.
+                          "invitation_code_form", "redeem_invitation", "invitation_redeemed",
+                          # A link to the provider's end-session endpoint.
+                          "logout_at_provider"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -51,6 +56,7 @@ READERS: dict[str, str] = {
     "new_meeting": "ib", "show_meeting": "ib", "new_minutes": "ib",
     "show_minutes": "ib", "minutes_history": "ib", "export_minutes": "ib",
     "edit_minutes": "notulist",
+    "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
 }
 UNREADABLE = {
@@ -58,6 +64,7 @@ UNREADABLE = {
     "download_document": "the demo data has no document",
     "confirm_withdrawal": "the demo data has no consent to withdraw",
     "convert_form": "the demo case is named: there is no anonymous case to convert",
+    "invitation_link": "a code exists only in an invitation mail (tests/invitations opens one)",
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, make_url, select
 
 from conftest import StartPortal
+from portal.audit import health as audit_health
 from portal.audit.models import AccessRecord
 from portal.mail.models import OutboxMessage
 from portal.ops import health
@@ -31,7 +32,7 @@ def test_health_and_readiness_leave_no_trace(running: Running) -> None:
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"status": "ready", "checks": {
         "database": "ok", "migrations": "ok", "key_provider": "ok", "mail_outbox": "ok",
-        "witness_backlog": "ok"}}
+        "witness_backlog": "ok", "access_log": "ok"}}
     for response in (alive, ready):
         assert "set-cookie" not in response.headers
         assert response.headers["cache-control"] == "no-store"
@@ -93,3 +94,15 @@ def test_a_lost_database_makes_readyz_fail_while_healthz_stays_up(
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "failed"
     assert set(ready.json()["checks"].values()) <= {"ok", "failed"}, "no error text leaks"
+
+
+def test_an_access_log_alarm_makes_the_portal_not_ready(running_sqlite: Running) -> None:
+    # The alarm sealing raises when the log no longer extends an outside checkpoint.
+    audit_health.alarm(None, datetime.now(UTC), "test", "seal refused")
+    try:
+        response = httpx.get(f"{running_sqlite.base_url}/readyz")
+    finally:
+        audit_health.reset()
+    assert response.status_code == 503
+    assert response.json()["checks"]["access_log"] == "not provably intact"
+    assert "seal refused" not in response.text, "the details stay in the log"
