@@ -8,6 +8,7 @@ that cannot start into a failure instead of a skip.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -42,6 +43,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped under `make test`, which must run everything: {report.longrepr}"
     return report
 TEMPLATE_DB = "mdo_template"
+
+
+@pytest.fixture(autouse=True)
+def _logging_state_restored() -> Iterator[None]:
+    """A test that runs ``portal.cli.main`` in-process installs the portal's JSON
+    logging on the root logger (``portal.ops.logs.configure``); put back what was
+    there, so later tests' log captures see only their own records."""
+    names = ["", *logging.root.manager.loggerDict]
+    saved = {}
+    for name in names:
+        logger = logging.getLogger(name)
+        saved[name] = (list(logger.handlers), list(logger.filters), logger.level,
+                       logger.propagate)
+    yield
+    for name, (handlers, filters, level, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.filters[:] = filters
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture(scope="session")

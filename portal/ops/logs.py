@@ -81,7 +81,10 @@ def configure(level: str = "INFO", stream: object = None) -> logging.Handler:
     handler.addFilter(StripQueryStrings())
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        # Ours from an earlier call; a handler somebody else put on the root
+        # (a test's log capture) stays.
+        if isinstance(old.formatter, JsonFormatter):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     for name in UVICORN_LOGGERS:
