@@ -42,6 +42,8 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
-            exclusive("chair-notices", chair_notices, REMINDERS_EVERY),
+            # Every round, one process at a time: a chairless case is told at once,
+            # and the lease row serialises the rounds so each notice goes out once.
+            exclusive("chair-notices", chair_notices, timedelta(0)),
             # Idempotent and cheap: every process may blank delivered invitation mail.
             scrub_sent_invitations]
