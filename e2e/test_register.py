@@ -40,9 +40,9 @@ def test_import_a_file_fix_a_refused_row_and_add_an_adult(browse: Browse, portal
     good = tmp_path / "leerlingen-verbeterd.csv"
     good.write_bytes(csv_bytes([pupil("501", "Eva Jansen", "03-05-2015", "5a", PARENT),
                                 pupil("502", "Finn Jansen", "28-02-2017", "3b", PARENT)]))
-    # Back to the register through its menu link (history navigation after a POST
+    # Back to the form by the page's own link (history navigation after a POST
     # re-submits or waits on the browser cache, neither of which this test is about).
-    page.get_by_role("link", name="Leerlingregister").click()
+    page.get_by_role("link", name="Terug naar het leerlingregister").click()
     page.get_by_label("CSV-bestand").set_input_files(good)
     page.get_by_role("button", name="Bestand controleren (proefimport)").click()
     expect(page.get_by_role("status")).to_contain_text("2 toe te voegen")
