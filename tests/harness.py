@@ -81,6 +81,14 @@ class PostgresServer:
                              autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
+    def dump(self, database: str) -> bytes:
+        """``pg_dump`` of one database: what a backup (or an attacker with one) holds."""
+        cmd: tuple[str, ...] = (_pg_bin("pg_dump"), "-h", str(self.dir), "-U", "postgres",
+                                database)
+        if self._as_postgres:
+            cmd = ("runuser", "-u", "postgres", "--", *cmd)
+        return subprocess.run(cmd, check=True, capture_output=True).stdout
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
