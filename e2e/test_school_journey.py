@@ -306,10 +306,13 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
     admin.get_by_label(re.compile("^Korte naam")).fill(YOUTH_CARE)
     admin.get_by_label("Soort").select_option("youth_care")
     admin.get_by_role("button", name="Organisatie toevoegen").click()
+    expect(admin.get_by_role("status")).to_have_text("De organisatie is toegevoegd.")
     organisations = admin.get_by_role("heading", level=2, name="Organisaties") \
         .locator("xpath=following-sibling::ul[1]")
     expect(organisations.get_by_role("listitem").filter(has_text="Jeugdhulp Noord")) \
-        .to_be_visible()
+        .to_have_text("Jeugdhulp Noord Jeugdhulp")
+    expect(admin.get_by_role("row", name=re.compile("^Bea Beheer"))).to_contain_text(
+        "Beheerder (MDO-portaal beheer)")
 
     # Youth care's worker signs in once, so the school can add him to a case.
     worker = guarded()
