@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
+from crypto import Pkcs11Provider
 from e2e.conftest import Browse, _violations_in_page
 from e2e.pages import NewCasePage
 from portal.app import create_app
@@ -209,6 +210,9 @@ def school(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
         monkey.undo()
         if running is not None:
             running.stop()
+            # Its token session is shared per process: closed before the
+            # softhsm fixture re-initialises the library for another module.
+            Pkcs11Provider(softhsm, CLI_TOKEN, PIN).close()
         else:
             sock.close()
         for process in processes:
