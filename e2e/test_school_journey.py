@@ -50,6 +50,7 @@ from tests.register.helpers import csv_bytes, pupil
 
 pytestmark = pytest.mark.interop
 
+LOW = "http://eidas.europa.eu/LoA/low"
 SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
 STAFF_LABEL = "Inloggen als medewerker"
 FAMILY_LABEL = "Inloggen met DigiD"
@@ -163,7 +164,9 @@ def school(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
         common = {"redirect_uri": f"{base}/auth/callback",
                   "post_logout_redirect_uri": f"{base}/logged-out",
                   "tls_key": str(key), "tls_cert": str(cert),
-                  "acr_values": [SUBSTANTIAL], "acr": SUBSTANTIAL}
+                  # A login is "low" unless the portal asks for more, as DigiD
+                  # does for a bare username and password.
+                  "acr_values": [LOW, SUBSTANTIAL], "acr": LOW}
         staff_op, staff_issuer = start_op(
             {**common, "client_id": CLIENT_ID, "client_secret": "staff-secret",
              "accounts": STAFF}, tmp / "staff-op.log")
