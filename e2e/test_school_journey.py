@@ -22,15 +22,12 @@ import json
 import logging
 import re
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -43,7 +40,7 @@ from e2e.pages import NewCasePage
 from portal.app import create_app
 from portal.mail.catcher import CaughtMessage, MailCatcher, free_port
 from portal.settings import load_settings
-from tests.harness import FakeClock, PostgresServer, Running, bind_socket
+from tests.harness import FakeClock, PostgresServer, Running, bind_socket, serve
 from tests.interop.op import start_op, stop_op
 from tests.ops.conftest import CLI_TOKEN, PIN, portal_command, production_env
 from tests.ops.conftest import softhsm as softhsm  # a fixture, for this module
@@ -103,25 +100,6 @@ def _certificates(tmp: Path) -> tuple[Path, Path, Path]:
                                            serialization.NoEncryption()))
     key_file.chmod(0o600)
     return ca_file, cert_file, key_file
-
-
-def _serve_tls(env: dict[str, str], sock: Any, cert: Path, key: Path) -> Running:
-    """The portal as production would build it from ``env``, served over https."""
-    clock = FakeClock()
-    app = create_app(load_settings(env), clock=clock)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            ssl_certfile=str(cert), ssl_keyfile=str(key))
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the portal did not start")
-        time.sleep(0.01)
-    host, port = sock.getsockname()[:2]
-    return Running(base_url=f"https://{host}:{port}", app=app, clock=clock, server=server,
-                   thread=thread)
 
 
 @dataclass
@@ -206,7 +184,9 @@ def school(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
             "--admin-organisation", OPERATOR, env=env)
         assert init.returncode == 0, init.stderr
         monkey.setenv("REQUESTS_CA_BUNDLE", str(ca))
-        running = _serve_tls(env, sock, cert, key)
+        clock = FakeClock()
+        running = serve(create_app(load_settings(env), clock=clock), sock, clock,
+                        tls=(cert, key))
         yield School(running=running, env=env, staff_issuer=staff_issuer,
                      family_issuer=family_issuer, mail=mail, postgres=postgres,
                      database=database)
