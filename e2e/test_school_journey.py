@@ -35,7 +35,7 @@ from cryptography.x509.oid import NameOID
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from crypto import Pkcs11Provider
-from e2e.conftest import Browse, _violations_in_page
+from e2e.conftest import Browse, problems_seen
 from e2e.pages import NewCasePage
 from portal.app import create_app
 from portal.mail.catcher import CaughtMessage, MailCatcher, free_port
@@ -218,12 +218,7 @@ def guarded(new_context: Callable[..., BrowserContext],
         return page
 
     yield open_page
-    problems: list[str] = []
-    for guard in browse.guards:
-        for violation in _violations_in_page(guard.page, browse.base_url):
-            if violation not in guard.csp_events:
-                guard.csp_events.append(violation)
-        problems += [f"{p}\n    pages visited: {guard.visited}" for p in guard.problems()]
+    problems = problems_seen(browse)
     if problems:
         pytest.fail("browser problems seen during the test:\n" + "\n".join(problems),
                     pytrace=False)
