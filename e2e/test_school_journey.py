@@ -152,8 +152,9 @@ def school(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
         processes.append(staff_op)
         family_op, family_issuer = start_op(
             {**common, "client_id": CLIENT_ID, "client_secret": "family-secret",
-             "account_claims": {"org": None, "roles": None, "name": "Anna Jansen",
-                                "email": PARENT_EMAIL}}, tmp / "family-op.log")
+             # As from a DigiD broker: a subject and a level, no name, no e-mail.
+             "account_claims": {"org": None, "roles": None, "name": None, "email": None}},
+            tmp / "family-op.log")
         processes.append(family_op)
         idps = [
             {"id": "staff", "kind": "professional", "issuer": staff_issuer,
@@ -183,6 +184,8 @@ def school(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
             "--admin-idp", "staff", "--admin-subject", "beheerder",
             "--admin-organisation", OPERATOR, env=env)
         assert init.returncode == 0, init.stderr
+        assert f"key-encryption key: version 1 created in key provider pkcs11 (token " \
+            f"'{CLI_TOKEN}')" in init.stdout, init.stdout
         monkey.setenv("REQUESTS_CA_BUNDLE", str(ca))
         clock = FakeClock()
         running = serve(create_app(load_settings(env), clock=clock), sock, clock,
@@ -376,6 +379,8 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
 
     # The mother sees the case and consents to sharing behaviour (not health).
     anna.get_by_role("link", name="Naar het portaal").click()
+    # Greeted by the name the school registered (the IdP sent none).
+    expect(anna.get_by_role("heading", level=1)).to_have_text("Welkom, Anna Jansen")
     anna.get_by_role("region", name="Eva Jansen").get_by_role("link", name=CASE_TITLE).click()
     give = anna.get_by_role("region", name="Toestemming geven")
     for label in ("Gedrag", "Scholengemeenschap Het Baken", "Jeugdhulp Noord"):
