@@ -412,6 +412,15 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
     expect(worker.get_by_role("heading", level=1, name="Niet toegestaan")).to_be_visible()
     expect(worker.get_by_text("Medische achtergrond")).to_have_count(0)
 
+    # The mother sees in the access log that youth care read it, and was refused the rest.
+    anna.goto(f"{school.base}/child-access")
+    anna.get_by_role("link", name="Eva Jansen").click()
+    log = anna.get_by_role("table", name="Inzagen in de gegevens van uw kind")
+    youth_care = log.get_by_role("row").filter(has_text="Jeugdhulp Noord") \
+        .filter(has_text="Jeugdhulpverlener").filter(has_text="Verslag of document")
+    expect(youth_care.filter(has_text="toegestaan").first).to_be_visible()
+    expect(youth_care.filter(has_text="geweigerd").first).to_be_visible()
+
     # At rest, the names and birth dates that came in through the import and
     # the browser are nowhere in clear: not in a dump of the whole database.
     dump = school.dump()
