@@ -102,6 +102,14 @@ def _certificates(tmp: Path) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
+def secret_file(tmp: Path, name: str) -> str:
+    """The OP's client secret as production keeps it: a 0600 file (``_file`` setting)."""
+    path = tmp / f"{name}.txt"
+    path.write_text(name)
+    path.chmod(0o600)
+    return str(path)
+
+
 @dataclass
 class School:
     """The deployment under test, and what the browser needs to reach it."""
@@ -158,13 +166,14 @@ def school(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
         processes.append(family_op)
         idps = [
             {"id": "staff", "kind": "professional", "issuer": staff_issuer,
-             "client_id": CLIENT_ID, "client_secret": "staff-secret", "label": STAFF_LABEL,
+             "client_id": CLIENT_ID, "client_secret_file": secret_file(tmp, "staff-secret"),
+             "label": STAFF_LABEL,
              "organisations": [SCHOOL, YOUTH_CARE],
              "scopes": ["openid", "profile", "email", "mdo"],
              "role_map": {"ib": "care_coordinator", "jeugdhulp": "youth_care_worker"},
              "min_acr": SUBSTANTIAL},
             {"id": "digid", "kind": "citizen", "issuer": family_issuer,
-             "client_id": CLIENT_ID, "client_secret": "family-secret",
+             "client_id": CLIENT_ID, "client_secret_file": secret_file(tmp, "family-secret"),
              "label": FAMILY_LABEL, "scopes": ["openid", "profile", "email"],
              "min_acr": SUBSTANTIAL},
         ]
@@ -366,7 +375,8 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
         .to_be_visible()
     log_in(anna, school, FAMILY_LABEL, PARENT_LOGIN, start=link.group(0)[len(school.base):])
     expect(anna).to_have_url(re.compile(r"/invitation/[A-Za-z0-9_-]+$"))
-    anna.get_by_role("button", name="Uitnodiging accepteren").click()
+    anna.get_by_role("button", name="Uitnodiging accepteren").focus()
+    anna.keyboard.press("Enter")  # by keyboard, as anyone without a mouse would
     expect(anna.get_by_role("heading", level=1, name="Uw inlog is gekoppeld")).to_be_visible()
 
     # The care coordinator opens a named case for Eva and adds youth care.
