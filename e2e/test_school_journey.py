@@ -300,8 +300,15 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
     log_in(admin, school, STAFF_LABEL, "beheerder")
     admin.goto(f"{school.base}/admin")
     admin.get_by_label("Naam", exact=True).fill("Jeugdhulp Noord")
-    admin.get_by_label(re.compile("^Korte naam")).fill(YOUTH_CARE)
+    slug = admin.get_by_label(re.compile("^Korte naam"))
+    slug.fill("Jeugdhulp Noord")  # a display name where the IdP's short name belongs
     admin.get_by_label("Soort").select_option("youth_care")
+    admin.get_by_role("button", name="Organisatie toevoegen").click()
+    expect(slug).to_have_attribute("aria-invalid", "true")
+    expect(admin.locator("#slug-error")).to_contain_text("Gebruik 3 tot 64 kleine letters")
+    expect(admin.get_by_label("Naam", exact=True)).to_have_value("Jeugdhulp Noord")
+    expect(admin.get_by_label("Soort")).to_have_value("youth_care")
+    slug.fill(YOUTH_CARE)
     admin.get_by_role("button", name="Organisatie toevoegen").click()
     expect(admin.get_by_role("status")).to_have_text("De organisatie is toegevoegd.")
     organisations = admin.get_by_role("heading", level=2, name="Organisaties") \
