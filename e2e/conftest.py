@@ -169,15 +169,21 @@ def browse(new_context: Callable[..., BrowserContext], portal: Running) -> Itera
     """A factory of guarded pages; fails the test at teardown on any problem."""
     browse = Browse(new_context, portal.base_url)
     yield browse
+    problems = problems_seen(browse)
+    if problems:
+        pytest.fail("browser problems seen during the test:\n" + "\n".join(problems),
+                    pytrace=False)
+
+
+def problems_seen(browse: Browse) -> list[str]:
+    """Everything the guards of ``browse``'s pages saw go wrong, with where."""
     problems: list[str] = []
     for guard in browse.guards:
         for violation in _violations_in_page(guard.page, browse.base_url):
             if violation not in guard.csp_events:
                 guard.csp_events.append(violation)
         problems += [f"{p}\n    pages visited: {guard.visited}" for p in guard.problems()]
-    if problems:
-        pytest.fail("browser problems seen during the test:\n" + "\n".join(problems),
-                    pytrace=False)
+    return problems
 
 
 def _violations_in_page(page: Page, base_url: str) -> list[dict[str, Any]]:

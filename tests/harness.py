@@ -81,6 +81,14 @@ class PostgresServer:
                              autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
+    def dump(self, database: str) -> bytes:
+        """``pg_dump`` of one database: what a backup (or an attacker with one) holds."""
+        cmd: tuple[str, ...] = (_pg_bin("pg_dump"), "-h", str(self.dir), "-U", "postgres",
+                                database)
+        if self._as_postgres:
+            cmd = ("runuser", "-u", "postgres", "--", *cmd)
+        return subprocess.run(cmd, check=True, capture_output=True).stdout
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
@@ -124,8 +132,11 @@ def bind_socket() -> socket.socket:
     return sock
 
 
-def serve(app: Starlette, sock: socket.socket, clock: FakeClock) -> Running:
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+def serve(app: Starlette, sock: socket.socket, clock: FakeClock,
+          tls: tuple[Path, Path] | None = None) -> Running:
+    """``tls``: (certificate, key) PEM files, to serve https as production does."""
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                            ssl_certfile=tls and str(tls[0]), ssl_keyfile=tls and str(tls[1]))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -135,7 +146,8 @@ def serve(app: Starlette, sock: socket.socket, clock: FakeClock) -> Running:
             raise RuntimeError("the portal did not start")
         time.sleep(0.01)
     host, port = sock.getsockname()[:2]
-    return Running(base_url=f"http://{host}:{port}", app=app, clock=clock, server=server,
+    scheme = "https" if tls else "http"
+    return Running(base_url=f"{scheme}://{host}:{port}", app=app, clock=clock, server=server,
                    thread=thread)
 
 

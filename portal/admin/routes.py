@@ -16,7 +16,8 @@ def _overview(page: Page, errors: dict[str, str], values: dict[str, str]) -> Res
     organisations, people = service.overview(page.db, page.requester(), page.user, page.now)
     return page.render("admin/overview.html", status=400 if errors else 200,
                        organisations=organisations, people=people, kinds=list(OrganisationKind),
-                       errors=errors, values=values)
+                       errors=errors, values=values,
+                       done=page.request.query_params.get("done", ""))
 
 
 @endpoint()
@@ -32,7 +33,7 @@ def add_organisation(page: Page) -> Response:
                                  kind=page.form.get("kind", ""))
     except InvalidInput as invalid:
         return _overview(page, invalid.errors, dict(page.form))
-    return page.redirect("/admin")
+    return page.redirect("/admin?done=organisation")
 
 
 @endpoint()

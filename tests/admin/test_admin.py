@@ -28,10 +28,15 @@ def test_admin_adds_an_organisation_with_validation(running: Running) -> None:
     refused = admin.submit("/admin/organisations", {"name": "", "slug": "X!", "kind": "school"})
     assert refused.status_code == 400
     assert "Gebruik 3 tot 64 kleine letters" in refused.text
+    kept = admin.submit("/admin/organisations", {"name": "", "slug": "jeugdhulp-zuid",
+                                                 "kind": "youth_care"})
+    assert '<option value="youth_care" selected>Jeugdhulp</option>' in kept.text
     added = admin.submit("/admin/organisations",
                          {"name": "OBS De Regenboog", "slug": "obs-de-regenboog",
                           "kind": "school"})
     assert added.status_code == 200
+    assert '<p role="status">De organisatie is toegevoegd.</p>' in added.text
+    assert "<td>Beheerder (" in added.text and "<td>admin (" not in added.text
     with running.portal.sessions() as db:
         assert db.scalars(select(Organisation.name).where(
             Organisation.slug == "obs-de-regenboog")).one() == "OBS De Regenboog"

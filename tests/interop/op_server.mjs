@@ -26,8 +26,14 @@
 //   acr                         the level of a login that asked for none
 //   grant_requested_acr         false: always `acr`, whatever was asked
 //   end_session                 false: no RP-initiated logout endpoint
+//   accounts                    claims per login name, merged over the above
+//                               (one OP plays several staff members)
+//   tls_key, tls_cert           PEM files: serve https (the issuer is then
+//                               https://127.0.0.1:PORT, as production demands)
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 
 import Provider from 'oidc-provider';
 
@@ -59,7 +65,8 @@ function account(id) {
         org: 'het-baken',
         roles: ['ib'],
       };
-      for (const [name, value] of Object.entries(config.account_claims ?? {})) {
+      const own = (config.accounts ?? {})[id] ?? {};
+      for (const [name, value] of Object.entries({ ...config.account_claims, ...own })) {
         if (value === null) delete claims[name]; else claims[name] = value;
       }
       return claims;
@@ -77,7 +84,10 @@ const pairwiseSalt = randomBytes(16).toString('hex');
 
 // The issuer must be known before the Provider is built, so bind first (port 0
 // gives a free port) and hand the requests to the provider afterwards.
-const server = createServer();
+const tls = config.tls_key && config.tls_cert;
+const server = tls
+  ? createTlsServer({ key: readFileSync(config.tls_key), cert: readFileSync(config.tls_cert) })
+  : createServer();
 server.listen(Number(config.port ?? 0), '127.0.0.1', () => {
   const { port } = server.address();
   // Plain HTTP on loopback. oidc-provider accepts an http:// issuer (it only
@@ -85,7 +95,7 @@ server.listen(Number(config.port ?? 0), '127.0.0.1', () => {
   // itself is secure (ctx.secure), so no `proxy` setting or cookie override is
   // needed: without a TLS-terminating proxy in front, `proxy` must stay false
   // (X-Forwarded-* would otherwise be trusted from anyone).
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const client = {
     client_id: config.client_id,
     redirect_uris: [config.redirect_uri],
