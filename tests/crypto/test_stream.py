@@ -192,7 +192,8 @@ def test_every_byte_flip_is_detected_at_its_segment() -> None:
 
 
 @pytest.mark.parametrize(
-    "garbage", [b"\x00", os.urandom(TAG), os.urandom(SEG), os.urandom(SEG + 3)]
+    "garbage", [b"\x00", os.urandom(TAG), os.urandom(SEG), os.urandom(SEG + 3)],
+    ids=["nul", "tag", "segment", "segment+3"],  # stable names: random bytes differ per run
 )
 @pytest.mark.parametrize("size", [0, FIRST_PT, FIRST_PT + 5])
 def test_trailing_data_is_rejected(garbage: bytes, size: int) -> None:
