@@ -154,10 +154,15 @@ class CasePage:
         assert value, f"{name} is not offered as a participant"
         return value
 
-    def add_participant(self, name: str, role: str = "deelnemer") -> None:
+    def add_participant(self, name: str, role: str = "deelnemer", confirm: bool = True) -> None:
+        """Add ``name``; when the portal shows the consequence first, confirm it (or not)."""
         self.professional.select_option(self.candidate_value(name))
         self.case_role.select_option(label=role)
         self.add_button.click()
+        confirm_button = self.page.get_by_role("button", name="Wijziging bevestigen")
+        expect(confirm_button.or_(self.participant(name)).first).to_be_visible()
+        if confirm and confirm_button.is_visible():
+            confirm_button.click()
 
 
 class ErrorPage:

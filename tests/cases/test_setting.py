@@ -61,6 +61,10 @@ def test_the_school_employed_social_worker_makes_the_case_youth_care(running: Ru
     preview = chair.submit(f"/cases/{SAM_CASE}/participants", form, htmx=True)
     assert preview.status_code == 200 and "<html" not in preview.text
     assert "Controleer het gevolg" in preview.text
+    # The chair first, then the others, with what each loses until Sam consents.
+    losses = preview.text.split('class="consequence-losses"', 1)[1].split("</ul>", 1)[0]
+    assert "<li>u: Schoolvorderingen, Gedrag" in losses
+    assert losses.index("<li>u:") < losses.index("Mila Smit:") < losses.index("Mirjam de Vries:")
     assert "jeugdhulp-setting" in preview.text
     assert "moet ook Sam Mulder (" in preview.text, "the child of 12-16 must also consent"
     assert 'id="confirm-change"' in preview.text and 'id="cancel-change"' in preview.text
