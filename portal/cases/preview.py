@@ -158,11 +158,11 @@ def _child_label(db: Session, vault: Vault, case: Case, age: int) -> str:
 
 
 def record_setting_change(db: Session, who: Requester, now: datetime, case: CaseFacts,
-                          preview: ChangePreview, cause: str) -> None:
+                          before: Setting, after: Setting, cause: str) -> None:
     """A change of setting is never silent: one access record naming the new setting and
-    the participant whose arrival or departure caused it."""
-    if not preview.setting_changes:
+    the participant (row id) whose arrival, departure or change of capacity caused it."""
+    if before is after:
         return
     record(db, who, now, event_type="case.setting.change", action="update", outcome="allowed",
            case_id=case.case_id, child_id=case.child_id, object_type="case_participant",
-           object_id=cause, reason=f"setting:{preview.setting_after.value}")
+           object_id=cause, reason=f"setting:{after.value}")

@@ -32,6 +32,7 @@ from portal.cases.preview import (
 from portal.consent.anonymous import guard_text, record_overrides
 from portal.consent.facts import (
     SettingCause,
+    case_setting,
     load_consent_facts,
     load_safeguards,
     setting_causes,
@@ -510,7 +511,8 @@ def add_participant(db: Session, vault: Vault, who: Requester, actor: Actor, now
         raise ConfirmationNeeded(preview)
     participant = _add_participant_row(db, facts.case_id, person.id, role, actor.person_id,
                                        now, capacity=(organisation_id, capacity_role))
-    record_setting_change(db, who, now, facts, preview, participant.id)
+    record_setting_change(db, who, now, facts, preview.setting_before, preview.setting_after,
+                          participant.id)
 
 
 def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
@@ -524,8 +526,11 @@ def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, ca
     participant = db.scalars(select(CaseParticipant).where(
         CaseParticipant.case_id == facts.case_id,
         CaseParticipant.person_id == actor.person_id)).one()
+    case = db.get_one(Case, facts.case_id)
+    before = case_setting(db, case)
     participant.organisation_id, participant.capacity_role = organisation_id, role
     db.flush()
+    record_setting_change(db, who, now, facts, before, case_setting(db, case), participant.id)
 
 
 def remove_participant(db: Session, vault: Vault, who: Requester, actor: Actor,
@@ -542,7 +547,8 @@ def remove_participant(db: Session, vault: Vault, who: Requester, actor: Actor,
     preview = preview_change(db, vault, actor, facts, remove=participant.person_id)
     if (preview.needs_confirmation or preview.setting_changes) and not confirmed:
         raise ConfirmationNeeded(preview)
-    record_setting_change(db, who, now, facts, preview, participant.id)
+    record_setting_change(db, who, now, facts, preview.setting_before, preview.setting_after,
+                          participant.id)
     db.delete(participant)
     db.flush()
 

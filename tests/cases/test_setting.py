@@ -114,3 +114,20 @@ def test_a_change_without_consequence_needs_no_confirmation(running: Running) ->
                         {"person_id": leader, "case_role": "observer"}, htmx=True)
     assert "Deelnemer toegevoegd" in done.text and "Controleer het gevolg" not in done.text
     assert _setting(running) is Setting.SCHOOL and _setting_records(running) == []
+
+
+def test_choosing_a_youth_care_capacity_is_recorded_as_a_change_of_setting(
+        running: Running) -> None:
+    sanne = running.client()
+    sanne.login("smw")
+    with running.portal.sessions() as db, db.begin():
+        db.add(Membership(person_id=SANNE, organisation_id=BAKEN, role=Role.MENTOR))
+    chair = running.client()
+    chair.login("ib")
+    chair.submit(f"/cases/{SAM_CASE}/participants",
+                 {"person_id": f"{SANNE}|{BAKEN}|mentor", "case_role": "participant"})
+    assert _takes_part(running) and _setting(running) is Setting.SCHOOL
+    noord = stable_id("org", "jeugdhulp-noord")
+    sanne.submit(f"/cases/{SAM_CASE}/capacity", {"capacity": f"{noord}|school_social_worker"})
+    assert _setting(running) is Setting.YOUTH_CARE
+    assert _setting_records(running) == ["setting:youth_care"]
