@@ -159,10 +159,17 @@ class CasePage:
         self.professional.select_option(self.candidate_value(name))
         self.case_role.select_option(label=role)
         self.add_button.click()
-        confirm_button = self.page.get_by_role("button", name="Wijziging bevestigen")
+        if not confirm:
+            return
+        confirm_button = self.confirm_button
         expect(confirm_button.or_(self.participant(name)).first).to_be_visible()
-        if confirm and confirm_button.is_visible():
+        if confirm_button.is_visible():
             confirm_button.click()
+
+    @property
+    def confirm_button(self) -> Locator:
+        """Confirms a change whose consequence the portal showed first."""
+        return self.page.get_by_role("button", name="Wijziging bevestigen")
 
 
 class ErrorPage:

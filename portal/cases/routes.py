@@ -86,6 +86,7 @@ def show_case(page: Page, case_id: str) -> Response:
 
 def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                            notice: str | None = None) -> Response:
+    # After a confirmed change the confirm button is gone: focus goes to the notice.
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
@@ -95,7 +96,8 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                                   None if page.htmx else page.requester(), fragment=False)
     return page.render(template, status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
-                       errors=errors, notice=notice, agenda=agenda)
+                       errors=errors, notice=notice, agenda=agenda,
+                       focus_notice=notice is not None and page.form.get("confirm") == "1")
 
 
 @endpoint()
