@@ -131,3 +131,55 @@ def test_choosing_a_youth_care_capacity_is_recorded_as_a_change_of_setting(
     sanne.submit(f"/cases/{SAM_CASE}/capacity", {"capacity": f"{noord}|school_social_worker"})
     assert _setting(running) is Setting.YOUTH_CARE
     assert _setting_records(running) == ["setting:youth_care"]
+
+
+def _records(running: Running, case_id: str, event_type: str) -> list[tuple[str, str | None]]:
+    with running.portal.sessions() as db:
+        return [(r.outcome, r.reason) for r in db.scalars(select(AccessRecord).where(
+            AccessRecord.case_id == case_id, AccessRecord.event_type == event_type)
+            .order_by(AccessRecord.seq))]
+
+
+def test_an_anonymous_case_turns_youth_care_without_a_question_but_not_silently(
+        running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    created = chair.submit("/cases", {"anonymous": "on", "title": "Anoniem overleg",
+                                      "purpose": "Verkennen wat er speelt",
+                                      "legal_basis": "consent"})
+    case_id = str(created.url).rsplit("/", 1)[1]
+    youssef = stable_id("person", "jeugdhulp")
+    # No child, so no consent changes and nobody loses anything: no preview ...
+    done = chair.submit(f"/cases/{case_id}/participants",
+                        {"person_id": youssef, "case_role": "participant"}, htmx=True)
+    assert "Deelnemer toegevoegd" in done.text and "Controleer het gevolg" not in done.text
+    # ... but the change of setting is recorded and shown with its cause.
+    assert _records(running, case_id, "case.setting.change") == [("allowed",
+                                                                  "setting:youth_care")]
+    assert "Youssef El Amrani (Jeugdhulpverlener) neemt deel" in chair.page(
+        f"/cases/{case_id}").text
+
+
+def test_only_the_chair_gets_a_preview(running: Running) -> None:
+    mentor = running.client()
+    mentor.login("mentor")  # a participant of Sam's case, not its chair
+    refused = mentor.submit(f"/cases/{SAM_CASE}/participants",
+                            {"person_id": stable_id("person", "jeugdhulp"),
+                             "case_role": "participant"}, htmx=True)
+    assert refused.status_code == 403
+    assert "Sam Mulder (" not in refused.text and "Controleer het gevolg" not in refused.text
+    assert ("denied", "insufficient_case_role") in _records(
+        running, SAM_CASE, "case.participant.add")
+
+
+def test_bad_input_is_refused_before_any_preview(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    youssef = stable_id("person", "jeugdhulp")
+    for fields in ({"person_id": youssef, "case_role": "chair"},
+                   {"person_id": f"{youssef}|{BAKEN}|mentor", "case_role": "participant"},
+                   {"person_id": "not-an-id", "case_role": "participant"}):
+        answer = chair.submit(f"/cases/{SAM_CASE}/participants", fields, htmx=True)
+        assert answer.status_code == 400, fields
+        assert "Controleer het gevolg" not in answer.text
+    assert _setting(running) is Setting.SCHOOL and _setting_records(running) == []
