@@ -17,6 +17,7 @@ from portal.consent.engine import Setting
 from portal.consent.facts import case_setting
 from portal.demo import DEMO_CASE, stable_id
 from portal.people.models import Membership, Role
+from tests.consent.test_portal import reads
 from tests.harness import PortalClient, Running
 
 SAM_CASE = stable_id("case", DEMO_CASE.key)
@@ -70,11 +71,16 @@ def test_the_school_employed_social_worker_makes_the_case_youth_care(running: Ru
     assert 'id="confirm-change"' in preview.text and 'id="cancel-change"' in preview.text
     assert not _takes_part(running), "nothing changes before the confirmation"
     assert _setting(running) is Setting.SCHOOL and _setting_records(running) == []
+    predicted = ("ib", "notulist", "mentor")
+    assert all(reads(running, p, SAM_CASE, "behaviour") for p in predicted)
 
     done = chair.submit(f"/cases/{SAM_CASE}/participants", {**form, "confirm": "1"}, htmx=True)
     assert done.status_code == 200 and "Deelnemer toegevoegd" in done.text
     assert _takes_part(running) and _setting(running) is Setting.YOUTH_CARE
     assert _setting_records(running) == ["setting:youth_care"]
+    # The preview told the truth: the policy now refuses what it said would be lost.
+    assert not any(reads(running, p, SAM_CASE, c) for p in predicted
+                   for c in ("school_progress", "behaviour", "social_emotional"))
 
     page = chair.page(f"/cases/{SAM_CASE}")
     assert "Jeugdhulp-setting sinds" in page.text
