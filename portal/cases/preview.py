@@ -163,6 +163,8 @@ def record_setting_change(db: Session, who: Requester, now: datetime, case: Case
     the participant (row id) whose arrival, departure or change of capacity caused it."""
     if before is after:
         return
+    db.get_one(Case, case.case_id).youth_care_since = \
+        now if after is Setting.YOUTH_CARE else None
     record(db, who, now, event_type="case.setting.change", action="update", outcome="allowed",
            case_id=case.case_id, child_id=case.child_id, object_type="case_participant",
            object_id=cause, reason=f"setting:{after.value}")

@@ -277,13 +277,20 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         capacities=capacity_options(db, actor.person_id)
         if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
         my_capacity=capacity_value(db, case.id, actor.person_id),
-        setting_cause=next(iter(setting_causes(db, case.id)), None),
+        setting_cause=_setting_cause(db, case),
         child_id=case.child_id,
         can_invite=case.child_id is not None and decide(
             actor, Action.INVITATION_MANAGE, child=ChildFacts(
                 child_id=case.child_id, school_id=db.get_one(Child, case.child_id).school_id)
         ).allowed,
     )
+
+
+def _setting_cause(db: Session, case: Case) -> SettingCause | None:
+    cause = next(iter(setting_causes(db, case.id)), None)
+    if cause is None or case.youth_care_since is None:
+        return cause
+    return replace(cause, since=case.youth_care_since)
 
 
 def _erased_view(db: Session, case: Case) -> CaseView:

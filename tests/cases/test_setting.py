@@ -16,6 +16,7 @@ from portal.cases.models import Case, CaseParticipant
 from portal.consent.engine import Setting
 from portal.consent.facts import case_setting
 from portal.demo import DEMO_CASE, stable_id
+from portal.localtime import local_time
 from portal.people.models import Membership, Role
 from tests.consent.test_portal import reads
 from tests.harness import PortalClient, Running
@@ -134,9 +135,16 @@ def test_choosing_a_youth_care_capacity_is_recorded_as_a_change_of_setting(
                  {"person_id": f"{SANNE}|{BAKEN}|mentor", "case_role": "participant"})
     assert _takes_part(running) and _setting(running) is Setting.SCHOOL
     noord = stable_id("org", "jeugdhulp-noord")
+    running.clock.advance(minutes=5)
     sanne.submit(f"/cases/{SAM_CASE}/capacity", {"capacity": f"{noord}|school_social_worker"})
     assert _setting(running) is Setting.YOUTH_CARE
     assert _setting_records(running) == ["setting:youth_care"]
+    # Since the change of capacity, not since she joined.
+    with running.portal.sessions() as db:
+        assert db.get_one(Case, SAM_CASE).youth_care_since == running.clock()
+    since = local_time(running.clock(), "%d-%m-%Y")
+    assert f"Jeugdhulp-setting sinds {since}: Sanne Visser" in chair.page(
+        f"/cases/{SAM_CASE}").text
 
 
 def _records(running: Running, case_id: str, event_type: str) -> list[tuple[str, str | None]]:
