@@ -154,10 +154,22 @@ class CasePage:
         assert value, f"{name} is not offered as a participant"
         return value
 
-    def add_participant(self, name: str, role: str = "deelnemer") -> None:
+    def add_participant(self, name: str, role: str = "deelnemer", confirm: bool = True) -> None:
+        """Add ``name``; when the portal shows the consequence first, confirm it (or not)."""
         self.professional.select_option(self.candidate_value(name))
         self.case_role.select_option(label=role)
         self.add_button.click()
+        if not confirm:
+            return
+        confirm_button = self.confirm_button
+        expect(confirm_button.or_(self.participant(name)).first).to_be_visible()
+        if confirm_button.is_visible():
+            confirm_button.click()
+
+    @property
+    def confirm_button(self) -> Locator:
+        """Confirms a change whose consequence the portal showed first."""
+        return self.page.get_by_role("button", name="Wijziging bevestigen")
 
 
 class ErrorPage:

@@ -87,7 +87,7 @@ def prepare_sams_case(portal: Running) -> tuple[str, str]:
     youssef = re.search(r'<option value="([0-9a-f-]{36})">Youssef El Amrani', case.text)
     assert youssef
     chair.submit(f"/cases/{SAM_CASE}/participants",
-                 {"person_id": youssef.group(1), "case_role": "participant"})
+                 {"person_id": youssef.group(1), "case_role": "participant", "confirm": "1"})
     post_form(chair, f"/cases/{SAM_CASE}/consent", [
         ("consenter", "child"), ("category", "behaviour"), ("recipient", JEUGDHULP),
         ("valid_until", ""), ("form_seen", "on")])

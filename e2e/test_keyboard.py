@@ -87,6 +87,10 @@ def test_login_and_new_case_by_keyboard_only(portal_page: Page) -> None:
     keys.tab()
     assert keys.is_focused(case.add_button)
     keys.press("Enter")
+    # Youth care joins: the consequence is shown first, focused, and confirmed by keyboard.
+    expect(page.locator("#consequence-heading")).to_be_focused()
+    keys.tab_to(case.confirm_button)
+    keys.press("Enter")
     expect(case.participant("Youssef El Amrani")).to_be_visible()
 
 
@@ -122,6 +126,10 @@ def test_focus_stays_in_participants_after_adding_by_keyboard(portal_page: Page)
     keys.tab_to(case.professional)
     keys.type("Youssef")
     keys.tab_to(case.add_button)
+    keys.press("Enter")
+    # Youth care joins: the consequence is shown first, focused, and confirmed by keyboard.
+    expect(page.locator("#consequence-heading")).to_be_focused()
+    keys.tab_to(case.confirm_button)
     keys.press("Enter")
     expect(case.participant("Youssef El Amrani")).to_be_visible()
     assert case.participants.evaluate("el => el.contains(document.activeElement)"), \

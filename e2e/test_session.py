@@ -42,7 +42,7 @@ def test_expired_session_during_htmx_sends_user_to_login(
     case = open_case_then_idle(page, portal)
     case_path = re.sub(r"^https?://[^/]+", "", page.url)
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        case.add_participant("Youssef El Amrani")
+        case.add_participant("Youssef El Amrani", confirm=False)
     response = posted.value
     assert response.status == 401, f"answered {response.status}, nothing shown to the user"
     assert response.header_value("hx-redirect") == f"/login?next={case_path}"

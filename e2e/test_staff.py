@@ -36,7 +36,7 @@ def test_a_participant_switches_capacity_without_a_reload(browse: Browse,
     ib.page(f"/cases/{case_id}")
     ib.submit(f"/cases/{case_id}/participants",
               {"person_id": f"{WORKER}|{BAKEN}|school_social_worker",
-               "case_role": "participant"})
+               "case_role": "participant", "confirm": "1"})
 
     page.goto(f"/cases/{case_id}")
     case = CasePage(page).wait(TITLE)

@@ -76,6 +76,9 @@ class Case(Base):
     erased_by_role: Mapped[str | None] = mapped_column(String(200))
     erased_by_organisation_id: Mapped[str | None] = mapped_column(IdColumn())
     erased_summary: Mapped[str | None] = mapped_column(String(200))
+    # When the case last became youth care (None: school setting, or youth care since
+    # before this was kept; then the earliest youth-care participant's arrival stands).
+    youth_care_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CaseParticipant(Base):

@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from portal.cases import capacity, erasure, service
 from portal.cases.models import LegalBasis
+from portal.cases.preview import ConfirmationNeeded
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.documents import service as documents
@@ -85,6 +86,7 @@ def show_case(page: Page, case_id: str) -> Response:
 
 def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                            notice: str | None = None) -> Response:
+    # After a confirmed change the confirm button is gone: focus goes to the notice.
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
@@ -94,14 +96,21 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                                   None if page.htmx else page.requester(), fragment=False)
     return page.render(template, status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
-                       errors=errors, notice=notice, agenda=agenda)
+                       errors=errors, notice=notice, agenda=agenda,
+                       focus_notice=notice is not None and page.form.get("confirm") == "1")
 
 
 @endpoint()
 def add_participant(page: Page, case_id: str) -> Response:
+    form = page.form
     try:
-        service.add_participant(page.db, page.requester(), page.user, page.now, case_id,
-                                page.form.get("person_id", ""), page.form.get("case_role", ""))
+        service.add_participant(page.db, page.portal.vault, page.requester(), page.user,
+                                page.now, case_id, form.get("person_id", ""),
+                                form.get("case_role", ""), confirmed=form.get("confirm") == "1")
+    except ConfirmationNeeded as needed:
+        return _confirm_change(page, case_id, needed, f"/cases/{case_id}/participants",
+                               {"person_id": form.get("person_id", ""),
+                                "case_role": form.get("case_role", "")})
     except InvalidInput as invalid:
         return _participants_fragment(page, case_id, invalid.errors)
     if not page.htmx:
@@ -111,14 +120,27 @@ def add_participant(page: Page, case_id: str) -> Response:
 
 @endpoint()
 def remove_participant(page: Page, case_id: str, participant_id: str) -> Response:
+    action = f"/cases/{case_id}/participants/{participant_id}/remove"
     try:
-        service.remove_participant(page.db, page.requester(), page.user, page.now, case_id,
-                                   participant_id)
+        service.remove_participant(page.db, page.portal.vault, page.requester(), page.user,
+                                   page.now, case_id, participant_id,
+                                   confirmed=page.form.get("confirm") == "1")
+    except ConfirmationNeeded as needed:
+        return _confirm_change(page, case_id, needed, action, {})
     except InvalidInput as invalid:
         return _participants_fragment(page, case_id, invalid.errors)
     if not page.htmx:
         return page.redirect(f"/cases/{case_id}")
     return _participants_fragment(page, case_id, {}, notice=N_("Participant removed."))
+
+
+def _confirm_change(page: Page, case_id: str, needed: ConfirmationNeeded, action: str,
+                    fields: dict[str, str]) -> Response:
+    """The consequence, with confirm (the same form again, confirmed) and cancel; nothing
+    was changed. With htmx it replaces the participants section; without, a page."""
+    template = "cases/_confirm_change.html" if page.htmx else "cases/confirm_change.html"
+    return page.render(template, case_id=case_id, preview=needed.preview,
+                       action=action, fields=fields)
 
 
 @endpoint()

@@ -23,8 +23,20 @@ from portal.cases.capacity import (
     creating_capacities,
 )
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
+from portal.cases.preview import (
+    ConfirmationNeeded,
+    Newcomer,
+    preview_change,
+    record_setting_change,
+)
 from portal.consent.anonymous import guard_text, record_overrides
-from portal.consent.facts import load_consent_facts, load_safeguards
+from portal.consent.facts import (
+    SettingCause,
+    case_setting,
+    load_consent_facts,
+    load_safeguards,
+    setting_causes,
+)
 from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Child, Membership, Organisation, Person, PersonKind
@@ -34,6 +46,7 @@ from portal.policy import (
     Actor,
     BreakGlassFacts,
     CaseFacts,
+    ChildFacts,
     Decision,
     Deny,
     decide,
@@ -96,6 +109,10 @@ class CaseView:
     # offered when there is a choice.
     capacities: tuple[tuple[str, str, str], ...] = ()
     my_capacity: str = ""
+    # Why the case is youth care (the longest-standing participant that makes it so).
+    setting_cause: SettingCause | None = None
+    child_id: str | None = None
+    can_invite: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,7 +277,20 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         capacities=capacity_options(db, actor.person_id)
         if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
         my_capacity=capacity_value(db, case.id, actor.person_id),
+        setting_cause=_setting_cause(db, case),
+        child_id=case.child_id,
+        can_invite=case.child_id is not None and decide(
+            actor, Action.INVITATION_MANAGE, child=ChildFacts(
+                child_id=case.child_id, school_id=db.get_one(Child, case.child_id).school_id)
+        ).allowed,
     )
+
+
+def _setting_cause(db: Session, case: Case) -> SettingCause | None:
+    cause = next(iter(setting_causes(db, case.id)), None)
+    if cause is None or case.youth_care_since is None:
+        return cause
+    return replace(cause, since=case.youth_care_since)
 
 
 def _erased_view(db: Session, case: Case) -> CaseView:
@@ -432,18 +462,23 @@ def create_case_rows(db: Session, vault: Vault, now: datetime, *, case_id: str,
     return case
 
 
-def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: CaseRole,
-                         added_by: str, now: datetime,
-                         capacity: tuple[str, str] | None = None) -> CaseParticipant:
-    """Add a participant acting in ``capacity`` (organisation id, role), which must be one
-    of their memberships; without it, their only membership (or the first, for callers
+def _capacity(db: Session, person_id: str,
+              capacity: tuple[str, str] | None) -> tuple[str, str]:
+    """The capacity (organisation id, role) to add someone in, which must be one of their
+    memberships; without a choice, their only membership (or the first, for callers
     that pick no capacity, such as the demo data)."""
     held = capacities_of(db, person_id)
     if not held:
         raise InvalidInput({"person_id": N_("This person belongs to no organisation.")})
     if capacity is not None and capacity not in held:
         raise InvalidInput({"person_id": N_("Choose a capacity this person holds.")})
-    organisation_id, role = capacity or held[0]
+    return capacity or held[0]
+
+
+def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: CaseRole,
+                         added_by: str, now: datetime,
+                         capacity: tuple[str, str] | None = None) -> CaseParticipant:
+    organisation_id, role = _capacity(db, person_id, capacity)
     participant = CaseParticipant(case_id=case_id, person_id=person_id,
                                   organisation_id=organisation_id, capacity_role=role,
                                   case_role=case_role, added_at=now, added_by=added_by)
@@ -452,10 +487,13 @@ def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: C
     return participant
 
 
-def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
-                    person_id: str, case_role: str) -> None:
+def add_participant(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                    case_id: str, person_id: str, case_role: str, *,
+                    confirmed: bool = False) -> None:
+    """Add a participant; when that changes who must consent or who may read what, raise
+    ``ConfirmationNeeded`` with the consequence unless the chair ``confirmed`` it."""
     facts = authorize(db, who, actor, now, Action.CASE_MANAGE_PARTICIPANTS, case_id,
-                      event_type="case.participant.add", action_code="update")
+                      event_type="case.participant.add", action_code="update", vault=vault)
     try:
         role = CaseRole(case_role)
     except ValueError:
@@ -472,9 +510,16 @@ def add_participant(db: Session, who: Requester, actor: Actor, now: datetime, ca
         errors["person_id"] = N_("This person already takes part in the case.")
     if errors or role is None or person is None:
         raise InvalidInput(errors)
-    _add_participant_row(db, facts.case_id, person.id, role, actor.person_id, now,
-                         capacity=(capacity[0], capacity[1])
-                         if capacity and len(capacity) == 2 else None)
+    organisation_id, capacity_role = _capacity(
+        db, person.id, (capacity[0], capacity[1]) if capacity and len(capacity) == 2 else None)
+    preview = preview_change(db, vault, actor, facts, add=Newcomer(
+        person.id, organisation_id, capacity_role, role))
+    if preview.needs_confirmation and not confirmed:
+        raise ConfirmationNeeded(preview)
+    participant = _add_participant_row(db, facts.case_id, person.id, role, actor.person_id,
+                                       now, capacity=(organisation_id, capacity_role))
+    record_setting_change(db, who, now, facts, preview.setting_before, preview.setting_after,
+                          participant.id)
 
 
 def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
@@ -488,19 +533,29 @@ def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, ca
     participant = db.scalars(select(CaseParticipant).where(
         CaseParticipant.case_id == facts.case_id,
         CaseParticipant.person_id == actor.person_id)).one()
+    case = db.get_one(Case, facts.case_id)
+    before = case_setting(db, case)
     participant.organisation_id, participant.capacity_role = organisation_id, role
     db.flush()
+    record_setting_change(db, who, now, facts, before, case_setting(db, case), participant.id)
 
 
-def remove_participant(db: Session, who: Requester, actor: Actor, now: datetime,
-                       case_id: str, participant_id: str) -> None:
+def remove_participant(db: Session, vault: Vault, who: Requester, actor: Actor,
+                       now: datetime, case_id: str, participant_id: str, *,
+                       confirmed: bool = False) -> None:
+    """Remove a participant; a consequence (a change of setting) needs ``confirmed``."""
     facts = authorize(db, who, actor, now, Action.CASE_MANAGE_PARTICIPANTS, case_id,
-                      event_type="case.participant.remove", action_code="update")
+                      event_type="case.participant.remove", action_code="update", vault=vault)
     participant = db.get(CaseParticipant, participant_id) if is_uuid(participant_id) else None
     if participant is None or participant.case_id != facts.case_id:
         raise InvalidInput({"participant": N_("No such participant in this case.")})
     if participant.case_role is CaseRole.CHAIR:
         raise InvalidInput({"participant": N_("The chair cannot be removed.")})
+    preview = preview_change(db, vault, actor, facts, remove=participant.person_id)
+    if (preview.needs_confirmation or preview.setting_changes) and not confirmed:
+        raise ConfirmationNeeded(preview)
+    record_setting_change(db, who, now, facts, preview.setting_before, preview.setting_after,
+                          participant.id)
     db.delete(participant)
     db.flush()
 

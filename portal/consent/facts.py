@@ -34,7 +34,14 @@ from portal.consent.models import (
     OrganisationConsentRule,
     Restriction,
 )
-from portal.people.models import Child, ChildRelation, Organisation, OrganisationKind
+from portal.people.models import (
+    Child,
+    ChildRelation,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Role,
+)
 from portal.people.models import Relation as ChildRelationKind
 from portal.vault.service import Vault, child_field
 
@@ -123,14 +130,53 @@ def engine_consents(records: Iterable[ConsentRecord], adult_ids: set[str]
     return tuple(result)
 
 
+# Professional capacities bound by the Jeugdwet whoever employs them (DOMAIN.md):
+# a participant acting in one of these makes the case youth care.
+YOUTH_CARE_ROLES = frozenset({Role.YOUTH_CARE_WORKER, Role.SCHOOL_SOCIAL_WORKER,
+                              Role.YOUTH_PROTECTOR})
+
+
+@dataclass(frozen=True)
+class SettingCause:
+    """The participant whose part in the case makes it youth care, and since when."""
+
+    person_id: str
+    name: str
+    capacity_role: str | None
+    organisation_kind: OrganisationKind
+    since: datetime
+
+
+def makes_youth_care(capacity_role: str | None, organisation_kind: OrganisationKind) -> bool:
+    return capacity_role in YOUTH_CARE_ROLES or organisation_kind is OrganisationKind.YOUTH_CARE
+
+
+def setting_of(capacities: Iterable[tuple[str | None, OrganisationKind]]) -> Setting:
+    """The setting for participants acting in these (capacity role, organisation kind)."""
+    return Setting.YOUTH_CARE if any(makes_youth_care(role, kind) for role, kind in capacities) \
+        else Setting.SCHOOL
+
+
+def setting_causes(db: Session, case_id: str) -> list[SettingCause]:
+    """The participants that make the case youth care, longest-standing first."""
+    rows = db.execute(select(CaseParticipant.person_id, Person.display_name,
+                             CaseParticipant.capacity_role, Organisation.kind,
+                             CaseParticipant.added_at)
+                      .join(Person, Person.id == CaseParticipant.person_id)
+                      .join(Organisation, Organisation.id == CaseParticipant.organisation_id)
+                      .where(CaseParticipant.case_id == case_id)
+                      .order_by(CaseParticipant.added_at, CaseParticipant.person_id)).all()
+    return [SettingCause(pid, name, role, kind, added_at)
+            for pid, name, role, kind, added_at in rows if makes_youth_care(role, kind)]
+
+
 def case_setting(db: Session, case: Case) -> Setting:
-    """Youth care when a youth-care organisation takes part in the case."""
-    organisations = set(db.scalars(select(CaseParticipant.organisation_id)
-                                   .where(CaseParticipant.case_id == case.id)))
-    organisations.add(case.organisation_id)
-    kinds = set(db.scalars(select(Organisation.kind)
-                           .where(Organisation.id.in_(organisations))))
-    return Setting.YOUTH_CARE if OrganisationKind.YOUTH_CARE in kinds else Setting.SCHOOL
+    """Youth care when a participant acts in a youth-care capacity (whoever employs them)
+    or for a youth-care organisation, or the case belongs to one."""
+    own = db.scalar(select(Organisation.kind).where(Organisation.id == case.organisation_id))
+    if own is OrganisationKind.YOUTH_CARE or setting_causes(db, case.id):
+        return Setting.YOUTH_CARE
+    return Setting.SCHOOL
 
 
 def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,

@@ -159,3 +159,8 @@ def consent_status(facts: ConsentFacts, basis: Basis, recipients: Sequence[str],
         required=required, categories=categories, grids=grids,
         change=coming_change(facts, basis, recipients, warning_days),
         no_custodian=no_custodian)
+
+
+def required_consenters(facts: ConsentFacts) -> tuple[str, ...]:
+    """Whose consent (adult ids, CHILD) the engine requires today."""
+    return _required(facts, facts.on)[0]

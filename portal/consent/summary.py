@@ -19,7 +19,7 @@ from portal.consent.access import ConsentFacts
 from portal.consent.engine import CHILD, Basis, Relation, resolve_custody
 from portal.consent.facts import organisation_options
 from portal.consent.models import BreakGlassGrant, ConsentRecord
-from portal.consent.status import ConsentStatus, consent_status
+from portal.consent.status import Cell, ConsentStatus, consent_status
 from portal.people.models import Membership, Organisation, Person
 from portal.people.names import names_of
 from portal.policy import Action, Actor, CaseFacts, ItemFacts, decide
@@ -57,6 +57,9 @@ class ConsentSummary:
     your_access: tuple[CategoryAccess, ...]  # empty for the family
     show_change: bool  # the chair sees "new consent needed" ahead of time
     grants: tuple[GrantView, ...]
+    # Who still has to consent (required consenter id, the categories not yet covered
+    # for an organisation taking part): the case banner and the family's "still to consent".
+    outstanding: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def labels_for(db: Session, vault: Vault, values: Iterable[str]) -> dict[str, Label]:
@@ -109,6 +112,28 @@ def your_access(actor: Actor, facts: CaseFacts, categories: Sequence[str]
     return tuple(result)
 
 
+def outstanding(status: ConsentStatus, organisations: Iterable[str]
+                ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per required consenter, the categories an organisation taking part cannot read yet
+    for want of that consenter's consent (nothing under a legal ground)."""
+    if not status.consent_required:
+        return ()
+    wanted = set(organisations)
+    missing: dict[str, set[str]] = {c: set() for c in status.required}
+    for grid in status.grids:
+        if grid.recipient not in wanted:
+            continue
+        for row in grid.rows:
+            if row.consenter not in missing:
+                continue
+            for category, cell, granted in zip(status.categories, row.cells, grid.granted,
+                                               strict=True):
+                if not granted and cell is not Cell.COVERED:
+                    missing[row.consenter].add(category)
+    return tuple((c, tuple(cat for cat in status.categories if cat in missing[c]))
+                 for c in status.required if missing[c])
+
+
 def grants_of(db: Session, case_id: str, now: datetime) -> tuple[GrantView, ...]:
     rows = db.execute(select(BreakGlassGrant, Person.display_name)
                       .join(Person, Person.id == BreakGlassGrant.person_id)
@@ -128,7 +153,8 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
                           .where(ConsentRecord.case_id == facts.case_id)).all()
     # A grid per organisation taking part, and per other recipient a consent names
     # (a role, a foster parent); roles nobody named would only show empty grids.
-    recipients = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]
+    organisations = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]
+    recipients = list(organisations)
     recipients += sorted({r for rs in recorded for r in rs} - set(recipients))
     options = organisation_options(db, organisation_id)
     status = consent_status(consent, Basis(facts.legal_basis.value), recipients,
@@ -142,4 +168,5 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
         names=names,
         your_access=your_access(actor, facts, status.categories) if professional else (),
         show_change=professional and decide(actor, Action.CONSENT_RECORD, facts).allowed,
-        grants=grants_of(db, facts.case_id, now) if professional else ())
+        grants=grants_of(db, facts.case_id, now) if professional else (),
+        outstanding=outstanding(status, organisations))

@@ -42,8 +42,10 @@ def test_mentor_creates_case_and_youth_care_worker_sees_it(running: Running) -> 
 
     youssef = re.search(r'<option value="([0-9a-f-]{36})">Youssef El Amrani', created.text)
     assert youssef, "the youth-care worker is offered as a participant"
-    added = mentor.submit(f"{case_path}/participants",
-                          {"person_id": youssef.group(1), "case_role": "participant"}, htmx=True)
+    fields = {"person_id": youssef.group(1), "case_role": "participant"}
+    preview = mentor.submit(f"{case_path}/participants", fields, htmx=True)
+    assert "Controleer het gevolg" in preview.text, "the youth-care worker changes the setting"
+    added = mentor.submit(f"{case_path}/participants", {**fields, "confirm": "1"}, htmx=True)
     assert added.status_code == 200
     assert "<html" not in added.text, "htmx gets the fragment, not the page"
     assert "Youssef El Amrani" in added.text

@@ -41,8 +41,9 @@ def add_participant(running: Running, case_id: str, persona: str) -> None:
     page = chair.page(f"/cases/{case_id}")
     option = re.search(rf'<option value="([0-9a-f-]{{36}})">[^<]*{persona}', page.text)
     assert option, f"{persona} is not offered"
+    # Confirmed up front: the consequence preview is tested in tests/cases/test_setting.py.
     chair.submit(f"/cases/{case_id}/participants",
-                 {"person_id": option.group(1), "case_role": "participant"})
+                 {"person_id": option.group(1), "case_role": "participant", "confirm": "1"})
 
 
 def reads(running: Running, persona: str, case_id: str, category: str) -> bool:

@@ -94,7 +94,8 @@ def test_a_person_in_two_organisations_chooses_their_capacity(running: Running) 
                        "case_role": "participant"})
     assert wrong.status_code == 400, "a capacity he does not hold is refused"
     ib.submit(f"/cases/{case_id}/participants",
-              {"person_id": f"{WORKER}|{BAKEN}|school_social_worker", "case_role": "participant"})
+              {"person_id": f"{WORKER}|{BAKEN}|school_social_worker", "case_role": "participant",
+               "confirm": "1"})
 
     def capacity() -> tuple[str, str | None]:
         with running.portal.sessions() as db:
