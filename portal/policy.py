@@ -444,7 +444,9 @@ def _read_item(actor: Actor, case_role: CaseRole, case: CaseFacts, item: ItemFac
     # role they no longer hold counts for nothing (fail closed).
     roles = (role.value for org, role in actor.memberships
              if org == organisation and (capacity is None or role.value == capacity))
-    outcome = item_access(case.consent, case.legal_basis.basis,
+    # A legal ground is a scoped disclosure basis (case.consent.grounds), never
+    # the whole case's: outside its scope, consent decides.
+    outcome = item_access(case.consent, Basis.CONSENT,
                           f"person:{actor.person_id}",
                           recipient_identities(actor.person_id, organisation, roles),
                           item.categories)
