@@ -45,6 +45,8 @@ from portal.consent.rules import (
     Duty,
     Setting,
 )
+from portal.consent.status import ordered_categories
+from portal.consent.summary import Label, case_recipients, labels_for
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.mail.service import enqueue
 from portal.people.models import (
@@ -341,9 +343,14 @@ class GroundView:
 
 @dataclass(frozen=True)
 class CaseGrounds:
+    case_id: str
     grounds: tuple[GroundView, ...]
     tasks: tuple[TaskView, ...]
     may_invoke: bool
+    options: tuple[str, ...]  # recipients the form offers
+    labels: Mapping[str, Label]
+    categories: tuple[str, ...]
+    today: date
 
 
 def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -387,7 +394,14 @@ def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         _gate(db, who, actor, now, case_id, "ground.may_invoke")
     except AccessDenied:
         may_invoke = False
-    return CaseGrounds(tuple(views), task_views, may_invoke)
+    options = tuple(dict.fromkeys([
+        *case_recipients(db, case.id),
+        *default_recipients(db, case, Basis.OTS, actor.person_id),
+        *(f"person:{p}" for p in sorted(facts.participants))]))
+    shown = [*options, *(r for g in views for r in g.recipients)]
+    return CaseGrounds(case.id, tuple(views), task_views, may_invoke, options,
+                       labels_for(db, vault, shown), ordered_categories(DEFAULT_CATEGORIES),
+                       today)
 
 
 def complete_task(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
