@@ -110,8 +110,9 @@ def _grounds(page: Page, case_id: str, errors: dict[str, str], status: int = 200
     view = grounds.case_grounds(page.db, page.portal.vault, page.requester(), page.user,
                                 page.now, case_id)
     chosen = [v for k, v in page.form_items if k in ("recipients", "categories")]
+    values = dict(page.form) or {"basis": page.request.query_params.get("basis", "")}
     return page.render("consent/grounds.html", status=400 if errors else status, view=view,
-                       errors=errors, values=dict(page.form), chosen=chosen,
+                       errors=errors, values=values, chosen=chosen,
                        bases=grounds.INVOCABLE)
 
 

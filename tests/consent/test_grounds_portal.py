@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.cases.models import Case, LegalBasis
 from portal.consent.models import CaseGround, GroundEvent, GroundTask
 from portal.demo import DEMO_CASE, stable_id
 from portal.mail.models import OutboxMessage
@@ -17,7 +21,7 @@ WHY = "Sam vertelde over geweld thuis; de zorgcoördinator moet de gezondheid ku
 
 
 def invoke(client: PortalClient, basis: str, recipients: list[str], categories: list[str],
-           justification: str = WHY, case_id: str = SAM_CASE, **extra: str):  # type: ignore[no-untyped-def]
+           justification: str = WHY, case_id: str = SAM_CASE, **extra: str) -> httpx.Response:
     client.page(f"/cases/{case_id}/grounds")
     pairs = [("csrf_token", client.csrf), ("basis", basis),
              *(("recipients", r) for r in recipients), *(("categories", c) for c in categories),
@@ -120,3 +124,29 @@ def test_the_duty_becomes_a_task_the_chair_marks_done(running_sqlite: Running) -
     with running_sqlite.portal.sessions() as db:
         stored = db.get_one(GroundTask, task.id)
     assert stored.done_at is not None and note.encode() not in (stored.note_ct or b"")
+
+
+def test_a_mentor_who_picks_a_ground_gets_a_consent_case_and_no_wider_read(
+        running_sqlite: Running) -> None:
+    """Issue 12: a mentor picked a ground from the dropdown and read health with no consent."""
+    mentor = logged_in(running_sqlite, "mentor")
+    form = mentor.page("/cases/new")
+    child_id = re.search(r'<option value="([0-9a-f-]{36})"[^>]*>Sam Mulder',
+                         form.text).group(1)  # type: ignore[union-attr]
+    created = mentor.submit("/cases", {"child_id": child_id, "title": "Zorgen over Sam",
+                                       "purpose": "Hulpvraag verduidelijken",
+                                       "legal_basis": "meldrecht_veilig_thuis"})
+    # The case's own grounds page, where a mentor (by default) may not invoke one.
+    assert created.status_code == 200 and "Deze grondslag inroepen" not in created.text
+    case_id = re.search(r"/cases/([0-9a-f-]{36})/grounds\?basis=meldrecht_veilig_thuis",
+                        str(created.url)).group(1)  # type: ignore[union-attr]
+    with running_sqlite.portal.sessions() as db:
+        assert db.get_one(Case, case_id).legal_basis is LegalBasis.CONSENT
+    for category in ("health", "family_situation"):
+        assert not reads(running_sqlite, "mentor", case_id, category)
+    refused = invoke(mentor, "meldrecht_veilig_thuis", [f"person:{person('mentor')}"],
+                     ["health"], case_id=case_id)
+    assert refused.status_code == 403
+    chair = logged_in(running_sqlite, "ib")
+    preselected = chair.page(f"/cases/{SAM_CASE}/grounds?basis=ots")
+    assert '<option value="ots" selected>' in preselected.text
