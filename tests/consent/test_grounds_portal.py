@@ -75,6 +75,11 @@ def test_a_ground_opens_its_scope_only_and_reaches_the_dpo(running: Running) -> 
     with running.portal.sessions() as db:
         kinds = sorted(e.value for e in db.scalars(select(GroundEvent.kind)))
     assert kinds == ["ended", "invoked", "reviewed"]
+    # Every invocation, review and end is on the case timeline, without the reasons.
+    timeline = logged_in(running, "mentor").page(f"/cases/{SAM_CASE}/timeline").text
+    for change in ("ingeroepen", "beoordeeld door de FG", "beëindigd"):
+        assert f"Wettelijke grondslag {change}:" in timeline
+    assert WHY not in timeline and "De melding is gedaan" not in timeline
 
 
 def test_only_the_organisations_roles_invoke_and_bad_input_names_the_field(
