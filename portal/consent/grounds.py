@@ -357,14 +357,23 @@ def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
                  case_id: str) -> CaseGrounds:
     """The chair's page: the grounds with their justification, and the open duties.
 
-    Justifications can identify the child: each one read is recorded."""
-    facts = _gate(db, who, actor, now, case_id, "ground.list", Action.GROUND_TASKS)
+    Someone else who may invoke a ground sees the ones they invoked and their own
+    duties. Justifications can identify the child: each one read is recorded."""
+    facts = case_facts(db, case_id) if is_uuid(case_id) else None
+    chair = facts is not None and decide(actor, Action.GROUND_TASKS, facts).allowed
+    if not chair:
+        facts = _gate(db, who, actor, now, case_id, "ground.list")
+    assert facts is not None
     case = db.get_one(Case, facts.case_id)
     key = vault.key_for(db, case.title_ct)
-    rows = db.scalars(select(CaseGround).where(CaseGround.case_id == case.id)
-                      .order_by(CaseGround.invoked_at.desc())).all()
-    tasks = db.scalars(select(GroundTask).where(GroundTask.case_id == case.id)
-                       .order_by(GroundTask.done_at.is_not(None), GroundTask.due_on)).all()
+    query = select(CaseGround).where(CaseGround.case_id == case.id)
+    task_query = select(GroundTask).where(GroundTask.case_id == case.id)
+    if not chair:
+        query = query.where(CaseGround.invoked_by == actor.person_id)
+        task_query = task_query.where(GroundTask.owner_id == actor.person_id)
+    rows = db.scalars(query.order_by(CaseGround.invoked_at.desc())).all()
+    tasks = db.scalars(task_query.order_by(GroundTask.done_at.is_not(None),
+                                           GroundTask.due_on)).all()
     names = dict(db.execute(select(Person.id, Person.display_name).where(Person.id.in_(
         {g.invoked_by for g in rows} | {t.owner_id for t in tasks}))).all())
     bases = {g.id: g.basis for g in rows}
@@ -406,9 +415,11 @@ def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
 
 def complete_task(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                   case_id: str, task_id: str, note: str) -> None:
-    """Mark a duty done; the note says how (who was informed, what they said)."""
-    facts = _gate(db, who, actor, now, case_id, "ground.task", Action.GROUND_TASKS)
+    """Mark a duty done (the chair or its owner); the note says how (who was told what)."""
     task = db.get(GroundTask, task_id) if is_uuid(task_id) else None
+    owner = task is not None and task.owner_id == actor.person_id
+    facts = _gate(db, who, actor, now, case_id, "ground.task",
+                  Action.CASE_VIEW if owner else Action.GROUND_TASKS)
     if task is None or task.case_id != facts.case_id or task.done_at is not None:
         denial = Deny(reason="no_such_task", hide=True)
         record(db, who, now, event_type="ground.task", action="update", decision=denial,

@@ -140,6 +140,17 @@ def invoke_ground(page: Page, case_id: str) -> Response:
 
 
 @endpoint()
+def change_ground(page: Page, case_id: str, ground_id: str) -> Response:
+    try:
+        scope, reason = _scope(page)
+        grounds.change_ground(page.db, page.portal.vault, page.requester(), page.user,
+                              page.now, case_id, ground_id, scope, reason)
+    except InvalidInput as invalid:
+        return _grounds(page, case_id, {f"change-{ground_id}": next(iter(invalid.errors.values()))})
+    return page.redirect(f"/cases/{case_id}/grounds")
+
+
+@endpoint()
 def end_ground(page: Page, case_id: str, ground_id: str) -> Response:
     try:
         grounds.end_ground(page.db, page.portal.vault, page.requester(), page.user, page.now,
@@ -207,6 +218,7 @@ routes = [
     Route("/cases/{case_id}/grounds", grounds_page),
     Route("/cases/{case_id}/grounds", invoke_ground, methods=["POST"]),
     Route("/cases/{case_id}/grounds/{ground_id}/end", end_ground, methods=["POST"]),
+    Route("/cases/{case_id}/grounds/{ground_id}/change", change_ground, methods=["POST"]),
     Route("/cases/{case_id}/grounds/tasks/{task_id}/done", complete_ground_task,
           methods=["POST"]),
     Route("/dpo/grounds", dpo_grounds),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, LegalBasis
-from portal.consent.models import CaseGround, GroundEvent, GroundTask
+from portal.consent.models import CaseGround, GroundEvent, GroundTask, OrganisationGroundRole
 from portal.demo import DEMO_CASE, stable_id
 from portal.mail.models import OutboxMessage
 from tests.consent._portal import person
@@ -123,7 +123,7 @@ def test_the_duty_becomes_a_task_the_chair_marks_done(running_sqlite: Running) -
     note = "Ouders op 3 december gebeld en de aanvraag uitgelegd."
     done = chair.submit(f"/cases/{SAM_CASE}/grounds/tasks/{task.id}/done", {"note": note})
     assert done.status_code == 200 and note in done.text
-    # The mentor is no chair: the duties page is not theirs.
+    # The mentor is no chair and may not invoke a ground: the page is not theirs.
     assert logged_in(running_sqlite, "mentor").get(
         f"/cases/{SAM_CASE}/grounds").status_code == 403
     with running_sqlite.portal.sessions() as db:
@@ -155,3 +155,57 @@ def test_a_mentor_who_picks_a_ground_gets_a_consent_case_and_no_wider_read(
     chair = logged_in(running_sqlite, "ib")
     preselected = chair.page(f"/cases/{SAM_CASE}/grounds?basis=ots")
     assert '<option value="ots" selected>' in preselected.text
+
+
+def test_a_ground_is_changed_with_a_reason_and_a_record(running_sqlite: Running) -> None:
+    chair = logged_in(running_sqlite, "ib")
+    me = f"person:{person('ib')}"
+    invoke(chair, "meldrecht_veilig_thuis", [me], ["health"])
+    assert not reads(running_sqlite, "ib", SAM_CASE, "family_situation")
+    with running_sqlite.portal.sessions() as db:
+        ground = db.scalars(select(CaseGround)).one()
+    url = f"/cases/{SAM_CASE}/grounds/{ground.id}/change"
+    page = chair.page(f"/cases/{SAM_CASE}/grounds")
+    assert "De reikwijdte wijzigen" in page.text
+
+    def change(reason: str, basis: str = "meldrecht_veilig_thuis") -> httpx.Response:
+        pairs = [("csrf_token", chair.csrf), ("basis", basis), ("recipients", me),
+                 ("categories", "health"), ("categories", "family_situation"),
+                 ("justification", reason)]
+        return chair.post(url, content=form_body(pairs), headers=FORM)
+
+    assert change("meer").status_code == 400
+    other = change("Voor de melding is ook de gezinssituatie nodig.", basis="vital_interest")
+    assert other.status_code == 400 and "Beëindig deze grondslag" in other.text
+    assert not reads(running_sqlite, "ib", SAM_CASE, "family_situation")
+    assert change("Voor de melding is ook de gezinssituatie nodig.").status_code == 200
+    assert reads(running_sqlite, "ib", SAM_CASE, "family_situation")
+    assert not reads(running_sqlite, "mentor", SAM_CASE, "family_situation")
+    with running_sqlite.portal.sessions() as db:
+        kinds = sorted(k.value for k in db.scalars(select(GroundEvent.kind)))
+        reason_ct = db.scalars(select(GroundEvent.reason_ct).where(
+            GroundEvent.kind == "changed")).one()
+    assert kinds == ["changed", "invoked"]
+    assert reason_ct is not None and b"gezinssituatie" not in reason_ct
+    assert "Wettelijke grondslag gewijzigd:" in chair.page(f"/cases/{SAM_CASE}/timeline").text
+
+
+def test_the_organisation_decides_which_roles_invoke(running_sqlite: Running) -> None:
+    with running_sqlite.portal.sessions() as db:
+        db.add(OrganisationGroundRole(organisation_id=stable_id("org", "het-baken"),
+                                      role="mentor"))
+        db.commit()
+    chair = logged_in(running_sqlite, "ib")
+    assert invoke(chair, "ots", ["role:youth_protector"], ["health"]).status_code == 403
+    mentor = logged_in(running_sqlite, "mentor")
+    allowed = invoke(mentor, "meldrecht_veilig_thuis", [f"person:{person('mentor')}"],
+                     ["health"])
+    # The mentor sees the ground they invoked, and their own duty, not the chair's view.
+    assert allowed.status_code == 200 and WHY in allowed.text
+    assert "Informeer de ouders of jongere" in allowed.text
+    assert reads(running_sqlite, "mentor", SAM_CASE, "health")
+    with running_sqlite.portal.sessions() as db:
+        task = db.scalars(select(GroundTask)).one()
+    done = mentor.submit(f"/cases/{SAM_CASE}/grounds/tasks/{task.id}/done",
+                         {"note": "Moeder gebeld."})
+    assert done.status_code == 200 and "Moeder gebeld." in done.text
