@@ -15,12 +15,14 @@ scoped ground (docs/architecture.md, "Legal grounds as scoped exceptions"):
   default, the person who created the case (who invoked the ground).
 
 Nothing was written as a justification then, so a migrated ground has none and
-waits in the DPO's queue for a review.
+waits in the DPO's queue for a review. The duty the leaflet leaves (school:
+inform; youth care: try to obtain consent) becomes a task for the creator, due
+in 14 days.
 """
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -34,6 +36,11 @@ depends_on: str | Sequence[str] | None = None
 
 BASES = ("consent", "meldrecht_veilig_thuis", "verwijsindex", "raad_kinderbescherming",
          "tlv_or_extra_support", "ots", "legal_obligation", "safety_exception", "vital_interest")
+# The duty per ground in a school / youth-care case (portal.consent.rules.LEGAL_GROUNDS).
+MELDRECHT = ("inform", "try_to_obtain_consent")
+DUTIES = {"meldrecht_veilig_thuis": MELDRECHT, "verwijsindex": MELDRECHT,
+          "raad_kinderbescherming": MELDRECHT, "ots": MELDRECHT,
+          "tlv_or_extra_support": ("inform", "inform")}
 CATEGORIES = ["behaviour", "family_situation", "health", "other", "school_progress",
               "social_emotional"]
 
@@ -139,6 +146,9 @@ def _migrate_case_grounds() -> None:
     event = sa.table(
         "case_ground_event", sa.column("id"), sa.column("ground_id"), sa.column("case_id"),
         sa.column("kind"), sa.column("at", portal.db.UTCDateTime(timezone=True)))
+    task = sa.table("ground_task", sa.column("id"), sa.column("ground_id"),
+                    sa.column("case_id"), sa.column("duty"), sa.column("owner_id"),
+                    sa.column("due_on", sa.Date()))
     for case_id, basis, created_by, created_at, child_id in cases:
         recipients = _recipients(bind, basis, case_id, child_id) or [f"person:{created_by}"]
         ground_id = str(uuid.uuid4())
@@ -148,8 +158,22 @@ def _migrate_case_grounds() -> None:
             invoked_at=created_at, needs_review=True))
         bind.execute(event.insert().values(id=str(uuid.uuid4()), ground_id=ground_id,
                                            case_id=case_id, kind="migrated", at=now))
+        if basis in DUTIES:
+            duty = DUTIES[basis][1 if _youth_care(bind, case_id) else 0]
+            bind.execute(task.insert().values(
+                id=str(uuid.uuid4()), ground_id=ground_id, case_id=case_id, duty=duty,
+                owner_id=created_by, due_on=(now + timedelta(days=14)).date()))
     bind.execute(sa.text("UPDATE mdo_case SET legal_basis = 'consent' "
                          "WHERE legal_basis <> 'consent'"))
+
+
+def _youth_care(bind: sa.Connection, case_id: str) -> bool:
+    """As portal.consent.facts.case_setting: a youth-care organisation takes part."""
+    return bind.execute(sa.text(
+        "SELECT 1 FROM organisation o WHERE o.kind = 'youth_care' AND (o.id IN "
+        "(SELECT organisation_id FROM case_participant WHERE case_id = :case) OR o.id = "
+        "(SELECT organisation_id FROM mdo_case WHERE id = :case))"),
+        {"case": case_id}).first() is not None
 
 
 def _recipients(bind: sa.Connection, basis: str, case_id: str, child_id: str | None

@@ -65,6 +65,7 @@ def test_older_grounds_get_a_scope_and_wait_for_review(empty_url: str) -> None:
                 "SELECT case_id, basis, recipients, categories, needs_review, valid_from, "
                 "justification_ct, invoked_by FROM case_ground")).all()
             events = conn.execute(text("SELECT kind FROM case_ground_event")).scalars().all()
+            tasks = dict(conn.execute(text("SELECT case_id, duty FROM ground_task")).all())
         command.downgrade(alembic_config(engine), "0021")
         with engine.connect() as conn:
             restored = dict(conn.execute(text("SELECT id, legal_basis FROM mdo_case")).all())
@@ -82,6 +83,9 @@ def test_older_grounds_get_a_scope_and_wait_for_review(empty_url: str) -> None:
                and str(r.valid_from) == "2026-12-01" and len(_json(r.categories)) == 6
                for r in rows)
     assert events == ["migrated"] * 4
+    # The school's duty to inform; vital interest has the DPO's review instead.
+    assert tasks == {ids[b]: "inform" for b in ("ots", "tlv_or_extra_support",
+                                                 "meldrecht_veilig_thuis")}
     assert restored == {ids[b]: b for b in CASES}
 
 
