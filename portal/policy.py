@@ -215,8 +215,7 @@ WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
                             Action.BREAK_GLASS, Action.CASE_CONVERT, Action.CONSENT_GIVE,
                             Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
                             Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY,
-                            Action.CASE_APPOINT_CHAIR, Action.GROUND_INVOKE,
-                            Action.GROUND_TASKS})
+                            Action.CASE_APPOINT_CHAIR, Action.GROUND_INVOKE})
 # Withdrawing consent (and recording a withdrawal) stays possible on a closed case.
 # What is left of an erased case: that it exists, and its erasure. Everything
 # else is refused before anything is decrypted (the keys are gone anyway).

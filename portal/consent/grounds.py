@@ -246,8 +246,8 @@ def change_ground(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
 def end_ground(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                case_id: str, ground_id: str, reason: str) -> None:
     """End a ground from today on; what was read under it stays on record."""
-    reason = _reason(reason)
     ground, case = _open_ground(db, who, actor, now, case_id, ground_id, "ground.end")
+    reason = _reason(reason)
     ground.ended_at, ground.ended_by = now, actor.person_id
     _event(db, vault, case, ground.id, GroundEventKind.ENDED, actor.person_id, now, reason)
     record(db, who, now, event_type="ground.end", action="update", outcome="allowed",

@@ -209,3 +209,20 @@ def test_the_organisation_decides_which_roles_invoke(running_sqlite: Running) ->
     done = mentor.submit(f"/cases/{SAM_CASE}/grounds/tasks/{task.id}/done",
                          {"note": "Moeder gebeld."})
     assert done.status_code == 200 and "Moeder gebeld." in done.text
+
+
+def test_after_closing_the_duties_stay_visible_but_no_ground_is_invoked(
+        running_sqlite: Running) -> None:
+    chair = logged_in(running_sqlite, "ib")
+    invoke(chair, "tlv_or_extra_support", [f"person:{person('ib')}"], ["school_progress"])
+    chair.page(f"/cases/{SAM_CASE}")
+    assert chair.submit(f"/cases/{SAM_CASE}/close").status_code == 200
+    page = chair.page(f"/cases/{SAM_CASE}/grounds")
+    assert page.status_code == 200 and "Informeer de ouders of jongere" in page.text
+    assert "Deze grondslag inroepen" not in page.text
+    assert invoke(chair, "ots", ["role:youth_protector"], ["health"]).status_code == 403
+    with running_sqlite.portal.sessions() as db:
+        task = db.scalars(select(GroundTask)).one()
+    done = chair.submit(f"/cases/{SAM_CASE}/grounds/tasks/{task.id}/done",
+                        {"note": "Ouders na de sluiting nog gebeld."})
+    assert done.status_code == 200
