@@ -12,8 +12,9 @@ from portal.cases.models import Case, LegalBasis
 from portal.consent.models import CaseGround, GroundEvent, GroundTask, OrganisationGroundRole
 from portal.demo import DEMO_CASE, stable_id
 from portal.mail.models import OutboxMessage
+from portal.people.models import Membership, Person, PersonKind, Role
 from tests.consent._portal import person
-from tests.consent.test_portal import FORM, form_body, logged_in, reads
+from tests.consent.test_portal import FORM, add_participant, form_body, logged_in, reads
 from tests.harness import PortalClient, Running
 
 SAM_CASE = stable_id("case", DEMO_CASE.key)
@@ -226,3 +227,26 @@ def test_after_closing_the_duties_stay_visible_but_no_ground_is_invoked(
     done = chair.submit(f"/cases/{SAM_CASE}/grounds/tasks/{task.id}/done",
                         {"note": "Ouders na de sluiting nog gebeld."})
     assert done.status_code == 200
+
+
+def test_the_fg_of_every_organisation_in_the_case_is_told(running_sqlite: Running) -> None:
+    """Where the case's organisations have an FG of their own, each is told, and only they."""
+    now = running_sqlite.clock()
+    fgs = {"het-baken": "fg-baken@school.test", "jeugdhulp-noord": "fg-jeugd@zorg.test",
+           "het-lichtpunt": "fg-lichtpunt@school.test"}
+    with running_sqlite.portal.sessions() as db:
+        for slug, email in fgs.items():
+            fg = Person(kind=PersonKind.PROFESSIONAL, display_name=f"FG {slug}", email=email,
+                        active=True, created_at=now)
+            db.add(fg)
+            db.flush()
+            db.add(Membership(person_id=fg.id, organisation_id=stable_id("org", slug),
+                              role=Role.DPO))
+        db.commit()
+    add_participant(running_sqlite, SAM_CASE, "Youssef El Amrani")
+    chair = logged_in(running_sqlite, "ib")
+    invoke(chair, "safety_exception", [f"person:{person('ib')}"], ["health"])
+    with running_sqlite.portal.sessions() as db:
+        told = sorted(db.scalars(select(OutboxMessage.recipient).where(
+            OutboxMessage.kind == "ground.dpo")))
+    assert told == ["fg-baken@school.test", "fg-jeugd@zorg.test"]
