@@ -58,7 +58,7 @@ from portal.people.models import (
     Role,
 )
 from portal.people.models import Relation as ChildRelationKind
-from portal.policy import Action, Actor, CaseFacts, Deny, decide
+from portal.policy import Action, Actor, CaseFacts, Decision, Deny, decide
 from portal.vault.service import Vault
 
 DEFAULT_GROUND_ROLES = frozenset({Role.CARE_COORDINATOR.value, Role.SCHOOL_LEADER.value,
@@ -169,21 +169,29 @@ def _date(value: object, today: date, errors: dict[str, str], name: str) -> date
         return None
 
 
-def _gate(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
-          event_type: str, action: Action = Action.GROUND_INVOKE) -> CaseFacts:
-    """Policy first, then the organisation's roles; every refusal is recorded."""
-    facts = case_facts(db, case_id) if is_uuid(case_id) else None
-    decision = decide(actor, action, facts) if facts is not None \
-        else Deny(reason="no_such_case", hide=True)
-    if facts is not None and decision.allowed and action is Action.GROUND_INVOKE:
+def _check(db: Session, actor: Actor, facts: CaseFacts | None, action: Action) -> Decision:
+    """The policy, then (to invoke) the roles the participant's organisation allows."""
+    if facts is None:
+        return Deny(reason="no_such_case", hide=True)
+    decision = decide(actor, action, facts)
+    if decision.allowed and action is Action.GROUND_INVOKE:
         organisation = facts.participant_organisations.get(actor.person_id)
         capacity = facts.participant_roles.get(actor.person_id)
         roles = {role.value for org, role in actor.memberships
                  if org == organisation and (capacity is None or role.value == capacity)}
         if organisation is None or not roles & ground_roles(db, organisation):
-            decision = Deny(reason="ground_role_not_allowed")
+            return Deny(reason="ground_role_not_allowed")
+    return decision
+
+
+def _gate(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
+          event_type: str, action: Action = Action.GROUND_INVOKE,
+          access: str = "update") -> CaseFacts:
+    """``_check``, with every refusal recorded."""
+    facts = case_facts(db, case_id) if is_uuid(case_id) else None
+    decision = _check(db, actor, facts, action)
     if isinstance(decision, Deny):
-        record(db, who, now, event_type=event_type, action="update", decision=decision,
+        record(db, who, now, event_type=event_type, action=access, decision=decision,
                case_id=facts.case_id if facts else None,
                child_id=facts.child_id if facts else None, object_type="case",
                object_id=case_id if is_uuid(case_id) else None)
@@ -362,9 +370,11 @@ def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     facts = case_facts(db, case_id) if is_uuid(case_id) else None
     chair = facts is not None and decide(actor, Action.GROUND_TASKS, facts).allowed
     if not chair:
-        facts = _gate(db, who, actor, now, case_id, "ground.list")
+        facts = _gate(db, who, actor, now, case_id, "ground.list", access="read")
     assert facts is not None
     case = db.get_one(Case, facts.case_id)
+    record(db, who, now, event_type="ground.list", action="read", outcome="allowed",
+           case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
     key = vault.key_for(db, case.title_ct)
     query = select(CaseGround).where(CaseGround.case_id == case.id)
     task_query = select(GroundTask).where(GroundTask.case_id == case.id)
@@ -398,11 +408,7 @@ def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         note=None if t.note_ct is None else vault.open(
             db, t.note_ct, ground_binding(case.id, "ground_task", t.id, "note"), key))
         for t in tasks)
-    may_invoke = True
-    try:
-        _gate(db, who, actor, now, case_id, "ground.may_invoke")
-    except AccessDenied:
-        may_invoke = False
+    may_invoke = _check(db, actor, facts, Action.GROUND_INVOKE).allowed
     options = tuple(dict.fromkeys([
         *case_recipients(db, case.id),
         *default_recipients(db, case, Basis.OTS, actor.person_id),

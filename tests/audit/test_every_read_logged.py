@@ -27,7 +27,8 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"my_cases", "new_case", "family_home", "family_children", "own_access",
-                   "dpo_search", "dpo_export_csv", "dpo_export_fhir", "dpo_break_glass"})
+                   "dpo_search", "dpo_export_csv", "dpo_export_fhir", "dpo_break_glass",
+                   "dpo_grounds"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -50,6 +51,7 @@ READERS: dict[str, str] = {
     "show_minutes": "ib", "minutes_history": "ib", "export_minutes": "ib",
     "edit_minutes": "notulist",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
+    "grounds_page": "ib", "dpo_grounds": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",
