@@ -61,6 +61,11 @@ class Action(enum.StrEnum):
     FAMILY_VIEW = "family.view"
     FAMILY_GENERAL = "family.general"
     BREAK_GLASS = "case.break_glass"
+    # A legal ground other than consent: invoked, changed or ended with a written
+    # reason (portal/consent/grounds.py; the organisation's roles decide who may).
+    GROUND_INVOKE = "case.ground"
+    # The duties a ground leaves ("inform the parents"): the chair tracks them.
+    GROUND_TASKS = "case.ground_tasks"
     CASE_CONVERT = "case.convert"
     DPO_REVIEW = "dpo.review"
     # The access log (the audit issue): the DPO searches it, professionals see
@@ -117,11 +122,13 @@ CASE_ROLE_PERMISSIONS: Mapping[CaseRole, frozenset[Action]] = {
                                Action.CASE_ERASE, Action.CONSENT_VIEW, Action.CONSENT_RECORD,
                                Action.BREAK_GLASS, Action.CASE_CONVERT,
                                Action.MINUTES_APPROVE, Action.MINUTES_CORRECT,
-                               Action.CASE_CHOOSE_CAPACITY}),
+                               Action.CASE_CHOOSE_CAPACITY, Action.GROUND_INVOKE,
+                               Action.GROUND_TASKS}),
     CaseRole.PARTICIPANT: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
                                      Action.ITEM_READ, Action.ITEM_WRITE,
                                      Action.CONSENT_VIEW, Action.BREAK_GLASS,
-                                     Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY}),
+                                     Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY,
+                                     Action.GROUND_INVOKE}),
     CaseRole.MINUTE_TAKER: frozenset({Action.CASE_VIEW, Action.MEETING_VIEW,
                                       Action.ITEM_READ, Action.ITEM_WRITE,
                                       Action.CONSENT_VIEW, Action.MINUTES_WRITE,
@@ -194,6 +201,7 @@ CASE_ACTIONS = frozenset({Action.CASE_VIEW, Action.CASE_MANAGE_PARTICIPANTS, Act
                           Action.ACTION_ITEM_MANAGE, Action.ACTION_ITEM_UPDATE,
                           Action.ITEM_READ, Action.ITEM_WRITE, Action.ITEM_ERASE,
                           Action.CONSENT_VIEW, Action.CONSENT_RECORD, Action.BREAK_GLASS,
+                          Action.GROUND_INVOKE, Action.GROUND_TASKS,
                           Action.CASE_CONVERT, Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
                           Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY})
 # What the person an item names as its owner may do whatever their case role:
@@ -207,7 +215,7 @@ WRITES_ON_CASE = frozenset({Action.CASE_MANAGE_PARTICIPANTS, Action.CASE_CLOSE,
                             Action.BREAK_GLASS, Action.CASE_CONVERT, Action.CONSENT_GIVE,
                             Action.MINUTES_WRITE, Action.MINUTES_APPROVE,
                             Action.MINUTES_CORRECT, Action.CASE_CHOOSE_CAPACITY,
-                            Action.CASE_APPOINT_CHAIR})
+                            Action.CASE_APPOINT_CHAIR, Action.GROUND_INVOKE})
 # Withdrawing consent (and recording a withdrawal) stays possible on a closed case.
 # What is left of an erased case: that it exists, and its erasure. Everything
 # else is refused before anything is decrypted (the keys are gone anyway).
@@ -395,7 +403,8 @@ def _decide_on_case(actor: Actor, action: Action, case: CaseFacts,
         return Deny(reason="break_glass_not_needed")
     if action is Action.CASE_CONVERT and not case.anonymous:
         return Deny(reason="not_anonymous")
-    if action in (Action.CONSENT_VIEW, Action.CONSENT_RECORD) and case.anonymous:
+    if action in (Action.CONSENT_VIEW, Action.CONSENT_RECORD, Action.GROUND_INVOKE,
+                  Action.GROUND_TASKS) and case.anonymous:
         return Deny(reason="anonymous_case")  # no child, so nobody to consent
     return Allow(basis=f"participant:{case_role.value};basis:{case.legal_basis.value}")
 
@@ -444,7 +453,9 @@ def _read_item(actor: Actor, case_role: CaseRole, case: CaseFacts, item: ItemFac
     # role they no longer hold counts for nothing (fail closed).
     roles = (role.value for org, role in actor.memberships
              if org == organisation and (capacity is None or role.value == capacity))
-    outcome = item_access(case.consent, case.legal_basis.basis,
+    # A legal ground is a scoped disclosure basis (case.consent.grounds), never
+    # the whole case's: outside its scope, consent decides.
+    outcome = item_access(case.consent, Basis.CONSENT,
                           f"person:{actor.person_id}",
                           recipient_identities(actor.person_id, organisation, roles),
                           item.categories)

@@ -34,6 +34,9 @@ def my_cases(page: Page) -> Response:
     return page.render("cases/list.html", cases=cases, my_items=my_items, vacancies=vacancies)
 
 
+GROUND_VALUES = frozenset(b.value for b in LegalBasis if b is not LegalBasis.CONSENT)
+
+
 @endpoint()
 def new_case(page: Page) -> Response:
     return _case_form(page, errors={}, values={})
@@ -52,11 +55,16 @@ def _case_form(page: Page, errors: dict[str, str], values: dict[str, str],
 @endpoint()
 def create_case(page: Page) -> Response:
     form = page.form
+    # A ground other than consent is a scoped disclosure, invoked with its scope and
+    # justification on the grounds page right after: the case itself rests on consent.
+    chosen = form.get("legal_basis", "")
+    ground = chosen if chosen in GROUND_VALUES and form.get("anonymous") != "on" else None
     try:
         new = service.validate_new_case(
             page.user, page.db, child_id=form.get("child_id", ""),
             anonymous=form.get("anonymous") == "on", title=form.get("title", ""),
-            purpose=form.get("purpose", ""), legal_basis=form.get("legal_basis", ""),
+            purpose=form.get("purpose", ""),
+            legal_basis=LegalBasis.CONSENT.value if ground else chosen,
             confirm_identifiers=form.get("confirm_identifiers") == "on",
             capacity=form.get("capacity", ""))
         case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
@@ -65,6 +73,8 @@ def create_case(page: Page) -> Response:
         return _case_form(page, errors=found.errors, values=dict(form), findings=found.findings)
     except InvalidInput as invalid:
         return _case_form(page, errors=invalid.errors, values=dict(form))
+    if ground:
+        return page.redirect(f"/cases/{case_id}/grounds?basis={ground}")
     return page.redirect(f"/cases/{case_id}")
 
 

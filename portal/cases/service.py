@@ -395,11 +395,10 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
         errors["purpose"] = N_("State the purpose of this case (doelbinding).")
     elif len(purpose) > PURPOSE_MAX:
         errors["purpose"] = N_("The purpose is too long.")
-    try:
-        basis = LegalBasis(legal_basis)
-    except ValueError:
+    basis = LegalBasis.CONSENT
+    if legal_basis != LegalBasis.CONSENT.value:
+        # Other grounds are scoped disclosures (portal/consent/grounds.py), never a case's.
         errors["legal_basis"] = N_("Choose a legal basis.")
-        basis = LegalBasis.CONSENT
     chosen_child: str | None = None
     if not anonymous:
         child = db.get(Child, child_id) if is_uuid(child_id) else None

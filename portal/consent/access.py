@@ -4,7 +4,8 @@
 the engine (:func:`portal.consent.engine.decide`), never by rules of its own:
 
 * may this professional read an item with these data categories? Every category
-  must be covered: by the case's legal ground, or by valid consent of every
+  must be covered: by a scoped legal ground whose scope names that category and
+  one of the reader's identities (on the request date), or by valid consent of every
   required consenter whose scope names that category and one of the reader's
   recipient identities (``org:<organisation id>`` of the organisation they take
   part for, ``role:<role>`` of their role in it, ``person:<person id>``);
@@ -27,6 +28,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from portal.consent.engine import (
@@ -43,6 +45,7 @@ from portal.consent.engine import (
     InformationRight,
     OrganisationRule,
     Request,
+    ScopedGround,
     Setting,
     age_on,
     check_consent,
@@ -83,6 +86,7 @@ class ConsentFacts:
     pupil_person_id: str | None = None  # the child's own account, if any
     organisation_rule: OrganisationRule = OrganisationRule.EVERY_CUSTODIAN
     categories: frozenset[str] = DEFAULT_CATEGORIES
+    grounds: tuple[ScopedGround, ...] = ()  # ground ids are CaseGround ids
 
     @property
     def age(self) -> int:
@@ -113,18 +117,23 @@ def recipient_identities(person_id: str, organisation_id: str | None,
 
 def engine_case(facts: ConsentFacts, basis: Basis, category: str, recipient: str,
                 consents: tuple[Consent, ...] | None = None,
-                on: date | None = None) -> ConsentCase:
+                on: date | None = None,
+                grounds: tuple[ScopedGround, ...] | None = None) -> ConsentCase:
     return ConsentCase(
         on=on or facts.on, child=Child(facts.birthdate), setting=facts.setting, basis=basis,
         adults=facts.adults, consents=facts.consents if consents is None else consents,
         request=Request(category=category, recipient=recipient),
-        organisation_rule=facts.organisation_rule, categories=facts.categories)
+        organisation_rule=facts.organisation_rule, categories=facts.categories,
+        grounds=facts.grounds if grounds is None else grounds)
 
 
-def _projected(consents: Iterable[Consent], identities: frozenset[str],
-               canonical: str) -> tuple[Consent, ...]:
+_Scoped = TypeVar("_Scoped", Consent, ScopedGround)
+
+
+def _projected(scoped: Iterable[_Scoped], identities: frozenset[str],
+               canonical: str) -> tuple[_Scoped, ...]:
     return tuple(replace(c, recipients=c.recipients | {canonical})
-                 if c.recipients & identities else c for c in consents)
+                 if c.recipients & identities else c for c in scoped)
 
 
 def deny_reason(decision: ConsentDecision) -> str:
@@ -152,24 +161,35 @@ def item_access(facts: ConsentFacts, basis: Basis, recipient: str,
     exactly (a family member, ``adult:<person id>``).
     """
     consents = _projected(facts.consents, identities, recipient) if project else facts.consents
+    grounds = _projected(facts.grounds, identities, recipient) if project else facts.grounds
     used: set[str] = set()
+    grounds_used: set[str] = set()
     decision: ConsentDecision | None = None
     try:
         for category in sorted(categories):
-            decision = decide(engine_case(facts, basis, category, recipient, consents))
+            decision = decide(engine_case(facts, basis, category, recipient, consents,
+                                          grounds=grounds))
             if not decision.allowed:
                 return Outcome(False, reason=deny_reason(decision), detail=decision.reason)
             used.update(decision.consents_used)
+            grounds_used.update(decision.grounds_used)
     except ConsentInputError as error:
         # Inconsistent facts never grant anything.
         reason = "unknown_category" if "category" in error.path else "consent_facts_invalid"
         return Outcome(False, reason=reason, detail=str(error))
     if decision is None:
         return Outcome(False, reason="item_without_category")
-    if decision.legal_ground is not None:
+    if decision.legal_ground is not None and not used:
         duty = f";duty:{decision.duty.value}" if decision.duty else ""
-        return Outcome(True, basis=f"ground:{decision.legal_ground.value}{duty}",
-                       detail=decision.reason, legal_ground=decision.legal_ground.value)
+        scoped = f";scoped:{','.join(sorted(grounds_used))}" if grounds_used else ""
+        text = f"ground:{decision.legal_ground.value}{duty}{scoped}"
+        return Outcome(True, basis=text[:BASIS_MAX], detail=decision.reason,
+                       legal_ground=decision.legal_ground.value)
+    if grounds_used:
+        # Some categories on consent, others within a ground's scope: name both.
+        text = f"{_consent_basis(used)};scoped:{','.join(sorted(grounds_used))}"
+        return Outcome(True, basis=text[:BASIS_MAX], detail=decision.reason,
+                       consent_ids=tuple(sorted(used)))
     return Outcome(True, basis=_consent_basis(used), detail=decision.reason,
                    consent_ids=tuple(sorted(used)))
 

@@ -33,6 +33,13 @@ custody facts in :mod:`portal.consent.model`. Choices the leaflet leaves open:
   ``child_view_given``: the child's own currently valid consent covers the request.
 * A foster parent's information right is ``consented`` when the required
   consenters (under the rule used) consented to recipient ``adult:<id>``.
+* Scoped legal grounds (``grounds``): a ground other than consent is a disclosure
+  basis with a scope (recipients, categories, from/until, an end). A request inside
+  a ground's scope is decided as under that ground (below) and ``grounds_used``
+  names it; outside every scope the consent rules apply as usual, so a ground never
+  allows more than consent outside its scope. An OTS ground counts only while a
+  youth protector (OTS) is on the case. ``basis`` other than consent is the older
+  unscoped form, meaning "this very request is made on that ground".
 * Legal grounds: ``complete`` and ``allowed`` are true, nothing is required, and
   ``duty_towards`` names whom to inform or ask. Following the leaflet ("In alle
   gevallen moeten hulpverleners wel proberen toestemming te krijgen. Anderen moeten
@@ -56,6 +63,7 @@ from portal.consent.model import (
     ConsentDecision,
     CustodyFacts,
     Request,
+    ScopedGround,
     age_band,
     age_on,
     birthday_in_year,
@@ -81,7 +89,6 @@ from portal.consent.rules import (
     ConsentRequirement,
     CustodyEvidence,
     Duty,
-    GroundRule,
     InformationRight,
     OrganisationRule,
     ReasonCode,
@@ -113,6 +120,7 @@ __all__ = [
     "Relationship",
     "Request",
     "RuleUsed",
+    "ScopedGround",
     "Setting",
     "age_band",
     "age_on",
@@ -284,9 +292,15 @@ class _Outcome:
     used: tuple[str, ...]
 
 
-def _ground_outcome(case: ConsentCase, ground: GroundRule, consenters: tuple[str, ...]) -> _Outcome:
+def _ground_outcome(
+    case: ConsentCase, basis: Basis, consenters: tuple[str, ...], used: tuple[str, ...]
+) -> _Outcome:
+    ground = LEGAL_GROUNDS[basis]
     duty = ground.duty_school if case.setting is Setting.SCHOOL else ground.duty_youth_care
-    reason = f"Allowed without consent on legal ground {case.basis.value!r} ({ground.description})."
+    scope = " within its scope" if used else ""
+    reason = (
+        f"Allowed without consent on legal ground {basis.value!r}{scope} ({ground.description})."
+    )
     if duty is not None:
         reason += f" Duty: {DUTY_TEXT[duty]}"
     towards = () if duty in (None, Duty.DOCUMENT_AND_NOTIFY_DPO) else consenters
@@ -299,11 +313,11 @@ def _ground_outcome(case: ConsentCase, ground: GroundRule, consenters: tuple[str
         True,
         reason,
         ReasonCode.LEGAL_GROUND,
-        f"legal_ground:{case.basis.value}",
-        case.basis,
+        f"legal_ground:{basis.value}",
+        basis,
         duty,
         towards,
-        (),
+        used,
     )
 
 
@@ -361,6 +375,17 @@ def _notes(case: ConsentCase, req: ConsentRequirement, ground_ignored: bool) -> 
     return tuple(notes)
 
 
+def _scoped_ground(case: ConsentCase, has_protector: bool) -> ScopedGround | None:
+    """The first scoped ground whose scope covers the request; consent rules otherwise."""
+    request = case.request
+    for index, g in enumerate(case.grounds):
+        if LEGAL_GROUNDS[g.basis].needs_youth_protector and not has_protector:
+            continue
+        if g.covers(case.on, request.category, request.recipient):
+            return g if g.id else replace(g, id=f"grounds[{index}]")
+    return None
+
+
 def decide(case: ConsentCase) -> ConsentDecision:
     """Decide whether ``case.request`` may be shared on ``case.on``."""
     age = age_on(case.child.birthdate, case.on)
@@ -375,14 +400,14 @@ def decide(case: ConsentCase) -> ConsentDecision:
 
     request = case.request
     ev = evaluate(request.category, request.recipient)
+    has_protector = any(a.relation is Relation.YOUTH_PROTECTOR_OTS for a in case.adults)
     ground = LEGAL_GROUNDS.get(case.basis)
-    ground_ignored = (
-        ground is not None
-        and ground.needs_youth_protector
-        and not any(a.relation is Relation.YOUTH_PROTECTOR_OTS for a in case.adults)
-    )
+    ground_ignored = ground is not None and ground.needs_youth_protector and not has_protector
+    scoped = _scoped_ground(case, has_protector)
     if ground is not None and not ground_ignored:
-        out = _ground_outcome(case, ground, consenters)
+        out = _ground_outcome(case, case.basis, consenters, ())
+    elif scoped is not None and ground is None:
+        out = _ground_outcome(case, scoped.basis, consenters, (scoped.id or "grounds[0]",))
     else:
         out = _consent_outcome(case, age, req, rule, consenters, custodians, ev)
     if ground_ignored:
@@ -420,7 +445,8 @@ def decide(case: ConsentCase) -> ConsentDecision:
         duty=out.duty,
         duty_text=None if out.duty is None else DUTY_TEXT[out.duty],
         duty_towards=out.towards,
-        consents_used=out.used,
+        consents_used=() if out.legal_ground else out.used,
+        grounds_used=out.used if out.legal_ground else (),
         next_consent_change=next_consent_change(case.child.birthdate, case.on),
         custody_evidence={
             a.id: a.custody_evidence for a in case.adults if a.custody_evidence is not None

@@ -34,6 +34,7 @@ from portal.consent.models import (
     OrganisationConsentRule,
     Restriction,
 )
+from portal.consent.scopes import scoped_grounds
 from portal.people.models import (
     Child,
     ChildRelation,
@@ -199,7 +200,8 @@ def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
         on=local_date(now), birthdate=child_birthdate(db, vault, child),
         setting=case_setting(db, case), adults=adults,
         consents=engine_consents(records, {a.id for a in adults}) + tuple(extra),
-        pupil_person_id=child.person_id, organisation_rule=options.rule)
+        pupil_person_id=child.person_id, organisation_rule=options.rule,
+        grounds=scoped_grounds(db, case.id))
 
 
 def child_standing(db: Session, vault: Vault, child: Child, person_id: str,

@@ -107,6 +107,45 @@ class Consent:
 
 
 @dataclass(frozen=True)
+class ScopedGround:
+    """A legal ground as a disclosure basis: to these recipients, these categories, these days.
+
+    Outside its scope the consent rules apply as usual. ``valid_until`` is the
+    last day it covers (None: until ended); ``ended_on`` is the first day it no
+    longer covers (an end counts from that day, never retroactively).
+    """
+
+    basis: Basis
+    recipients: frozenset[str]
+    categories: frozenset[str]
+    valid_from: date
+    valid_until: date | None = None
+    ended_on: date | None = None
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.basis is Basis.CONSENT:
+            raise ConsentInputError("basis", "consent is not a legal ground")
+        if not self.categories:
+            raise ConsentInputError("categories", "must not be empty")
+        if not self.recipients:
+            raise ConsentInputError("recipients", "must not be empty")
+        for recipient in sorted(self.recipients):
+            if not RECIPIENT_RE.match(recipient):
+                raise ConsentInputError("recipients", f"invalid recipient {recipient!r}")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ConsentInputError("valid_until", "is before valid_from")
+
+    def covers(self, on: date, category: str, recipient: str) -> bool:
+        """Whether this disclosure (``category`` to ``recipient`` on ``on``) is in scope."""
+        if on < self.valid_from or (self.valid_until is not None and on > self.valid_until):
+            return False
+        if self.ended_on is not None and on >= self.ended_on:
+            return False
+        return category in self.categories and recipient in self.recipients
+
+
+@dataclass(frozen=True)
 class Request:
     category: str
     recipient: str
@@ -128,6 +167,9 @@ class ConsentCase:
     organisation_rule: OrganisationRule = OrganisationRule.EVERY_CUSTODIAN
     case_purpose: str | None = None
     categories: frozenset[str] = DEFAULT_CATEGORIES
+    # Scoped legal grounds; ``basis`` other than consent is the older, unscoped
+    # form: "this very request is made on that ground".
+    grounds: tuple[ScopedGround, ...] = ()
 
     def __post_init__(self) -> None:
         if self.on < self.child.birthdate:
@@ -154,6 +196,12 @@ class ConsentCase:
             if strangers:
                 raise ConsentInputError(
                     f"consents[{i}].recipients", f"unknown adult {strangers[0]!r}"
+                )
+        for i, g in enumerate(self.grounds):
+            unknown = sorted(g.categories - self.categories)
+            if unknown:
+                raise ConsentInputError(
+                    f"grounds[{i}].categories", f"unknown category {unknown[0]!r}"
                 )
         if self.request.category not in self.categories:
             raise ConsentInputError(
@@ -198,6 +246,7 @@ class ConsentDecision:
     next_consent_change: date | None
     custody_evidence: Mapping[str, CustodyEvidence]
     notes: tuple[str, ...] = field(default=())
+    grounds_used: tuple[str, ...] = field(default=())  # scoped ground id or "grounds[<index>]"
 
 
 def custody_from_facts(facts: CustodyFacts) -> bool | None:

@@ -14,7 +14,13 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.consent.rules import CustodyEvidence, OrganisationRule, Relationship
+from portal.consent.rules import (
+    Basis,
+    CustodyEvidence,
+    Duty,
+    OrganisationRule,
+    Relationship,
+)
 from portal.db import Base, IdColumn, UTCDateTime, new_id, str_enum
 
 
@@ -158,3 +164,86 @@ class CaseConversion(Base):
     converted_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
     converted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     consent_ids: Mapped[list[str]] = mapped_column(JSON)
+
+
+class GroundEventKind(enum.StrEnum):
+    INVOKED = "invoked"
+    CHANGED = "changed"
+    ENDED = "ended"
+    REVIEWED = "reviewed"
+    MIGRATED = "migrated"  # an unscoped ground of an older case, given a scope
+
+
+class CaseGround(Base):
+    """A legal ground other than consent, as a scoped disclosure basis (see engine.py).
+
+    Within its scope (recipients, categories, from/until) nobody's consent is
+    needed; outside it consent decides. The written justification can identify
+    the child: encrypted with the case's data key. A ground that needs a review
+    (vital interest, the safety exception, a migrated ground) is an entry in the
+    DPO's queue until reviewed.
+    """
+
+    __tablename__ = "case_ground"
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("mdo_case.id", ondelete="CASCADE"),
+                                         index=True)
+    basis: Mapped[Basis] = mapped_column(str_enum(Basis, "ground_basis"))
+    recipients: Mapped[list[str]] = mapped_column(JSON)  # org:<id>, role:<role>, person:, adult:
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # None only for a ground migrated from an older case (nothing was written then).
+    justification_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    invoked_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    invoked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
+
+
+class GroundEvent(Base):
+    """Every invocation, change, end and review of a ground: the case timeline's record."""
+
+    __tablename__ = "case_ground_event"
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    ground_id: Mapped[str] = mapped_column(ForeignKey("case_ground.id", ondelete="CASCADE"),
+                                           index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("mdo_case.id", ondelete="CASCADE"),
+                                         index=True)
+    kind: Mapped[GroundEventKind] = mapped_column(str_enum(GroundEventKind, "ground_event"))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # the written reason
+
+
+class GroundTask(Base):
+    """A duty that remains under a ground ("inform the parents", "try to obtain consent")."""
+
+    __tablename__ = "ground_task"
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    ground_id: Mapped[str] = mapped_column(ForeignKey("case_ground.id", ondelete="CASCADE"),
+                                           index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("mdo_case.id", ondelete="CASCADE"),
+                                         index=True)
+    duty: Mapped[Duty] = mapped_column(str_enum(Duty, "ground_duty"))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
+    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class OrganisationGroundRole(Base):
+    """The roles of an organisation that may invoke a legal ground (none listed: defaults)."""
+
+    __tablename__ = "organisation_ground_role"
+
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"),
+                                                 primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -37,6 +37,7 @@ from portal.consent.engine import (
     Relation,
     Relationship,
     Request,
+    ScopedGround,
     Setting,
     decide,
 )
@@ -205,6 +206,26 @@ def _consent(value: object, path: str, categories: frozenset[str]) -> Consent:
         raise ScenarioError(_join(path, error.path), error.message) from None
 
 
+def _ground(value: object, path: str, categories: frozenset[str]) -> ScopedGround:
+    required = ("basis", "categories", "recipients", "valid_from")
+    optional = ("valid_until", "ended_on", "id")
+    f = _object(value, path, required, optional)
+    try:
+        return ScopedGround(
+            basis=_enum(f["basis"], _join(path, "basis"), Basis),
+            categories=_strings(
+                f["categories"], _join(path, "categories"), _category_checker(categories)
+            ),
+            recipients=_strings(f["recipients"], _join(path, "recipients"), _check_recipient),
+            valid_from=_date(f["valid_from"], _join(path, "valid_from")),
+            valid_until=_optional(f, "valid_until", path, _date),
+            ended_on=_optional(f, "ended_on", path, _date),
+            id=_optional(f, "id", path, _str),
+        )
+    except ConsentInputError as error:
+        raise ScenarioError(_join(path, error.path), error.message) from None
+
+
 def _list(value: object, path: str) -> list[object]:
     if not isinstance(value, list):
         raise ScenarioError(path, "expected a list")
@@ -214,7 +235,7 @@ def _list(value: object, path: str) -> list[object]:
 def parse_case(data: object) -> ConsentCase:
     """Validate a parsed JSON scenario and build the engine's input."""
     required = ("on", "child", "setting", "basis", "adults", "consents", "request")
-    optional = ("organisation_rule", "case_purpose", "categories")
+    optional = ("organisation_rule", "case_purpose", "categories", "grounds")
     top = _object(data, "", required, optional)
     categories = _optional(top, "categories", "", lambda v, p: _strings(v, p, _check_category_name))
     categories = DEFAULT_CATEGORIES if categories is None else categories
@@ -239,6 +260,10 @@ def parse_case(data: object) -> ConsentCase:
             organisation_rule=OrganisationRule.EVERY_CUSTODIAN if rule is None else rule,
             case_purpose=_optional(top, "case_purpose", "", _str),
             categories=categories,
+            grounds=tuple(
+                _ground(item, f"grounds[{i}]", categories)
+                for i, item in enumerate(_list(top.get("grounds", []), "grounds"))
+            ),
         )
     except ConsentInputError as error:
         raise ScenarioError(error.path, error.message) from None
@@ -281,6 +306,7 @@ def decision_to_dict(decision: ConsentDecision) -> dict[str, object]:
         "duty_text": d.duty_text,
         "duty_towards": list(d.duty_towards),
         "consents_used": list(d.consents_used),
+        "grounds_used": list(d.grounds_used),
         "next_consent_change": (
             None if d.next_consent_change is None else d.next_consent_change.isoformat()
         ),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.audit.service import Requester, record
 from portal.cases.models import Case
 from portal.cases.service import authorize
-from portal.consent.models import BreakGlassGrant, ConsentRecord
+from portal.consent.models import BreakGlassGrant, CaseGround, ConsentRecord, GroundEvent
 from portal.documents.models import (
     CaseDocument,
     DocumentErasure,
@@ -49,6 +49,7 @@ class EventKind(enum.StrEnum):
     ACTION_DONE = "action_done"
     MINUTES_SAVED = "minutes_saved"
     MINUTES_APPROVED = "minutes_approved"
+    GROUND = "ground"  # a legal ground invoked, changed, ended, reviewed or scoped (subject)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def case_timeline(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     if decide(actor, Action.CONSENT_VIEW, facts).allowed:
         events += _consents(db, facts.case_id)
     events += _safety_exceptions(db, facts.case_id)
+    events += ground_events(db, facts.case_id)
     readable, hidden = _documents(db, who, actor, now, facts)
     events += readable
     events.sort(key=lambda e: (e.at, e.kind.value), reverse=True)
@@ -143,6 +145,16 @@ def _safety_exceptions(db: Session, case_id: str) -> list[Event]:
     return [Event(at=granted_at, kind=EventKind.SAFETY_EXCEPTION)
             for granted_at in db.scalars(select(BreakGlassGrant.granted_at)
                                          .where(BreakGlassGrant.case_id == case_id))]
+
+
+def ground_events(db: Session, case_id: str) -> list[Event]:
+    # Like the safety exception: that a ground was used is visible to all who see
+    # the case; its justification and reasons stay on the grounds page.
+    rows = db.execute(select(GroundEvent.at, GroundEvent.kind, CaseGround.basis)
+                      .join(CaseGround, CaseGround.id == GroundEvent.ground_id)
+                      .where(GroundEvent.case_id == case_id)).all()
+    return [Event(at=at, kind=EventKind.GROUND, subject=f"{kind.value}:{basis.value}",
+                  link=f"/cases/{case_id}/grounds") for at, kind, basis in rows]
 
 
 def _documents(db: Session, who: Requester, actor: Actor, now: datetime,

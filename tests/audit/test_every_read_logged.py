@@ -28,7 +28,7 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"my_cases", "new_case", "family_home", "family_children", "own_access",
                    "dpo_search", "dpo_export_csv", "dpo_export_fhir", "dpo_break_glass",
-                   "invitations_overview"})
+                   "invitations_overview", "dpo_grounds"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -58,6 +58,7 @@ READERS: dict[str, str] = {
     "edit_minutes": "notulist",
     "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
+    "grounds_page": "ib", "dpo_grounds": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

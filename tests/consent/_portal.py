@@ -17,8 +17,14 @@ from typing import Any
 from portal.cases.models import CaseRole, LegalBasis
 from portal.cases.service import NewCase, create_case_rows
 from portal.consent.access import LOCAL_TIME
-from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord, CustodyRecord
-from portal.consent.rules import Relationship
+from portal.consent.models import (
+    CaseGround,
+    ConsenterKind,
+    ConsentMethod,
+    ConsentRecord,
+    CustodyRecord,
+)
+from portal.consent.rules import Basis, Relationship
 from portal.demo import stable_id
 from portal.people.models import Child, ChildRelation, Person, PersonKind, Relation
 from portal.vault.service import child_field
@@ -52,7 +58,8 @@ class World:
 
 def build_world(running: Running, *, birthdate: date, adults: list[dict[str, Any]],
                 consents: list[dict[str, Any]], participants: list[tuple[str, CaseRole]],
-                basis: str = "consent", recipient_of: dict[str, str] | None = None) -> World:
+                basis: str = "consent", recipient_of: dict[str, str] | None = None,
+                grounds: list[dict[str, Any]] | None = None) -> World:
     """Rows for a scenario; ``recipient_of`` maps scenario recipients to portal ones."""
     portal = running.portal
     vault = portal.vault
@@ -113,6 +120,17 @@ def build_world(running: Running, *, birthdate: date, adults: list[dict[str, Any
                 withdrawn_at=noon(date.fromisoformat(withdrawn)) if withdrawn else None,
                 withdrawn_by=person("ib") if withdrawn else None,
                 withdrawal_method=ConsentMethod.SIGNED_FORM if withdrawn else None))
+        for g in grounds or []:
+            # As the grounds page stores one (the justification is not what is tested here).
+            db.add(CaseGround(
+                case_id=case_id, basis=Basis(g["basis"]), categories=list(g["categories"]),
+                recipients=[recipient_of.get(r, r) for r in g["recipients"]],
+                valid_from=date.fromisoformat(g["valid_from"]),
+                valid_until=date.fromisoformat(g["valid_until"]) if g.get("valid_until")
+                else None,
+                justification_ct=None, invoked_by=person("ib"), invoked_at=now,
+                ended_at=noon(date.fromisoformat(g["ended_on"])) if g.get("ended_on") else None,
+                needs_review=False))
         db.commit()
     return World(case_id=case_id, child_id=child_id, adults=ids)
 

@@ -36,7 +36,8 @@ def years_before(years: int, days: int = 0) -> str:
 def scenario(name: str, *, born: str, setting: str = "school", basis: str = "consent",
              adults: list[dict[str, Any]] | None = None,
              consents: list[dict[str, Any]] | None = None, category: str = "behaviour",
-             rule: str | None = None) -> dict[str, Any]:
+             rule: str | None = None,
+             grounds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "on": ON.isoformat(), "child": {"birthdate": born}, "setting": setting, "basis": basis,
         "adults": adults if adults is not None else [
@@ -46,7 +47,15 @@ def scenario(name: str, *, born: str, setting: str = "school", basis: str = "con
         "request": {"category": category, "recipient": "org:R"}}
     if rule:
         data["organisation_rule"] = rule
+    if grounds:
+        data["grounds"] = grounds
     return {"name": name, "json": data}
+
+
+def ground(basis: str, recipients: list[str], categories: list[str],
+           **extra: Any) -> dict[str, Any]:
+    return {"basis": basis, "recipients": recipients, "categories": categories,
+            "valid_from": "2026-01-01", **extra}
 
 
 def by(who: str, *categories: str, **extra: Any) -> dict[str, Any]:
@@ -85,8 +94,22 @@ SCENARIOS = [
              consents=[by("A", withdrawn_on=ON.isoformat()), by("B")]),
     scenario("expired yesterday", born=years_before(9),
              consents=[by("A", valid_until=(ON - timedelta(days=1)).isoformat()), by("B")]),
-    scenario("legal ground: TLV or extra support", born=years_before(9),
-             basis="tlv_or_extra_support", category="health"),
+    # Scoped grounds (issue 12): the portal stores them as the grounds page does.
+    scenario("legal ground: TLV, within its scope", born=years_before(9), category="health",
+             grounds=[ground("tlv_or_extra_support", ["org:R"], ["health"])]),
+    scenario("legal ground: TLV, another category", born=years_before(9),
+             category="behaviour", grounds=[ground("tlv_or_extra_support", ["org:R"],
+                                                   ["health"])]),
+    scenario("legal ground: OTS for someone else", born=years_before(9), category="health",
+             adults=[{"id": "A", "relation": "parent", "custody": True},
+                     {"id": "E", "relation": "youth_protector_ots"}],
+             grounds=[ground("ots", ["role:youth_protector"], ["health"])]),
+    scenario("legal ground: vital interest, ended today", born=years_before(9),
+             category="health", grounds=[ground("vital_interest", ["org:R"], ["health"],
+                                                ended_on=ON.isoformat())]),
+    scenario("legal ground: vital interest, last day", born=years_before(9),
+             category="health", grounds=[ground("vital_interest", ["org:R"], ["health"],
+                                                valid_until=ON.isoformat())]),
 ]
 
 
@@ -120,7 +143,8 @@ def portal_answer(running: Running, readers: dict[str, PortalClient],
     world = build_world(running, birthdate=date.fromisoformat(data["child"]["birthdate"]),
                         adults=data["adults"], consents=data["consents"],
                         participants=[("ib", CaseRole.CHAIR), (persona, CaseRole.PARTICIPANT)],
-                        basis=data["basis"], recipient_of={"org:R": f"org:{org(slug)}"})
+                        basis=data["basis"], recipient_of={"org:R": f"org:{org(slug)}"},
+                        grounds=data.get("grounds"))
     page = readers[persona].page(f"/cases/{world.case_id}")
     assert page.status_code == 200
     return your_access(page.text)[LABELS[data["request"]["category"]]]
@@ -130,6 +154,15 @@ def test_cli_and_portal_agree(running_sqlite: Running, monkeypatch: pytest.Monke
                               capsys: pytest.CaptureFixture[str]) -> None:
     expected = [cli_answer(case["json"], monkeypatch, capsys) for case in SCENARIOS]
     assert {answer["allowed"] for answer in expected} == {True, False}
+    on_grounds = {case["name"]: (answer["allowed"], answer["legal_ground"])
+                  for case, answer in zip(SCENARIOS, expected, strict=True)
+                  if "grounds" in case["json"]}
+    assert on_grounds == {
+        "legal ground: TLV, within its scope": (True, "tlv_or_extra_support"),
+        "legal ground: TLV, another category": (False, None),
+        "legal ground: OTS for someone else": (False, None),
+        "legal ground: vital interest, ended today": (False, None),
+        "legal ground: vital interest, last day": (True, "vital_interest")}
     running_sqlite.clock.now = noon(ON)
     readers = {persona: logged_in(running_sqlite, persona) for persona, _ in READER.values()}
     disagree = [(case["name"], answer["allowed"], answer["reason"])

@@ -27,6 +27,7 @@ from portal.consent.engine import (
     birthday_in_year,
     decide,
 )
+from portal.consent.model import ScopedGround
 from portal.consent.rules import LEGAL_GROUNDS
 
 SETTINGS = settings(database=None, deadline=None, max_examples=150)
@@ -209,3 +210,39 @@ def test_age_turns_on_the_birthday(born: date, years: int) -> None:
     birthday = birthday_in_year(born, born.year + years)
     assert age_on(born, birthday) == years
     assert age_on(born, birthday - timedelta(days=1)) == years - 1
+
+
+@st.composite
+def scoped_ground(draw: st.DrawFn, index: int) -> ScopedGround:
+    start = draw(DAYS)
+    return ScopedGround(
+        basis=draw(st.sampled_from([b for b in Basis if b is not Basis.CONSENT])),
+        recipients=frozenset(draw(st.lists(st.sampled_from(RECIPIENTS), min_size=1))),
+        categories=frozenset(draw(st.lists(st.sampled_from(CATEGORIES), min_size=1))),
+        valid_from=start,
+        valid_until=draw(st.none() | st.dates(start, date(2029, 12, 31))),
+        ended_on=draw(st.none() | DAYS),
+        id=f"g{index}",
+    )
+
+
+@SETTINGS
+@given(cases(basis=st.just(Basis.CONSENT)), st.data())
+def test_outside_every_scope_the_decision_is_consents(case: ConsentCase,
+                                                     data: st.DataObject) -> None:
+    grounds = tuple(data.draw(scoped_ground(i)) for i in range(data.draw(st.integers(1, 3))))
+    scoped = dataclasses.replace(case, grounds=grounds)
+    covered = any(g.covers(case.on, case.request.category, case.request.recipient)
+                  for g in grounds)
+    with_grounds, without = decide(scoped), decide(case)
+    if not covered:
+        # Outside every scope a ground changes nothing: consent decides, word for word.
+        assert with_grounds == without
+        return
+    protector = any(a.relation is Relation.YOUTH_PROTECTOR_OTS for a in case.adults)
+    counts = [g for g in grounds if g.covers(case.on, case.request.category,
+                                             case.request.recipient)
+              and (g.basis is not Basis.OTS or protector)]
+    assert with_grounds.allowed is (bool(counts) or without.allowed)
+    if counts:
+        assert with_grounds.grounds_used == (counts[0].id,)

@@ -15,11 +15,13 @@ from portal.consent.access import ConsentFacts
 from portal.consent.engine import (
     CHILD,
     Adult,
+    Basis,
     Consent,
     CustodyFacts,
     OrganisationRule,
     Relation,
     Relationship,
+    ScopedGround,
     Setting,
 )
 from portal.people.models import PersonKind, Role
@@ -94,10 +96,11 @@ def case(*, birthdate: date = DEFAULT_BIRTHDATE, setting: Setting = Setting.SCHO
          consents: tuple[Consent, ...] = (), rule: OrganisationRule =
          OrganisationRule.EVERY_CUSTODIAN, on: date = ON, pupil: str | None = None,
          anonymous: bool = False, status: CaseStatus = CaseStatus.OPEN,
-         **extra: Any) -> CaseFacts:
+         grounds: tuple[ScopedGround, ...] = (), **extra: Any) -> CaseFacts:
     consent_facts = None if anonymous else ConsentFacts(
         on=on, birthdate=birthdate, setting=setting, adults=adults, consents=consents,
-        pupil_person_id=pid(pupil) if pupil else None, organisation_rule=rule)
+        pupil_person_id=pid(pupil) if pupil else None, organisation_rule=rule,
+        grounds=grounds)
     return CaseFacts(
         case_id=CASE_ID, status=status, legal_basis=basis, anonymous=anonymous,
         child_id=None if anonymous else CHILD_ID,
@@ -105,6 +108,13 @@ def case(*, birthdate: date = DEFAULT_BIRTHDATE, setting: Setting = Setting.SCHO
         participant_organisations={a.person_id: min(a.organisation_ids)
                                    for a in PARTICIPANTS},
         consent=consent_facts, now=NOW, **extra)
+
+
+def ground(basis: str, *recipients: str, categories: tuple[str, ...] = ("health",),
+           gid: str = "g-1", valid_from: date = date(2026, 1, 1), **kw: Any) -> ScopedGround:
+    """A scoped legal ground (``recipients`` as consents name them)."""
+    return ScopedGround(basis=Basis(basis), recipients=frozenset(recipients),
+                        categories=frozenset(categories), valid_from=valid_from, id=gid, **kw)
 
 
 def item(*categories: str, shared: bool = False, item_id: str = "item-1") -> ItemFacts:

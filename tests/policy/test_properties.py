@@ -1,7 +1,9 @@
 """Invariants of the policy over generated cases (hypothesis).
 
 Withdrawing or expiring a consent never widens access; adding a consent never
-narrows it; an outsider (a professional outside the case, an unrelated citizen,
+narrows it; outside its scope a legal ground never allows more than consent
+would, ending one never widens access and invoking one never narrows it; an
+outsider (a professional outside the case, an unrelated citizen,
 the DPO, the administrator) never gets anything, whatever the facts.
 """
 
@@ -14,7 +16,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from portal.cases.models import LegalBasis
-from portal.consent.engine import CHILD, Adult, Consent, OrganisationRule, Setting
+from portal.consent.engine import (
+    CHILD,
+    Adult,
+    Basis,
+    Consent,
+    OrganisationRule,
+    ScopedGround,
+    Setting,
+)
 from portal.policy import CASE_ACTIONS, FAMILY_ACTIONS, Action, Actor, CaseFacts, decide
 from tests.policy._world import (
     ADMIN,
@@ -63,6 +73,24 @@ def consents(draw: st.DrawFn, adult_ids: tuple[str, ...], index: int) -> Consent
         withdrawn_on=draw(st.none() | DAYS), id=f"c{index}")
 
 
+GROUND_RECIPIENTS = (f"org:{SCHOOL}", f"org:{YOUTH}", "role:youth_care_worker", "role:mentor",
+                     "role:care_coordinator", "role:minute_taker",
+                     *(f"person:{r.person_id}" for r in READERS),
+                     *(f"adult:{r.person_id}" for r in READERS))
+
+
+@st.composite
+def grounds(draw: st.DrawFn, index: int) -> ScopedGround:
+    start = draw(DAYS)
+    return ScopedGround(
+        basis=draw(st.sampled_from([b for b in Basis if b is not Basis.CONSENT])),
+        recipients=frozenset(draw(st.lists(st.sampled_from(GROUND_RECIPIENTS), min_size=1))),
+        categories=frozenset(draw(st.lists(st.sampled_from(CATEGORIES), min_size=1))),
+        valid_from=start,
+        valid_until=draw(st.none() | st.dates(start, start + timedelta(days=400))),
+        ended_on=draw(st.none() | DAYS), id=f"g{index}")
+
+
 @st.composite
 def worlds(draw: st.DrawFn) -> CaseFacts:
     names = draw(st.lists(st.sampled_from(sorted(POSSIBLE_ADULTS)), unique=True, max_size=4))
@@ -74,6 +102,7 @@ def worlds(draw: st.DrawFn) -> CaseFacts:
                 basis=draw(st.sampled_from(LegalBasis)),
                 rule=draw(st.sampled_from(OrganisationRule)), adults=adults, consents=given_,
                 pupil="pupil",
+                grounds=tuple(draw(grounds(i)) for i in range(draw(st.integers(0, 3)))),
                 break_glass=(grant(MENTOR),) if draw(st.booleans()) else ())
 
 
@@ -147,3 +176,62 @@ def test_an_outsider_never_gets_anything(facts: CaseFacts, outsider: Actor, acti
                     break_glass=(grant(outsider),))
     decision = decide(outsider, action, facts, item(*sorted(categories), shared=shared))
     assert not decision.allowed
+
+
+# Grounds only ever matter for reading items: ask that most of the time.
+READS = st.tuples(st.sampled_from(READERS), st.sampled_from((Action.ITEM_READ, Action.FAMILY_VIEW)),
+                  st.frozensets(st.sampled_from(CATEGORIES), min_size=1), st.booleans())
+
+
+def with_grounds(facts: CaseFacts, changed: tuple[ScopedGround, ...]) -> CaseFacts:
+    assert facts.consent is not None
+    return replace(facts, consent=replace(facts.consent, grounds=changed))
+
+
+def identities(actor: Actor) -> frozenset[str]:
+    """Every recipient that could name ``actor`` (a superset of what the policy uses)."""
+    return frozenset({f"person:{actor.person_id}", f"adult:{actor.person_id}",
+                      *(f"org:{o}" for o, _ in actor.memberships),
+                      *(f"role:{r.value}" for _, r in actor.memberships)})
+
+
+def in_scope(ground: ScopedGround, actor: Actor, categories: frozenset[str]) -> bool:
+    return bool(ground.recipients & identities(actor)) and any(
+        ground.covers(ON, category, recipient)
+        for category in categories for recipient in ground.recipients)
+
+
+@SETTINGS
+@given(worlds(), READS)
+def test_outside_its_scope_a_ground_allows_no_more_than_consent(
+        facts: CaseFacts, question: tuple) -> None:  # type: ignore[type-arg]
+    reader, action, categories, shared = question
+    assert facts.consent is not None
+    assume(not any(in_scope(g, reader, categories) for g in facts.consent.grounds))
+    if allowed(reader, action, facts, categories, shared):
+        assert allowed(reader, action, with_grounds(facts, ()), categories, shared)
+
+
+@SETTINGS
+@given(worlds(), READS, st.data())
+def test_ending_a_ground_never_widens(facts: CaseFacts, question: tuple,
+                                      data: st.DataObject) -> None:  # type: ignore[type-arg]
+    assert facts.consent is not None
+    assume(facts.consent.grounds)
+    index = data.draw(st.integers(0, len(facts.consent.grounds) - 1))
+    changed = list(facts.consent.grounds)
+    changed[index] = replace(changed[index], ended_on=data.draw(
+        st.dates(ON - timedelta(days=30), ON)))
+    after = with_grounds(facts, tuple(changed))
+    if allowed(question[0], question[1], after, question[2], question[3]):
+        assert allowed(question[0], question[1], facts, question[2], question[3])
+
+
+@SETTINGS
+@given(worlds(), READS, st.data())
+def test_invoking_a_ground_never_narrows(facts: CaseFacts, question: tuple,
+                                         data: st.DataObject) -> None:  # type: ignore[type-arg]
+    assert facts.consent is not None
+    after = with_grounds(facts, (*facts.consent.grounds, data.draw(grounds(99))))
+    if allowed(question[0], question[1], facts, question[2], question[3]):
+        assert allowed(question[0], question[1], after, question[2], question[3])

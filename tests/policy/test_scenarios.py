@@ -19,6 +19,7 @@ from portal.policy import Action, Actor, Allow, CaseFacts, Deny, decide
 from tests.policy._world import (
     IB,
     MENTOR,
+    NOTULIST,
     ON,
     SCHOOL,
     TWO_PARENTS,
@@ -29,6 +30,7 @@ from tests.policy._world import (
     case,
     consent,
     facts_parent,
+    ground,
     item,
     parent,
 )
@@ -161,6 +163,8 @@ ROWS = [
         birthdate=born(10)), False, "consent_missing", reader=WORKER),
 ]
 
+# A legal ground is a disclosure basis with a scope (issue 12, finding 1): here
+# the care coordinator (IB, role:care_coordinator) is its recipient for health.
 GROUNDS = [
     (LegalBasis.MELDRECHT_VEILIG_THUIS, "duty:inform"),
     (LegalBasis.VERWIJSINDEX, "duty:inform"),
@@ -169,16 +173,51 @@ GROUNDS = [
     (LegalBasis.LEGAL_OBLIGATION, "ground:legal_obligation"),
     (LegalBasis.VITAL_INTEREST, "duty:document_and_notify_dpo"),
 ]
-ROWS += [Row(f"legal ground {basis.value}", case(basis=basis, adults=TWO_PARENTS), True,
-             f"ground:{basis.value}", categories=("health",)) for basis, _ in GROUNDS]
+
+
+def scoped(basis: LegalBasis) -> CaseFacts:
+    return case(adults=TWO_PARENTS, grounds=(ground(basis.value, "role:care_coordinator"),))
+
+
+ROWS += [Row(f"legal ground {basis.value} within its scope", scoped(basis), True,
+             f"ground:{basis.value}", categories=("health",), reader=IB)
+         for basis, _ in GROUNDS]
+ROWS += [Row(f"legal ground {basis.value}: the mentor is outside its scope", scoped(basis),
+             False, "consent_missing", categories=("health",)) for basis, _ in GROUNDS]
+ROWS += [Row(f"legal ground {basis.value}: a category outside its scope", scoped(basis),
+             False, "consent_missing", categories=("health", "family_situation"), reader=IB)
+         for basis, _ in GROUNDS]
 ROWS += [
+    Row("an unscoped case ground opens nothing (the mentor's read, issue 12)",
+        case(basis=LegalBasis.MELDRECHT_VEILIG_THUIS, adults=TWO_PARENTS), False,
+        "consent_missing", categories=("health", "family_situation")),
+    Row("the minute-taker is outside the TLV ground's scope",
+        scoped(LegalBasis.TLV_OR_EXTRA_SUPPORT), False, "consent_missing",
+        reader=NOTULIST, categories=("health",)),
+    Row("an ended ground covers nothing from its end", case(adults=TWO_PARENTS, grounds=(
+        ground("vital_interest", "role:care_coordinator", ended_on=ON),)), False,
+        "consent_missing", reader=IB, categories=("health",)),
+    Row("a ground not yet in force covers nothing", case(adults=TWO_PARENTS, grounds=(
+        ground("vital_interest", "role:care_coordinator", valid_from=date(2026, 12, 1)),)),
+        False, "consent_missing", reader=IB, categories=("health",)),
+    Row("a ground past its end date covers nothing", case(adults=TWO_PARENTS, grounds=(
+        ground("vital_interest", "role:care_coordinator", valid_until=date(2026, 11, 27)),)),
+        False, "consent_missing", reader=IB, categories=("health",)),
+    Row("inside the scope on consent for the rest: both named",
+        case(adults=TWO_PARENTS, consents=BOTH, grounds=(
+            ground("tlv_or_extra_support", "role:care_coordinator"),)), True,
+        "scoped:g-1", reader=IB, categories=("behaviour", "health")),
     Row("meldrecht in youth care: the care provider must still try to get consent",
-        case(basis=LegalBasis.MELDRECHT_VEILIG_THUIS, setting=Setting.YOUTH_CARE,
-             adults=TWO_PARENTS), True, "duty:try_to_obtain_consent", reader=WORKER),
-    Row("OTS with a youth protector on the case", case(basis=LegalBasis.OTS, adults=(
-        parent("mother"), adult("protector", "youth_protector_ots"))), True, "ground:ots"),
-    Row("OTS without a youth protector: decided on consent", case(basis=LegalBasis.OTS,
-        adults=TWO_PARENTS), False, "consent_missing"),
+        case(setting=Setting.YOUTH_CARE, adults=TWO_PARENTS, grounds=(
+            ground("meldrecht_veilig_thuis", f"org:{YOUTH}"),)),
+        True, "duty:try_to_obtain_consent", reader=WORKER, categories=("health",)),
+    Row("OTS with a youth protector on the case", case(adults=(
+        parent("mother"), adult("protector", "youth_protector_ots")), grounds=(
+            ground("ots", "role:care_coordinator"),)), True, "ground:ots", reader=IB,
+        categories=("health",)),
+    Row("OTS without a youth protector: decided on consent", case(
+        adults=TWO_PARENTS, grounds=(ground("ots", "role:care_coordinator"),)), False,
+        "consent_missing", reader=IB, categories=("health",)),
 ]
 
 
@@ -198,7 +237,9 @@ def test_scenario(row: Row) -> None:
 
 @pytest.mark.parametrize(("basis", "duty"), GROUNDS, ids=lambda x: str(x))
 def test_a_legal_ground_names_itself_and_its_duty(basis: LegalBasis, duty: str) -> None:
-    decision = decide(IB, Action.ITEM_READ, case(basis=basis), item("health", "behaviour"))
+    facts = case(grounds=(ground(basis.value, "role:care_coordinator",
+                                 categories=("health", "behaviour")),))
+    decision = decide(IB, Action.ITEM_READ, facts, item("health", "behaviour"))
     assert isinstance(decision, Allow)
     assert decision.legal_ground == basis.value and duty in decision.basis
     assert decision.consent_ids == ()

@@ -134,6 +134,15 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "add_register_adult": ("mentor", "buitenstaander"),
     "preview_register_import": ("mentor", "buitenstaander"),
     "commit_register_import": ("mentor", "buitenstaander"),
+    # Legal grounds (issue 12): the chair's page, invoking by the organisation's roles
+    # (a minute-taker may do neither), the DPO's queue.
+    "grounds_page": ("notulist", "buitenstaander"),
+    "invoke_ground": ("notulist", "buitenstaander"),
+    "change_ground": ("notulist", "buitenstaander"),
+    "end_ground": ("notulist", "buitenstaander"),
+    "complete_ground_task": ("notulist", "buitenstaander"),
+    "dpo_grounds": ("mentor", None),
+    "dpo_ground_reviewed": ("mentor", None),
 }
 
 
@@ -151,7 +160,8 @@ def concrete(path: str) -> str:
               "grant_id": stable_id("x", "grant"), "child_id": stable_id("child", "sam"),
               "correction_id": stable_id("x", "correction"),
               "invitation_id": stable_id("x", "invitation"), "code": "x",
-              "organisation_id": stable_id("org", "het-baken")}
+              "organisation_id": stable_id("org", "het-baken"),
+              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
