@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -96,6 +96,9 @@ class CaseView:
     # offered when there is a choice.
     capacities: tuple[tuple[str, str, str], ...] = ()
     my_capacity: str = ""
+    # The facts this view was decided on: the page's other sections reuse them
+    # instead of loading the case again (one load per request).
+    facts: CaseFacts | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
                       event_type="case.view", action_code="read", vault=vault)
     case = db.get_one(Case, facts.case_id)
     if case.erased_at is not None:
-        return _erased_view(db, case)
+        return replace(_erased_view(db, case), facts=facts)
     can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
     consent = summarize(db, vault, actor, facts, organisation_id=case.organisation_id,
                         professional=True, now=now) if can_view_consent else None
@@ -260,6 +263,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         capacities=capacity_options(db, actor.person_id)
         if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
         my_capacity=capacity_value(db, case.id, actor.person_id),
+        facts=facts,
     )
 
 

@@ -7,11 +7,12 @@ decrypt instead of showing the wrong child's data.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from crypto import (
@@ -25,6 +26,10 @@ from crypto import (
     record_dek_id,
 )
 from portal.vault.models import DataKey
+
+# Unwrapped keys are kept in the session for one transaction (one request) only:
+# never across requests or users, and an erasure takes effect at once.
+_KEYS = "portal.vault.keys"
 
 
 class KeyDestroyed(Exception):
@@ -56,11 +61,28 @@ class Vault:
         return self.key_by_id(db, record_dek_id(blob))
 
     def key_by_id(self, db: Session, key_id: str) -> FieldKey:
+        cached = _keys(db).get(key_id)
+        if cached is not None:
+            return cached
         row = db.get(DataKey, key_id)
         if row is None:
             raise KeyDestroyed(key_id)
-        return FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
-                                                                        row.wrapped)))
+        return self._unwrapped(db, row)
+
+    def preload(self, db: Session, key_ids: Iterable[str]) -> None:
+        """Unwrap many keys with one look-up (a list's rows); missing ones stay missing."""
+        cache = _keys(db)
+        wanted = sorted({key_id for key_id in key_ids if key_id not in cache})
+        for start in range(0, len(wanted), 500):  # an IN (...) every engine takes
+            batch = wanted[start:start + 500]
+            for row in db.scalars(select(DataKey).where(DataKey.id.in_(batch))):
+                self._unwrapped(db, row)
+
+    def _unwrapped(self, db: Session, row: DataKey) -> FieldKey:
+        key = FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
+                                                                       row.wrapped)))
+        _keys(db)[key.id] = key
+        return key
 
     @staticmethod
     def destroy(db: Session, key_ids: Collection[str]) -> None:
@@ -75,6 +97,9 @@ class Vault:
         """
         if not key_ids:
             return
+        cache = _keys(db)
+        for key_id in key_ids:
+            cache.pop(key_id, None)
         secure_delete(db)
         db.execute(delete(DataKey).where(DataKey.id.in_(list(key_ids))))
         db.flush()
@@ -90,6 +115,21 @@ class Vault:
             return decrypt_record(key.dek, blob, binding).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DecryptionError("field is not UTF-8") from exc
+
+
+def _keys(db: Session) -> dict[str, FieldKey]:
+    cache = db.info.get(_KEYS)
+    if not isinstance(cache, dict):
+        cache = db.info[_KEYS] = {}
+    return cache
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_keys(db: Session, transaction: Any) -> None:
+    """The end of the request's transaction (commit or rollback) ends the keys'
+    life in memory; a flush's inner transaction does not."""
+    if transaction.parent is None:
+        db.info.pop(_KEYS, None)
 
 
 def secure_delete(db: Session) -> None:
