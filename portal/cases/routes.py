@@ -26,7 +26,8 @@ def home(page: Page) -> Response:
 
 @endpoint()
 def my_cases(page: Page) -> Response:
-    cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now)
+    cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                               service.page_number(page.request.query_params.get("page", "")))
     my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
                                         page.user, page.now)
     vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)

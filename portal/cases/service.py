@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.audit.service import Requester, record
+from crypto import record_dek_id
+from portal.audit.service import Requester, entry, record, record_all
 from portal.cases.capacity import (
     capacities_of,
     capacity_options,
@@ -198,34 +199,65 @@ def _require(db: Session, who: Requester, actor: Actor, now: datetime, action: A
 
 # -- reading ------------------------------------------------------------------
 
-def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor,
-               now: datetime) -> list[CaseSummary]:
-    """The actor's cases; each listed case is decided and recorded on its own."""
+CASES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the actor's cases, newest first."""
+
+    cases: Sequence[CaseSummary]
+    number: int  # 1-based
+    pages: int  # at least 1
+    total: int
+
+    @property
+    def links(self) -> list[int]:
+        """The page numbers linked to: the first, the last, and those near this one."""
+        near = range(max(1, self.number - 3), min(self.pages, self.number + 3) + 1)
+        return sorted({1, self.pages, *near})
+
+
+def page_number(raw: str) -> int:
+    """The page asked for in a link (``?page=``); anything but a positive number is the first."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+               number: int = 1) -> CasePage:
+    """A page of the actor's cases; each listed case is decided and recorded on its own
+    (the family's "who looked" relies on it), all of the page's records in one go
+    before any title is decrypted. A page past the end shows the last one."""
     _require(db, who, actor, now, Action.CASE_LIST, "case.list", "read")
+    mine = CaseParticipant.person_id == actor.person_id
+    total = db.scalar(select(func.count()).select_from(CaseParticipant).where(mine)) or 0
+    pages = max(1, -(-total // CASES_PER_PAGE))
+    number = min(max(number, 1), pages)
     rows = db.execute(
         select(Case, CaseParticipant.case_role)
         .join(CaseParticipant, CaseParticipant.case_id == Case.id)
-        .where(CaseParticipant.person_id == actor.person_id)
-        .order_by(Case.created_at.desc())
+        .where(mine)
+        .order_by(Case.created_at.desc(), Case.id)
+        .limit(CASES_PER_PAGE).offset((number - 1) * CASES_PER_PAGE)
     ).all()
-    summaries = []
-    for case, case_role in rows:
-        facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
-                          anonymous=case.anonymous, child_id=case.child_id,
-                          participants={actor.person_id: case_role},
-                          erased=case.erased_at is not None)
-        decision = decide(actor, Action.CASE_VIEW, facts)
-        record(db, who, now, event_type="case.list", action="read", decision=decision,
-               case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
-        if not decision.allowed:
-            continue
-        # An erased case has no title left to decrypt: the list says "erased".
-        title = "" if case.erased_at else vault.open(db, case.title_ct,
-                                                      case_field(case.id, "title"))
-        summaries.append(CaseSummary(
-            id=case.id, title=title, status=case.status, case_role=case_role,
-            created_at=case.created_at, anonymous=case.anonymous, erased_at=case.erased_at))
-    return summaries
+    decided = [(case, case_role, decide(actor, Action.CASE_VIEW, CaseFacts(
+        case_id=case.id, status=case.status, legal_basis=case.legal_basis,
+        anonymous=case.anonymous, child_id=case.child_id,
+        participants={actor.person_id: case_role}, erased=case.erased_at is not None)))
+        for case, case_role in rows]
+    record_all(db, [entry(who, now, event_type="case.list", action="read", decision=decision,
+                          case_id=case.id, child_id=case.child_id, object_type="case",
+                          object_id=case.id) for case, _, decision in decided])
+    shown = [(case, case_role) for case, case_role, decision in decided if decision.allowed]
+    # An erased case has no title left to decrypt: the list says "erased".
+    vault.preload(db, (record_dek_id(case.title_ct) for case, _ in shown if not case.erased_at))
+    summaries = [CaseSummary(
+        id=case.id, status=case.status, case_role=case_role, created_at=case.created_at,
+        anonymous=case.anonymous, erased_at=case.erased_at,
+        title="" if case.erased_at else vault.open(db, case.title_ct,
+                                                   case_field(case.id, "title")))
+        for case, case_role in shown]
+    return CasePage(cases=summaries, number=number, pages=pages, total=total)
 
 
 def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
