@@ -48,6 +48,11 @@ HERE = Path(__file__).resolve().parents[1]
 def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(tree))
     sys.path.insert(1, str(HERE))  # the tests' harness, when the tree is older
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
     from crypto import LocalKeyFileProvider
     from portal import demo
     from portal.app import create_app
@@ -57,12 +62,7 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
     from portal.migrate import upgrade
     from portal.settings import Settings
     from portal.vault.service import Vault
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import HTMLResponse
-    from starlette.routing import Route
-
-    from tests.harness import PortalClient, bind_socket, serve
+    from tests.harness import bind_socket, serve
 
     engine = make_engine(url)
     upgrade(engine)
