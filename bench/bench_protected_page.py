@@ -209,7 +209,7 @@ def _run_worker(tree: Path, url: str, args: argparse.Namespace) -> dict[str, Any
                    "--data-dir", str(data_dir), "--rounds", str(args.rounds),
                    "--requests", str(args.requests), "--threads", str(args.threads),
                    "--cases", str(args.cases), "--records", args.records]
-        done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=tree)
+        done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=tree)
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
 
