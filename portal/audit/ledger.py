@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,31 +178,46 @@ def append(db: Session, entry: AccessRecord) -> AccessRecord:
     ``entry`` must carry every column of the encoding except ``seq`` and the hashes.
     Raises if it cannot be written: the caller then shows nothing.
     """
-    # Column defaults apply only at INSERT, after the encoding is made: fill them now.
-    entry.id = entry.id or new_id()
-    entry.source = entry.source or "mdo-portal"
-    for flag in ("authorised", "relation_to_case", "consent_present", "emergency_procedure"):
-        setattr(entry, flag, bool(getattr(entry, flag)))
-    head = _lock_head(db)
-    entry.seq = head.seq + 1
-    entry.prev_hash = head.record_hash
-    entry.encoding = canonical_encoding(sealed_fields(_values(entry)))
-    entry.record_hash = chain_hash(head.record_hash, entry.encoding)
-    db.add(entry)
-    db.flush()
-    head.seq = entry.seq
-    head.record_hash = entry.record_hash
-    head.merkle.append(leaf_hash(entry.encoding))
-    head.dirty = True
-    config = db.info.get(CONFIG_KEY)
-    if isinstance(config, AuditConfig) and _due(head, config, entry.occurred_at) \
-            and not _recently_refused(config, entry.occurred_at):
-        try:
-            _seal(db, head, config, entry.occurred_at)
-        except NotExtended as refused:
-            # The record itself stands (it is the evidence); the DPO mail goes with it.
-            health.alarm(db, entry.occurred_at, "seal", str(refused))
+    append_all(db, [entry])
     return entry
+
+
+def append_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessRecord]:
+    """Chain ``entries`` in their order and insert them in one flush (one
+    ``executemany``), in the caller's transaction; as ``append`` for each."""
+    if not entries:
+        return entries
+    head = _lock_head(db)
+    seq, record_hash = head.seq, head.record_hash
+    for entry in entries:
+        # Column defaults apply only at INSERT, after the encoding is made: fill them now.
+        entry.id = entry.id or new_id()
+        entry.source = entry.source or "mdo-portal"
+        for flag in ("authorised", "relation_to_case", "consent_present",
+                     "emergency_procedure"):
+            setattr(entry, flag, bool(getattr(entry, flag)))
+        seq += 1
+        entry.seq = seq
+        entry.prev_hash = record_hash
+        entry.encoding = canonical_encoding(sealed_fields(_values(entry)))
+        entry.record_hash = record_hash = chain_hash(record_hash, entry.encoding)
+    db.add_all(entries)
+    db.flush()
+    # Only once they are written does the head move past them.
+    for entry in entries:
+        head.merkle.append(leaf_hash(entry.encoding))
+    head.seq, head.record_hash = seq, record_hash
+    head.dirty = True
+    last = entries[-1].occurred_at
+    config = db.info.get(CONFIG_KEY)
+    if isinstance(config, AuditConfig) and _due(head, config, last) \
+            and not _recently_refused(config, last):
+        try:
+            _seal(db, head, config, last)
+        except NotExtended as refused:
+            # The records themselves stand (they are the evidence); the DPO mail goes with them.
+            health.alarm(db, last, "seal", str(refused))
+    return entries
 
 
 def _values(entry: AccessRecord) -> dict[str, Any]:

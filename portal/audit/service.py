@@ -6,7 +6,7 @@ written raises here, before the caller decrypts anything: no record, no data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal import metrics
 from portal.audit.encoding import join_categories
-from portal.audit.ledger import append
+from portal.audit.ledger import append, append_all
 from portal.audit.models import AccessRecord
 from portal.policy import Decision
 
@@ -127,6 +127,33 @@ def record(db: Session, who: Requester, now: datetime, *, event_type: str, actio
            document_id: str | None = None, document_version: int | None = None,
            sensitivity: str | None = None, query: str | None = None) -> AccessRecord:
     """Append one access record to the chain and flush it; raises if it cannot be written."""
+    return metrics.timed_append(append, db, entry(
+        who, now, event_type=event_type, action=action, decision=decision, outcome=outcome,
+        case_id=case_id, child_id=child_id, object_type=object_type, object_id=object_id,
+        reason=reason, purpose_of_use=purpose_of_use, legal_ground=legal_ground,
+        consent_id=consent_id, break_glass_id=break_glass_id,
+        break_glass_reason=break_glass_reason, checks=checks, data_categories=data_categories,
+        document_id=document_id, document_version=document_version, sensitivity=sensitivity,
+        query=query))
+
+
+def record_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessRecord]:
+    """Append the records a page writes (made by ``entry``) in one go, chained in
+    order and inserted with one statement; raises if they cannot be written."""
+    return metrics.timed_append(append_all, db, entries)
+
+
+def entry(who: Requester, now: datetime, *, event_type: str, action: str,
+          decision: Decision | None = None, outcome: str | None = None,
+          case_id: str | None = None, child_id: str | None = None,
+          object_type: str | None = None, object_id: str | None = None,
+          reason: str | None = None, purpose_of_use: str | None = None,
+          legal_ground: str | None = None, consent_id: str | None = None,
+          break_glass_id: str | None = None, break_glass_reason: str | None = None,
+          checks: Checks | None = None, data_categories: Iterable[str] = (),
+          document_id: str | None = None, document_version: int | None = None,
+          sensitivity: str | None = None, query: str | None = None) -> AccessRecord:
+    """One access record, not yet written (``record`` or ``record_all`` writes it)."""
     if decision is not None:
         outcome = "allowed" if decision.allowed else "denied"
         reason = getattr(decision, "reason", None)
@@ -149,7 +176,7 @@ def record(db: Session, who: Requester, now: datetime, *, event_type: str, actio
         checks = derive_checks(outcome, facts, reason, case_id, emergency)
         if consent_id is not None:
             checks = replace(checks, consent_present=True)
-    entry = AccessRecord(
+    return AccessRecord(
         occurred_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
         action_code=ACTION_CODES[action],
         event_type=event_type,
@@ -183,4 +210,3 @@ def record(db: Session, who: Requester, now: datetime, *, event_type: str, actio
         query=_cut(query, 500),
         source=SOURCE,
     )
-    return metrics.timed_append(append, db, entry)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
@@ -27,7 +27,7 @@ from portal.audit.witness import WitnessStatus
 from portal.audit.witness import status as witness_status
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
-from portal.people.models import Organisation
+from portal.people.models import Organisation, Person, PersonKind
 from portal.policy import Action, Actor, Deny, decide
 
 PAGE_LIMIT = 200
@@ -111,14 +111,28 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LOCAL_TIME).astimezone(UTC)
 
 
+def _named(fragment: str) -> ColumnElement[bool]:
+    """Records of the professionals whose name contains ``fragment``, found through
+    their ids (indexed) rather than by scanning every record's stored name; records
+    without a person (the system, SCIM, operators) by the name they carry.
+
+    A citizen's record carries no name (it is sealed at rest), so none is found by
+    name, as before; a professional is found by their current name."""
+    people = select(Person.id).where(
+        Person.kind == PersonKind.PROFESSIONAL,
+        func.lower(Person.display_name).contains(fragment, autoescape=True))
+    return or_(AccessRecord.user_id.in_(people),
+               and_(AccessRecord.user_id.is_(None),
+                    func.lower(AccessRecord.user_name).contains(fragment, autoescape=True)))
+
+
 def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if filters.person:
         if is_uuid(filters.person):
             where.append(AccessRecord.user_id == filters.person)
         else:
-            where.append(func.lower(AccessRecord.user_name).contains(
-                filters.person.lower(), autoescape=True))
+            where.append(_named(filters.person.lower()))
     if filters.child:
         where.append(AccessRecord.child_id == filters.child)
     if filters.case:
@@ -234,19 +248,26 @@ def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | 
 
 def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,
                last: date) -> list[DayCount]:
-    """Accesses per local day; bucketed here so the day boundary is Dutch on every engine."""
-    counts = {first + timedelta(days=i): [0, 0, 0] for i in range((last - first).days + 1)}
-    rows = db.execute(
-        select(AccessRecord.occurred_at, AccessRecord.outcome,
-               AccessRecord.emergency_procedure)
-        .where(*where, AccessRecord.occurred_at >= local_day_start(first),
-               AccessRecord.occurred_at < local_day_start(last + timedelta(days=1))))
-    for occurred_at, outcome, emergency in rows:
-        bucket = counts.get(occurred_at.astimezone(LOCAL_TIME).date())
-        if bucket is not None:
-            bucket[0 if outcome == "allowed" and not emergency else
-                   1 if outcome == "allowed" else 2] += 1
-    return [DayCount(day, *values) for day, values in counts.items()]
+    """Accesses per local day, counted by the database: the Dutch day boundaries
+    (daylight saving included) are computed here and handed to it as UTC instants."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    bounds = [local_day_start(day + timedelta(days=1)) for day in days]
+    day = case(*((AccessRecord.occurred_at < bound, index)
+                 for index, bound in enumerate(bounds)))
+    kind = case((and_(AccessRecord.outcome == "allowed",
+                      AccessRecord.emergency_procedure.is_(True)), 1),
+                (AccessRecord.outcome == "allowed", 0), else_=2)
+    counts = [[0, 0, 0] for _ in days]
+    # Grouped through a subquery: PostgreSQL would not see the bound CASE in the
+    # SELECT and the GROUP BY as one expression.
+    each = select(day.label("day"), kind.label("kind")).where(
+        *where, AccessRecord.occurred_at >= local_day_start(first),
+        AccessRecord.occurred_at < bounds[-1]).subquery()
+    rows = db.execute(select(each.c.day, each.c.kind, func.count())
+                      .group_by(each.c.day, each.c.kind))
+    for index, bucket, count in rows:
+        counts[index][bucket] += count
+    return [DayCount(d, *values) for d, values in zip(days, counts, strict=True)]
 
 
 def export(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,

@@ -27,7 +27,8 @@ def home(page: Page) -> Response:
 
 @endpoint()
 def my_cases(page: Page) -> Response:
-    cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now)
+    cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                               service.page_number(page.request.query_params.get("page", "")))
     my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
                                         page.user, page.now)
     vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)
@@ -85,9 +86,9 @@ def show_case(page: Page, case_id: str) -> Response:
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
         if case.can_manage else []
     agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,
-                                  page.requester(), fragment=False)
+                                  page.requester(), fragment=False, facts=case.facts)
     case_documents = documents.case_documents(page.db, page.portal.vault, page.requester(),
-                                              page.user, page.now, case.id)
+                                              page.user, page.now, case.id, facts=case.facts)
     return page.render("cases/show.html", case=case, candidates=candidates,
                        addable_roles=service.ADDABLE_ROLES, errors={}, notice=None,
                        agenda=agenda, documents=case_documents,
@@ -103,7 +104,8 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
     template = "cases/_participants.html" if page.htmx else "cases/show.html"
     # The fragment shows no action items: none is read for it.
     agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,
-                                  None if page.htmx else page.requester(), fragment=False)
+                                  None if page.htmx else page.requester(), fragment=False,
+                                  facts=case.facts)
     return page.render(template, status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
                        errors=errors, notice=notice, agenda=agenda,

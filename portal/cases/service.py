@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.audit.service import Requester, record
+from crypto import record_dek_id
+from portal.audit.service import Requester, entry, record, record_all
 from portal.cases.capacity import (
     capacities_of,
     capacity_options,
@@ -113,6 +114,9 @@ class CaseView:
     setting_cause: SettingCause | None = None
     child_id: str | None = None
     can_invite: bool = False
+    # The facts this view was decided on: the page's other sections reuse them
+    # instead of loading the case again (one load per request).
+    facts: CaseFacts | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -212,50 +216,85 @@ def _require(db: Session, who: Requester, actor: Actor, now: datetime, action: A
 
 # -- reading ------------------------------------------------------------------
 
-def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor,
-               now: datetime) -> list[CaseSummary]:
-    """The actor's cases; each listed case is decided and recorded on its own."""
+CASES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the actor's cases, newest first."""
+
+    cases: Sequence[CaseSummary]
+    number: int  # 1-based
+    pages: int  # at least 1
+    total: int
+
+    @property
+    def links(self) -> list[int]:
+        """The page numbers linked to: the first, the last, and those near this one."""
+        near = range(max(1, self.number - 3), min(self.pages, self.number + 3) + 1)
+        return sorted({1, self.pages, *near})
+
+
+def page_number(raw: str) -> int:
+    """The page asked for in a link (``?page=``); anything but a positive number is the first."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+               number: int = 1) -> CasePage:
+    """A page of the actor's cases; each listed case is decided and recorded on its own
+    (the family's "who looked" relies on it), all of the page's records in one go
+    before any title is decrypted. A page past the end shows the last one."""
     _require(db, who, actor, now, Action.CASE_LIST, "case.list", "read")
+    mine = CaseParticipant.person_id == actor.person_id
+    total = db.scalar(select(func.count()).select_from(CaseParticipant).where(mine)) or 0
+    pages = max(1, -(-total // CASES_PER_PAGE))
+    number = min(max(number, 1), pages)
     rows = db.execute(
         select(Case, CaseParticipant.case_role)
         .join(CaseParticipant, CaseParticipant.case_id == Case.id)
-        .where(CaseParticipant.person_id == actor.person_id)
-        .order_by(Case.created_at.desc())
+        .where(mine)
+        .order_by(Case.created_at.desc(), Case.id)
+        .limit(CASES_PER_PAGE).offset((number - 1) * CASES_PER_PAGE)
     ).all()
-    summaries = []
-    for case, case_role in rows:
-        facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
-                          anonymous=case.anonymous, child_id=case.child_id,
-                          participants={actor.person_id: case_role},
-                          erased=case.erased_at is not None)
-        decision = decide(actor, Action.CASE_VIEW, facts)
-        record(db, who, now, event_type="case.list", action="read", decision=decision,
-               case_id=case.id, child_id=case.child_id, object_type="case", object_id=case.id)
-        if not decision.allowed:
-            continue
-        # An erased case has no title left to decrypt: the list says "erased".
-        title = "" if case.erased_at else vault.open(db, case.title_ct,
-                                                      case_field(case.id, "title"))
-        summaries.append(CaseSummary(
-            id=case.id, title=title, status=case.status, case_role=case_role,
-            created_at=case.created_at, anonymous=case.anonymous, erased_at=case.erased_at))
-    return summaries
+    decided = [(case, case_role, decide(actor, Action.CASE_VIEW, CaseFacts(
+        case_id=case.id, status=case.status, legal_basis=case.legal_basis,
+        anonymous=case.anonymous, child_id=case.child_id,
+        participants={actor.person_id: case_role}, erased=case.erased_at is not None)))
+        for case, case_role in rows]
+    record_all(db, [entry(who, now, event_type="case.list", action="read", decision=decision,
+                          case_id=case.id, child_id=case.child_id, object_type="case",
+                          object_id=case.id) for case, _, decision in decided])
+    shown = [(case, case_role) for case, case_role, decision in decided if decision.allowed]
+    # An erased case has no title left to decrypt: the list says "erased".
+    vault.preload(db, (record_dek_id(case.title_ct) for case, _ in shown if not case.erased_at))
+    summaries = [CaseSummary(
+        id=case.id, status=case.status, case_role=case_role, created_at=case.created_at,
+        anonymous=case.anonymous, erased_at=case.erased_at,
+        title="" if case.erased_at else vault.open(db, case.title_ct,
+                                                   case_field(case.id, "title")))
+        for case, case_role in shown]
+    return CasePage(cases=summaries, number=number, pages=pages, total=total)
 
 
 def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
               case_id: str) -> CaseView:
+    # Held while the facts are loaded, so that they (and the view) find these rows in
+    # the session instead of reading them again; nothing is decrypted before the decision.
+    held = db.get(Case, case_id) if is_uuid(case_id) else None
+    child = db.get(Child, held.child_id) if held is not None and held.child_id else None
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
                       event_type="case.view", action_code="read", vault=vault)
     case = db.get_one(Case, facts.case_id)
     if case.erased_at is not None:
-        return _erased_view(db, case)
+        return replace(_erased_view(db, case), facts=facts)
     can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
     consent = summarize(db, vault, actor, facts, organisation_id=case.organisation_id,
                         professional=True, now=now) if can_view_consent else None
     key = vault.key_for(db, case.title_ct)
     child_name = child_birthdate = None
     if case.child_id:
-        child = db.get_one(Child, case.child_id)
+        child = child or db.get_one(Child, case.child_id)
         child_key = vault.key_for(db, child.name_ct)
         child_name = vault.open(db, child.name_ct, child_field(child.id, "name"), child_key)
         child_birthdate = date.fromisoformat(
@@ -283,6 +322,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
             actor, Action.INVITATION_MANAGE, child=ChildFacts(
                 child_id=case.child_id, school_id=db.get_one(Child, case.child_id).school_id)
         ).allowed,
+        facts=facts,
     )
 
 

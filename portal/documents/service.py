@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import Binding, DecryptionError
-from portal.audit.service import Requester, record
+from portal.audit.service import Requester, entry, record, record_all
 from portal.cases.service import case_facts, is_uuid
 from portal.db import new_id, unit_of_work
 from portal.documents import markdown
@@ -284,9 +284,12 @@ def _label(vault: Vault, db: Session, facts: CaseFacts, document: CaseDocument,
 
 
 def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-                   case_id: str) -> CaseDocuments:
-    """The case's documents the actor may read (each decided and recorded), and erasures."""
-    facts = case_facts(db, case_id, vault, now)
+                   case_id: str, facts: CaseFacts | None = None) -> CaseDocuments:
+    """The case's documents the actor may read (each decided and recorded), and erasures.
+
+    ``facts``: the case page's own (with consent, at ``now``), reused."""
+    if facts is None or facts.case_id != case_id or facts.now != now:
+        facts = case_facts(db, case_id, vault, now)
     # The section belongs to the case page: nothing at all unless the case may be seen.
     if facts is None or not decide(actor, Action.CASE_VIEW, facts).allowed:
         return CaseDocuments(case_id=case_id, documents=[], erasures=[], can_write=False,
@@ -294,16 +297,21 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == facts.case_id)
                            .order_by(CaseDocument.created_at.desc(), CaseDocument.id)).all()
     versions = complete_versions(db, (d.id for d in documents))
+    # Nothing complete cannot outlive its transaction; skipped, belt and braces.
+    documents = [d for d in documents if versions.get(d.id)]
+    decisions = {d.id: decide(actor, Action.ITEM_READ, facts, item_facts(d)) for d in documents}
+    # Every listed document's record, in one go, before any title is decrypted.
+    record_all(db, [entry(who, now, event_type="document.list", action="read",
+                          decision=decisions[d.id], case_id=facts.case_id,
+                          child_id=facts.child_id, object_type=d.kind.value, object_id=d.id,
+                          **about(d, versions[d.id][-1].version)) for d in documents])
+    vault.preload(db, (versions[d.id][-1].data_key_id for d in documents
+                       if decisions[d.id].allowed))
     summaries = []
     hidden = 0
     for document in documents:
-        history = versions.get(document.id)
-        if not history:
-            continue  # nothing complete (cannot outlive its transaction; belt and braces)
-        decision = decide(actor, Action.ITEM_READ, facts, item_facts(document))
-        record(db, who, now, event_type="document.list", action="read", decision=decision,
-               case_id=facts.case_id, child_id=facts.child_id, object_type=document.kind.value,
-               object_id=document.id, **about(document, history[-1].version))
+        history = versions[document.id]
+        decision = decisions[document.id]
         if not decision.allowed:
             hidden += 1
             continue

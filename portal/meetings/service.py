@@ -262,15 +262,18 @@ class CaseAgenda:
 
 
 def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
-                who: Requester | None = None, *, fragment: bool = True) -> CaseAgenda:
+                who: Requester | None = None, *, fragment: bool = True,
+                facts: CaseFacts | None = None) -> CaseAgenda:
     """The meetings (date and time) and action items shown on a case page or fragment.
 
     On the case page (``fragment=False``) the page's own read (``view_case``) is
     the record; a fragment rendered on its own gets a record of its own. Each
     action item's text is read on its own decision, recorded with ``who``;
     without ``who`` no text is decrypted. A case under restriction shows none of
-    it, whatever the roles say."""
-    facts = case_facts(db, case_id, vault, now)
+    it, whatever the roles say. ``facts``: the case page's own (with consent, at
+    ``now``), so the case is not loaded again."""
+    if facts is None or facts.case_id != case_id or facts.now != now:
+        facts = case_facts(db, case_id, vault, now)
     decision: Decision = Deny(reason="no_such_case", hide=True)
     if facts is not None:
         decision = Deny(reason="restricted") if facts.restricted else \
@@ -284,11 +287,17 @@ def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id:
         return CaseAgenda((), (), False, False, ())
     meetings = db.scalars(select(Meeting).where(Meeting.case_id == facts.case_id)
                           .order_by(Meeting.starts_at)).all()
+    invitees = _invitees(db, [m.id for m in meetings])
+    minute_takers = dict(db.execute(select(Person.id, Person.display_name).where(
+        Person.id.in_({m.minute_taker_id for m in meetings if m.minute_taker_id}))).all())
     items, hidden = _item_views(db, vault, actor, now, select_items(case_id=facts.case_id),
                                 who, listed=False, facts={facts.case_id: facts})
     return CaseAgenda(
         # The list shows date and time only: no place or agenda is decrypted for it.
-        meetings=[_meeting_view(db, vault, actor, m, facts, content=False) for m in meetings],
+        meetings=[_meeting_view(db, vault, actor, m, facts, content=False,
+                                invitees=invitees[m.id],
+                                minute_taker=minute_takers.get(m.minute_taker_id or ""))
+                  for m in meetings],
         action_items=items, hidden_items=hidden,
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
         can_manage_items=decide(actor, Action.ACTION_ITEM_MANAGE, facts).allowed,
@@ -302,13 +311,27 @@ def _participant_names(db: Session, person_ids: Iterable[str]) -> list[tuple[str
     return sorted(names.items(), key=lambda item: item[1])
 
 
+def _invitees(db: Session, meeting_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each meeting's invitees' names, sorted, in one query."""
+    found: dict[str, list[str]] = {meeting_id: [] for meeting_id in meeting_ids}
+    for meeting_id, name in db.execute(
+            select(MeetingInvitee.meeting_id, Person.display_name)
+            .join(Person, Person.id == MeetingInvitee.person_id)
+            .where(MeetingInvitee.meeting_id.in_(list(meeting_ids)))):
+        found[meeting_id].append(name)
+    return {meeting_id: sorted(names) for meeting_id, names in found.items()}
+
+
 def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, facts: CaseFacts,
-                  *, content: bool) -> MeetingView:
-    """``content``: the agenda's item-level decision allowed it and was recorded."""
-    names = dict(db.execute(select(Person.id, Person.display_name).join(
-        MeetingInvitee, MeetingInvitee.person_id == Person.id).where(
-        MeetingInvitee.meeting_id == meeting.id)).all())
-    minute_taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
+                  *, content: bool, invitees: Sequence[str] | None = None,
+                  minute_taker: str | None = None) -> MeetingView:
+    """``content``: the agenda's item-level decision allowed it and was recorded.
+    ``invitees``, ``minute_taker``: their names, when a list looked them up for all
+    its meetings at once."""
+    if invitees is None:
+        invitees = _invitees(db, [meeting.id])[meeting.id]
+        taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
+        minute_taker = taker.display_name if taker else None
     place = agenda = None
     if content:
         key: FieldKey = vault.key_for(db, meeting.place_ct)
@@ -320,8 +343,8 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
         id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
         duration_minutes=meeting.duration_minutes, place=place, agenda=agenda,
         status=meeting.status,
-        minute_taker=minute_taker.display_name if minute_taker else None,
-        invitees=sorted(names.values()),
+        minute_taker=minute_taker,
+        invitees=list(invitees),
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
         categories=ordered_categories(meeting.agenda_categories),
     )

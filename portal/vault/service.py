@@ -7,11 +7,12 @@ decrypt instead of showing the wrong child's data.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from crypto import (
@@ -27,6 +28,10 @@ from crypto import (
 )
 from portal.vault import kek_state
 from portal.vault.models import DataKey, KeyShredding
+
+# Unwrapped keys are kept in the session for one transaction (one request) only:
+# never across requests or users, and an erasure takes effect at once.
+_KEYS = "portal.vault.keys"
 
 
 class KeyDestroyed(Exception):
@@ -77,13 +82,32 @@ class Vault:
     def key_by_id(self, db: Session, key_id: str,
                   owner: tuple[str, str] | None = None) -> FieldKey:
         """Unwrap a data key; with ``owner`` only if it was made for that (type, id)."""
-        row = db.get(DataKey, key_id)
-        if row is None:
-            raise KeyDestroyed(key_id)
-        if owner is not None and (row.owner_type, row.owner_id) != owner:
+        cached = _keys(db).get(key_id)
+        if cached is None:
+            row = db.get(DataKey, key_id)
+            if row is None:
+                raise KeyDestroyed(key_id)
+            cached = self._unwrapped(db, row)
+        key, made_for = cached
+        if owner is not None and made_for != owner:
             raise KeyMismatch("the data key belongs to another object")
-        return FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
-                                                                        row.wrapped)))
+        return key
+
+    def preload(self, db: Session, key_ids: Iterable[str]) -> None:
+        """Unwrap many keys with one look-up (a list's rows); missing ones stay missing."""
+        cache = _keys(db)
+        wanted = sorted({key_id for key_id in key_ids if key_id not in cache})
+        for start in range(0, len(wanted), 500):  # an IN (...) every engine takes
+            batch = wanted[start:start + 500]
+            for row in db.scalars(select(DataKey).where(DataKey.id.in_(batch))):
+                self._unwrapped(db, row)
+
+    def _unwrapped(self, db: Session, row: DataKey) -> tuple[FieldKey, tuple[str, str]]:
+        key = FieldKey(id=row.id, dek=self.provider.unwrap(WrappedKey(row.kek_version,
+                                                                       row.wrapped)))
+        cached = (key, (row.owner_type, row.owner_id))
+        _keys(db)[key.id] = cached
+        return cached
 
     @staticmethod
     def destroy(db: Session, key_ids: Collection[str], now: datetime | None = None) -> None:
@@ -101,6 +125,9 @@ class Vault:
         ids = list(key_ids)
         count, newest = db.execute(select(func.count(), func.max(DataKey.kek_version))
                                    .where(DataKey.id.in_(ids))).one()
+        cache = _keys(db)
+        for key_id in ids:
+            cache.pop(key_id, None)
         secure_delete(db)
         db.execute(delete(DataKey).where(DataKey.id.in_(ids)))
         if count:
@@ -119,6 +146,21 @@ class Vault:
             return decrypt_record(key.dek, blob, binding).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DecryptionError("field is not UTF-8") from exc
+
+
+def _keys(db: Session) -> dict[str, tuple[FieldKey, tuple[str, str]]]:
+    cache = db.info.get(_KEYS)
+    if not isinstance(cache, dict):
+        cache = db.info[_KEYS] = {}
+    return cache
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_keys(db: Session, transaction: Any) -> None:
+    """The end of the request's transaction (commit or rollback) ends the keys'
+    life in memory; a flush's inner transaction does not."""
+    if transaction.parent is None:
+        db.info.pop(_KEYS, None)
 
 
 def secure_delete(db: Session) -> None:
