@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
 from portal.cases.capacity import (
+    CONTENT_FREE_ROLES,
     capacities_of,
     capacity_options,
     capacity_value,
@@ -44,6 +45,8 @@ from portal.vault.service import Vault, case_field, child_field
 TITLE_MAX = 200
 PURPOSE_MAX = 4000
 ADDABLE_ROLES = (CaseRole.PARTICIPANT, CaseRole.MINUTE_TAKER, CaseRole.OBSERVER)
+CONTENT_FREE_REFUSAL = N_("A data protection officer or an administrator cannot take part in"
+                          " a case: these roles see no case content.")
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,8 @@ def selectable_people(db: Session,
                Membership.role)
         .join(Membership, Membership.person_id == Person.id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True))
+        .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True),
+               Membership.role.not_in(CONTENT_FREE_ROLES))
         .order_by(Person.display_name, Organisation.name, Membership.role)
     ).all()
     excluded = set(exclude)
@@ -439,8 +443,13 @@ def _add_participant_row(db: Session, case_id: str, person_id: str, case_role: C
     of their memberships; without it, their only membership (or the first, for callers
     that pick no capacity, such as the demo data)."""
     held = capacities_of(db, person_id)
+    if not held and db.scalar(select(Membership.id).where(Membership.person_id == person_id)
+                              .limit(1)) is not None:
+        raise InvalidInput({"person_id": CONTENT_FREE_REFUSAL})
     if not held:
         raise InvalidInput({"person_id": N_("This person belongs to no organisation.")})
+    if capacity is not None and capacity[1] in CONTENT_FREE_ROLES:
+        raise InvalidInput({"person_id": CONTENT_FREE_REFUSAL})
     if capacity is not None and capacity not in held:
         raise InvalidInput({"person_id": N_("Choose a capacity this person holds.")})
     organisation_id, role = capacity or held[0]
