@@ -41,6 +41,7 @@ from portal.policy import (
 )
 from portal.staff.vacancy import ChairVacancyView, chair_vacancy
 from portal.vault.service import Vault, case_field, child_field
+from portal.web.text import check_text
 
 TITLE_MAX = 200
 PURPOSE_MAX = 4000
@@ -369,6 +370,7 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
         errors["purpose"] = N_("State the purpose of this case (doelbinding).")
     elif len(purpose) > PURPOSE_MAX:
         errors["purpose"] = N_("The purpose is too long.")
+    check_text(errors, {"title": title, "purpose": purpose}, multiline=("purpose",))
     try:
         basis = LegalBasis(legal_basis)
     except ValueError:

@@ -41,6 +41,7 @@ from portal.meetings.notices import announce
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import FieldKey, Vault, child_field
+from portal.web.text import check_text
 
 DURATIONS = (30, 45, 60, 90, 120)
 TEXT_MAX = 4000
@@ -140,6 +141,7 @@ def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
         errors["place"] = N_("Give a place or a video link.")
     if len(agenda) > TEXT_MAX:
         errors["agenda"] = N_("The agenda is too long.")
+    check_text(errors, {"place": place, "agenda": agenda}, multiline=("agenda",))
     if errors:
         raise InvalidInput(errors)
     return NewMeeting(starts_at=starts_at, duration_minutes=duration, place=place,
@@ -367,6 +369,7 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     text = text.strip()
     if not text or len(text) > TEXT_MAX:
         errors["text"] = N_("Describe what will be done.")
+    check_text(errors, {"text": text}, multiline=("text",))
     if owner_id not in facts.participants:
         errors["owner_id"] = N_("Choose who carries it out.")
     try:
