@@ -81,7 +81,8 @@ def add_action_item(page: Page, case_id: str) -> Response:
                                 owner_id=page.form.get("owner_id", ""),
                                 due_on=page.form.get("due_on", ""),
                                 categories=_categories(page),
-                                confirm_identifiers=_confirmed(page))
+                                confirm_identifiers=_confirmed(page),
+                                confirm_unreadable=_confirmed_unreadable(page))
     except InvalidInput as invalid:
         return _items_fragment(page, case_id, invalid.errors, _findings(invalid))
     return _items_fragment(page, case_id, {})
@@ -106,7 +107,8 @@ def _items_fragment(page: Page, case_id: str, errors: dict[str, str],
     return page.render(template, status=400 if errors else 200, case_id=case_id,
                        agenda=agenda, errors=errors, findings=findings or {},
                        values=dict(page.form) if errors else {},
-                       chosen=_categories(page) if errors else [])
+                       chosen=_categories(page) if errors else [],
+                       unreadable=errors.get("category") == service.UNREADABLE_WARNING)
 
 
 routes = [

@@ -359,7 +359,8 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
 
 def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                     case_id: str, *, text: str, owner_id: str, due_on: str,
-                    categories: Sequence[str] = (), confirm_identifiers: bool = False) -> None:
+                    categories: Sequence[str] = (), confirm_identifiers: bool = False,
+                    confirm_unreadable: bool = False) -> None:
     facts = authorize(db, who, actor, now, Action.ACTION_ITEM_MANAGE, case_id,
                       event_type="action_item.create", action_code="create")
     errors: dict[str, str] = {}
@@ -379,6 +380,9 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
         due = now.date()
     if errors:
         raise InvalidInput(errors)
+    if not confirm_unreadable:
+        refuse_unreadable(db, vault, actor, now, facts.case_id, "action_item", chosen or (),
+                          field="category")
     confirmed = anonymity.guard(db, vault, facts, {"text": text}, now, confirm_identifiers)
     item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
                       categories=list(chosen or ()), status=ActionItemStatus.OPEN,

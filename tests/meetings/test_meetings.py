@@ -265,7 +265,7 @@ def test_action_items_are_read_within_the_consent_scope(running: Running) -> Non
                            ("Rooster aanpassen", "school_progress")):
         added = chair.submit(f"{CASE_PATH}/action-items", {
             "text": text, "owner_id": stable_id("person", "mentor"), "due_on": due,
-            "category": category}, htmx=True)
+            "category": category, "confirm_unreadable": "on"}, htmx=True)
         assert added.status_code == 200
     missing = chair.submit(f"{CASE_PATH}/action-items", {
         "text": "Zonder categorie", "owner_id": stable_id("person", "mentor"), "due_on": due},
@@ -338,3 +338,23 @@ def test_meeting_and_action_item_text_in_an_anonymous_case_is_checked(
     assert sorted((o.field, o.kinds) for o in overrides) == [
         (f"action_item:{item_id}:text", ["child_name"]),
         (f"meeting:{meeting_id}:agenda", ["child_name"])]
+
+
+def test_an_action_item_the_writer_cannot_read_back_needs_confirmation(
+        running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    chair.page(CASE_PATH)
+    due = (running.clock.now + timedelta(days=5)).date().isoformat()
+    data = {"text": "Overleg met de huisarts", "owner_id": stable_id("person", "mentor"),
+            "due_on": due, "category": "health"}
+    warned = chair.submit(f"{CASE_PATH}/action-items", data, htmx=True)
+    assert warned.status_code == 400 and "U kunt dit zelf niet teruglezen" in warned.text
+    assert 'name="confirm_unreadable"' in warned.text
+    with running.portal.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 1  # the demo's
+    confirmed = chair.submit(f"{CASE_PATH}/action-items", {**data, "confirm_unreadable": "on"},
+                             htmx=True)
+    assert confirmed.status_code == 200
+    with running.portal.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 2
