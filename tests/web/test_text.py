@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from portal.demo import DEMO_CASE, stable_id
+from portal.register.rows import RowRefused, pupil
 from portal.web.text import hidden_characters
 from tests.cases.test_flow import create_case
 from tests.harness import Running
@@ -71,3 +72,13 @@ def test_the_minutes_editor_refuses_a_bidi_heading(running: Running) -> None:
                                     categories=("behaviour",)))
     assert accepted.status_code == 200
     assert MINUTES in str(accepted.url)
+
+
+def test_register_names_are_checked_row_by_row() -> None:
+    fields = {"leerlingnummer": "123", "naam": "Sam\u202e Mulder", "geboortedatum": "2014-03-01",
+              "groep": "7\x00", "verzorger1_naam": "Petra\u2067 Mulder",
+              "verzorger1_email": "petra@example.org", "verzorger1_relatie": "ouder"}
+    with pytest.raises(RowRefused) as refused:
+        pupil(fields, date(2026, 12, 4))
+    assert {name for name, message in refused.value.errors.items()
+            if "hidden control" in message} == {"naam", "groep", "verzorger1_naam"}
