@@ -82,3 +82,11 @@ def test_register_names_are_checked_row_by_row() -> None:
         pupil(fields, date(2026, 12, 4))
     assert {name for name, message in refused.value.errors.items()
             if "hidden control" in message} == {"naam", "groep", "verzorger1_naam"}
+
+
+def test_the_organisation_form_refuses_a_bidi_name(running_sqlite: Running) -> None:
+    admin = logged_in(running_sqlite, "beheerder")
+    admin.page("/admin")
+    refused = admin.submit("/admin/organisations", {"name": "OBS \u202eDe Regenboog",
+                                                    "slug": "obs-regenboog", "kind": "school"})
+    assert refused.status_code == 400 and MESSAGE in refused.text
