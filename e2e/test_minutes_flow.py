@@ -87,6 +87,9 @@ def test_the_whole_mdo_flow(browse: Browse, portal: Running) -> None:
     expect(invite.get_by_role("checkbox", name=re.compile("^Het gezin uitnodigen"))) \
         .to_be_checked()
     chair.get_by_label("Notulist").select_option(label="Mila Smit")
+    # Nothing is pre-ticked: the chair chooses what the agenda holds.
+    expect(chair.get_by_role("checkbox", name="Overig")).not_to_be_checked()
+    chair.get_by_role("checkbox", name="Gedrag").check()
     chair.get_by_role("button", name="Plannen en uitnodigingen versturen").click()
     expect(chair).to_have_url(re.compile(r"/meetings/[0-9a-f-]{36}$"))
     meeting_url = chair.url
@@ -108,10 +111,20 @@ def test_the_whole_mdo_flow(browse: Browse, portal: Running) -> None:
     writer.get_by_role("button", name="Ter vaststelling indienen").click()
     expect(writer.get_by_text("ingediend ter vaststelling")).to_be_visible()
 
-    # The chair approves; health is outside the school's consent, even for the chair.
+    # Health is outside the school's consent, even for the chair: she cannot approve
+    # what she cannot read, and the page says which section blocks it.
     chair.goto(f"{meeting_url}/minutes")
     expect(chair.get_by_text(PROGRESS)).to_be_visible()
     expect(chair.get_by_text(HEALTH)).to_have_count(0)
+    blocked = chair.get_by_role("status").filter(has_text="U kunt deze versie niet vaststellen")
+    expect(blocked).to_contain_text("Onderdeel 1: Gezondheid")
+    expect(chair.get_by_role("button", name="Versie 1 vaststellen")).to_have_count(0)
+    # Once the parents and Sam consent to health for the school, she can.
+    for parent in ("ouder1", "ouder2"):
+        give(client(portal, parent), SAM_CASE, ["health"], [HET_BAKEN])
+    record_signed(client(portal, "ib"), SAM_CASE, "child", ["health"], [HET_BAKEN])
+    chair.reload()
+    expect(chair.get_by_text(HEALTH)).to_be_visible()
     chair.get_by_role("button", name="Versie 1 vaststellen").click()
     expect(chair.get_by_text(re.compile("vastgesteld door Ilse Bakker"))).to_be_visible()
 

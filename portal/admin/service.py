@@ -19,6 +19,7 @@ from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Membership, Organisation, OrganisationKind, Person
 from portal.policy import Action, Actor, Deny, decide
 from portal.staff.lifecycle import deactivate
+from portal.web.text import check_text
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
@@ -65,6 +66,7 @@ def add_organisation(db: Session, who: Requester, actor: Actor, now: datetime, *
         errors["slug"] = N_("This short name is taken.")
     if not name or len(name) > 200:
         errors["name"] = N_("Give the organisation's name.")
+    check_text(errors, {"name": name})
     if kind not in {k.value for k in OrganisationKind}:
         errors["kind"] = N_("Choose the kind of organisation.")
     if errors:

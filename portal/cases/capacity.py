@@ -10,14 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.cases.models import CaseParticipant
-from portal.people.models import Membership, Organisation
+from portal.people.models import Membership, Organisation, Role
 from portal.policy import ROLE_PERMISSIONS, Action, Actor
+
+# Both roles promise "no case content": nobody takes part in a case in them.
+CONTENT_FREE_ROLES = frozenset({Role.DPO, Role.ADMIN})
 
 
 def capacities_of(db: Session, person_id: str) -> list[tuple[str, str]]:
-    """The (organisation id, role) pairs a professional can act in, in a stable order."""
+    """The (organisation id, role) pairs a professional can act in on a case, in a stable
+    order; the content-free roles (DPO, administrator) are never among them."""
     rows = db.execute(select(Membership.organisation_id, Membership.role)
-                      .where(Membership.person_id == person_id)
+                      .where(Membership.person_id == person_id,
+                             Membership.role.not_in(CONTENT_FREE_ROLES))
                       .order_by(Membership.organisation_id, Membership.role)).all()
     return [(org, role.value) for org, role in rows]
 
@@ -25,7 +30,8 @@ def capacities_of(db: Session, person_id: str) -> list[tuple[str, str]]:
 def capacity_options(db: Session, person_id: str) -> tuple[tuple[str, str, str], ...]:
     rows = db.execute(select(Membership.organisation_id, Organisation.name, Membership.role)
                       .join(Organisation, Organisation.id == Membership.organisation_id)
-                      .where(Membership.person_id == person_id)
+                      .where(Membership.person_id == person_id,
+                             Membership.role.not_in(CONTENT_FREE_ROLES))
                       .order_by(Organisation.name, Membership.role)).all()
     if len(rows) < 2:
         return ()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crypto import record_dek_id
 from portal.audit.service import Requester, entry, record, record_all
 from portal.cases.capacity import (
+    CONTENT_FREE_ROLES,
     capacities_of,
     capacity_options,
     capacity_value,
@@ -54,10 +55,13 @@ from portal.policy import (
 )
 from portal.staff.vacancy import ChairVacancyView, chair_vacancy
 from portal.vault.service import Vault, case_field, child_field
+from portal.web.text import check_text
 
 TITLE_MAX = 200
 PURPOSE_MAX = 4000
 ADDABLE_ROLES = (CaseRole.PARTICIPANT, CaseRole.MINUTE_TAKER, CaseRole.OBSERVER)
+CONTENT_FREE_REFUSAL = N_("A data protection officer or an administrator cannot take part in"
+                          " a case: these roles see no case content.")
 
 
 @dataclass(frozen=True)
@@ -394,7 +398,8 @@ def selectable_people(db: Session,
                Membership.role)
         .join(Membership, Membership.person_id == Person.id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True))
+        .where(Person.kind == PersonKind.PROFESSIONAL, Person.active.is_(True),
+               Membership.role.not_in(CONTENT_FREE_ROLES))
         .order_by(Person.display_name, Organisation.name, Membership.role)
     ).all()
     excluded = set(exclude)
@@ -435,6 +440,7 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
         errors["purpose"] = N_("State the purpose of this case (doelbinding).")
     elif len(purpose) > PURPOSE_MAX:
         errors["purpose"] = N_("The purpose is too long.")
+    check_text(errors, {"title": title, "purpose": purpose}, multiline=("purpose",))
     basis = LegalBasis.CONSENT
     if legal_basis != LegalBasis.CONSENT.value:
         # Other grounds are scoped disclosures (portal/consent/grounds.py), never a case's.
@@ -507,8 +513,13 @@ def _capacity(db: Session, person_id: str,
     memberships; without a choice, their only membership (or the first, for callers
     that pick no capacity, such as the demo data)."""
     held = capacities_of(db, person_id)
+    if not held and db.scalar(select(Membership.id).where(Membership.person_id == person_id)
+                              .limit(1)) is not None:
+        raise InvalidInput({"person_id": CONTENT_FREE_REFUSAL})
     if not held:
         raise InvalidInput({"person_id": N_("This person belongs to no organisation.")})
+    if capacity is not None and capacity[1] in CONTENT_FREE_ROLES:
+        raise InvalidInput({"person_id": CONTENT_FREE_REFUSAL})
     if capacity is not None and capacity not in held:
         raise InvalidInput({"person_id": N_("Choose a capacity this person holds.")})
     return capacity or held[0]

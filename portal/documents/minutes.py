@@ -29,6 +29,7 @@ from portal.documents.service import (
 from portal.errors import N_, InvalidInput
 from portal.policy import Action, Actor, CaseFacts, ItemFacts
 from portal.vault.service import Vault
+from portal.web.text import check_text
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def validate_minutes(title: str, text: str, categories: list[str] | None) -> Min
         errors["text"] = N_("The minutes are empty.")
     elif len(text) > TEXT_MAX:
         errors["text"] = N_("The minutes are too long.")
+    check_text(errors, {"title": title, "text": text}, multiline=("text",))
     if categories is not None and not categories:
         errors["categories"] = N_("Choose at least one data category.")
     if errors:

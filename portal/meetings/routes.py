@@ -20,6 +20,10 @@ def _confirmed(page: Page) -> bool:
     return page.form.get("confirm_identifiers") == "on"
 
 
+def _confirmed_unreadable(page: Page) -> bool:
+    return page.form.get("confirm_unreadable") == "on"
+
+
 def _findings(invalid: InvalidInput | None) -> dict[str, list[Finding]]:
     """What the identifier check found (anonymous cases), for the confirm box."""
     return invalid.findings if isinstance(invalid, IdentifiersFound) else {}
@@ -31,8 +35,8 @@ def _form(page: Page, case_id: str, errors: dict[str, str], values: dict[str, st
     return page.render("meetings/new.html", status=400 if errors else 200, case_id=case_id,
                        participants=agenda.participants, durations=service.DURATIONS,
                        categories=service.CATEGORIES, errors=errors, values=values,
-                       chosen=_categories(page) or list(service.DEFAULT_AGENDA_CATEGORIES),
-                       findings=findings or {})
+                       chosen=_categories(page), findings=findings or {},
+                       unreadable=errors.get("category") == service.UNREADABLE_WARNING)
 
 
 @endpoint()
@@ -48,7 +52,8 @@ def schedule_meeting(page: Page, case_id: str) -> Response:
         meeting_id = service.schedule_meeting(page.db, page.portal.vault, page.requester(),
                                               page.user, page.now, case_id, new,
                                               page.portal.settings.public_url,
-                                              confirm_identifiers=_confirmed(page))
+                                              confirm_identifiers=_confirmed(page),
+                                              confirm_unreadable=_confirmed_unreadable(page))
     except InvalidInput as invalid:
         return _form(page, case_id, invalid.errors, dict(page.form), _findings(invalid))
     return page.redirect(f"/meetings/{meeting_id}")
@@ -76,7 +81,8 @@ def add_action_item(page: Page, case_id: str) -> Response:
                                 owner_id=page.form.get("owner_id", ""),
                                 due_on=page.form.get("due_on", ""),
                                 categories=_categories(page),
-                                confirm_identifiers=_confirmed(page))
+                                confirm_identifiers=_confirmed(page),
+                                confirm_unreadable=_confirmed_unreadable(page))
     except InvalidInput as invalid:
         return _items_fragment(page, case_id, invalid.errors, _findings(invalid))
     return _items_fragment(page, case_id, {})
@@ -101,7 +107,8 @@ def _items_fragment(page: Page, case_id: str, errors: dict[str, str],
     return page.render(template, status=400 if errors else 200, case_id=case_id,
                        agenda=agenda, errors=errors, findings=findings or {},
                        values=dict(page.form) if errors else {},
-                       chosen=_categories(page) if errors else [])
+                       chosen=_categories(page) if errors else [],
+                       unreadable=errors.get("category") == service.UNREADABLE_WARNING)
 
 
 routes = [

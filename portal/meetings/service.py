@@ -2,11 +2,13 @@
 
 Every read and write goes through the case's policy decision and leaves an
 access record; place, agenda and action-item texts are encrypted under a data
-key of their own. They are case content: an agenda carries the data categories
-chosen when scheduling (default ``other``), an action item those chosen with
-it, and each is read only on its own item-level decision (``ITEM_READ``, with
-the case's consent facts), recorded before anything is decrypted. Date, time
-and who is invited stay visible to every participant. Mail says only that
+key of their own. An agenda carries the data categories the writer chose when
+scheduling (nothing is pre-chosen), an action item those chosen with it, and
+each is read only on its own item-level decision (``ITEM_READ``, with the
+case's consent facts), recorded before anything is decrypted. Date, time and
+who is invited stay visible to every participant; the place is logistics, not
+case content: every invitee (and whoever may schedule) reads it on the
+meeting's own recorded view, whatever the agenda's categories. Mail says only that
 something waits in the portal: no child, no case title, no text, no other
 recipients.
 """
@@ -39,11 +41,15 @@ from portal.meetings.notices import announce
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import FieldKey, Vault, child_field
+from portal.web.text import check_text
 
 DURATIONS = (30, 45, 60, 90, 120)
 TEXT_MAX = 4000
 CATEGORIES = ordered_categories(DEFAULT_CATEGORIES)
 DEFAULT_AGENDA_CATEGORIES = ("other",)
+UNREADABLE_WARNING = N_("You will not be able to read this back yourself: the kind of "
+                        "information you chose is outside your consent scope. Choose another "
+                        "kind, or confirm that you want to write it anyway.")
 
 
 
@@ -75,7 +81,7 @@ class MeetingView:
 
     @property
     def hidden(self) -> int:
-        """How many of its items the reader may not read (the agenda with the place)."""
+        """How many of its items the reader may not read (the agenda)."""
         return 1 if self.agenda is None else 0
 
 
@@ -113,7 +119,7 @@ def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
                       now: datetime, categories: Sequence[str] = ()) -> NewMeeting:
     """Validate the schedule form; times are entered in Dutch local time."""
     errors: dict[str, str] = {}
-    agenda_categories = parse_categories(categories, DEFAULT_AGENDA_CATEGORIES)
+    agenda_categories = parse_categories(categories)
     if agenda_categories is None:
         errors["category"] = N_("Choose what kind of information the agenda holds.")
     starts_at = now
@@ -135,20 +141,24 @@ def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
         errors["place"] = N_("Give a place or a video link.")
     if len(agenda) > TEXT_MAX:
         errors["agenda"] = N_("The agenda is too long.")
+    check_text(errors, {"place": place, "agenda": agenda}, multiline=("agenda",))
     if errors:
         raise InvalidInput(errors)
     return NewMeeting(starts_at=starts_at, duration_minutes=duration, place=place,
                       agenda=agenda, minute_taker_id=form.get("minute_taker_id") or None,
                       invitee_ids=tuple(invitee_ids),
                       invite_family=form.get("invite_family") == "on",
-                      categories=agenda_categories or DEFAULT_AGENDA_CATEGORIES)
+                      categories=agenda_categories or ())
 
 
 def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                      case_id: str, new: NewMeeting, public_url: str, *,
-                     confirm_identifiers: bool = False) -> str:
+                     confirm_identifiers: bool = False, confirm_unreadable: bool = False) -> str:
     facts = authorize(db, who, actor, now, Action.MEETING_SCHEDULE, case_id,
                       event_type="meeting.schedule", action_code="create")
+    if not confirm_unreadable:
+        refuse_unreadable(db, vault, actor, now, facts.case_id, "meeting_agenda",
+                          new.categories, field="category")
     unknown = [p for p in (*new.invitee_ids, new.minute_taker_id)
                if p is not None and p not in facts.participants]
     if unknown:
@@ -229,7 +239,22 @@ def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     item = ItemFacts(item_type="meeting_agenda", item_id=meeting.id,
                      categories=frozenset(meeting.agenda_categories))
     readable = _read_item(db, who, now, actor, facts, item, "meeting.agenda.read")
-    return _meeting_view(db, vault, actor, meeting, facts, content=readable)
+    invited = db.scalar(select(MeetingInvitee.id).where(
+        MeetingInvitee.meeting_id == meeting.id,
+        MeetingInvitee.person_id == actor.person_id)) is not None
+    logistics = invited or readable or decide(actor, Action.MEETING_SCHEDULE, facts).allowed
+    return _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
+
+
+def refuse_unreadable(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
+                      item_type: str, categories: Sequence[str], *, field: str) -> None:
+    """Warn the writer, with the same policy that will decide the reads, when they are
+    about to write something under categories they cannot read back themselves."""
+    facts = case_facts(db, case_id, vault, now)
+    assert facts is not None  # authorised just before: the case exists
+    item = ItemFacts(item_type=item_type, item_id="", categories=frozenset(categories))
+    if not decide(actor, Action.ITEM_READ, facts, item).allowed:
+        raise InvalidInput({field: UNREADABLE_WARNING})
 
 
 def _read_item(db: Session, who: Requester, now: datetime, actor: Actor, facts: CaseFacts,
@@ -323,25 +348,29 @@ def _invitees(db: Session, meeting_ids: Sequence[str]) -> dict[str, list[str]]:
 
 
 def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, facts: CaseFacts,
-                  *, content: bool, invitees: Sequence[str] | None = None,
+                  *, content: bool, place: bool = False,
+                  invitees: Sequence[str] | None = None,
                   minute_taker: str | None = None) -> MeetingView:
-    """``content``: the agenda's item-level decision allowed it and was recorded.
+    """``content``: the agenda's item-level decision allowed it and was recorded;
+    ``place``: the reader is invited (or schedules) and the meeting's view was recorded.
     ``invitees``, ``minute_taker``: their names, when a list looked them up for all
     its meetings at once."""
     if invitees is None:
         invitees = _invitees(db, [meeting.id])[meeting.id]
         taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
         minute_taker = taker.display_name if taker else None
-    place = agenda = None
-    if content:
+    where = agenda = None
+    if place or content:
         key: FieldKey = vault.key_for(db, meeting.place_ct)
-        place = vault.open(db, meeting.place_ct,
+    if place:
+        where = vault.open(db, meeting.place_ct,
                            meeting_field("meeting", meeting.id, meeting.case_id, "place"), key)
+    if content:
         agenda = vault.open(db, meeting.agenda_ct,
                             meeting_field("meeting", meeting.id, meeting.case_id, "agenda"), key)
     return MeetingView(
         id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
-        duration_minutes=meeting.duration_minutes, place=place, agenda=agenda,
+        duration_minutes=meeting.duration_minutes, place=where, agenda=agenda,
         status=meeting.status,
         minute_taker=minute_taker,
         invitees=list(invitees),
@@ -354,7 +383,8 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
 
 def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                     case_id: str, *, text: str, owner_id: str, due_on: str,
-                    categories: Sequence[str] = (), confirm_identifiers: bool = False) -> None:
+                    categories: Sequence[str] = (), confirm_identifiers: bool = False,
+                    confirm_unreadable: bool = False) -> None:
     facts = authorize(db, who, actor, now, Action.ACTION_ITEM_MANAGE, case_id,
                       event_type="action_item.create", action_code="create")
     errors: dict[str, str] = {}
@@ -364,6 +394,7 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     text = text.strip()
     if not text or len(text) > TEXT_MAX:
         errors["text"] = N_("Describe what will be done.")
+    check_text(errors, {"text": text}, multiline=("text",))
     if owner_id not in facts.participants:
         errors["owner_id"] = N_("Choose who carries it out.")
     try:
@@ -373,6 +404,9 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
         due = now.date()
     if errors:
         raise InvalidInput(errors)
+    if not confirm_unreadable:
+        refuse_unreadable(db, vault, actor, now, facts.case_id, "action_item", chosen or (),
+                          field="category")
     confirmed = anonymity.guard(db, vault, facts, {"text": text}, now, confirm_identifiers)
     item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
                       categories=list(chosen or ()), status=ActionItemStatus.OPEN,

@@ -42,6 +42,7 @@ from portal.minutes.sections import (
 from portal.minutes.service import Gate, gate, names_of, new_version, versions_of
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
+from portal.web.text import check_text
 
 REASON_MAX = 4000
 
@@ -94,6 +95,7 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
         errors["text"] = N_("Write the corrected text.")
     if not reason or len(reason) > REASON_MAX:
         errors["reason"] = N_("Say why the section is not correct.")
+    check_text(errors, {"text": text, "reason": reason}, multiline=("text", "reason"))
     if errors:
         raise InvalidInput(errors)
     # Nothing may identify the child in an anonymous case (checked before sealing).
@@ -177,6 +179,10 @@ def reject(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
         raise InvalidInput({"decision": N_("Say why the correction is rejected.")})
+    refused: dict[str, str] = {}
+    check_text(refused, {"decision": reason}, multiline=("decision",))
+    if refused:
+        raise InvalidInput(refused)
     key = vault.key_by_id(db, correction.data_key_id,
                           owner=("minutes_correction", correction.id))
     correction.decision_ct = vault.seal(

@@ -17,6 +17,7 @@ from portal.cases.service import is_uuid
 from portal.documents.models import CATEGORIES
 from portal.errors import N_, InvalidInput
 from portal.minutes.models import SectionKind, SectionNature
+from portal.web.text import check_text
 
 HEADING_MAX = 200
 BODY_MAX = 20_000
@@ -79,6 +80,8 @@ def validate(slots: list[Slot]) -> list[Slot]:
             errors[f"s{i}_body"] = N_("The section is empty.")
         elif len(slot.body) > BODY_MAX:
             errors[f"s{i}_body"] = N_("The section is too long.")
+        check_text(errors, {f"s{i}_heading": slot.heading, f"s{i}_body": slot.body},
+                   multiline=(f"s{i}_body",))
         if not slot.categories:
             errors[f"s{i}_categories"] = N_("Choose at least one data category.")
         if slot.kind not in {k.value for k in SectionKind}:

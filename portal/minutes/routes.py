@@ -93,7 +93,8 @@ def submit_minutes(page: Page, meeting_id: str) -> Response:
 def approve_minutes(page: Page, meeting_id: str) -> Response:
     raw = page.form.get("version", "")
     try:
-        service.approve(page.db, page.requester(), page.user, page.now, meeting_id,
+        service.approve(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                        meeting_id,
                         int(raw) if raw.isdigit() and len(raw) < 9 else 0)
     except InvalidInput as invalid:
         return _page(page, meeting_id, invalid.errors)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
 from portal.documents import markdown
+from portal.meetings.models import Meeting
 from portal.minutes.models import (
     Minutes,
     MinutesSection,
@@ -28,7 +29,7 @@ from portal.minutes.models import (
     SectionKind,
     SectionNature,
 )
-from portal.policy import Action, Actor, CaseFacts, Decision, ItemFacts, decide
+from portal.policy import Action, Actor, Allow, CaseFacts, Decision, ItemFacts, decide
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
 
 ITEM_TYPE = "minutes_section"
@@ -62,6 +63,11 @@ class Lineage:
     of its text in older versions, the history, the PDF and its corrections."""
 
     entries: dict[str, list[tuple[int, frozenset[str], bool]]]
+    # Who saved each version holding the section: its author sees it while writing.
+    writers: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def written_only_by(self, section_key: str, person_id: str) -> bool:
+        return self.writers.get(section_key) == frozenset({person_id})
 
     def categories(self, section_key: str, own: Iterable[str] = ()) -> frozenset[str]:
         found = set(own)
@@ -77,15 +83,38 @@ class Lineage:
 
 def lineage(db: Session, minutes: Minutes) -> Lineage:
     entries: dict[str, list[tuple[int, frozenset[str], bool]]] = {}
-    for key, number, categories, shared in db.execute(
+    writers: dict[str, set[str]] = {}
+    for key, number, categories, shared, writer in db.execute(
             select(MinutesSection.section_key, MinutesVersion.version,
-                   MinutesSection.categories, MinutesSection.shared_with_parents)
+                   MinutesSection.categories, MinutesSection.shared_with_parents,
+                   MinutesVersion.created_by)
             .join(MinutesVersion, MinutesVersion.id == MinutesSection.version_id)
             .where(MinutesVersion.minutes_id == minutes.id)
             .order_by(MinutesVersion.version)):
         entries.setdefault(key, []).append(
             (number, frozenset(c for c in categories.split(",") if c), shared))
-    return Lineage(entries)
+        writers.setdefault(key, set()).add(writer)
+    return Lineage(entries, {key: frozenset(people) for key, people in writers.items()})
+
+
+# A restriction (or facts that could not be loaded) shuts the author out too.
+AUTHOR_CANNOT_OVERRIDE = frozenset({"restricted", "consent_facts_missing"})
+
+
+def as_author(db: Session, actor: Actor, facts: CaseFacts, minutes: Minutes,
+              denied: Decision) -> Decision:
+    """A section or draft nobody but ``actor`` wrote stays readable to them while the
+    policy lets them write these minutes; otherwise the item-level ``denied`` stands.
+    Nobody else gains anything: the caller checks sole authorship first."""
+    if denied.allowed or getattr(denied, "reason", "") in AUTHOR_CANNOT_OVERRIDE:
+        return denied
+    meeting = db.get_one(Meeting, minutes.meeting_id)
+    write = decide(actor, Action.MINUTES_WRITE, facts, ItemFacts(
+        item_type="minutes", item_id=meeting.id, categories=frozenset(),
+        owner_id=meeting.minute_taker_id))
+    if not isinstance(write, Allow):
+        return denied
+    return Allow(basis=f"author:own_writing;{write.basis}"[:200])
 
 
 def item_facts(section: MinutesSection, version: MinutesVersion, line: Lineage) -> ItemFacts:
@@ -100,6 +129,26 @@ def sections_of(db: Session, version: MinutesVersion) -> list[MinutesSection]:
                            .order_by(MinutesSection.position)))
 
 
+def decide_section(db: Session, actor: Actor, facts: CaseFacts, minutes: Minutes,
+                   item: ItemFacts, line: Lineage) -> Decision:
+    """One section's decision (not recorded): the item-level policy, or sole authorship."""
+    decision = decide(actor, Action.ITEM_READ, facts, item)
+    if not decision.allowed and line.written_only_by(item.item_id, actor.person_id):
+        decision = as_author(db, actor, facts, minutes, decision)
+    return decision
+
+
+def unreadable_sections(db: Session, actor: Actor, facts: CaseFacts, minutes: Minutes,
+                        version: MinutesVersion) -> list[tuple[int, tuple[str, ...]]]:
+    """(position from 1, categories) of each section of ``version`` the actor may not read:
+    what blocks their approval. Metadata only, nothing decrypted."""
+    line = lineage(db, minutes)
+    return [(number, tuple(sorted(item.categories)))
+            for number, section in enumerate(sections_of(db, version), start=1)
+            for item in (item_facts(section, version, line),)
+            if not decide_section(db, actor, facts, minutes, item, line).allowed]
+
+
 def decide_sections(db: Session, who: Requester, actor: Actor, now: datetime,
                     facts: CaseFacts, minutes: Minutes, version: MinutesVersion,
                     sections: Iterable[MinutesSection], *, event_type: str,
@@ -110,7 +159,7 @@ def decide_sections(db: Session, who: Requester, actor: Actor, now: datetime,
     decided = []
     for section in sections:
         item = item_facts(section, version, line)
-        decision = decide(actor, Action.ITEM_READ, facts, item)
+        decision = decide_section(db, actor, facts, minutes, item, line)
         record(db, who, now, event_type=event_type, action=action_code, decision=decision,
                case_id=facts.case_id, child_id=facts.child_id, object_type=ITEM_TYPE,
                object_id=section.section_key, document_id=minutes.id,

@@ -41,6 +41,7 @@ from portal.minutes.sections import (
     Opener,
     SectionText,
     SectionView,
+    as_author,
     carried_over,
     decide_sections,
     lineage,
@@ -249,11 +250,16 @@ def _decide_draft(db: Session, who: Requester, actor: Actor, now: datetime, g: G
                object_type="minutes_draft", object_id=draft.id, document_id=draft.minutes_id)
         return [decision]
     decisions = []
+    minutes = g.minutes
+    assert minutes is not None  # a draft belongs to its minutes
     for key, own in draft.sections:
         categories = line.categories(key, (c for c in own.split(",") if c)) \
             or frozenset(g.meeting.agenda_categories)
         decision = decide(actor, Action.ITEM_READ, g.facts, ItemFacts(
             item_type=ITEM_TYPE, item_id=key or draft.id, categories=categories))
+        if not decision.allowed and (not key or line.written_only_by(key, actor.person_id)):
+            # The draft is the author's own; a section copied from another's is not.
+            decision = as_author(db, actor, g.facts, minutes, decision)
         record(db, who, now, event_type="minutes.draft.open", action="read",
                decision=decision, case_id=g.facts.case_id, child_id=g.facts.child_id,
                object_type="minutes_draft", object_id=draft.id, document_id=draft.minutes_id,
@@ -427,9 +433,14 @@ def submit(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id:
     db.flush()
 
 
-def approve(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
-            number: int) -> None:
-    """The chair approves the version they reviewed; from now on it never changes."""
+CANNOT_APPROVE_UNREAD = N_("You cannot read every section of this version, so you cannot "
+                           "approve it. Ask a colleague who can read them all to approve it.")
+
+
+def approve(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+            meeting_id: str, number: int) -> None:
+    """The chair approves the version they reviewed, only when they may read every section
+    of it (nobody approves what they cannot read); from now on it never changes."""
     def check(db: Session, minutes: Minutes | None) -> None:
         versions = versions_of(db, minutes)
         latest = versions[-1] if versions else None
@@ -437,9 +448,17 @@ def approve(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id
             raise InvalidInput({"version": N_("A newer version exists; review that one.")})
         if latest.status is not MinutesStatus.SUBMITTED:
             raise InvalidInput({"version": N_("Only a submitted version can be approved.")})
+        assert minutes is not None  # it has a version
+        facts = case_facts(db, minutes.case_id, vault, now)
+        assert facts is not None  # the gate found the case
+        decided = decide_sections(db, who, actor, now, facts, minutes, latest,
+                                  sections_of(db, latest), event_type="minutes.approve.section")
+        if not all(decision.allowed for _, decision in decided):
+            raise InvalidInput({"version": CANNOT_APPROVE_UNREAD})
 
     g = gate(db, who, actor, now, meeting_id, Action.MINUTES_APPROVE,
-             event_type="minutes.approve", action_code="update", check=check)
+             event_type="minutes.approve", action_code="update", check=check,
+             vault=vault)
     latest = versions_of(db, g.minutes)[-1]
     latest.status = MinutesStatus.APPROVED
     latest.approved_at, latest.approved_by = now, actor.person_id

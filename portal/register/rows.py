@@ -12,6 +12,7 @@ from datetime import date
 
 from portal.errors import N_
 from portal.people.models import Relation
+from portal.web.text import check_text
 
 MIN_AGE, MAX_AGE = 2, 23
 MAX_NAME = 200
@@ -99,6 +100,7 @@ def pupil(fields: dict[str, str], today: date) -> PupilRow:
         errors["geboortedatum"] = N_("A pupil must be between 2 and 23 years old.")
     if len(group) > MAX_GROUP:
         errors["groep"] = N_("The group is longer than 32 characters.")
+    check_text(errors, {"naam": name, "groep": group})
     adults: list[AdultRow] = []
     for index in range(1, MAX_ADULTS + 1):
         try:
@@ -129,6 +131,7 @@ def adult(fields: dict[str, str], prefix: str) -> AdultRow | None:
         errors[prefix + "naam"] = N_("The adult's name is missing.")
     elif len(name) > MAX_NAME:
         errors[prefix + "naam"] = N_("The name is longer than 200 characters.")
+    check_text(errors, {prefix + "naam": name})
     if not EMAIL.match(email) or len(email) > 320:
         errors[prefix + "email"] = N_("Malformed e-mail address.")
     kind = RELATIONS.get(relation)

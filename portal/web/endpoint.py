@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from urllib.parse import quote, urlsplit
 
@@ -56,8 +56,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # far below this by portal.web.uploads).
 UPLOAD_FORM_ALLOWANCE = 256 * 1024
 # Touching the session row on every request would turn every read into a
-# write; a minute of slack on a 15-minute idle timeout is harmless.
+# write; a minute of slack on a 15-minute idle timeout is harmless. A shorter
+# idle timeout shrinks the interval to a tenth of it, so steady activity always
+# refreshes the session before it times out.
 TOUCH_INTERVAL_SECONDS = 60
+TOUCH_FRACTION_OF_IDLE = 10
 P = ParamSpec("P")
 NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/admin", "Administration", Action.ORGANISATION_MANAGE),
@@ -325,8 +328,14 @@ def _to_login(page: Page, request: Request) -> Response:
     return RedirectResponse("/login?next=" + quote(back, safe="/"), status_code=303)
 
 
+def touch_interval(idle_timeout: timedelta) -> timedelta:
+    """How old ``last_seen_at`` may grow before a request writes it again."""
+    return min(timedelta(seconds=TOUCH_INTERVAL_SECONDS), idle_timeout / TOUCH_FRACTION_OF_IDLE)
+
+
 def _touch(store: SqlSessionStore, page: Page, now: datetime) -> None:
-    stale = (now - page.session.last_seen_at).total_seconds() >= TOUCH_INTERVAL_SECONDS
+    interval = touch_interval(page.portal.settings.sessions.idle_timeout)
+    stale = now - page.session.last_seen_at >= interval
     if page.new_cookie or stale or page.session_changed:
         store.save(replace(page.session, last_seen_at=now))
 

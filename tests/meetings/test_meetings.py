@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AccessRecord
 from portal.db import unit_of_work
@@ -167,14 +168,16 @@ def records(running: Running, event_type: str, object_id: str) -> list[AccessRec
 
 
 def test_an_agenda_outside_the_consent_scope_is_counted_not_shown(running: Running) -> None:
-    """Health is in nobody's consent for Sam: date, time and invitees only."""
-    meeting_id = schedule(running, category="health")
+    """Health is in nobody's consent for Sam: the agenda stays closed, but date, time,
+    invitees and the place (logistics, not case content) reach every invitee."""
+    meeting_id = schedule(running, category="health", confirm_unreadable="on")
     for persona in ("ib", "mentor"):
         client = running.client()
         client.login(persona)
         page = client.page(f"/meetings/{meeting_id}")
         assert page.status_code == 200 and "14:30" in page.text
-        assert "Kamer 7" not in page.text and "thuissituatie" not in page.text
+        assert "Kamer 7" in page.text, "an invitee always knows where to go"
+        assert "thuissituatie" not in page.text
         assert "Niet binnen uw toestemming: 1" in page.text
         assert "Mirjam de Vries" in page.text and "Mila Smit" in page.text  # invitees stay
         denied = records(running, "meeting.agenda.read", meeting_id)[-1]
@@ -182,8 +185,63 @@ def test_an_agenda_outside_the_consent_scope_is_counted_not_shown(running: Runni
     behaviour = schedule(running, category="behaviour")
     mentor = running.client()
     mentor.login("mentor")
-    assert "Kamer 7" in mentor.page(f"/meetings/{behaviour}").text
+    assert "gesprek over thuissituatie" in mentor.page(f"/meetings/{behaviour}").text
     assert records(running, "meeting.agenda.read", behaviour)[-1].outcome == "allowed"
+
+
+def test_a_participant_who_is_not_invited_sees_no_place(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    chair.page(f"{CASE_PATH}/meetings/new")
+    day = (running.clock.now + timedelta(days=3)).date().isoformat()
+    response = chair.post(f"{CASE_PATH}/meetings", data={
+        "date": day, "time": "14:30", "duration": "60", "place": "Kamer 7", "agenda": "x",
+        "category": "health", "confirm_unreadable": "on", "csrf_token": chair.csrf,
+        "invitee": [stable_id("person", "notulist")]})
+    assert response.status_code == 200 and "Kamer 7" in response.text
+    mentor = running.client()
+    mentor.login("mentor")
+    page = mentor.page(response.url.path)
+    assert page.status_code == 200 and "14:30" in page.text
+    assert "Kamer 7" not in page.text
+
+
+def test_no_category_is_pre_ticked_and_none_chosen_is_refused(running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    form = chair.page(f"{CASE_PATH}/meetings/new")
+    assert 'name="category"' in form.text
+    assert not re.search(r'name="category" value="[a-z_]+" checked', form.text), \
+        "the writer chooses: no category is pre-ticked"
+    day = (running.clock.now + timedelta(days=3)).date().isoformat()
+    refused = chair.submit(f"{CASE_PATH}/meetings", {
+        "date": day, "time": "10:00", "duration": "60", "place": "Kamer 9",
+        "agenda": "Overleg"})
+    assert refused.status_code == 400
+    assert "Kies wat voor informatie de agenda bevat" in refused.text
+    assert 'value="Kamer 9"' in refused.text, "what the writer typed is kept"
+
+
+def test_the_writer_is_warned_before_choosing_what_they_cannot_read_back(
+        running: Running) -> None:
+    """"Overig" is named by no consent: the chair is warned and must confirm."""
+    chair = running.client()
+    chair.login("ib")
+    chair.page(f"{CASE_PATH}/meetings/new")
+    day = (running.clock.now + timedelta(days=3)).date().isoformat()
+    data = {"date": day, "time": "10:00", "duration": "60", "place": "Kamer 9",
+            "agenda": "Overleg", "category": "other"}
+    warned = chair.submit(f"{CASE_PATH}/meetings", data)
+    assert warned.status_code == 400
+    assert "U kunt dit zelf niet teruglezen" in warned.text
+    assert 'id="confirm_unreadable"' in warned.text
+    with running.portal.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Meeting)
+                         .where(Meeting.case_id == CASE_PATH.rsplit("/", 1)[1])) == 1
+    confirmed = chair.submit(f"{CASE_PATH}/meetings", {**data, "confirm_unreadable": "on"})
+    assert confirmed.status_code == 200 and "Kamer 9" in confirmed.text
+    readable = chair.submit(f"{CASE_PATH}/meetings", {**data, "category": "behaviour"})
+    assert readable.status_code == 200 and "Overleg" in readable.text
 
 
 def test_an_unknown_agenda_category_is_refused(running: Running) -> None:
@@ -207,7 +265,7 @@ def test_action_items_are_read_within_the_consent_scope(running: Running) -> Non
                            ("Rooster aanpassen", "school_progress")):
         added = chair.submit(f"{CASE_PATH}/action-items", {
             "text": text, "owner_id": stable_id("person", "mentor"), "due_on": due,
-            "category": category}, htmx=True)
+            "category": category, "confirm_unreadable": "on"}, htmx=True)
         assert added.status_code == 200
     missing = chair.submit(f"{CASE_PATH}/action-items", {
         "text": "Zonder categorie", "owner_id": stable_id("person", "mentor"), "due_on": due},
@@ -232,7 +290,7 @@ def test_the_demo_agenda_names_the_family_situation_and_stays_closed(running: Ru
     mentor = running.client()
     mentor.login("mentor")
     page = mentor.page(f"/meetings/{stable_id('meeting', DEMO_CASE.key)}").text
-    assert "kamer 2.14" not in page and "Observaties" not in page
+    assert "Observaties" not in page
     assert "Niet binnen uw toestemming: 1" in page
 
 
@@ -280,3 +338,23 @@ def test_meeting_and_action_item_text_in_an_anonymous_case_is_checked(
     assert sorted((o.field, o.kinds) for o in overrides) == [
         (f"action_item:{item_id}:text", ["child_name"]),
         (f"meeting:{meeting_id}:agenda", ["child_name"])]
+
+
+def test_an_action_item_the_writer_cannot_read_back_needs_confirmation(
+        running: Running) -> None:
+    chair = running.client()
+    chair.login("ib")
+    chair.page(CASE_PATH)
+    due = (running.clock.now + timedelta(days=5)).date().isoformat()
+    data = {"text": "Overleg met de huisarts", "owner_id": stable_id("person", "mentor"),
+            "due_on": due, "category": "health"}
+    warned = chair.submit(f"{CASE_PATH}/action-items", data, htmx=True)
+    assert warned.status_code == 400 and "U kunt dit zelf niet teruglezen" in warned.text
+    assert 'name="confirm_unreadable"' in warned.text
+    with running.portal.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 1  # the demo's
+    confirmed = chair.submit(f"{CASE_PATH}/action-items", {**data, "confirm_unreadable": "on"},
+                             htmx=True)
+    assert confirmed.status_code == 200
+    with running.portal.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(ActionItem)) == 2

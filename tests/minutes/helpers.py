@@ -72,3 +72,12 @@ def keys_by_heading(running: Running, version: int, headings: list[str]) -> dict
     chosen = next(v for v in versions(running) if v.version == version)
     return dict(zip(headings, (s.section_key for s in sections_of(running, chosen.id)),
                     strict=True))
+
+
+def written_earlier_by(running: Running, persona: str) -> None:
+    """Mark every version so far as saved by ``persona`` (an earlier minute-taker), so the
+    current writer is no longer the sole author of their sections."""
+    with running.portal.sessions() as db:
+        for version in db.scalars(select(MinutesVersion)):
+            version.created_by = stable_id("person", persona)
+        db.commit()

@@ -34,8 +34,10 @@ def test_the_meetings_minute_taker_writes_and_the_pupil_reads(running: Running) 
     worker = logged_in(running, "smw")
     written = save(worker, section("Aanwezigheid", "Noor was deze maand elke dag op school.",
                                    shared=True),
+                   # Not shared; a kind the approving chair may read (she approves
+                   # only what she can read).
                    section("Thuis", "Spanningen thuis besproken.",
-                           categories=("family_situation",)),
+                           categories=("social_emotional",)),
                    meeting_path=path)
     assert written.status_code == 200
     assert "Noor was deze maand elke dag op school." in written.text

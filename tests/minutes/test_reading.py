@@ -41,7 +41,7 @@ def test_each_reader_sees_the_sections_the_policy_allows(running: Running) -> No
     writer = logged_in(running, "notulist")
     save(writer, section("Schoolvoortgang", "Leest op niveau E5.", shared=True),
          section("Gedrag", "Minder conflicten op het plein.", categories=("behaviour",)),
-         section("Gezondheid", "Slaapt slecht.", categories=("health",)))
+         section("Gezondheid", "Slaapt slecht.", categories=("social_emotional",)))
     keys = keys_by_heading(running, 1, ["progress", "behaviour", "health"])
 
     worker = logged_in(running, "jeugdhulp")
@@ -57,7 +57,8 @@ def test_each_reader_sees_the_sections_the_policy_allows(running: Running) -> No
     assert [(r.object_id, r.outcome) for r in decided] == [
         (keys["progress"], "denied"), (keys["behaviour"], "allowed"),
         (keys["health"], "denied")]
-    assert [r.data_categories for r in decided] == ["school_progress", "behaviour", "health"]
+    assert [r.data_categories for r in decided] == ["school_progress", "behaviour",
+                                                    "social_emotional"]
     assert all(r.case_id == CASE_ID and r.document_version == 1 and r.action_code == "R"
                for r in decided)
     assert decided[1].consent_present and decided[0].reason
@@ -69,6 +70,11 @@ def test_each_reader_sees_the_sections_the_policy_allows(running: Running) -> No
     family = mother.page(f"/family/cases/{CASE_ID}")
     assert "Leest op niveau" not in family.text
     assert "Er is nog niets uit de overleggen met u gedeeld." in family.text
+    # The chair approves only what she can read: Sam's own consent (youth care now)
+    # must name her school for every section first.
+    record_signed(logged_in(running, "ib"), CASE_ID, "child",
+                  ["school_progress", "behaviour", "social_emotional"],
+                  [f"org:{stable_id('org', 'het-baken')}"])
     submit_and_approve(running, writer, 1)
     family = mother.page(f"/family/cases/{CASE_ID}")
     assert "Leest op niveau E5." in family.text

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from auth.config import SessionPolicy
+from conftest import StartPortal
 from portal.web.session_store import WebSession
 from tests.harness import Running
 
@@ -120,3 +124,16 @@ def test_htmx_after_expiry_returns_to_the_page_the_user_was_on(running_sqlite: R
                                     "HX-Current-URL": f"{running_sqlite.base_url}/cases"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login?next=/cases"
+
+
+def test_short_idle_timeout_keeps_an_active_user_logged_in(
+        sqlite_url: str, start_portal: StartPortal) -> None:
+    """An idle timeout shorter than the touch interval must not log out steady activity."""
+    running = start_portal(sqlite_url, sessions=SessionPolicy(idle_timeout=timedelta(seconds=50)))
+    client = running.client()
+    client.login("mentor")
+    for _ in range(6):
+        running.clock.advance(seconds=40)
+        assert is_logged_in(client), "a request every 40 s keeps a 50 s idle session alive"
+    running.clock.advance(seconds=51)
+    assert not is_logged_in(client), "the idle timeout still applies"
