@@ -19,4 +19,11 @@ def home(page: Page) -> Response:
     return page.render("home/index.html", start=start)
 
 
-routes = [Route("/", home)]
+@endpoint()
+def session_alive(page: Page) -> Response:
+    """The "stay logged in" button: a request of the session is activity; nothing else."""
+    page.update_session()  # saved with a fresh last_seen_at at the boundary
+    return Response(status_code=204)
+
+
+routes = [Route("/", home), Route("/session/alive", session_alive)]

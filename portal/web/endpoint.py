@@ -130,6 +130,8 @@ class Page:
             "request_path": self.request.url.path,
             "dev_mode": self.portal.settings.mode == "dev",
             "nav_links": self.nav_links(),
+            # The warning before the idle timeout (static/portal.js) needs its length.
+            "idle_seconds": int(self.portal.settings.sessions.idle_timeout.total_seconds()),
         }
         return self.portal.templates.get_template(template).render({**base, **context})
 
