@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from playwright.sync_api import expect
 
-from e2e.pages import log_in
-from portal.demo import DEMO_CASE
+from e2e.pages import LoginPage, log_in
+from portal.demo import DEMO_CASE, stable_id
 
 if TYPE_CHECKING:
     from e2e.conftest import Browse
@@ -61,3 +62,37 @@ def test_a_warning_comes_before_the_idle_timeout_and_stay_logged_in_keeps_the_se
     assert alive.value.status == 204
     expect(warning).to_be_hidden()
     expect(cases.heading).to_be_visible()
+
+
+# Reflow (WCAG 1.4.10): the pages that scrolled sideways on a phone, as the
+# person who reads them. A data table may scroll inside its own box; the page may not.
+SAM_CASE = stable_id("case", DEMO_CASE.key)
+SAM = stable_id("child", DEMO_CASE.child)
+REFLOW_PAGES = [
+    ("Petra Mulder", f"/family/cases/{SAM_CASE}"),
+    ("Petra Mulder", f"/child-access/{SAM}"),
+    ("Ilse Bakker", "/"),
+    ("Ilse Bakker", f"/cases/{SAM_CASE}"),
+    ("Ilse Bakker", f"/cases/{SAM_CASE}/consent"),
+    ("Fenna Gerritsen", "/audit"),
+    ("Fenna Gerritsen", "/"),
+    ("Anton Kramer", "/admin"),
+]
+
+
+@pytest.mark.parametrize("persona", sorted({p for p, _ in REFLOW_PAGES}))
+def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(browse: Browse,
+                                                           persona: str) -> None:
+    page = browse()
+    LoginPage(page).open().choose_demo_login().persona(persona).click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    too_wide = []
+    for path in [p for who, p in REFLOW_PAGES if who == persona]:
+        for width in (320, 390, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            response = page.goto(path)
+            assert response is not None and response.status == 200, (path, response)
+            scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+            if scroll_width > width:
+                too_wide.append(f"{path} at {width}px is {scroll_width}px wide")
+    assert too_wide == []
