@@ -28,7 +28,7 @@ def test_every_save_is_a_version_and_approval_freezes_it(running: Running) -> No
     assert "Rekenen gaat vooruit." in written.text
     # The minute-taker's organisation has no consent for health: counted, not shown.
     assert "Astma" not in written.text and "Gezondheid" not in written.text
-    assert "1 onderdelen vallen buiten uw toestemming" in written.text
+    assert "1 onderdeel valt buiten uw toestemming" in written.text
     (v1,) = versions(running)
     assert v1.status is MinutesStatus.DRAFT
     first = sections_of(running, v1.id)
@@ -79,7 +79,7 @@ def test_every_save_is_a_version_and_approval_freezes_it(running: Running) -> No
     assert "-Rekenen gaat vooruit." in history.text
     assert "Astma" not in history.text
     # Version 1 added the health section: a change the chair may not see, counted only.
-    assert history.text.count("1 gewijzigde onderdelen vallen buiten uw toestemming") == 1
+    assert history.text.count("1 gewijzigd onderdeel valt buiten uw toestemming") == 1
 
 
 def test_the_editor_keeps_what_the_writer_may_not_read(running: Running) -> None:
