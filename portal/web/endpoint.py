@@ -280,7 +280,8 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
     expired = False
     if session is not None and not is_live(session, now, portal.settings.sessions):
         store.delete(session.key)
-        session, expired = None, session.user_id is not None
+        expired = session.user_id is not None
+        session = None
     new_cookie = None
     if session is None:
         new_cookie, session = new_session(secret, now)
