@@ -70,3 +70,18 @@ def test_overview_names_citizens_and_shows_words_not_codes(running: Running) -> 
     assert "Petra Mulder" in text  # a parent: blank before, her name is sealed at rest
     assert "<td></td>" not in overview.text, "an account shown without a name"
     assert "Ouder, voogd of leerling" in text
+
+
+def test_a_refused_form_has_an_error_summary_linking_to_each_field(
+        running_sqlite: Running) -> None:
+    admin = running_sqlite.client()
+    admin.login("beheerder")
+    admin.page("/admin")
+    refused = admin.submit("/admin/organisations", {"name": "", "slug": "X!", "kind": "boat"})
+    assert refused.status_code == 400
+    assert "<title>Fout: Beheer" in refused.text
+    assert "data-error-summary" in refused.text and "Er is een probleem" in refused.text
+    for target in ('href="#org-name"', 'href="#slug"', 'href="#kind"'):
+        assert target in refused.text, target
+    for field_id in ('id="org-name"', 'id="slug"', 'id="kind"'):
+        assert field_id in refused.text, field_id
