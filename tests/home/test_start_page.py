@@ -9,6 +9,7 @@ from portal.audit.models import AccessRecord
 from portal.demo import DEMO_CASE, stable_id
 from tests.harness import Running
 from tests.meetings.test_meetings import schedule
+from tests.minutes.helpers import MINUTES, logged_in, save, section
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 
@@ -81,3 +82,19 @@ def test_a_citizen_still_goes_to_the_family_page(running_sqlite: Running) -> Non
     parent = running_sqlite.client()
     page = parent.login("ouder1")
     assert page.url.path == "/family"
+
+
+def test_submitted_minutes_wait_on_the_chairs_start_page_until_approved(
+        running_sqlite: Running) -> None:
+    writer = logged_in(running_sqlite, "notulist")
+    save(writer, section("Schoolvoortgang", "Leest op niveau E5."))
+    chair = logged_in(running_sqlite, "ib")
+    assert "Verslagen om goed te keuren" not in chair.page("/").text  # a draft waits on nobody
+    assert writer.submit(f"{MINUTES}/submit").status_code == 200
+    waiting = chair.page("/")
+    assert "Verslagen om goed te keuren" in waiting.text
+    assert f'href="{MINUTES}"' in waiting.text
+    # Only the chair approves: the minute-taker is not asked.
+    assert "Verslagen om goed te keuren" not in writer.page("/").text
+    assert chair.submit(f"{MINUTES}/approve", {"version": "1"}).status_code == 200
+    assert "Verslagen om goed te keuren" not in chair.page("/").text
