@@ -45,11 +45,13 @@ class PersonaPicker:
 
     def log_in_as(self, name: str) -> CaseListPage:
         self.persona(name).click()
-        return CaseListPage(self.page).wait()
+        StartPage(self.page).wait()
+        return CaseListPage(self.page).open()
 
 
 def log_in(page: Page, persona: str) -> CaseListPage:
-    """The whole OIDC login through the dev IdP; a professional lands on Mijn casussen."""
+    """The whole OIDC login through the dev IdP; a professional lands on the start
+    page, and goes on to Mijn casussen."""
     return LoginPage(page).open().choose_demo_login().log_in_as(persona)
 
 
@@ -64,6 +66,20 @@ class Header:
 
     def language_button(self, name: str) -> Locator:
         return self.menu.get_by_role("button", name=name, exact=True)
+
+
+class StartPage:
+    """Where every professional lands after login: what needs them today."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", level=1, name="Wat vraagt vandaag uw aandacht")
+        self.cases_link = page.get_by_role("main").get_by_role("link", name="Mijn casussen")
+
+    def wait(self) -> StartPage:
+        expect(self.page).to_have_url(re.compile(r"/$"))
+        expect(self.heading).to_be_visible()
+        return self
 
 
 class CaseListPage:

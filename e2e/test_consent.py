@@ -129,11 +129,11 @@ def test_parent_consents_then_withdraws_and_the_worker_follows(
     worker = browse()
     cases = log_in(worker, "Youssef El Amrani")
     cases.open_case(DEMO_CASE.title)
-    documents = worker.get_by_role("region", name="Notulen en bijlagen")
+    documents = worker.get_by_role("region", name="Verslagen en bijlagen")
     expect(documents.get_by_role("link", name="Gedrag in de klas (e2e)")).to_be_visible()
     expect(documents.get_by_text("Medische achtergrond (e2e)")).to_have_count(0)
     documents.get_by_role("link", name="Gedrag in de klas (e2e)").click()
-    expect(worker.get_by_role("article", name="Notulen")).to_contain_text(
+    expect(worker.get_by_role("article", name="Verslag")).to_contain_text(
         "Besproken: Gedrag in de klas (e2e).")
     worker.goto(health_url)
     expect(worker.get_by_role("heading", level=1, name="Niet toegestaan")).to_be_visible()

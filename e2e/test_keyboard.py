@@ -14,6 +14,7 @@ from e2e.pages import (
     LoginPage,
     NewCasePage,
     PersonaPicker,
+    StartPage,
     log_in,
 )
 
@@ -46,8 +47,11 @@ def test_login_and_new_case_by_keyboard_only(portal_page: Page) -> None:
     keys.tab_to(picker.persona("Mirjam de Vries"))
     keys.press("Enter")
 
-    cases = CaseListPage(page).wait()
+    start = StartPage(page).wait()
     first_tab_is_skip_link(keys, page)
+    keys.tab_to(start.cases_link)
+    keys.press("Enter")
+    cases = CaseListPage(page).wait()
     keys.tab_to(cases.new_case_link)
     keys.press("Enter")
 
@@ -107,15 +111,25 @@ def test_missing_child_by_keyboard_is_announced_and_tied_to_the_field(
     keys.tab_to(form.submit)
     keys.press("Enter")
 
-    expect(page.get_by_role("alert")).to_have_text(
-        "Verbeter de velden die hieronder zijn gemarkeerd.")
+    # Focus moves to the error summary; its entry links to the field.
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("Er is een probleem")
+    expect(page).to_have_title(re.compile("^Fout: "))
+    error_link = summary.get_by_role("link", name="Kies een kind, of maak de casus anoniem.")
+    keys.tab()
+    assert keys.is_focused(error_link)
+    keys.press("Enter")
+    expect(form.child).to_be_focused()
     expect(form.child).to_have_attribute("aria-invalid", "true")
     expect(form.child).to_have_accessible_description(
         "Kies een kind, of maak de casus anoniem.")
     # What was typed is kept.
     expect(form.title).to_have_value(TITLE)
     expect(form.purpose).to_have_value(PURPOSE)
-    first_tab_is_skip_link(keys, page)
+    # From the field the user goes on through the form, not from the page's top.
+    keys.tab()
+    assert keys.is_focused(form.anonymous), f"after the field: {keys.focused()}"
 
 
 def test_focus_stays_in_participants_after_adding_by_keyboard(portal_page: Page) -> None:

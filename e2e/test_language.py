@@ -51,6 +51,6 @@ def test_language_chosen_before_login_is_kept_after_login(portal_page: Page) -> 
     page.get_by_role("link", name=DEMO_LOGIN).click()
     PersonaPicker(page).wait()  # the dev IdP page follows the browser (nl-NL), not the choice
     PersonaPicker(page).persona("Mirjam de Vries").click()
-    expect(page).to_have_url(re.compile(r"/cases$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("My cases")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("What needs you today")
     expect(page.locator("html")).to_have_attribute("lang", "en")

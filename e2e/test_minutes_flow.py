@@ -98,7 +98,7 @@ def test_the_whole_mdo_flow(browse: Browse, portal: Running) -> None:
     writer = browse()
     log_in(writer, "Mila Smit")
     writer.goto(meeting_url)
-    writer.get_by_role("link", name="Notulen", exact=True).click()
+    writer.get_by_role("link", name="Verslag", exact=True).click()
     writer.get_by_role("link", name="Verslag schrijven of bewerken").click()
     write_section(new_section(writer, 0), "Gezondheid", HEALTH, "Gezondheid")
     write_section(new_section(writer, 1), "Voortgang op school", PROGRESS, "Schoolvorderingen",

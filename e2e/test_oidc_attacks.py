@@ -67,7 +67,7 @@ def test_logout_at_a_provider_without_end_session_says_close_the_browser(
         browse: Browse) -> None:
     page = browse()
     choose_rogue(page)
-    expect(page).to_have_url(re.compile(r"/cases$"))
+    expect(page).to_have_url(re.compile(r"/$"))  # the start page
     page.get_by_role("navigation").get_by_role("button", name="Uitloggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("U bent uitgelogd")
     expect(page.get_by_role("alert")).to_contain_text("Sluit nu alle browservensters")

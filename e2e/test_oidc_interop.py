@@ -260,7 +260,7 @@ def test_login_logout_and_the_next_login_asks_again(
         id_token_op: Deployment, guarded: Callable[[str], Page]) -> None:
     page = guarded(id_token_op.base)
     log_in(page, id_token_op, "ilse")
-    page.wait_for_url(f"{id_token_op.base}/cases")
+    page.wait_for_url(f"{id_token_op.base}/")  # the start page
     expect(page.get_by_role("navigation")).to_contain_text("Interop ilse")
 
     person = person_of(id_token_op, "ilse")
@@ -290,7 +290,7 @@ def test_pairwise_subjects_through_private_key_jwt_keep_one_account(
         keyed_op: Deployment, guarded: Callable[[str], Page]) -> None:
     first = guarded(keyed_op.base)
     log_in(first, keyed_op, "ilse")
-    first.wait_for_url(f"{keyed_op.base}/cases")
+    first.wait_for_url(f"{keyed_op.base}/")  # the start page
     expect(first.get_by_role("navigation")).to_contain_text("Interop ilse")
 
     with keyed_op.running.portal.sessions() as db:
@@ -308,7 +308,7 @@ def test_pairwise_subjects_through_private_key_jwt_keep_one_account(
     # so the same portal account rather than a second one.
     second = guarded(keyed_op.base)
     log_in(second, keyed_op, "ilse")
-    second.wait_for_url(f"{keyed_op.base}/cases")
+    second.wait_for_url(f"{keyed_op.base}/")  # the start page
     with keyed_op.running.portal.sessions() as db:
         assert db.scalars(select(OidcAccount.subject)).all() == [subject]
         assert len(db.scalars(select(Person).where(Person.idp == PROVIDER_ID)).all()) == 1
@@ -319,7 +319,7 @@ def test_step_up_while_the_provider_session_is_alive_asks_again(
         eherkenning_op: Deployment, guarded: Callable[[str], Page]) -> None:
     page = guarded(eherkenning_op.base)
     log_in(page, eherkenning_op, "femke")
-    page.wait_for_url(f"{eherkenning_op.base}/cases")
+    page.wait_for_url(f"{eherkenning_op.base}/")  # the start page
     person = person_of(eherkenning_op, "femke")
     with eherkenning_op.running.portal.sessions() as db:
         assert db.scalars(select(WebSession.acr).where(
@@ -353,7 +353,7 @@ def test_logout_from_a_page_left_open_past_expiry_still_reaches_the_provider(
         id_token_op: Deployment, guarded: Callable[[str], Page]) -> None:
     page = guarded(id_token_op.base)
     log_in(page, id_token_op, "kees")
-    page.wait_for_url(f"{id_token_op.base}/cases")
+    page.wait_for_url(f"{id_token_op.base}/")  # the start page
     clock = id_token_op.running.clock
     started = clock.now
     clock.advance(minutes=16)  # idle past the portal's 15 minutes; the OP's session lives

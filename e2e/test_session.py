@@ -45,7 +45,7 @@ def test_expired_session_during_htmx_sends_user_to_login(
         case.add_participant("Youssef El Amrani", confirm=False)
     response = posted.value
     assert response.status == 401, f"answered {response.status}, nothing shown to the user"
-    assert response.header_value("hx-redirect") == f"/login?next={case_path}"
+    assert response.header_value("hx-redirect") == f"/login?next={case_path}&expired=1"
     login = LoginPage(page)
     expect(login.heading).to_be_visible()
     login.demo_login.click()

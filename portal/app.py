@@ -35,6 +35,7 @@ from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
+from portal.home import routes as home_routes
 from portal.invitations import routes as invitation_routes
 from portal.jobs.schedule import background_jobs
 from portal.login import routes as login_routes
@@ -207,6 +208,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
 
     routes = [
         *login_routes.routes,
+        *home_routes.routes,
         *case_routes.routes,
         *admin_routes.routes,
         *document_routes.routes,

@@ -13,7 +13,8 @@ from portal.web.session_store import SqlSessionStore
 
 
 def _overview(page: Page, errors: dict[str, str], values: dict[str, str]) -> Response:
-    organisations, people = service.overview(page.db, page.requester(), page.user, page.now)
+    organisations, people = service.overview(page.db, page.portal.vault, page.requester(),
+                                            page.user, page.now)
     return page.render("admin/overview.html", status=400 if errors else 200,
                        organisations=organisations, people=people, kinds=list(OrganisationKind),
                        errors=errors, values=values,

@@ -16,9 +16,17 @@ from portal.consent.facts import organisation_options
 from portal.consent.models import OrganisationConsentRule
 from portal.consent.rules import OrganisationRule
 from portal.errors import N_, AccessDenied, InvalidInput
-from portal.people.models import Membership, Organisation, OrganisationKind, Person
+from portal.people.models import (
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    PersonKind,
+)
+from portal.people.names import names_of
 from portal.policy import Action, Actor, Deny, decide
 from portal.staff.lifecycle import deactivate
+from portal.vault.service import Vault
 from portal.web.text import check_text
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -41,18 +49,22 @@ def _require_admin(db: Session, who: Requester, actor: Actor, now: datetime,
         raise AccessDenied(decision)
 
 
-def overview(db: Session, who: Requester, actor: Actor,
+def overview(db: Session, vault: Vault, who: Requester, actor: Actor,
              now: datetime) -> tuple[list[Organisation], list[PersonRow]]:
+    """Organisations and accounts; a citizen's sealed name is opened under the
+    decision and access record of this read (the administrator manages accounts)."""
     _require_admin(db, who, actor, now, "admin.overview", "read")
     organisations = list(db.scalars(select(Organisation).order_by(Organisation.name)))
     names = {o.id: o.name for o in organisations}
     memberships: dict[str, list[tuple[str, str]]] = {}
     for m in db.scalars(select(Membership)):
         memberships.setdefault(m.person_id, []).append((names[m.organisation_id], m.role.value))
-    people = [PersonRow(id=p.id, name=p.display_name, kind=p.kind.value, active=p.active,
-                        memberships=tuple(sorted(memberships.get(p.id, []))))
-              for p in db.scalars(select(Person).order_by(Person.display_name))]
-    return organisations, people
+    persons = list(db.scalars(select(Person)))
+    sealed = names_of(db, vault, [p.id for p in persons if p.kind is PersonKind.CITIZEN])
+    people = [PersonRow(id=p.id, name=sealed.get(p.id) or p.display_name, kind=p.kind.value,
+                        active=p.active, memberships=tuple(sorted(memberships.get(p.id, []))))
+              for p in persons]
+    return organisations, sorted(people, key=lambda row: (row.kind, row.name.casefold()))
 
 
 def add_organisation(db: Session, who: Requester, actor: Actor, now: datetime, *, slug: str,

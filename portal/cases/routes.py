@@ -13,16 +13,8 @@ from portal.consent.identifiers import Finding
 from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
 from portal.meetings import service as meetings
-from portal.people.models import PersonKind
 from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
-
-
-@endpoint()
-def home(page: Page) -> Response:
-    if page.user.kind is PersonKind.CITIZEN:
-        return page.redirect("/family")
-    return page.redirect("/cases")
 
 
 @endpoint()
@@ -185,7 +177,6 @@ def erase_case(page: Page, case_id: str) -> Response:
 
 
 routes = [
-    Route("/", home),
     Route("/cases", my_cases),
     Route("/cases/new", new_case),
     Route("/cases", create_case, methods=["POST"]),

@@ -33,7 +33,8 @@ def _safe_next(value: str | None) -> str:
 def login_page(page: Page) -> Response:
     return page.render("login/login.html", providers=page.portal.providers,
                        next=_safe_next(page.request.query_params.get("next")),
-                       administrator=administrator_state(page.db))
+                       administrator=administrator_state(page.db),
+                       expired=page.request.query_params.get("expired") == "1")
 
 
 @endpoint(login=False)

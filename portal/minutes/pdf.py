@@ -84,8 +84,14 @@ def render(title: str, mark: str, sections: list[SectionView], hidden: int) -> b
                                     f"{', '.join(section.categories)}"),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 6, latin1(section.body), new_x="LMARGIN", new_y="NEXT")
+        # Sections are written with **bold** markers (e.g. "**Afspraak:**"): render them.
+        pdf.multi_cell(0, 6, latin1(section.body), new_x="LMARGIN", new_y="NEXT",
+                       markdown=True)
     return bytes(pdf.output())
+
+
+# The PDF is in Dutch throughout; its status in the reader's words, not the code.
+STATUS = {"draft": "concept", "submitted": "ter goedkeuring", "approved": "vastgesteld"}
 
 
 def export_pdf(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -95,7 +101,7 @@ def export_pdf(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     local = now.astimezone(LOCAL_TIME)
     mark = f"{actor.name} - {local:%d-%m-%Y %H:%M}"
     starts = g.meeting.starts_at.astimezone(LOCAL_TIME)
-    version = f", versie {chosen.version} ({chosen.status.value})" if chosen else ""
+    version = f", versie {chosen.version} ({STATUS[chosen.status.value]})" if chosen else ""
     title = f"Verslag MDO {starts:%d-%m-%Y %H:%M}{version}"
     return Export(content=render(title, mark, views, hidden),
                   filename=f"verslag-mdo-{starts:%Y%m%d}-{local:%Y%m%d%H%M}.pdf")

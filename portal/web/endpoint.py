@@ -100,6 +100,8 @@ class Page:
     new_cookie: str | None = None
     ended: bool = False
     session_changed: bool = False
+    # The browser brought a session that timed out: the login page says so.
+    expired: bool = False
 
     @property
     def user(self) -> Actor:
@@ -134,6 +136,8 @@ class Page:
             "request_path": self.request.url.path,
             "dev_mode": self.portal.settings.mode == "dev",
             "nav_links": self.nav_links(),
+            # The warning before the idle timeout (static/portal.js) needs its length.
+            "idle_seconds": int(self.portal.settings.sessions.idle_timeout.total_seconds()),
         }
         return self.portal.templates.get_template(template).render({**base, **context})
 
@@ -277,15 +281,17 @@ def _open_page(portal: Portal, request: Request, db: Session, store: SqlSessionS
     secret = portal.settings.session_secret
     cookie = request.cookies.get(portal.settings.cookie_name)
     session = store.load(session_key(secret, cookie)) if cookie else None
+    expired = False
     if session is not None and not is_live(session, now, portal.settings.sessions):
         store.delete(session.key)
+        expired = session.user_id is not None
         session = None
     new_cookie = None
     if session is None:
         new_cookie, session = new_session(secret, now)
     actor = _load_actor(db, session.user_id, portal.vault) if session.user_id else None
     return Page(request=request, portal=portal, db=db, session=session, actor=actor, now=now,
-                form=dict(form), form_items=form, new_cookie=new_cookie)
+                form=dict(form), form_items=form, new_cookie=new_cookie, expired=expired)
 
 
 def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
@@ -319,13 +325,14 @@ def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
 def _to_login(page: Page, request: Request) -> Response:
     """Send an anonymous visitor to log in, and back to the page they were on."""
     back = request.url.path if request.method in SAFE_METHODS else "/"
+    expired = "&expired=1" if page.expired else ""
     if page.htmx:
         current = urlsplit(request.headers.get("hx-current-url", ""))
         if current.netloc == request.url.netloc:
             back = current.path
-        target = "/login?next=" + quote(back, safe="/")
+        target = "/login?next=" + quote(back, safe="/") + expired
         return Response(status_code=401, headers={"HX-Redirect": target})
-    return RedirectResponse("/login?next=" + quote(back, safe="/"), status_code=303)
+    return RedirectResponse("/login?next=" + quote(back, safe="/") + expired, status_code=303)
 
 
 def touch_interval(idle_timeout: timedelta) -> timedelta:

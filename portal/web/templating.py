@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from portal.localtime import local_time
-from portal.web import i18n
+from portal.web import i18n, labels
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -27,6 +27,9 @@ def make_environment() -> Environment:
     )
     env.globals["current_language"] = i18n.current_language
     env.filters["local"] = local_time
+    env.globals["label"] = labels.label
+    env.globals["basis_text"] = labels.basis_text
+    env.globals["reason_text"] = labels.reason_text
     return env
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from portal.audit.models import AccessRecord
 from portal.demo import DEMO_CASE, stable_id
 from portal.people.models import Organisation
 from tests.harness import Running
+from tests.web.words import visible_text
 
 CASE_PATH = f"/cases/{stable_id('case', DEMO_CASE.key)}"
 
@@ -53,3 +55,38 @@ def test_a_disabled_account_is_logged_out_at_once(running: Running) -> None:
     assert mentor.get("/cases").url.path == "/login"
     again = running.client()
     assert again.login("mentor").status_code == 400, "a disabled account cannot log in"
+
+
+def test_overview_names_citizens_and_shows_words_not_codes(running: Running) -> None:
+    """Citizens' names are sealed at rest: the overview opens them (under its own
+    access record), and roles and kinds read as Dutch words, not enum values."""
+    admin = running.client()
+    admin.login("beheerder")
+    overview = admin.page("/admin")
+    assert overview.status_code == 200
+    with running.portal.sessions() as db:
+        assert db.scalars(select(AccessRecord.id).where(
+            AccessRecord.event_type == "admin.overview")).first() is not None
+    text = visible_text(overview.text)
+    for raw in ("youth_care", "care_coordinator", "minute_taker", "school_leader"):
+        assert raw not in text, raw
+    assert "Intern begeleider / zorgcoördinator (Scholengemeenschap Het Baken)" in text
+    assert "Jeugdhulp" in text
+    assert "Petra Mulder" in text  # a parent: blank before, her name is sealed at rest
+    assert "<td></td>" not in overview.text, "an account shown without a name"
+    assert "Ouder, voogd of leerling" in text
+
+
+def test_a_refused_form_has_an_error_summary_linking_to_each_field(
+        running_sqlite: Running) -> None:
+    admin = running_sqlite.client()
+    admin.login("beheerder")
+    admin.page("/admin")
+    refused = admin.submit("/admin/organisations", {"name": "", "slug": "X!", "kind": "boat"})
+    assert refused.status_code == 400
+    assert "<title>Fout: Beheer" in refused.text
+    assert "data-error-summary" in refused.text and "Er is een probleem" in refused.text
+    for target in ('href="#org-name"', 'href="#slug"', 'href="#kind"'):
+        assert target in refused.text, target
+    for field_id in ('id="org-name"', 'id="slug"', 'id="kind"'):
+        assert field_id in refused.text, field_id

@@ -26,11 +26,11 @@ SAM = stable_id("child", "sam")
 NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 
 # Routes without an object in the path that still show case or child data: lists.
-LISTS = frozenset({"my_cases", "new_case", "family_home", "family_children", "own_access",
-                   "dpo_search", "dpo_export_csv", "dpo_export_fhir", "dpo_break_glass",
-                   "invitations_overview", "dpo_grounds"})
+LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
+                   "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
+                   "dpo_break_glass", "invitations_overview", "dpo_grounds"})
 # Routes that show no case data at all.
-NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logout",
+NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
                           "set_person_active", "create_case", "dev_mail",
                           "step_up",  # a login, recorded as auth.step_up
@@ -48,7 +48,7 @@ NO_CASE_DATA = frozenset({"home", "login_page", "start_login", "callback", "logo
                           "logout_at_provider"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
-    "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
+    "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
     "own_access": "ib", "custody_form": "ib", "chair_form": "ib",
     "dpo_search": "fg", "dpo_export_csv": "fg", "dpo_export_fhir": "fg",
     "dpo_break_glass": "fg", "family_children": "ouder1", "child_access": "ouder1",

@@ -93,7 +93,7 @@ def test_uploaded_minutes_are_minutes(running_sqlite: Running) -> None:
     notulist = logged_in(running_sqlite, "notulist")
     response = upload(notulist, b"Notulen van het MDO\n", "notulen.txt", kind="minutes")
     assert response.status_code == 200
-    assert "Notulen" in response.text and "notulen.txt" in response.text
+    assert "Verslag" in response.text and "notulen.txt" in response.text
 
 
 def test_who_may_do_what(running_sqlite: Running) -> None:

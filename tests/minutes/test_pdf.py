@@ -45,3 +45,19 @@ def test_the_export_holds_only_readable_sections_and_the_watermark(running: Runn
     assert export.action_code == "R" and export.outcome == "allowed"
     assert sections == ["allowed", "denied"]
     assert logged_in(running, "buitenstaander").get(f"{MINUTES}/pdf").status_code == 404
+
+
+def test_the_export_renders_bold_markers_and_names_the_status_in_dutch(
+        running: Running) -> None:
+    writer = logged_in(running, "notulist")
+    save(writer, section("Schoolvoortgang", "**Afspraak:** mentor belt de ouders."))
+    response = logged_in(running, "ib").get(f"{MINUTES}/pdf")
+    assert response.status_code == 200
+    everything = "\n".join(p.extract_text() for p in PdfReader(
+        io.BytesIO(response.content)).pages)
+    assert "Afspraak: mentor belt de ouders." in everything
+    assert "**" not in everything
+    for code in ("(draft)", "(submitted)", "(approved)"):
+        assert code not in everything
+    assert "(concept)" in everything or "(vastgesteld)" in everything \
+        or "(ter goedkeuring)" in everything

@@ -92,7 +92,7 @@ def test_reclassifying_a_section_protects_its_older_copies(running: Running) -> 
     assert "Diagnose ADHD" not in worker.page(MINUTES).text
     old = worker.page(f"{MINUTES}?version=1")
     assert old.status_code == 200 and "Diagnose ADHD" not in old.text
-    assert "1 onderdelen vallen buiten uw toestemming" in old.text
+    assert "1 onderdeel valt buiten uw toestemming" in old.text
     assert "Diagnose ADHD" not in worker.page(f"{MINUTES}/history").text
     exported = worker.get(f"{MINUTES}/pdf?version=1")
     reader = PdfReader(io.BytesIO(exported.content))

@@ -84,7 +84,7 @@ def test_every_save_is_a_version_and_approval_freezes_it(running: Running) -> No
     assert "-Rekenen gaat vooruit." in history.text
     assert "Astma" not in history.text
     # Version 1 added the health section: a change the mentor may not see, counted only.
-    assert history.text.count("1 gewijzigde onderdelen vallen buiten uw toestemming") == 1
+    assert history.text.count("1 gewijzigd onderdeel valt buiten uw toestemming") == 1
 
 
 def test_the_editor_keeps_what_the_writer_may_not_read(running: Running) -> None:

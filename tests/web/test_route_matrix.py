@@ -21,6 +21,8 @@ CASE_ID = stable_id("case", DEMO_CASE.key)
 # None means "not applicable" (public routes; routes outside any case).
 EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "home": (None, None),
+    # The "stay logged in" button of the idle warning: any logged-in person.
+    "session_alive": (None, None),
     "my_cases": ("ouder1", None),
     "new_case": ("notulist", None),
     "create_case": ("ouder1", None),

@@ -123,7 +123,21 @@ def test_htmx_after_expiry_returns_to_the_page_the_user_was_on(running_sqlite: R
                            headers={"HX-Request": "true", "X-CSRF-Token": client.csrf,
                                     "HX-Current-URL": f"{running_sqlite.base_url}/cases"})
     assert response.status_code == 401
-    assert response.headers["HX-Redirect"] == "/login?next=/cases"
+    assert response.headers["HX-Redirect"] == "/login?next=/cases&expired=1"
+
+
+def test_after_expiry_the_login_page_says_the_session_expired(running_sqlite: Running) -> None:
+    client = running_sqlite.client()
+    client.login("ib")
+    running_sqlite.clock.advance(minutes=20)
+    page = client.get("/cases")
+    assert page.url.path == "/login"
+    assert page.url.params["next"] == "/cases" and page.url.params["expired"] == "1"
+    assert "Uw sessie is verlopen" in page.text
+    # A visitor who never logged in is not told about a session they never had.
+    stranger = running_sqlite.client()
+    first = stranger.get("/cases")
+    assert first.url.path == "/login" and "Uw sessie is verlopen" not in first.text
 
 
 def test_short_idle_timeout_keeps_an_active_user_logged_in(
