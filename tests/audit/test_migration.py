@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import text
 
 from portal.audit.replay import verify_database
 from portal.audit.service import Requester, record
 from portal.db import make_engine, session_factory, unit_of_work
 from portal.migrate import upgrade
-from tests.harness import PostgresServer
 
 START = datetime(2026, 1, 5, 9, 0, 0, 123456, tzinfo=UTC)
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/old.db"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres")
-    name = f"t_old_{uuid.uuid4().hex[:12]}"
-    server.execute(f"CREATE DATABASE {name}")
-    yield server.url(name)
-    server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_foundation_records_are_chained_and_the_chain_continues(empty_url: str) -> None:

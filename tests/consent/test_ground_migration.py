@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 
 from portal.db import make_engine
 from portal.migrate import alembic_config, upgrade
-from tests.harness import PostgresServer
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/old.db"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres")
-    name = f"t_grounds_{uuid.uuid4().hex[:12]}"
-    server.execute(f"CREATE DATABASE {name}")
-    yield server.url(name)
-    server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
 
 CASES = ("consent", "ots", "tlv_or_extra_support", "vital_interest", "meldrecht_veilig_thuis")
 

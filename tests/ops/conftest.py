@@ -38,18 +38,6 @@ def audit_key_pem() -> str:
         Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with nothing in it yet, on each engine in turn."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    postgres: PostgresServer = request.getfixturevalue("postgres")
-    name = f"e_{uuid.uuid4().hex[:16]}"
-    postgres.execute(f"CREATE DATABASE {name}")
-    yield postgres.url(name)
-    postgres.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
 
 @pytest.fixture
 def empty_postgres_url(postgres: PostgresServer) -> Iterator[str]:
