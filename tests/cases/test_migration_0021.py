@@ -8,9 +8,6 @@ from sqlalchemy import text
 
 from portal.db import make_engine
 from portal.migrate import upgrade
-from tests.staff.test_migration import empty_url
-
-__all__ = ["empty_url"]
 
 
 def test_content_free_participants_are_removed(empty_url: str) -> None:

@@ -28,6 +28,9 @@ from tests.ops.conftest import (
     with_database,
 )
 
+HEAD = checks.head_revision()
+BEHIND = f"{int(HEAD) - 1:04d}"  # the revision before head
+
 
 def write_keyring(path: Path, mode: int = 0o600) -> None:
     path.write_text("1:" + "A" * 43 + "=\n")
@@ -53,12 +56,13 @@ def test_a_database_behind_head_is_named(empty_url: str, production_settings: Se
     settings = with_database(production_settings, empty_url)
     problem = problem_of(checks.check_migrations, settings)
     assert problem is not None
-    assert "the database is at migration none (empty), not 0019" in problem.line()
+    assert f"the database is at migration none (empty), not {HEAD}" in problem.line()
     assert "run `portal init`" in problem.fix
     engine = make_engine(empty_url)
-    upgrade(engine, "0018")
+    upgrade(engine, BEHIND)
     engine.dispose()
-    assert "at migration 0018, not 0019" in str(problem_of(checks.check_migrations, settings))
+    assert f"at migration {BEHIND}, not {HEAD}" in str(
+        problem_of(checks.check_migrations, settings))
     engine = make_engine(empty_url)
     upgrade(engine)
     engine.dispose()
@@ -188,7 +192,7 @@ def test_production_refuses_to_start_with_one_line(empty_postgres_url: str,
         assert "Traceback" not in started.stderr
         refusals = [line for line in started.stderr.splitlines() if "refusing" in line]
         assert refusals == ["portal: refusing to start: PORTAL_DATABASE_URL: the database is "
-                            "at migration none (empty), not 0019; fix: run `portal init` (a "
+                            f"at migration none (empty), not {HEAD}; fix: run `portal init` (a "
                             "new portal) or `portal db upgrade`"]
 
         check = portal_command("check", env=env)

@@ -64,8 +64,9 @@ def test_no_administrator_yet_then_the_named_one_is_bound_at_first_login(
 
     admin = empty_portal.client()
     landed = admin.login("ib")
-    # Logged in: the start page redirects to the cases, which an administrator may not list.
-    assert landed.status_code == 403 and landed.url.path == "/cases"
+    # Logged in: the start page, which offers an administrator the administration.
+    assert landed.status_code == 200 and landed.url.path == "/"
+    assert 'href="/admin"' in landed.text
     assert admin.page("/admin").status_code == 200
     with empty_portal.portal.sessions() as db:
         person = db.scalars(select(Person).where(Person.subject == "ib")).one()
@@ -82,13 +83,13 @@ def test_no_administrator_yet_then_the_named_one_is_bound_at_first_login(
 
     # Later logins keep the role that portal init gave, whatever the IdP's claims say.
     again = empty_portal.client()
-    assert again.login("ib").status_code == 403
+    assert again.login("ib").url.path == "/"
     assert again.page("/admin").status_code == 200
 
 
 def test_a_deactivated_bound_administrator_is_refused(empty_portal: Running) -> None:
     name_administrator(empty_portal, subject="ib")
-    assert empty_portal.client().login("ib").url.path == "/cases"
+    assert empty_portal.client().login("ib").url.path == "/"
     with empty_portal.portal.sessions() as db, db.begin():
         db.scalars(select(Person).where(Person.subject == "ib")).one().active = False
     refused = empty_portal.client().login("ib")
