@@ -31,7 +31,7 @@ def test_an_honest_answer_logs_in(portal: Running) -> None:
     client = portal.client()
     response = client.get("/login/rogue")
     assert response.status_code == 200
-    assert str(response.url).endswith("/cases")
+    assert response.url.path == "/"
     assert "Rita Rogue" in response.text
 
 
@@ -101,5 +101,5 @@ def test_two_logins_in_parallel_tabs_both_succeed(running: Running) -> None:
         landed = client.post(str(picker.url.join(form["action"])),
                              data={**form["fields"], "persona": persona})
         assert landed.status_code == 200, landed.text
-        assert str(landed.url).endswith("/cases")
+        assert landed.url.path == "/"
     assert "Ilse Bakker" in client.get("/cases").text

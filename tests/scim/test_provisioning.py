@@ -110,7 +110,7 @@ def _provisioned_mentor(running: Running, http: httpx.Client) -> tuple[str, Port
                           name={"givenName": "Olga", "familyName": "Peters"})
     create_group(http, "mentor", [user_id])
     olga = running.client()
-    assert olga.login("buitenstaander").url.path == "/cases"
+    assert olga.login("buitenstaander").url.path == "/"
     with running.portal.sessions() as db:
         person = db.get_one(Person, user_id)
         assert (person.idp, person.subject) == ("dev", "buitenstaander")
@@ -263,7 +263,7 @@ def test_a_reactivated_user_can_log_in_again_with_their_roles(scim_sqlite: Scim)
     assert olga.get("/cases").url.path == "/login"
     assert set_active(http, olga_id, True).status_code in (200, 204)
     again = running.client()
-    assert again.login("buitenstaander").url.path == "/cases"
+    assert again.login("buitenstaander").url.path == "/"
     with running.portal.sessions() as db:
         assert set(db.scalars(select(Membership.role).where(
             Membership.person_id == olga_id))) == {Role.MENTOR}

@@ -71,7 +71,7 @@ def op(sqlite_url: str, start_portal: StartPortal, tmp_path: Path) -> Iterator[I
 def test_a_move_to_another_school_ends_the_old_membership_and_its_cases(op: Interop) -> None:
     running = op.running
     first, landed = log_in(op, "tamara")
-    assert landed.url.path == "/cases"
+    assert landed.url.path == "/"
     with running.portal.sessions() as db, db.begin():
         person = db.scalars(select(Person).where(Person.subject == "tamara")).one()
         # Before the move she was a care coordinator at Het Lichtpunt, in one of its cases.
@@ -87,7 +87,7 @@ def test_a_move_to_another_school_ends_the_old_membership_and_its_cases(op: Inte
 
     # Her directory now names only Het Baken: the next login ends Het Lichtpunt.
     _, again = log_in(op, "tamara")
-    assert again.url.path == "/cases"
+    assert again.url.path == "/"
     with running.portal.sessions() as db:
         assert {(m.organisation_id, m.role) for m in db.scalars(
             select(Membership).where(Membership.person_id == person_id))} == {
@@ -110,7 +110,7 @@ def test_a_directory_account_is_bound_at_its_first_login(op: Interop) -> None:
         assert scim.post("/Groups", json={"schemas": [GROUP], "displayName": "mentor",
                                           "members": [{"value": user_id}]}).status_code == 201
     _, landed = log_in(op, "bram")
-    assert landed.url.path == "/cases"
+    assert landed.url.path == "/"
     with running.portal.sessions() as db:
         bound = db.scalars(select(Person).where(Person.subject == "bram")).one()
         roles = set(db.scalars(select(Membership.role).where(
