@@ -26,6 +26,9 @@ def main(database_url: str, data_dir: str, public_url: str = "", witness_url: st
                         audit_checkpoint_every=10, audit_checkpoint_url=witness_url,
                         audit_witness_vkey=witness_vkey)
     app = create_app(settings)
+    # Listen before telling the test the port: a bound socket that is not yet
+    # listening refuses connections until uvicorn has started (a race under load).
+    sock.listen(128)
     print(f"PORT {port}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
                                            access_log=False))
