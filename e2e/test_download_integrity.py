@@ -58,7 +58,7 @@ def _download(browse: Browse, running: Running) -> tuple[str | None, bytes | Non
     page = browse()
     log_in(page, "Ilse Bakker")
     page.goto(CASE_PATH)
-    section = page.get_by_role("region", name="Notulen en bijlagen")
+    section = page.get_by_role("region", name="Verslagen en bijlagen")
     with page.expect_download() as started:
         section.get_by_role("link", name=f"downloaden {NAME}").click()
     download = started.value

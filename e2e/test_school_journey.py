@@ -326,7 +326,8 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
     # The care coordinator imports the class: three rows refused, fixed, imported.
     ilse = guarded()
     log_in(ilse, school, STAFF_LABEL, "ib-ilse")
-    ilse.get_by_role("link", name="Leerlingregister").click()
+    ilse.get_by_role("navigation", name="Hoofdmenu") \
+        .get_by_role("link", name="Leerlingregister").click()
     expect(ilse.get_by_role("heading", level=1)).to_have_text(
         "Leerlingregister van Scholengemeenschap Het Baken")
     export = tmp_path / "parnassys-export.csv"
@@ -351,7 +352,8 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
     expect(ilse.get_by_role("status")).to_have_text(
         "Import klaar: 30 toegevoegd, 0 bijgewerkt, 0 ongewijzigd.")
     # Next week's export is the same file: nothing changes, nobody is duplicated.
-    ilse.get_by_role("link", name="Leerlingregister").click()
+    ilse.get_by_role("navigation", name="Hoofdmenu") \
+        .get_by_role("link", name="Leerlingregister").click()
     ilse.get_by_label("CSV-bestand").set_input_files(export)
     ilse.get_by_role("button", name="Bestand controleren (proefimport)").click()
     ilse.get_by_role("button", name="Nu importeren").click()
@@ -411,19 +413,19 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
                             ("Medische achtergrond", "Gezondheid")):
         ilse.goto(f"{case_url}/minutes/new")
         ilse.get_by_label("Titel").fill(title)
-        ilse.get_by_label("Notulen", exact=True).fill(f"Besproken: {title}.")
+        ilse.get_by_label("Verslag", exact=True).fill(f"Besproken: {title}.")
         ilse.get_by_role("checkbox", name=category, exact=True).check()
-        ilse.get_by_role("button", name="Notulen opslaan").click()
+        ilse.get_by_role("button", name="Verslag opslaan").click()
         expect(ilse).to_have_url(re.compile(r"/documents/[0-9a-f-]{36}$"))
         written[category] = ilse.url
 
     # Youth care reads what the consent covers, and nothing else.
     worker.goto(case_url)
-    documents = worker.get_by_role("region", name="Notulen en bijlagen")
+    documents = worker.get_by_role("region", name="Verslagen en bijlagen")
     expect(documents.get_by_role("link", name="Gedrag in groep 5a")).to_be_visible()
     expect(documents.get_by_text("Medische achtergrond")).to_have_count(0)
     documents.get_by_role("link", name="Gedrag in groep 5a").click()
-    expect(worker.get_by_role("article", name="Notulen")).to_contain_text(
+    expect(worker.get_by_role("article", name="Verslag")).to_contain_text(
         "Besproken: Gedrag in groep 5a.")
     worker.goto(written["Gezondheid"])
     expect(worker.get_by_role("heading", level=1, name="Niet toegestaan")).to_be_visible()
