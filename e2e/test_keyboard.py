@@ -146,5 +146,5 @@ def test_focus_stays_in_participants_after_adding_by_keyboard(portal_page: Page)
     keys.tab_to(case.confirm_button)
     keys.press("Enter")
     expect(case.participant("Youssef El Amrani")).to_be_visible()
-    assert case.participants.evaluate("el => el.contains(document.activeElement)"), \
-        f"focus after the swap: {keys.focused()}"
+    # htmx moves the focus after the swap settles: wait for it, then check where it is.
+    expect(case.participants.locator(":focus")).to_have_count(1)
