@@ -41,7 +41,9 @@ def test_the_case_form_refuses_a_bidi_title_and_keeps_the_input(running: Running
                                        "purpose": "Ondersteuning\x00", "anonymous": "on",
                                        "legal_basis": "consent"})
     assert refused.status_code == 400
-    assert refused.text.count(MESSAGE) == 2, "title and purpose each named"
+    # Once at each field and once in the error summary that links to it.
+    assert refused.text.count(MESSAGE) == 4, "title and purpose each named"
+    assert 'href="#title"' in refused.text and 'href="#purpose"' in refused.text
     assert "Ondersteuning" in refused.text
 
 
