@@ -75,8 +75,10 @@ def test_production_refuses_a_weak_session_secret(tmp_path: Path, secret: str,
         prepare_settings(load_settings(env))
 
 
+# Stable ids: pytest-xdist workers must collect the same test names.
 @pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(32),
-                                    "openssl-rand-base64-32:" + secrets.token_urlsafe(32)])
+                                    "openssl-rand-base64-32:" + secrets.token_urlsafe(32)],
+                         ids=["token_urlsafe", "token_hex", "prefixed"])
 def test_random_session_secrets_are_accepted(tmp_path: Path, secret: str) -> None:
     env = production(tmp_path)
     Path(env["PORTAL_SESSION_SECRET_FILE"]).write_text(secret)
