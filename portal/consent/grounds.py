@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import Binding
@@ -47,11 +47,11 @@ from portal.consent.rules import (
 )
 from portal.consent.status import ordered_categories
 from portal.consent.summary import Label, case_recipients, labels_for
+from portal.dpo.scope import fg_emails_for_case
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.mail.service import enqueue
 from portal.people.models import (
     ChildRelation,
-    Membership,
     Organisation,
     OrganisationKind,
     Person,
@@ -297,24 +297,10 @@ def _event(db: Session, vault: Vault, case: Case, ground_id: str, kind: GroundEv
 
 
 def _notify_dpos(db: Session, case: Case, now: datetime, public_url: str) -> None:
-    """The DPO of every organisation in the case; where none has its own, the portal's."""
-    organisations = set(db.scalars(select(CaseParticipant.organisation_id)
-                                   .where(CaseParticipant.case_id == case.id)))
-    organisations.add(case.organisation_id)
-    emails = _dpo_emails(db, Membership.organisation_id.in_(organisations))
-    if not emails:
-        emails = _dpo_emails(db, Membership.organisation_id.in_(
-            select(Organisation.id).where(Organisation.kind == OrganisationKind.PORTAL)))
-    for email in sorted(emails):
+    """The FG of every organisation in the case; where none has its own, the portal's."""
+    for email in fg_emails_for_case(db, case.id):
         enqueue(db, now, kind="ground.dpo", recipient=email, subject=DPO_SUBJECT,
                 body=DPO_BODY.format(link=f"{public_url}/dpo/grounds"))
-
-
-def _dpo_emails(db: Session, where: ColumnElement[bool]) -> set[str]:
-    return {str(e) for e in db.scalars(
-        select(Person.email).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.role == Role.DPO, where, Person.active.is_(True),
-               Person.email.is_not(None)).distinct())}
 
 
 # --- the duties -----------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The FG (functionaris gegevensbescherming) of each organisation and what they oversee."""
