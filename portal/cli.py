@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.login.accounts import add_commands as add_account_commands
 
     add_account_commands(sub)
+    from portal.dpo.supervision import add_commands as add_dpo_commands
+
+    add_dpo_commands(sub)
     return parser
 
 

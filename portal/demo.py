@@ -196,8 +196,23 @@ def load(db: Session, vault: Vault, now: datetime) -> bool:
     added |= _load_case(db, vault, now)
     added |= _load_agenda(db, vault, now)
     added |= _load_consent_demo(db, vault, now)
+    added |= _load_supervision(db, now)
     db.flush()
     return added
+
+
+def _load_supervision(db: Session, now: datetime) -> bool:
+    """The demo FG of the operator's organisation supervises the whole portal."""
+    from sqlalchemy import select
+
+    from portal.dpo.models import SupervisionGrant
+    from portal.dpo.supervision import grant
+
+    fg = stable_id("person", "fg")
+    if db.scalar(select(SupervisionGrant.id).where(SupervisionGrant.person_id == fg)):
+        return False
+    grant(db, "fg@demo.mdo-portaal.test", now, "demo data")
+    return True
 
 
 def _load_child(db: Session, vault: Vault, index: BlindIndex, child: DemoChild,

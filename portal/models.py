@@ -13,6 +13,7 @@ from portal.consent.models import (
 )
 from portal.db import Base
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
+from portal.dpo.models import ProcessingRegisterVersion, SupervisionGrant
 from portal.invitations.models import FamilyInvitation, InvitationFailure
 from portal.jobs.models import JobLease
 from portal.login.models import OidcAccount
@@ -68,10 +69,12 @@ __all__ = [
     "OrganisationConsentRule",
     "OutboxMessage",
     "Person",
+    "ProcessingRegisterVersion",
     "Restriction",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",
     "ScimUser",
+    "SupervisionGrant",
     "WebSession",
 ]

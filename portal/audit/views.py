@@ -25,6 +25,7 @@ from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
 from portal.audit.witness import WitnessStatus
 from portal.audit.witness import status as witness_status
+from portal.dpo.scope import fg_record_scope, supervised
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.people.models import Organisation, Person, PersonKind
@@ -198,7 +199,7 @@ def organisation_names(db: Session) -> dict[str, str]:
 
 def _authorize_dpo(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
                    required_acr: str, event_type: str, params: Mapping[str, str]) -> None:
-    decision = decide(actor, Action.AUDIT_SEARCH)
+    decision = supervised(db, actor, decide(actor, Action.AUDIT_SEARCH))
     if decision.allowed and not acr_at_least(acr, required_acr):
         decision = Deny(reason="step_up_required")
     record(db, who, now, event_type=event_type, action="read", decision=decision,
@@ -222,14 +223,24 @@ class SearchPage:
     integrity: Sequence[str] = ()  # alarms about the log itself (portal.audit.health)
 
 
+def scoped(db: Session, actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
+    """A search's conditions within the FG's own scope (``portal.dpo.scope``)."""
+    where = conditions(filters)
+    scope = fg_record_scope(db, actor)
+    if scope is not None:
+        where.append(scope)
+    return where
+
+
 def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
            required_acr: str, params: Mapping[str, str], witness_url: str = "",
            witness_vkey: str = "") -> SearchPage:
-    """The DPO's search across the whole log, newest first, with a per-day chart
-    and, when a witness is configured, how many checkpoints have not reached it."""
+    """The FG's search across their organisation's part of the log (the supervisor's:
+    the whole log), newest first, with a per-day chart and, when a witness is
+    configured, how many checkpoints have not reached it."""
     _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search", params)
     filters = parse_filters(params)
-    where = conditions(filters)
+    where = scoped(db, actor, filters)
     names = organisation_names(db)
     entries = db.scalars(select(AccessRecord).where(*where)
                          .order_by(AccessRecord.seq.desc()).limit(PAGE_LIMIT)).all()
@@ -275,7 +286,7 @@ def export(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | 
     """The records a search finds, oldest first (at most ``EXPORT_LIMIT``), for CSV or FHIR."""
     _authorize_dpo(db, who, actor, now, acr, required_acr, f"audit.export.{kind}", params)
     filters = parse_filters(params)
-    return list(db.scalars(select(AccessRecord).where(*conditions(filters))
+    return list(db.scalars(select(AccessRecord).where(*scoped(db, actor, filters))
                            .order_by(AccessRecord.seq).limit(EXPORT_LIMIT)))
 
 

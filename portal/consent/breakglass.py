@@ -24,9 +24,10 @@ from portal.audit.views import StepUpRequired
 from portal.cases.models import Case
 from portal.cases.service import case_facts, is_uuid
 from portal.consent.models import BreakGlassGrant
+from portal.dpo.scope import fg_case_ids, fg_emails_for_case, supervised
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.mail.service import enqueue
-from portal.people.models import Membership, Organisation, Person, Role
+from portal.people.models import Membership, Organisation, Person
 from portal.policy import Action, Actor, Deny, decide
 from portal.vault.service import Vault
 
@@ -74,15 +75,13 @@ def open_grant(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     record(db, who, now, event_type="break_glass.open", action="execute", decision=decision,
            case_id=case.id, child_id=case.child_id, object_type="break_glass",
            object_id=grant_id, break_glass_id=grant_id)
-    _notify_dpo(db, now, public_url)
+    _notify_dpo(db, now, public_url, case.id)
     return grant_id
 
 
-def _notify_dpo(db: Session, now: datetime, public_url: str) -> None:
-    emails = db.scalars(select(Person.email).join(Membership, Membership.person_id == Person.id)
-                        .where(Membership.role == Role.DPO, Person.active.is_(True),
-                               Person.email.is_not(None)).distinct()).all()
-    for email in emails:
+def _notify_dpo(db: Session, now: datetime, public_url: str, case_id: str) -> None:
+    """The FG of every organisation in the case (the supervisor where none has one)."""
+    for email in fg_emails_for_case(db, case_id):
         enqueue(db, now, kind="break_glass.dpo", recipient=str(email), subject=DPO_SUBJECT,
                 body=DPO_BODY.format(link=f"{public_url}/dpo/break-glass"))
 
@@ -102,11 +101,12 @@ class ReviewEntry:
 
 def review_list(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                 acr: str | None, required_acr: str) -> list[ReviewEntry]:
-    """The DPO's page: every grant, open ones first; each reason read is recorded.
+    """The FG's page: the grants on cases their organisation takes part in (the
+    supervisor's: every grant), open ones first; each reason read is recorded.
 
     The reasons are free text about a child's safety: the same strong login as
     searching the log is required."""
-    decision = decide(actor, Action.DPO_REVIEW)
+    decision = supervised(db, actor, decide(actor, Action.DPO_REVIEW))
     if decision.allowed and not acr_at_least(acr, required_acr):
         decision = Deny(reason="step_up_required")
     if isinstance(decision, Deny):
@@ -114,9 +114,12 @@ def review_list(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
         if decision.reason == "step_up_required":
             raise StepUpRequired(decision, required_acr)
         raise AccessDenied(decision)
-    rows = db.execute(select(BreakGlassGrant, Person.display_name)
-                      .join(Person, Person.id == BreakGlassGrant.person_id)
-                      .order_by(BreakGlassGrant.reviewed_at.is_not(None),
+    query = select(BreakGlassGrant, Person.display_name).join(
+        Person, Person.id == BreakGlassGrant.person_id)
+    cases = fg_case_ids(db, actor)
+    if cases is not None:
+        query = query.where(BreakGlassGrant.case_id.in_(cases))
+    rows = db.execute(query.order_by(BreakGlassGrant.reviewed_at.is_not(None),
                                 BreakGlassGrant.granted_at.desc())).all()
     names = dict(db.execute(select(Person.id, Person.display_name).where(
         Person.id.in_([g.reviewed_by for g, _ in rows if g.reviewed_by]))).all())
@@ -148,8 +151,12 @@ def review_list(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
 
 def mark_reviewed(db: Session, who: Requester, actor: Actor, now: datetime,
                   grant_id: str) -> None:
-    decision = decide(actor, Action.DPO_REVIEW)
+    decision = supervised(db, actor, decide(actor, Action.DPO_REVIEW))
     grant = db.get(BreakGlassGrant, grant_id) if is_uuid(grant_id) else None
+    cases = fg_case_ids(db, actor)
+    if grant is not None and cases is not None and db.scalar(
+            cases.where(Case.id == grant.case_id)) is None:
+        grant = None  # another organisation's case: as if there were no such grant
     if grant is None and decision.allowed:
         decision = Deny(reason="no_such_grant", hide=True)
     record(db, who, now, event_type="break_glass.reviewed", action="update", decision=decision,

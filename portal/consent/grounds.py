@@ -47,7 +47,7 @@ from portal.consent.rules import (
 )
 from portal.consent.status import ordered_categories
 from portal.consent.summary import Label, case_recipients, labels_for
-from portal.dpo.scope import fg_emails_for_case
+from portal.dpo.scope import fg_case_ids, fg_emails_for_case, supervised
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.mail.service import enqueue
 from portal.people.models import (
@@ -446,21 +446,15 @@ class QueueEntry:
 
 def dpo_queue(db: Session, who: Requester, actor: Actor, now: datetime) -> list[QueueEntry]:
     """Grounds waiting for the DPO's review in the DPO's organisations' cases (content-free)."""
-    decision = decide(actor, Action.DPO_REVIEW)
+    decision = supervised(db, actor, decide(actor, Action.DPO_REVIEW))
     record(db, who, now, event_type="ground.queue", action="read", decision=decision)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
-    organisations = actor.organisations_with(Action.DPO_REVIEW)
-    query = select(CaseGround).join(Case, Case.id == CaseGround.case_id).where(
-        CaseGround.needs_review.is_(True))
-    portal_office = db.scalars(select(Organisation.id).where(
-        Organisation.id.in_(organisations), Organisation.kind == OrganisationKind.PORTAL)).first()
-    if portal_office is None:
-        # A school board's FG sees the cases its organisations take part in.
-        in_case = select(CaseParticipant.case_id).where(
-            CaseParticipant.organisation_id.in_(organisations))
-        query = query.where(Case.organisation_id.in_(organisations)
-                            | CaseGround.case_id.in_(in_case))
+    query = select(CaseGround).where(CaseGround.needs_review.is_(True))
+    # An FG sees the cases their organisations take part in; the supervisor, all.
+    cases = fg_case_ids(db, actor)
+    if cases is not None:
+        query = query.where(CaseGround.case_id.in_(cases))
     rows = db.scalars(query.order_by(CaseGround.reviewed_at.is_not(None),
                                      CaseGround.invoked_at.desc())).all()
     return [QueueEntry(g.id, g.case_id, g.basis, g.invoked_at, g.reviewed_at) for g in rows]
