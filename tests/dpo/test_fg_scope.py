@@ -136,7 +136,7 @@ def csv_cases(client: PortalClient) -> set[str]:
 def fhir_cases(client: PortalClient) -> set[str]:
     response = client.get("/audit/export.json")
     assert response.status_code == 200
-    return {ref for ref in _references(json.loads(response.text))}
+    return _references(json.loads(response.text))
 
 
 def _references(node: object) -> set[str]:
