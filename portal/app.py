@@ -35,6 +35,7 @@ from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
+from portal.dpo import routes as dpo_routes
 from portal.home import routes as home_routes
 from portal.invitations import routes as invitation_routes
 from portal.jobs.schedule import background_jobs
@@ -224,6 +225,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         *register_routes.routes,
         *vault_routes.routes,
+        *dpo_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

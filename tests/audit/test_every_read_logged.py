@@ -59,6 +59,8 @@ READERS: dict[str, str] = {
     "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
     "grounds_page": "ib", "dpo_grounds": "fg",
+    "processing_register": "fg", "processing_register_json": "fg",
+    "processing_register_pdf": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

@@ -145,6 +145,12 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # The register of processing (issue 13): the organisation's FG (and the supervisor);
+    # a colleague without the FG role is refused, anyone else gets 404.
+    "processing_register": ("ib", "buitenstaander"),
+    "update_processing_register": ("ib", "buitenstaander"),
+    "processing_register_json": ("ib", "buitenstaander"),
+    "processing_register_pdf": ("ib", "buitenstaander"),
 }
 
 
