@@ -7,7 +7,7 @@ import json
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.dpo import register, register_pdf
+from portal.dpo import privacy, register, register_pdf
 from portal.errors import InvalidInput
 from portal.web.endpoint import Page, endpoint
 
@@ -68,6 +68,7 @@ def processing_register_pdf(page: Page, organisation_id: str) -> Response:
 
 
 routes = [
+    *privacy.routes,
     Route("/organisations/{organisation_id}/processing-register", processing_register),
     Route("/organisations/{organisation_id}/processing-register", update_processing_register,
           methods=["POST"]),

@@ -151,6 +151,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "update_processing_register": ("ib", "buitenstaander"),
     "processing_register_json": ("ib", "buitenstaander"),
     "processing_register_pdf": ("ib", "buitenstaander"),
+    # The privacy page for families: public.
+    "privacy": (None, None),
 }
 
 
