@@ -285,3 +285,16 @@ def update_entered(db: Session, settings: Settings, who: Requester, actor: Actor
     if errors:
         raise InvalidInput(errors)
     return _current(db, settings, organisation_id, now, actor, entered)
+
+
+def register_list(db: Session, who: Requester, actor: Actor, now: datetime
+                  ) -> list[tuple[str, str]]:
+    """The organisations whose register this FG keeps or reads (id, name)."""
+    decision = supervised(db, actor, decide(actor, Action.DPO_REVIEW))
+    record(db, who, now, event_type="processing_register.list", action="read",
+           decision=decision, purpose_of_use="administration")
+    if isinstance(decision, Deny):
+        raise AccessDenied(decision)
+    return [(i, n) for i, n in db.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(fg_organisations(db, actor))).order_by(Organisation.name))]

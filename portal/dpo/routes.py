@@ -40,6 +40,14 @@ def update_processing_register(page: Page, organisation_id: str) -> Response:
     return page.redirect(f"/organisations/{organisation_id}/processing-register")
 
 
+@endpoint()
+def processing_registers(page: Page) -> Response:
+    organisations = register.register_list(page.db, page.requester(), page.user, page.now)
+    if len(organisations) == 1:
+        return page.redirect(f"/organisations/{organisations[0][0]}/processing-register")
+    return page.render("dpo/processing_registers.html", organisations=organisations)
+
+
 def _export(page: Page, organisation_id: str, kind: str) -> Response:
     try:
         row = register.version_for_export(page.db, page.portal.settings, page.requester(),
@@ -69,6 +77,7 @@ def processing_register_pdf(page: Page, organisation_id: str) -> Response:
 
 routes = [
     *privacy.routes,
+    Route("/dpo/processing-register", processing_registers),
     Route("/organisations/{organisation_id}/processing-register", processing_register),
     Route("/organisations/{organisation_id}/processing-register", update_processing_register,
           methods=["POST"]),

@@ -69,7 +69,8 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/audit", "Access log", Action.AUDIT_SEARCH),
        ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
-       ("/my-access", "My access history", Action.AUDIT_OWN))
+       ("/my-access", "My access history", Action.AUDIT_OWN),
+       ("/dpo/processing-register", "Register of processing", Action.DPO_REVIEW))
 
 
 class Refused(Exception):

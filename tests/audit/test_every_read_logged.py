@@ -47,7 +47,9 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           # A link to the provider's end-session endpoint.
                           "logout_at_provider",
                           # The public privacy page for families: explanation, no data.
-                          "privacy"})
+                          "privacy",
+                          # Which organisations' registers of processing an FG keeps.
+                          "processing_registers"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",

@@ -114,3 +114,19 @@ def test_the_supervisor_reads_but_does_not_edit(running_sqlite: Running) -> None
             AccessRecord.event_type == "processing_register.read",
             AccessRecord.outcome == "allowed")).one()
     assert "supervision:" in (read.basis or "")
+
+
+def test_the_menu_leads_each_fg_to_their_registers(running_sqlite: Running) -> None:
+    build(running_sqlite)
+    fg = fg_client(running_sqlite, "schoolleider")
+    start = fg.page("/audit")
+    assert 'href="/dpo/processing-register"' in start.text
+    only = fg.get("/dpo/processing-register")
+    assert only.status_code == 200 and str(only.url).endswith(PAGE)
+    supervisor = fg_client(running_sqlite, "fg")
+    every = supervisor.page("/dpo/processing-register")
+    assert every.status_code == 200
+    assert PAGE in every.text and "Jeugdhulp Noord" in every.text
+    mentor = fg_client(running_sqlite, "mentor")
+    assert 'href="/dpo/processing-register"' not in mentor.page("/cases").text
+    assert mentor.get("/dpo/processing-register").status_code == 403

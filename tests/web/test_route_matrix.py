@@ -153,6 +153,7 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "processing_register_pdf": ("ib", "buitenstaander"),
     # The privacy page for families: public.
     "privacy": (None, None),
+    "processing_registers": ("mentor", None),
 }
 
 
