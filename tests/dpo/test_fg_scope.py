@@ -153,11 +153,11 @@ def _references(node: object) -> set[str]:
 
 
 @pytest.mark.parametrize("persona", sorted(FGS), ids=sorted(FGS))
-def test_each_fg_sees_exactly_their_organisations_part(running_sqlite: Running,
+def test_each_fg_sees_exactly_their_organisations_part(running: Running,
                                                        persona: str) -> None:
-    grounds = build(running_sqlite)
+    grounds = build(running)
     expected = FGS[persona][1]
-    fg = fg_client(running_sqlite, persona)
+    fg = fg_client(running, persona)
     every = {c.key for c in CASES}
 
     page = fg.page("/audit")
@@ -183,7 +183,7 @@ def test_each_fg_sees_exactly_their_organisations_part(running_sqlite: Running,
         assert fg.submit(f"/dpo/break-glass/{stable_id('grant', key)}/reviewed"
                          ).status_code == 200
         assert fg.submit(f"/dpo/grounds/{grounds[key]}/reviewed").status_code == 200
-    with running_sqlite.portal.sessions() as db:
+    with running.portal.sessions() as db:
         reviewed = set(db.scalars(select(BreakGlassGrant.case_id)
                                   .where(BreakGlassGrant.reviewed_at.is_not(None))))
         searches = db.scalars(select(AccessRecord).where(

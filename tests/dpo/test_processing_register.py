@@ -27,9 +27,9 @@ def versions(running: Running) -> list[ProcessingRegisterVersion]:
             .order_by(ProcessingRegisterVersion.version)))
 
 
-def test_the_fg_reads_edits_and_exports_the_register(running_sqlite: Running) -> None:
-    build(running_sqlite)
-    fg = fg_client(running_sqlite, "schoolleider")  # the FG of Het Baken
+def test_the_fg_reads_edits_and_exports_the_register(running: Running) -> None:
+    build(running)
+    fg = fg_client(running, "schoolleider")  # the FG of Het Baken
     page = fg.page(PAGE)
     assert page.status_code == 200
     assert "Register van verwerkingen" in page.text
@@ -38,7 +38,7 @@ def test_the_fg_reads_edits_and_exports_the_register(running_sqlite: Running) ->
     assert "Vitaal belang" in page.text and "Toestemming" in page.text  # grounds in use
     assert "Gezondheid" in page.text and "Sleutelbeheer" in page.text
     assert "Sam" not in page.text  # kinds, never a child
-    assert [v.version for v in versions(running_sqlite)] == [1]
+    assert [v.version for v in versions(running)] == [1]
 
     too_long = fg.submit(PAGE, {"processor_agreements": AGREEMENTS, "dpia_reference": "x" * 201})
     assert too_long.status_code == 400 and "te lang" in too_long.text
@@ -46,7 +46,7 @@ def test_the_fg_reads_edits_and_exports_the_register(running_sqlite: Running) ->
     assert saved.status_code == 200 and str(saved.url).endswith(PAGE)
     assert AGREEMENTS in saved.text
     fg.page(PAGE)  # nothing changed: no new version
-    assert [v.version for v in versions(running_sqlite)] == [1, 2]
+    assert [v.version for v in versions(running)] == [1, 2]
 
     exported = fg.get(f"{PAGE}.json")
     assert exported.status_code == 200
@@ -66,17 +66,17 @@ def test_the_fg_reads_edits_and_exports_the_register(running_sqlite: Running) ->
     assert "Jeugdhulp Noord" in text and "versie 2" in text
 
     # The configuration changes (a new partner joins a case): the register follows.
-    with running_sqlite.portal.sessions.begin() as db:
+    with running.portal.sessions.begin() as db:
         db.add(CaseParticipant(case_id=case_id("baken-intern"),
                                person_id=stable_id("person", "ib-lichtpunt"),
                                organisation_id=stable_id("org", "het-lichtpunt"),
-                               case_role=CaseRole.PARTICIPANT, added_at=running_sqlite.clock(),
+                               case_role=CaseRole.PARTICIPANT, added_at=running.clock(),
                                added_by=stable_id("person", "ib")))
     body = json.loads(fg.get(f"{PAGE}.json").text)
     assert body["version"] == 3 and body["entered"]["dpia_reference"] == DPIA
     assert [r["name"] for r in body["recipients"]] == ["Basisschool Het Lichtpunt",
                                                        "Jeugdhulp Noord"]
-    with running_sqlite.portal.sessions() as db:
+    with running.portal.sessions() as db:
         events = db.scalars(select(AccessRecord.event_type).where(
             AccessRecord.user_id == stable_id("person", "schoolleider"),
             AccessRecord.event_type.like("processing_register.%"),
