@@ -38,6 +38,9 @@ __all__ = [
     "ActionItem",
     "AdministratorBinding",
     "Base",
+    "Breach",
+    "BreachCase",
+    "BreachScope",
     "BreakGlassGrant",
     "Case",
     "CaseConversion",
@@ -75,7 +78,4 @@ __all__ = [
     "ScimToken",
     "ScimUser",
     "WebSession",
-    "Breach",
-    "BreachCase",
-    "BreachScope",
 ]
