@@ -330,7 +330,11 @@ def view(db: Session, vault: Vault, actor: Actor, now: datetime, breach: Breach)
 
     row = next(r for r in rows(db, actor, now) if r.id == breach.id)
     names = _organisation_names(db)
-    person_names = dict(db.execute(select(Person.id, Person.display_name)))
+    stored_scopes = list(db.scalars(select(BreachScope).where(BreachScope.breach_id == breach.id)
+                                    .order_by(BreachScope.defined_at)))
+    wanted = {breach.reported_by, *(s.person_id for s in stored_scopes)} - {None}
+    person_names = {str(i): str(n) for i, n in db.execute(
+        select(Person.id, Person.display_name).where(Person.id.in_(wanted)))}
 
     def opened(blob: bytes | None, name: str) -> str | None:
         return vault.open(db, blob, breach_field(breach.id, name)) if blob else None
@@ -339,8 +343,7 @@ def view(db: Session, vault: Vault, actor: Actor, now: datetime, breach: Breach)
                         period_start=s.period_start, period_end=s.period_end,
                         defined_at=s.defined_at, records=s.records, children=s.children,
                         cases=s.cases, organisations=s.organisations)
-              for s in db.scalars(select(BreachScope).where(BreachScope.breach_id == breach.id)
-                                  .order_by(BreachScope.defined_at))]
+              for s in stored_scopes]
     partners = list(db.scalars(select(Breach).where(Breach.origin_id == breach.id)
                                .order_by(Breach.reported_at)))
     reached = scope.reached_organisations(db, breach.id)
