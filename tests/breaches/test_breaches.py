@@ -74,7 +74,7 @@ def report(running: Running, persona: str) -> str:
     assert done.status_code == 200 and "Datalek gemeld" in done.text
     with running.portal.sessions() as db:
         breach = db.scalars(select(Breach).where(Breach.origin_id.is_(None))).one()
-        return breach.id
+        return str(breach.id)
 
 
 def test_report_assessment_decisions_and_the_72_hour_clock(running_sqlite: Running) -> None:
