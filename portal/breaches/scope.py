@@ -125,6 +125,9 @@ def define_scope(db: Session, who: Requester, actor: Actor, now: datetime, breac
     decision, breach = fg_gate(db, who, actor, now, login, event_type="breach.scope",
                                action="create", breach_id=breach_id)
     assert breach is not None
+    if breach.origin_id is not None:
+        # A partner's entry: the organisation that found the breach sets its scope.
+        raise InvalidInput({"kind": N_("The organisation that found the breach sets its scope.")})
     wanted = parse_scope(form, people_in_scope(db, actor))
     found = reach(db, wanted.kind, wanted.person_id, wanted.start, wanted.end)
     # Searching the log is itself on record: the filter, never its results.

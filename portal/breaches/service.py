@@ -228,14 +228,20 @@ def register(db: Session, who: Requester, actor: Actor, now: datetime,
 
 
 def rows(db: Session, actor: Actor, now: datetime) -> list[BreachRow]:
-    breaches = list(db.scalars(select(Breach).where(
+    """The FG's register, late and undecided breaches first, newest discovery first."""
+    found = rows_of(db, list(db.scalars(select(Breach).where(
         Breach.organisation_id.in_(fg_organisations(db, actor)))
-        .order_by(Breach.discovered_at.desc())))
+        .order_by(Breach.discovered_at.desc()))), now)
+    return sorted(found, key=lambda r: (not r.overdue, not (r.ap_decision is None
+                                                            or r.family_decision is None)))
+
+
+def rows_of(db: Session, breaches: list[Breach], now: datetime) -> list[BreachRow]:
     names = _organisation_names(db)
     origins = {b.id: b.organisation_id for b in db.scalars(select(Breach).where(
         Breach.id.in_([b.origin_id for b in breaches if b.origin_id])))}
     counts = _case_counts(db, [b.id for b in breaches])
-    found = [BreachRow(
+    return [BreachRow(
         id=b.id, organisation=names.get(b.organisation_id, ""), reported_at=b.reported_at,
         discovered_at=b.discovered_at, deadline=deadline_of(b), overdue=overdue(b, now),
         due_soon=due_soon(b, now), assessed=b.assessed_at is not None,
@@ -243,8 +249,6 @@ def rows(db: Session, actor: Actor, now: datetime) -> list[BreachRow]:
         origin_organisation=names.get(origins.get(b.origin_id or "", ""), None),
         children=counts.get(b.id, (0, 0))[0], cases=counts.get(b.id, (0, 0))[1])
         for b in breaches]
-    return sorted(found, key=lambda r: (not r.overdue, not (r.ap_decision is None
-                                                            or r.family_decision is None)))
 
 
 @dataclass(frozen=True)
@@ -328,7 +332,7 @@ def view(db: Session, vault: Vault, actor: Actor, now: datetime, breach: Breach)
     """Call only after the read is recorded: this opens the sealed text."""
     from portal.breaches import scope  # the scope module builds on this one
 
-    row = next(r for r in rows(db, actor, now) if r.id == breach.id)
+    row = rows_of(db, [breach], now)[0]
     names = _organisation_names(db)
     stored_scopes = list(db.scalars(select(BreachScope).where(BreachScope.breach_id == breach.id)
                                     .order_by(BreachScope.defined_at)))

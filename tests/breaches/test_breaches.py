@@ -11,13 +11,15 @@ import time
 from datetime import datetime, timedelta
 
 import pypdf
+import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester
-from portal.breaches import export, service
+from portal.breaches import export, scope, service
 from portal.breaches.models import Breach
 from portal.demo import CHILDREN, DEMO_CASE, NOOR_CASE, PEOPLE, stable_id
+from portal.errors import InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.mail.catcher import CaughtMessage
 from portal.mail.models import OutboxMessage
@@ -31,6 +33,7 @@ SAM_CASE = stable_id("case", DEMO_CASE.key)
 NOOR = stable_id("case", NOOR_CASE.key)
 WHAT = "Laptop van de IB-er met het verslag over Sam in de trein laten liggen, =cmd"
 HOW = "De IB-er merkte het bij aankomst op school en belde meteen."
+DEV_LOGIN = service.FgLogin("urn:mdo:acr:dev", "urn:mdo:acr:dev")
 ASSESSMENT = "Laptop was versleuteld maar ontgrendeld; hoog risico voor de betrokken kinderen."
 # What no mail may carry: the children, the cases, the report's text, and people.
 FORBIDDEN = (*(c.name for c in CHILDREN), *(p for c in CHILDREN for p in c.name.split()),
@@ -204,6 +207,10 @@ def test_scope_from_the_access_log_informs_every_partner_fg(running: Running) ->
             partner_view = service.view(db, running.portal.vault, actor, now,
                                         db.get_one(Breach, rows[0].id))
             assert partner_view.what is None  # the reporter's text stays with them
+            with pytest.raises(InvalidInput):  # the finder sets the scope, not the partner
+                scope.define_scope(db, _who(actor), actor, now, rows[0].id, DEV_LOGIN,
+                                   {"kind": "exports", "from_date": "2026-01-01",
+                                    "to_date": "2026-01-02"}, "")
         assert service.rows(db, partners["jeugdhulp-noord"], now)[0].cases == 1
         assert service.rows(db, outsider_fg, now) == []
         scope_record = db.scalars(select(AccessRecord).where(
@@ -242,8 +249,7 @@ def test_register_export_csv_and_pdf_scoped_to_the_fg(running_sqlite: Running) -
         assert {r.object_id for r in records} == {breach_id} and len(records) == 2
         # The FG of another school exports nothing of it.
         other = export.export_csv(db, running.portal.vault, _who(lichtpunt_fg), lichtpunt_fg,
-                                  running.clock(), service.FgLogin("urn:mdo:acr:dev",
-                                                                   "urn:mdo:acr:dev"))
+                                  running.clock(), DEV_LOGIN)
     assert len(list(csv.reader(io.StringIO(other.content.decode())))) == 1
     assert logged_in(running, "mentor").get("/dpo/breaches/register.csv").status_code == 403
 

@@ -30,8 +30,9 @@ def test_72_hours_across_the_start_of_summer_time() -> None:
     assert local_time(deadline_of(breach(found))) == "30-03-2026 11:00"
 
 
-@pytest.mark.parametrize("day,clock", [("", "10:00"), ("2026-13-01", "10:00"),
-                                       ("2026-10-23", "25:00"), ("2026-10-23", "10:00+02:00")])
+@pytest.mark.parametrize(("day", "clock"), [("", "10:00"), ("2026-13-01", "10:00"),
+                                           ("2026-10-23", "25:00"),
+                                           ("2026-10-23", "10:00+02:00")])
 def test_unreadable_times_are_refused(day: str, clock: str) -> None:
     assert parse_local(day, clock) is None
 
