@@ -27,6 +27,7 @@ def test_72_hours_across_the_end_of_summer_time() -> None:
 
 def test_72_hours_across_the_start_of_summer_time() -> None:
     found = parse_local("2026-03-27", "10:00")  # UTC+1; summer time from the 29th
+    assert found is not None
     assert local_time(deadline_of(breach(found))) == "30-03-2026 11:00"
 
 
