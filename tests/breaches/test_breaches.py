@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester
 from portal.breaches import export, scope, service
-from portal.breaches.models import Breach
+from portal.breaches.models import Breach, ScopeKind
 from portal.demo import CHILDREN, DEMO_CASE, NOOR_CASE, PEOPLE, stable_id
 from portal.errors import InvalidInput
 from portal.localtime import LOCAL_TIME
@@ -26,6 +26,7 @@ from portal.mail.models import OutboxMessage
 from portal.people.models import Membership, Person, PersonKind, Role
 from portal.policy import Actor
 from tests.consent.test_portal import add_participant, logged_in
+from tests.documents.helpers import upload_new
 from tests.harness import Running
 from tests.mail.test_content_free import decoded_parts
 
@@ -258,3 +259,27 @@ def _who(actor: Actor) -> Requester:
     return Requester(user_id=actor.person_id, user_name=actor.name, user_role="dpo",
                      organisation_id=min(actor.organisation_ids), session_ref="test",
                      client_address=None)
+
+
+def test_scope_of_exports_in_a_period(running_sqlite: Running) -> None:
+    running = running_sqlite
+    start = running.clock() - timedelta(minutes=5)
+    ib = logged_in(running, "ib")
+    document_id = upload_new(running, ib, b"verslag van het gesprek\n" * 20, "gesprek.txt")
+    download = ib.get(f"/cases/{SAM_CASE}/documents/{document_id}/download")
+    assert download.status_code == 200
+    breach_id = report(running, "mentor")
+    fg = logged_in(running, "fg")
+    from_day, from_time = local(start)
+    to_day, to_time = local(running.clock() + timedelta(minutes=1))
+    scoped = fg.submit(f"/dpo/breaches/{breach_id}/scope", {
+        "kind": "exports", "person_id": "", "from_date": from_day, "from_time": from_time,
+        "to_date": to_day, "to_time": to_time})
+    reach = re.search(r'<p id="reach">(.*?)</p>', scoped.text, re.S)
+    assert reach and ": 1 kind, 1 casus" in reach.group(1)
+    assert "gesprek.txt" not in scoped.text
+    # The same kind of scope for a period before the download reaches nothing.
+    with running.portal.sessions() as db:
+        found = scope.reach(db, ScopeKind.EXPORTS, None, start - timedelta(days=2),
+                            start - timedelta(days=1))
+    assert found.records == 0 and not found.cases
