@@ -23,11 +23,17 @@ from sqlalchemy.orm import Session
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
 from portal.breaches.models import Breach, BreachCase, BreachScope, ScopeKind
-from portal.breaches.service import FgLogin, fg_gate, notify_fgs, parse_local
+from portal.breaches.service import (
+    FgLogin,
+    fg_gate,
+    notify_fgs,
+    parse_local,
+    people_in_scope,
+)
 from portal.cases.models import Case
-from portal.dpo.scope import case_organisations, fg_organisations
+from portal.dpo.scope import case_organisations
 from portal.errors import N_, InvalidInput
-from portal.people.models import Child, Membership, Person, PersonKind
+from portal.people.models import Child
 from portal.policy import Actor
 
 # Reading out of the portal: a document downloaded, minutes exported as PDF.
@@ -46,15 +52,6 @@ class Reach:
     cases: dict[str, str | None]  # case id -> child id
     children: frozenset[str]
     organisations: frozenset[str]
-
-
-def people_in_scope(db: Session, actor: Actor) -> list[tuple[str, str]]:
-    """The professionals the FG oversees (their organisations' people), by name."""
-    return [(str(i), str(n)) for i, n in db.execute(
-        select(Person.id, Person.display_name).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.organisation_id.in_(fg_organisations(db, actor)),
-               Person.kind == PersonKind.PROFESSIONAL)
-        .distinct().order_by(Person.display_name))]
 
 
 def reach(db: Session, kind: ScopeKind, person_id: str | None, start: datetime,
@@ -82,13 +79,6 @@ def reach(db: Session, kind: ScopeKind, person_id: str | None, start: datetime,
     organisations |= set(db.scalars(select(Child.school_id).where(Child.id.in_(lone))))
     return Reach(records=len(found), cases=cases, children=frozenset(children),
                  organisations=frozenset(organisations))
-
-
-def reached_organisations(db: Session, breach_id: str) -> frozenset[str]:
-    reached: set[str] = set()
-    for case_id in db.scalars(select(BreachCase.case_id).where(BreachCase.breach_id == breach_id)):
-        reached |= case_organisations(db, case_id)
-    return frozenset(reached)
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from portal.breaches.models import (
     FamilyDecision,
 )
 from portal.cases.service import is_uuid
-from portal.dpo.scope import fg_emails, fg_organisations
+from portal.dpo.scope import case_organisations, fg_emails, fg_organisations
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.mail.service import enqueue
-from portal.people.models import Organisation, Person
+from portal.people.models import Membership, Organisation, Person, PersonKind
 from portal.policy import Action, Actor, Decision, Deny, decide
 from portal.vault.models import DataKey
 from portal.vault.service import Vault
@@ -330,8 +330,6 @@ def show(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
 
 def view(db: Session, vault: Vault, actor: Actor, now: datetime, breach: Breach) -> BreachView:
     """Call only after the read is recorded: this opens the sealed text."""
-    from portal.breaches import scope  # the scope module builds on this one
-
     row = rows_of(db, [breach], now)[0]
     names = _organisation_names(db)
     stored_scopes = list(db.scalars(select(BreachScope).where(BreachScope.breach_id == breach.id)
@@ -350,7 +348,7 @@ def view(db: Session, vault: Vault, actor: Actor, now: datetime, breach: Breach)
               for s in stored_scopes]
     partners = list(db.scalars(select(Breach).where(Breach.origin_id == breach.id)
                                .order_by(Breach.reported_at)))
-    reached = scope.reached_organisations(db, breach.id)
+    reached = reached_organisations(db, breach.id)
     return BreachView(
         row=row, reporter=person_names.get(breach.reported_by or ""),
         what=opened(breach.what_ct, "what"), how=opened(breach.how_ct, "how"),
@@ -361,7 +359,7 @@ def view(db: Session, vault: Vault, actor: Actor, now: datetime, breach: Breach)
         family_decided_at=breach.family_decided_at, scopes=scopes,
         organisations=sorted(names.get(o, "") for o in reached),
         informed=[(names.get(p.organisation_id, ""), p.reported_at) for p in partners],
-        people=scope.people_in_scope(db, actor))
+        people=people_in_scope(db, actor))
 
 
 def _sealed(db: Session, vault: Vault, now: datetime, breach: Breach, name: str,
@@ -424,3 +422,19 @@ def record_decision(db: Session, vault: Vault, who: Requester, actor: Actor, now
         breach.family_decided_at, breach.family_decided_by = now, actor.person_id
     record(db, who, now, event_type="breach.decide", action="update", decision=decision,
            object_type="breach", object_id=breach.id, query=f"{about}={choice}")
+
+
+def people_in_scope(db: Session, actor: Actor) -> list[tuple[str, str]]:
+    """The professionals the FG oversees (their organisations' people), by name."""
+    return [(str(i), str(n)) for i, n in db.execute(
+        select(Person.id, Person.display_name).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.organisation_id.in_(fg_organisations(db, actor)),
+               Person.kind == PersonKind.PROFESSIONAL)
+        .distinct().order_by(Person.display_name))]
+
+
+def reached_organisations(db: Session, breach_id: str) -> frozenset[str]:
+    reached: set[str] = set()
+    for case_id in db.scalars(select(BreachCase.case_id).where(BreachCase.breach_id == breach_id)):
+        reached |= case_organisations(db, case_id)
+    return frozenset(reached)
