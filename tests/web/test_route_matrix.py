@@ -145,6 +145,16 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # The data-breach register: every professional reports, the FG keeps the register.
+    "report_breach_form": ("ouder1", None),
+    "report_breach": ("ouder1", None),
+    "dpo_breaches": ("mentor", None),
+    "dpo_breaches_csv": ("mentor", None),
+    "dpo_breaches_pdf": ("mentor", None),
+    "dpo_breach": ("mentor", None),
+    "dpo_breach_assess": ("mentor", None),
+    "dpo_breach_decide": ("mentor", None),
+    "dpo_breach_scope": ("mentor", None),
 }
 
 
@@ -163,7 +173,8 @@ def concrete(path: str) -> str:
               "correction_id": stable_id("x", "correction"),
               "invitation_id": stable_id("x", "invitation"), "code": "x",
               "organisation_id": stable_id("org", "het-baken"),
-              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task")}
+              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
+              "breach_id": stable_id("x", "breach")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
