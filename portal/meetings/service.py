@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crypto import Binding
+from crypto import DecryptionError
 from portal.audit.service import Requester, record
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
@@ -30,6 +30,14 @@ from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.meetings import anonymity
+from portal.meetings.binding import (
+    meeting_key,
+    open_agenda,
+    open_item,
+    open_place,
+    seal_item,
+    seal_meeting,
+)
 from portal.meetings.models import (
     ActionItem,
     ActionItemStatus,
@@ -78,11 +86,12 @@ class MeetingView:
     invitees: Sequence[str]
     can_schedule: bool
     categories: tuple[str, ...] = DEFAULT_AGENDA_CATEGORIES
+    damaged: bool = False  # the agenda did not open: damaged, or its categories edited
 
     @property
     def hidden(self) -> int:
         """How many of its items the reader may not read (the agenda)."""
-        return 1 if self.agenda is None else 0
+        return 1 if self.agenda is None and not self.damaged else 0
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,6 @@ class ActionItemView:
     status: ActionItemStatus
     overdue: bool
     can_update: bool
-
-
-def meeting_field(owner: str, owner_id: str, case_id: str, name: str) -> Binding:
-    """Where a meeting's or action item's encrypted field belongs."""
-    return Binding(purpose="meeting-field", case_id=case_id, object_type=owner,
-                   object_id=owner_id, version=1, field=name)
 
 
 # -- meetings -----------------------------------------------------------------
@@ -172,11 +175,8 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
                       created_by=actor.person_id, created_at=now)
     db.add(meeting)
     db.flush()
-    key = vault.new_key(db, "meeting", meeting.id, now)
-    meeting.place_ct = vault.seal(key, new.place, meeting_field("meeting", meeting.id,
-                                                            facts.case_id, "place"))
-    meeting.agenda_ct = vault.seal(key, new.agenda, meeting_field("meeting", meeting.id,
-                                                              facts.case_id, "agenda"))
+    seal_meeting(vault, vault.new_key(db, "meeting", meeting.id, now), meeting,
+                 place=new.place, agenda=new.agenda)
     invitees = set(new.invitee_ids) | {actor.person_id}
     if new.minute_taker_id:
         invitees.add(new.minute_taker_id)
@@ -243,7 +243,13 @@ def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         MeetingInvitee.meeting_id == meeting.id,
         MeetingInvitee.person_id == actor.person_id)) is not None
     logistics = invited or readable or decide(actor, Action.MEETING_SCHEDULE, facts).allowed
-    return _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
+    view = _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
+    if view.damaged:  # damaged, or its categories edited in the database: withheld, on record
+        record(db, who, now, event_type="meeting.agenda.read", action="read", outcome="failed",
+               reason="decryption_failed", case_id=facts.case_id, child_id=facts.child_id,
+               object_type=item.item_type, object_id=item.item_id,
+               data_categories=sorted(item.categories))
+    return view
 
 
 def refuse_unreadable(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
@@ -360,14 +366,18 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
         taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
         minute_taker = taker.display_name if taker else None
     where = agenda = None
-    if place or content:
-        key: FieldKey = vault.key_for(db, meeting.place_ct)
-    if place:
-        where = vault.open(db, meeting.place_ct,
-                           meeting_field("meeting", meeting.id, meeting.case_id, "place"), key)
-    if content:
-        agenda = vault.open(db, meeting.agenda_ct,
-                            meeting_field("meeting", meeting.id, meeting.case_id, "agenda"), key)
+    damaged = False
+    try:
+        key: FieldKey | None = meeting_key(db, vault, meeting) if place or content else None
+    except DecryptionError:  # a key id copied from another object's row
+        key, damaged = None, True
+    if place and key is not None:
+        where = open_place(db, vault, meeting, key)
+    if content and key is not None:
+        try:
+            agenda = open_agenda(db, vault, meeting, key)
+        except DecryptionError:
+            damaged = True
     return MeetingView(
         id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
         duration_minutes=meeting.duration_minutes, place=where, agenda=agenda,
@@ -375,7 +385,7 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
         minute_taker=minute_taker,
         invitees=list(invitees),
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
-        categories=ordered_categories(meeting.agenda_categories),
+        categories=ordered_categories(meeting.agenda_categories), damaged=damaged,
     )
 
 
@@ -413,9 +423,7 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
                       created_by=actor.person_id, created_at=now)
     db.add(item)
     db.flush()
-    key = vault.new_key(db, "action_item", item.id, now)
-    item.text_ct = vault.seal(key, text,
-                              meeting_field("action_item", item.id, facts.case_id, "text"))
+    seal_item(vault, vault.new_key(db, "action_item", item.id, now), item, text)
     anonymity.record_confirmed(db, facts, "action_item", item.id, actor, confirmed, now)
     db.flush()
 
@@ -494,11 +502,18 @@ def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
                                          "action_item.read"):
             hidden += 1
             continue
+        try:
+            text = open_item(db, vault, item)
+        except DecryptionError:  # damaged, or its categories or owner edited: withheld
+            record(db, who, now, event_type="action_item.read", action="read",
+                   outcome="failed", reason="decryption_failed", case_id=item.case_id,
+                   child_id=case.child_id, object_type="action_item", object_id=item.id,
+                   data_categories=sorted(item_facts.categories))
+            hidden += 1
+            continue
         views.append(ActionItemView(
             id=item.id, case_id=item.case_id, owner=owner, due_on=item.due_on,
-            categories=ordered_categories(item.categories),
-            text=vault.open(db, item.text_ct, meeting_field("action_item", item.id, item.case_id,
-                                                       "text")),
+            categories=ordered_categories(item.categories), text=text,
             status=item.status,
             overdue=item.status is ActionItemStatus.OPEN and item.due_on < now.date(),
             can_update=decide(actor, Action.ACTION_ITEM_UPDATE, case, item_facts).allowed))
