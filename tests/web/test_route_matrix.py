@@ -145,6 +145,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # Changing an agenda's categories: whoever schedules (and may read the agenda).
+    "category_form": ("mentor", "buitenstaander"),
+    "change_categories": ("mentor", "buitenstaander"),
 }
 
 
