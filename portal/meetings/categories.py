@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from crypto import DecryptionError
 from portal.audit.service import Requester, record
 from portal.cases.preview import _actors
 from portal.cases.service import case_facts
@@ -51,6 +52,10 @@ class CategoryChange:
     @property
     def changes(self) -> bool:
         return self.before != self.after
+
+
+class AgendaDamaged(Exception):
+    """The agenda did not open (damaged, or edited in the database); on record, unchanged."""
 
 
 class CategoryConfirmationNeeded(Exception):
@@ -136,8 +141,15 @@ def change_categories(db: Session, vault: Vault, who: Requester, actor: Actor, n
         raise CategoryConfirmationNeeded(change)
     if not change.changes:
         return change
-    key = meeting_key(db, vault, meeting)
-    agenda = open_agenda(db, vault, meeting, key)  # under the old categories' binding
+    try:
+        key = meeting_key(db, vault, meeting)
+        agenda = open_agenda(db, vault, meeting, key)  # under the old categories' binding
+    except DecryptionError:  # damaged, or edited in the database: nothing re-sealed
+        record(db, who, now, event_type=EVENT, action="update", outcome="failed",
+               reason="decryption_failed", case_id=facts.case_id, child_id=facts.child_id,
+               object_type="meeting_agenda", object_id=meeting.id,
+               data_categories=change.before)
+        raise AgendaDamaged(meeting.id) from None
     meeting.agenda_categories = list(after)
     seal_meeting(vault, key, meeting, agenda=agenda)
     record(db, who, now, event_type=EVENT, action="update", outcome="allowed",

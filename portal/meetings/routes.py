@@ -9,7 +9,7 @@ from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
 from portal.meetings import categories, service
-from portal.web.endpoint import Page, endpoint
+from portal.web.endpoint import Page, Refused, endpoint
 
 
 def _categories(page: Page) -> list[str]:
@@ -126,6 +126,8 @@ def change_categories(page: Page, meeting_id: str) -> Response:
         categories.change_categories(page.db, page.portal.vault, page.requester(), page.user,
                                      page.now, meeting_id, chosen,
                                      confirmed=page.form.get("confirm") == "1")
+    except categories.AgendaDamaged:
+        raise Refused(500) from None  # the failed record is kept (the request commits)
     except categories.CategoryConfirmationNeeded as needed:
         if page.htmx:
             return page.render("meetings/_category_change.html", change=needed.change,

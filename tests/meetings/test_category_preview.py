@@ -121,3 +121,21 @@ def test_only_who_schedules_and_reads_the_agenda_may_change_it(running_sqlite: R
     refused = _post(chair, DEMO_MEETING, {"category": ["behaviour"], "confirm": "1"})
     assert refused.status_code == 403
     assert _state(running, DEMO_MEETING) == before
+
+
+def test_an_agenda_edited_in_the_database_is_not_resealed(running_sqlite: Running) -> None:
+    """Re-sealing trusts nothing: an agenda whose categories were edited does not open,
+    so the change fails closed on record instead of blessing the edit."""
+    running = running_sqlite
+    meeting_id = schedule(running)
+    with running.portal.sessions() as db, db.begin():
+        db.get_one(Meeting, meeting_id).agenda_categories = ["school_progress"]
+    before = _state(running, meeting_id)
+    chair = _chair(running)
+    chair.page(f"/meetings/{meeting_id}/categories")
+    response = _post(chair, meeting_id, {"category": ["behaviour"], "confirm": "1"})
+    assert response.status_code == 500
+    assert "gesprek over thuissituatie" not in response.text
+    assert _state(running, meeting_id) == before
+    failed = _events(running, meeting_id, "meeting.categories.change")
+    assert [(r.outcome, r.reason) for r in failed] == [("failed", "decryption_failed")]
