@@ -89,6 +89,20 @@ def open_item(db: Session, vault: Vault, item: ActionItem) -> str:
     return vault.open(db, item.text_ct, item_binding(item), item_key(db, vault, item))
 
 
+class ItemDamaged(Exception):
+    """An action item's text did not open against its columns; on record, unchanged."""
+
+
+def authentic_item(db: Session, vault: Vault, item: ActionItem) -> bool:
+    """Whether the item's categories and owner are the ones its text was sealed with
+    (before acting on them: the owner decides who may update it). Nothing is shown."""
+    try:
+        open_item(db, vault, item)
+    except (DecryptionError, KeyDestroyed):
+        return False
+    return True
+
+
 # -- portal keys rebind -----------------------------------------------------------
 
 def rebind_meetings(sessions: sessionmaker[Session], vault: Vault,

@@ -9,6 +9,7 @@ from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
 from portal.meetings import categories, service
+from portal.meetings.binding import ItemDamaged
 from portal.web.endpoint import Page, Refused, endpoint
 
 
@@ -90,8 +91,12 @@ def add_action_item(page: Page, case_id: str) -> Response:
 
 @endpoint()
 def set_action_item_status(page: Page, item_id: str) -> Response:
-    item = service.set_action_item_status(page.db, page.requester(), page.user, page.now,
-                                          item_id, page.form.get("done") == "1")
+    try:
+        item = service.set_action_item_status(page.db, page.requester(), page.user, page.now,
+                                              item_id, page.form.get("done") == "1",
+                                              page.portal.vault)
+    except ItemDamaged:
+        raise Refused(500) from None  # the failed record is kept (the request commits)
     if page.form.get("from") == "start":
         return page.redirect("/cases")
     return _items_fragment(page, item.case_id, {})

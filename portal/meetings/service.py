@@ -31,6 +31,8 @@ from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.meetings import anonymity
 from portal.meetings.binding import (
+    ItemDamaged,
+    authentic_item,
     meeting_key,
     open_agenda,
     open_item,
@@ -429,7 +431,9 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
 
 
 def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datetime,
-                           item_id: str, done: bool) -> ActionItem:
+                           item_id: str, done: bool, vault: Vault | None = None) -> ActionItem:
+    """Mark an item done or open; with ``vault`` only once its owner and categories are
+    proven to be those it was sealed with (``ItemDamaged`` otherwise, on record)."""
     item = db.get(ActionItem, item_id) if is_uuid(item_id) else None
     facts = case_facts(db, item.case_id) if item is not None else None
     if item is None or facts is None:
@@ -442,6 +446,11 @@ def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datet
            object_id=item.id)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
+    if vault is not None and not authentic_item(db, vault, item):
+        record(db, who, now, event_type="action_item.update", action="update",
+               outcome="failed", reason="decryption_failed", case_id=item.case_id,
+               child_id=facts.child_id, object_type="action_item", object_id=item.id)
+        raise ItemDamaged(item.id)
     item.status = ActionItemStatus.DONE if done else ActionItemStatus.OPEN
     item.completed_at = now if done else None
     db.flush()

@@ -175,3 +175,22 @@ def test_a_legacy_row_that_does_not_open_is_skipped_and_reported(
     assert "0 meeting agenda(s) and 1 action item(s)" in out and MEETING_ID in err
     with running.portal.sessions() as db:
         assert db.get_one(Meeting, MEETING_ID).binding == LOCATION_ONLY
+
+
+def test_an_owner_edited_in_the_database_cannot_mark_the_item_done(
+        running_sqlite: Running) -> None:
+    """The owner decides who may report on an item: an edited owner is caught before
+    the status changes, on record."""
+    running = running_sqlite
+    item_id = stable_id("action_item", DEMO_CASE.key)  # the mentor's, sealed with binding 2
+    with running.portal.sessions() as db, db.begin():
+        db.execute(update(ActionItem).where(ActionItem.id == item_id)
+                   .values(owner_id=stable_id("person", "notulist")))
+    minute_taker = running.client()
+    minute_taker.login("notulist")
+    minute_taker.page(CASE_PATH)
+    response = minute_taker.submit(f"/action-items/{item_id}/status", {"done": "1"})
+    assert response.status_code == 500
+    with running.portal.sessions() as db:
+        assert db.get_one(ActionItem, item_id).status.value == "open"
+    assert _failures(running, "action_item.update", item_id) == 1
