@@ -15,12 +15,17 @@ categories, so it stays bound to its location only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import Binding, DecryptionError, record_dek_id
+from portal.audit.service import Requester, record
 from portal.db import unit_of_work
 from portal.meetings.models import ActionItem, Meeting
+from portal.policy import CaseFacts
 from portal.vault.service import (
     LOCATION_ONLY,
     WITH_ACCESS_FACTS,
@@ -85,8 +90,35 @@ def open_place(db: Session, vault: Vault, meeting: Meeting, key: FieldKey) -> st
     return vault.open(db, meeting.place_ct, agenda_binding(meeting, "place"), key)
 
 
+def open_meeting(db: Session, vault: Vault, meeting: Meeting, *, place: bool, agenda: bool
+                 ) -> tuple[str | None, str | None, bool]:
+    """(place, agenda, damaged): the fields asked for (already decided and recorded);
+    a field that does not open is None and ``damaged`` true, never shown."""
+    if not (place or agenda):
+        return None, None, False
+    try:
+        key = meeting_key(db, vault, meeting)
+    except DecryptionError:  # a key id copied from another object's row
+        return None, None, True
+    where = open_place(db, vault, meeting, key) if place else None
+    try:
+        return where, open_agenda(db, vault, meeting, key) if agenda else None, False
+    except DecryptionError:
+        return where, None, True
+
+
 def open_item(db: Session, vault: Vault, item: ActionItem) -> str:
     return vault.open(db, item.text_ct, item_binding(item), item_key(db, vault, item))
+
+
+def record_failed(db: Session, who: Requester, now: datetime, facts: CaseFacts, *,
+                  event_type: str, action: str, object_type: str, object_id: str,
+                  categories: Iterable[str] = ()) -> None:
+    """A read or change that did not open (damaged, or its columns edited in the
+    database): withheld or refused, and on record as failed."""
+    record(db, who, now, event_type=event_type, action=action, outcome="failed",
+           reason="decryption_failed", case_id=facts.case_id, child_id=facts.child_id,
+           object_type=object_type, object_id=object_id, data_categories=sorted(categories))
 
 
 class ItemDamaged(Exception):

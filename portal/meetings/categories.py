@@ -24,7 +24,7 @@ from portal.cases.preview import _actors
 from portal.cases.service import case_facts
 from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
-from portal.meetings.binding import meeting_key, open_agenda, seal_meeting
+from portal.meetings.binding import meeting_key, open_agenda, record_failed, seal_meeting
 from portal.meetings.models import Meeting, MeetingStatus
 from portal.meetings.service import _meeting, parse_categories
 from portal.people.names import names_of
@@ -145,10 +145,9 @@ def change_categories(db: Session, vault: Vault, who: Requester, actor: Actor, n
         key = meeting_key(db, vault, meeting)
         agenda = open_agenda(db, vault, meeting, key)  # under the old categories' binding
     except DecryptionError:  # damaged, or edited in the database: nothing re-sealed
-        record(db, who, now, event_type=EVENT, action="update", outcome="failed",
-               reason="decryption_failed", case_id=facts.case_id, child_id=facts.child_id,
-               object_type="meeting_agenda", object_id=meeting.id,
-               data_categories=change.before)
+        record_failed(db, who, now, facts, event_type=EVENT, action="update",
+                      object_type="meeting_agenda", object_id=meeting.id,
+                      categories=change.before)
         raise AgendaDamaged(meeting.id) from None
     meeting.agenda_categories = list(after)
     seal_meeting(vault, key, meeting, agenda=agenda)

@@ -33,10 +33,9 @@ from portal.meetings import anonymity
 from portal.meetings.binding import (
     ItemDamaged,
     authentic_item,
-    meeting_key,
-    open_agenda,
     open_item,
-    open_place,
+    open_meeting,
+    record_failed,
     seal_item,
     seal_meeting,
 )
@@ -50,7 +49,7 @@ from portal.meetings.models import (
 from portal.meetings.notices import announce
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import FieldKey, Vault, child_field
+from portal.vault.service import Vault, child_field
 from portal.web.text import check_text
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -247,10 +246,9 @@ def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     logistics = invited or readable or decide(actor, Action.MEETING_SCHEDULE, facts).allowed
     view = _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
     if view.damaged:  # damaged, or its categories edited in the database: withheld, on record
-        record(db, who, now, event_type="meeting.agenda.read", action="read", outcome="failed",
-               reason="decryption_failed", case_id=facts.case_id, child_id=facts.child_id,
-               object_type=item.item_type, object_id=item.item_id,
-               data_categories=sorted(item.categories))
+        record_failed(db, who, now, facts, event_type="meeting.agenda.read", action="read",
+                      object_type=item.item_type, object_id=item.item_id,
+                      categories=item.categories)
     return view
 
 
@@ -367,19 +365,7 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
         invitees = _invitees(db, [meeting.id])[meeting.id]
         taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
         minute_taker = taker.display_name if taker else None
-    where = agenda = None
-    damaged = False
-    try:
-        key: FieldKey | None = meeting_key(db, vault, meeting) if place or content else None
-    except DecryptionError:  # a key id copied from another object's row
-        key, damaged = None, True
-    if place and key is not None:
-        where = open_place(db, vault, meeting, key)
-    if content and key is not None:
-        try:
-            agenda = open_agenda(db, vault, meeting, key)
-        except DecryptionError:
-            damaged = True
+    where, agenda, damaged = open_meeting(db, vault, meeting, place=place, agenda=content)
     return MeetingView(
         id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
         duration_minutes=meeting.duration_minutes, place=where, agenda=agenda,
@@ -447,9 +433,8 @@ def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datet
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
     if vault is not None and not authentic_item(db, vault, item):
-        record(db, who, now, event_type="action_item.update", action="update",
-               outcome="failed", reason="decryption_failed", case_id=item.case_id,
-               child_id=facts.child_id, object_type="action_item", object_id=item.id)
+        record_failed(db, who, now, facts, event_type="action_item.update", action="update",
+                      object_type="action_item", object_id=item.id)
         raise ItemDamaged(item.id)
     item.status = ActionItemStatus.DONE if done else ActionItemStatus.OPEN
     item.completed_at = now if done else None
@@ -514,10 +499,9 @@ def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
         try:
             text = open_item(db, vault, item)
         except DecryptionError:  # damaged, or its categories or owner edited: withheld
-            record(db, who, now, event_type="action_item.read", action="read",
-                   outcome="failed", reason="decryption_failed", case_id=item.case_id,
-                   child_id=case.child_id, object_type="action_item", object_id=item.id,
-                   data_categories=sorted(item_facts.categories))
+            record_failed(db, who, now, case, event_type="action_item.read", action="read",
+                          object_type="action_item", object_id=item.id,
+                          categories=item_facts.categories)
             hidden += 1
             continue
         views.append(ActionItemView(
