@@ -71,6 +71,8 @@ UNREADABLE = {
     "convert_form": "the demo case is named: there is no anonymous case to convert",
     "invitation_link": "a code exists only in an invitation mail (tests/invitations opens one)",
     "dpo_breach": "the demo data has no data breach (tests/breaches reports one)",
+    "category_form": "nobody's consent covers the demo agenda (family situation); "
+                     "tests/meetings/test_category_preview.py opens one",
 }
 
 

@@ -155,6 +155,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "dpo_breach_assess": ("mentor", None),
     "dpo_breach_decide": ("mentor", None),
     "dpo_breach_scope": ("mentor", None),
+    # Changing an agenda's categories: whoever schedules (and may read the agenda).
+    "category_form": ("mentor", "buitenstaander"),
+    "change_categories": ("mentor", "buitenstaander"),
 }
 
 
