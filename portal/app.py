@@ -31,6 +31,7 @@ from portal.audit import keys as audit_keys
 from portal.audit import ledger as audit_ledger
 from portal.audit import routes as audit_routes
 from portal.audit import witness as audit_witness
+from portal.breaches import routes as breach_routes
 from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
@@ -226,6 +227,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *register_routes.routes,
         *vault_routes.routes,
         *dpo_routes.routes,
+        *breach_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from portal.audit.models import AccessRecord
+from portal.breaches.models import Breach, BreachCase, BreachScope
 from portal.cases.models import Case, CaseParticipant
 from portal.consent.models import (
     BreakGlassGrant,
@@ -38,6 +39,9 @@ __all__ = [
     "ActionItem",
     "AdministratorBinding",
     "Base",
+    "Breach",
+    "BreachCase",
+    "BreachScope",
     "BreakGlassGrant",
     "Case",
     "CaseConversion",

@@ -70,7 +70,9 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN),
-       ("/dpo/processing-register", "Register of processing", Action.DPO_REVIEW))
+       ("/dpo/processing-register", "Register of processing", Action.DPO_REVIEW),
+       ("/dpo/breaches", "Data breaches", Action.DPO_REVIEW),
+       ("/breaches/new", "Report a data breach", Action.BREACH_REPORT))
 
 
 class Refused(Exception):

@@ -28,7 +28,8 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
-                   "dpo_break_glass", "invitations_overview", "dpo_grounds"})
+                   "dpo_break_glass", "invitations_overview", "dpo_grounds",
+                   "dpo_breaches", "dpo_breaches_csv", "dpo_breaches_pdf"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -49,7 +50,9 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           # The public privacy page for families: explanation, no data.
                           "privacy",
                           # Which organisations' registers of processing an FG keeps.
-                          "processing_registers"})
+                          "processing_registers",
+                          # Reporting a data breach: the reporter's own text, no case data.
+                          "report_breach_form", "report_breach"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -65,6 +68,7 @@ READERS: dict[str, str] = {
     "grounds_page": "ib", "dpo_grounds": "fg",
     "processing_register": "fg", "processing_register_json": "fg",
     "processing_register_pdf": "fg",
+    "dpo_breaches": "fg", "dpo_breaches_csv": "fg", "dpo_breaches_pdf": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",
@@ -72,6 +76,9 @@ UNREADABLE = {
     "confirm_withdrawal": "the demo data has no consent to withdraw",
     "convert_form": "the demo case is named: there is no anonymous case to convert",
     "invitation_link": "a code exists only in an invitation mail (tests/invitations opens one)",
+    "dpo_breach": "the demo data has no data breach (tests/breaches reports one)",
+    "category_form": "nobody's consent covers the demo agenda (family situation); "
+                     "tests/meetings/test_category_preview.py opens one",
 }
 
 

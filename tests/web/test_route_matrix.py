@@ -154,6 +154,19 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     # The privacy page for families: public.
     "privacy": (None, None),
     "processing_registers": ("mentor", None),
+    # The data-breach register: every professional reports, the FG keeps the register.
+    "report_breach_form": ("ouder1", None),
+    "report_breach": ("ouder1", None),
+    "dpo_breaches": ("mentor", None),
+    "dpo_breaches_csv": ("mentor", None),
+    "dpo_breaches_pdf": ("mentor", None),
+    "dpo_breach": ("mentor", None),
+    "dpo_breach_assess": ("mentor", None),
+    "dpo_breach_decide": ("mentor", None),
+    "dpo_breach_scope": ("mentor", None),
+    # Changing an agenda's categories: whoever schedules (and may read the agenda).
+    "category_form": ("mentor", "buitenstaander"),
+    "change_categories": ("mentor", "buitenstaander"),
 }
 
 
@@ -172,7 +185,8 @@ def concrete(path: str) -> str:
               "correction_id": stable_id("x", "correction"),
               "invitation_id": stable_id("x", "invitation"), "code": "x",
               "organisation_id": stable_id("org", "het-baken"),
-              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task")}
+              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
+              "breach_id": stable_id("x", "breach")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
