@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
@@ -218,8 +219,17 @@ def _store(db: Session, organisation_id: str, content: dict[str, Any], now: date
     row = ProcessingRegisterVersion(
         organisation_id=organisation_id, version=(latest.version + 1) if latest else 1,
         created_at=now, created_by=person_id, content=content)
-    db.add(row)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(row)
+            db.flush()
+    except IntegrityError:
+        # Another request stored this version number first: theirs stands when it
+        # says the same; otherwise this request fails and is tried again by the user.
+        again = _latest(db, organisation_id)
+        if again is None or again.content != content:
+            raise
+        return again
     return row
 
 
