@@ -125,7 +125,8 @@ class Overview:
 
 def expiring(db: Session, organisations: frozenset[str], now: datetime) -> list[Expiring]:
     """Cases of these organisations whose retention runs out within 30 days (or ran out)."""
-    names = dict(db.execute(select(Organisation.id, Organisation.name)).tuples().all())
+    names = {str(row[0]): str(row[1]) for row in db.execute(
+        select(Organisation.id, Organisation.name))}
     rows = []
     for case in candidate_cases(db):
         if not organisations & case_organisations(db, case.id):
