@@ -168,9 +168,10 @@ def place_hold(db: Session, who: Requester, actor: Actor, now: datetime, *, case
                whole_child: bool, reason: str) -> LegalHold:
     """Hold a case (or every case of its child) from erasure; recorded, with its reason code."""
     case = db.get(Case, case_id) if is_uuid(case_id) else None
-    visible = case is not None and _in_scope(db, fg_organisations(db, actor), case.id, None)
     decision = decide(actor, Action.DPO_REVIEW)
-    if case is None or not visible:
+    visible = decision.allowed and case is not None and _in_scope(
+        db, fg_organisations(db, actor), case.id, None)
+    if decision.allowed and not visible:  # another organisation's case: as if it did not exist
         decision = Deny(reason="no_such_case", hide=True)
     record(db, who, now, event_type="retention.hold.place", action="create", decision=decision,
            case_id=case.id if case and visible else None,
@@ -195,10 +196,10 @@ def lift_hold(db: Session, who: Requester, actor: Actor, now: datetime, *, hold_
               reason: str) -> None:
     """End a hold; the case counts down again from its own events (nothing was reset)."""
     hold = db.get(LegalHold, hold_id) if is_uuid(hold_id) else None
-    visible = hold is not None and hold.lifted_at is None and _in_scope(
-        db, fg_organisations(db, actor), hold.case_id, hold.child_id)
     decision = decide(actor, Action.DPO_REVIEW)
-    if not visible:
+    visible = decision.allowed and hold is not None and hold.lifted_at is None and _in_scope(
+        db, fg_organisations(db, actor), hold.case_id, hold.child_id)
+    if decision.allowed and not visible:
         decision = Deny(reason="no_such_hold", hide=True)
     record(db, who, now, event_type="retention.hold.lift", action="update", decision=decision,
            case_id=hold.case_id if hold and visible else None,

@@ -28,7 +28,9 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
-                   "dpo_break_glass", "invitations_overview", "dpo_grounds"})
+                   "dpo_break_glass", "invitations_overview", "dpo_grounds",
+                   # Retention: case references and dates of what expires (no content).
+                   "retention_overview"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -45,7 +47,10 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           # The invitee's own pages: a code form, before any person is bound.
                           "invitation_code_form", "redeem_invitation", "invitation_redeemed",
                           # A link to the provider's end-session endpoint.
-                          "logout_at_provider"})
+                          "logout_at_provider",
+                          # Retention periods per organisation; placing a hold (a write).
+                          "retention_policies", "confirm_retention_policy",
+                          "place_legal_hold"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -59,6 +64,7 @@ READERS: dict[str, str] = {
     "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
     "grounds_page": "ib", "dpo_grounds": "fg",
+    "retention_overview": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

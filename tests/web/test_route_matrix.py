@@ -145,6 +145,12 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # Retention: the administrator confirms the board's periods, the FG sees and holds.
+    "retention_policies": ("ib", None),
+    "confirm_retention_policy": ("ib", None),
+    "retention_overview": ("mentor", None),
+    "place_legal_hold": ("mentor", None),
+    "lift_legal_hold": ("mentor", None),
 }
 
 
@@ -163,7 +169,8 @@ def concrete(path: str) -> str:
               "correction_id": stable_id("x", "correction"),
               "invitation_id": stable_id("x", "invitation"), "code": "x",
               "organisation_id": stable_id("org", "het-baken"),
-              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task")}
+              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
+              "hold_id": stable_id("x", "hold")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
