@@ -12,8 +12,9 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from portal.localtime import LOCAL_TIME
 from portal.people.models import OrganisationKind
 from portal.retention.models import CountedFrom
 
@@ -42,11 +43,16 @@ DEFAULTS: Mapping[OrganisationKind, Period] = {
 
 
 def add_months(at: datetime, months: int) -> datetime:
-    """``at`` plus whole calendar months (the 31st becomes the month's last day)."""
-    month0 = at.month - 1 + months
-    year, month = at.year + month0 // 12, month0 % 12 + 1
-    day = min(at.day, calendar.monthrange(year, month)[1])
-    return at.replace(year=year, month=month, day=day)
+    """``at`` plus whole calendar months on the Dutch calendar, in UTC.
+
+    Counted in Dutch time, so a case closed just after midnight on 1 October
+    (summer time) expires just after midnight on 1 November (winter time), not
+    an hour earlier on the day before; the 31st becomes the month's last day."""
+    local = at.astimezone(LOCAL_TIME)
+    month0 = local.month - 1 + months
+    year, month = local.year + month0 // 12, month0 % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(UTC)
 
 
 @dataclass(frozen=True)
