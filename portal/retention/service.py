@@ -26,6 +26,7 @@ from portal.retention.models import (
     HoldReason,
     LegalHold,
     LiftReason,
+    RetentionErasure,
     RetentionPolicy,
 )
 from portal.retention.rules import DEFAULTS, MAX_MONTHS, Period
@@ -118,9 +119,21 @@ class HoldRow:
 
 
 @dataclass(frozen=True)
+class ErasureRow:
+    case_id: str
+    organisation: str
+    period: Period
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
 class Overview:
     expiring: list[Expiring]
     holds: list[HoldRow]
+    erased: list[ErasureRow]
+
+
+RECENT_ERASURES = 50
 
 
 def expiring(db: Session, organisations: frozenset[str], now: datetime) -> list[Expiring]:
@@ -150,7 +163,23 @@ def overview(db: Session, who: Requester, actor: Actor, now: datetime) -> Overvi
              for h in db.scalars(select(LegalHold).where(LegalHold.lifted_at.is_(None))
                                  .order_by(LegalHold.placed_at))
              if _in_scope(db, scope, h.case_id, h.child_id)]
-    return Overview(expiring(db, scope, now), holds)
+    return Overview(expiring(db, scope, now), holds, _erased(db, scope))
+
+
+def _erased(db: Session, scope: frozenset[str]) -> list[ErasureRow]:
+    """The latest cases the job erased in this scope: when, under whose period."""
+    rows = db.execute(select(RetentionErasure, Organisation.name)
+                      .join(Organisation, Organisation.id == RetentionErasure.organisation_id)
+                      .order_by(RetentionErasure.erased_at.desc()))
+    found = []
+    for erasure, name in rows:
+        if scope & case_organisations(db, erasure.case_id):
+            found.append(ErasureRow(erasure.case_id, str(name),
+                                    Period(erasure.period_months, erasure.counted_from),
+                                    erasure.erased_at))
+            if len(found) == RECENT_ERASURES:
+                break
+    return found
 
 
 def _in_scope(db: Session, scope: frozenset[str], case_id: str | None,

@@ -82,6 +82,9 @@ def test_board_confirms_then_the_fg_holds_and_lifts_and_the_job_erases(
         db.commit()
     with running.portal.sessions() as db:
         assert shredded(db, running.portal.vault, SAM_CASE)
+    after = fg.page("/dpo/retention").text
+    listed = after.split("Gewist omdat de bewaartermijn verstreek", 1)[1]
+    assert SAM_CASE in listed and "24 maanden na het sluiten van de casus" in listed
 
     ib = running.client()
     ib.login("ib")
