@@ -54,7 +54,8 @@ def case_expiry(db: Session, case: Case) -> tuple[Expiry | None, RetentionPolicy
     periods: dict[str, Period | None] = {
         org: (Period(p.period_months, p.counted_from) if (p := policies.get(org)) else None)
         for org in organisations}
-    found = expiry(periods, events(db, case))
+    confirmed = max((p.confirmed_at for p in policies.values()), default=None)
+    found = expiry(periods, events(db, case), confirmed)
     return (found, policies[found.organisation_id]) if found else (None, None)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from portal.localtime import LOCAL_TIME
 from portal.people.models import OrganisationKind
@@ -25,6 +25,9 @@ JEUGDWET_MONTHS = 20 * 12
 # the common school-board default (docs/retention.md), for the board to confirm.
 SCHOOL_MONTHS = 2 * 12
 MAX_MONTHS = 100 * 12
+# Nothing is deleted sooner than this after a period was confirmed (or changed):
+# whatever a new period makes expire is in the FG's 30-day preview first.
+NOTICE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,14 @@ class Expiry:
 
 
 def expiry(periods: Mapping[str, Period | None],
-           events: Mapping[CountedFrom, datetime | None]) -> Expiry | None:
+           events: Mapping[CountedFrom, datetime | None],
+           confirmed_at: datetime | None = None) -> Expiry | None:
     """The case's expiry under every organisation's period; None while any is unknown.
 
     ``periods``: each organisation of the case to its confirmed period (None:
     not confirmed). ``events``: when each counting event happened (None: not
-    yet, e.g. the case is still open)."""
+    yet, e.g. the case is still open). ``confirmed_at``: the latest of those
+    periods' confirmations; the expiry is never less than ``NOTICE`` after it."""
     if not periods:
         return None
     latest: Expiry | None = None
@@ -84,4 +89,6 @@ def expiry(periods: Mapping[str, Period | None],
         at = add_months(event_at, period.months)
         if latest is None or at > latest.at:
             latest = Expiry(at, organisation_id, period, event_at)
+    if latest is not None and confirmed_at is not None and latest.at < confirmed_at + NOTICE:
+        latest = replace(latest, at=confirmed_at + NOTICE)
     return latest

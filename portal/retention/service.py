@@ -195,7 +195,7 @@ def _in_scope(db: Session, scope: frozenset[str], case_id: str | None,
 
 def place_hold(db: Session, who: Requester, actor: Actor, now: datetime, *, case_id: str,
                whole_child: bool, reason: str) -> LegalHold:
-    """Hold a case (or every case of its child) from erasure; recorded, with its reason code."""
+    """Hold a case (or every case of its child) from erasure; recorded, the reason on the hold."""
     case = db.get(Case, case_id) if is_uuid(case_id) else None
     decision = decide(actor, Action.DPO_REVIEW)
     visible = decision.allowed and case is not None and _in_scope(
@@ -205,7 +205,7 @@ def place_hold(db: Session, who: Requester, actor: Actor, now: datetime, *, case
     record(db, who, now, event_type="retention.hold.place", action="create", decision=decision,
            case_id=case.id if case and visible else None,
            child_id=case.child_id if case and visible else None, object_type="case",
-           object_id=case.id if case and visible else None, reason=reason[:32] or None)
+           object_id=case.id if case and visible else None)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
     assert case is not None
@@ -233,7 +233,7 @@ def lift_hold(db: Session, who: Requester, actor: Actor, now: datetime, *, hold_
     record(db, who, now, event_type="retention.hold.lift", action="update", decision=decision,
            case_id=hold.case_id if hold and visible else None,
            child_id=hold.child_id if hold and visible else None, object_type="legal_hold",
-           object_id=hold.id if hold and visible else None, reason=reason[:32] or None)
+           object_id=hold.id if hold and visible else None)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
     assert hold is not None

@@ -21,7 +21,7 @@ from portal.retention.models import (
     RetentionErasure,
     RetentionPolicy,
 )
-from portal.retention.rules import add_months
+from portal.retention.rules import NOTICE, add_months
 from tests.harness import Running
 from tests.retention.helpers import (
     ADMIN,
@@ -91,6 +91,20 @@ def test_a_school_case_goes_when_its_confirmed_period_ran_out(running_sqlite: Ru
         case = db.get_one(Case, SAM_CASE)
         assert (case.erased_by, case.erased_by_role) == (ADMIN, "retention")
     assert _run(running_sqlite, expires + timedelta(days=1)) == 0, "once, not again"
+
+
+def test_a_new_confirmation_gives_30_days_notice_before_anything_goes(
+        running_sqlite: Running) -> None:
+    closed = _closed(running_sqlite)
+    confirmed = add_months(closed, 60)  # the board decides long after the period ran out
+    with running_sqlite.portal.sessions() as db:
+        confirm(db, SCHOOL, 24, CountedFrom.CASE_CLOSED, confirmed)
+        db.commit()
+        rows = service.expiring(db, frozenset({SCHOOL}), confirmed)
+        assert [(r.case_id, r.expires_at) for r in rows] == [(SAM_CASE, confirmed + NOTICE)]
+    assert _run(running_sqlite, confirmed + NOTICE - timedelta(seconds=1)) == 0
+    assert _run(running_sqlite, confirmed + NOTICE) == 1
+    assert _state(running_sqlite, SAM_CASE) == "shredded"
 
 
 def test_the_longest_period_of_the_organisations_in_a_case_decides(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -50,8 +49,8 @@ def test_board_confirms_then_the_fg_holds_and_lifts_and_the_job_erases(
         policy = db.scalars(select(RetentionPolicy)).one()
         assert (policy.organisation_id, policy.period_months,
                 policy.confirmed_by) == (SCHOOL, 24, stable_id("person", "beheerder"))
-        # Closed long enough ago that the period ends in five days.
-        close(db, SAM_CASE, add_months(running.clock.now + timedelta(days=5), -24))
+        # Closed three years ago: over, but a period just confirmed gives 30 days' notice.
+        close(db, SAM_CASE, add_months(running.clock.now, -36))
         db.commit()
 
     fg = running.client()
@@ -65,13 +64,13 @@ def test_board_confirms_then_the_fg_holds_and_lifts_and_the_job_erases(
     assert held.status_code == 200 and "De bewaarplicht geldt." in held.text
     assert "Juridische procedure" in held.text
 
-    running.clock.advance(days=6)
+    running.clock.advance(days=31)
     with running.portal.sessions() as db:
         assert job.run_retention(db, running.portal.vault, running.clock.now) == 0
         db.commit()
         assert intact(db, running.portal.vault, SAM_CASE)
         hold_id = db.scalars(select(LegalHold.id)).one()
-    fg.login("fg")  # six days on, the session has timed out
+    fg.login("fg")  # a month on, the session has timed out
     assert f"/dpo/retention/holds/{hold_id}/lift" in fg.page("/dpo/retention").text
     lifted = fg.submit(f"/dpo/retention/holds/{hold_id}/lift", {"lift_reason": "ended"})
     assert lifted.status_code == 200 and "De bewaarplicht is opgeheven." in lifted.text

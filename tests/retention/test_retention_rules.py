@@ -8,7 +8,14 @@ import pytest
 
 from portal.people.models import OrganisationKind
 from portal.retention.models import CountedFrom
-from portal.retention.rules import DEFAULTS, JEUGDWET_MONTHS, Period, add_months, expiry
+from portal.retention.rules import (
+    DEFAULTS,
+    JEUGDWET_MONTHS,
+    NOTICE,
+    Period,
+    add_months,
+    expiry,
+)
 
 CLOSED = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -53,3 +60,13 @@ def test_the_longest_period_decides() -> None:
 def test_every_kind_of_organisation_has_a_default_and_youth_care_the_jeugdwet() -> None:
     assert set(DEFAULTS) == set(OrganisationKind)
     assert DEFAULTS[OrganisationKind.YOUTH_CARE] == Period(240, CountedFrom.LAST_ENTRY)
+
+
+def test_nothing_expires_sooner_than_30_days_after_the_confirmation() -> None:
+    events = {CountedFrom.CASE_CLOSED: CLOSED}
+    school = {"school": Period(24, CountedFrom.CASE_CLOSED)}
+    confirmed = datetime(2030, 5, 1, tzinfo=UTC)  # long after the period ran out
+    found = expiry(school, events, confirmed)
+    assert found is not None and found.at == confirmed + NOTICE
+    found = expiry(school, events, datetime(2026, 1, 1, tzinfo=UTC))
+    assert found is not None and found.at == datetime(2028, 1, 31, 12, 0, tzinfo=UTC)
