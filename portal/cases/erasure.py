@@ -28,6 +28,7 @@ from portal.errors import N_, InvalidInput
 from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.erasure import shred_case_minutes
 from portal.policy import Action, Actor
+from portal.retention.holds import on_hold
 from portal.vault.models import DataKey
 from portal.vault.service import Vault, secure_delete
 
@@ -40,6 +41,9 @@ def erase_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     if not confirmed:
         raise InvalidInput({"confirm": N_("Confirm that the erasure cannot be undone.")})
     case = db.get_one(Case, facts.case_id)
+    if on_hold(db, case.id, case.child_id):
+        raise InvalidInput({"hold": N_("A legal hold keeps this case: the data protection "
+                                       "officer must lift it before it can be erased.")})
     return shred_case(db, vault, case, now, erased_by=actor.person_id,
                       role=who.user_role,
                       organisation_id=facts.participant_organisations.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.cases.models import Case, CaseStatus
@@ -14,7 +14,8 @@ from portal.dpo.scope import case_organisations
 from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.models import Minutes, MinutesVersion
 from portal.people.models import Enrolment
-from portal.retention.models import CountedFrom, DataKind, LegalHold, RetentionPolicy
+from portal.retention.holds import on_hold
+from portal.retention.models import CountedFrom, DataKind, RetentionPolicy
 from portal.retention.rules import Expiry, Period, expiry
 
 
@@ -59,13 +60,8 @@ def case_expiry(db: Session, case: Case) -> tuple[Expiry | None, RetentionPolicy
     return (found, policies[found.organisation_id]) if found else (None, None)
 
 
-def on_hold(db: Session, case: Case) -> bool:
-    """A hold in force on the case or on its child."""
-    holds = [LegalHold.case_id == case.id]
-    if case.child_id is not None:
-        holds.append(LegalHold.child_id == case.child_id)
-    return db.scalar(select(LegalHold.id).where(
-        or_(*holds), LegalHold.lifted_at.is_(None)).limit(1)) is not None
+def case_on_hold(db: Session, case: Case) -> bool:
+    return on_hold(db, case.id, case.child_id)
 
 
 def candidate_cases(db: Session) -> list[Case]:

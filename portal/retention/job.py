@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.audit.service import record
 from portal.cases.erasure import shred_case
 from portal.cases.models import Case
-from portal.retention.facts import candidate_cases, case_expiry, on_hold
+from portal.retention.facts import candidate_cases, case_expiry, case_on_hold
 from portal.retention.models import RetentionErasure
 from portal.staff.lifecycle import system_requester
 from portal.vault.service import Vault
@@ -34,7 +34,7 @@ def due_case_ids(db: Session, now: datetime) -> list[str]:
     due = []
     for case in candidate_cases(db):
         found, _ = case_expiry(db, case)
-        if found is not None and found.at <= now and not on_hold(db, case):
+        if found is not None and found.at <= now and not case_on_hold(db, case):
             due.append(case.id)
     return due
 
@@ -64,7 +64,7 @@ def erase_expired(db: Session, vault: Vault, now: datetime, case_id: str) -> boo
         return False
     case = db.get_one(Case, case_id, populate_existing=True)
     found, policy = case_expiry(db, case)
-    if found is None or policy is None or found.at > now or on_hold(db, case):
+    if found is None or policy is None or found.at > now or case_on_hold(db, case):
         db.rollback()  # a hold or a changed policy came in between: the case stays
         return False
     reason = (f"retention:{policy.data_kind.value}:{found.period.months}m"

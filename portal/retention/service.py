@@ -19,7 +19,7 @@ from portal.dpo.scope import case_organisations, fg_organisations
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Child, Organisation, OrganisationKind
 from portal.policy import Action, Actor, Deny, decide
-from portal.retention.facts import candidate_cases, case_expiry, on_hold
+from portal.retention.facts import candidate_cases, case_expiry, case_on_hold
 from portal.retention.models import (
     CountedFrom,
     DataKind,
@@ -147,7 +147,7 @@ def expiring(db: Session, organisations: frozenset[str], now: datetime) -> list[
         found, _ = case_expiry(db, case)
         if found is not None and found.at <= now + PREVIEW:
             rows.append(Expiring(case.id, names.get(case.organisation_id, "?"), found.at,
-                                 found.period, on_hold(db, case)))
+                                 found.period, case_on_hold(db, case)))
     return sorted(rows, key=lambda row: (row.expires_at, row.case_id))
 
 

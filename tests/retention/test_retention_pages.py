@@ -138,3 +138,21 @@ def test_an_fg_of_another_organisation_sees_nothing_and_cannot_hold(
             AccessRecord.event_type == "retention.hold.place")).one()
         assert denied.outcome == "denied" and denied.case_id is None
         assert re.fullmatch(r"no_such_case", denied.reason or "")
+
+
+def test_a_legal_hold_also_stops_the_chairs_erasure(running_sqlite: Running) -> None:
+    fg = running_sqlite.client()
+    fg.login("fg")
+    held = fg.submit("/dpo/retention/holds", {"case_id": SAM_CASE, "reason": "complaint",
+                                              "whole_child": "on"})
+    assert held.status_code == 200 and "Alle casussen van kind" in held.text
+    ib = running_sqlite.client()
+    ib.login("ib")
+    assert ib.submit(f"/cases/{SAM_CASE}/erase", {"confirm": "on"}).status_code == 400
+    with running_sqlite.portal.sessions() as db:
+        assert intact(db, running_sqlite.portal.vault, SAM_CASE)
+        hold_id = db.scalars(select(LegalHold.id)).one()
+    assert fg.submit(f"/dpo/retention/holds/{hold_id}/lift",
+                     {"lift_reason": "mistake"}).status_code == 200
+    erased = ib.submit(f"/cases/{SAM_CASE}/erase", {"confirm": "on"})
+    assert erased.status_code == 200 and "Deze casus is gewist" in erased.text
