@@ -28,6 +28,7 @@ from portal.minutes.models import (
 )
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.retention.models import LegalHold, RetentionErasure, RetentionPolicy
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -59,6 +60,7 @@ __all__ = [
     "IdentifierOverride",
     "InvitationFailure",
     "JobLease",
+    "LegalHold",
     "Meeting",
     "MeetingInvitee",
     "Membership",
@@ -73,6 +75,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Restriction",
+    "RetentionErasure",
+    "RetentionPolicy",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",
