@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from portal.admin.models import GroundRoleChange
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant
 from portal.consent.models import (
@@ -52,6 +53,7 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "FamilyInvitation",
+    "GroundRoleChange",
     "IdentifierOverride",
     "InvitationFailure",
     "JobLease",

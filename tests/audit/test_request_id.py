@@ -8,7 +8,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from alembic import command
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from portal.audit import keys
 from portal.audit.chain import GENESIS, canonical_encoding, chain_hash
@@ -23,9 +26,11 @@ from portal.audit.encoding import (
 from portal.audit.models import AccessRecord
 from portal.audit.replay import database_checkpoints, verify_database
 from portal.audit.service import Requester, record
-from portal.db import unit_of_work
+from portal.db import make_engine, session_factory, unit_of_work
 from portal.demo import DEMO_CASE, stable_id
+from portal.migrate import alembic_config, upgrade
 from portal.ops.logs import configure
+from portal.ops.logs import request_id as current_request_id
 from tests.harness import Running
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
@@ -45,6 +50,7 @@ OLD_VALUES.update(
     case_id="22222222-2222-4222-8222-222222222222", data_categories="behaviour,health",
     sensitivity="R", source="mdo-portal")
 OLD_HASH = "a0a01971080dd134b6f0b13e05a5d29a55d76ae9af5eb0a02b016da78ebcdb4c"
+NOW = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
 
 
 def verify(running: Running) -> Any:
@@ -130,3 +136,32 @@ def test_a_sealed_request_id_cannot_be_changed_or_removed_unseen() -> None:
     added = [values[name] for name in ROW_COLUMNS]
     assert not row_matches(added, old_encoding)
     assert row_changes(added, old_encoding) == ["request_id"]
+
+
+def test_the_migration_keeps_the_triggers_and_refuses_to_drop_sealed_ids(
+        empty_url: str) -> None:
+    engine = make_engine(empty_url)
+    try:
+        upgrade(engine)
+        with unit_of_work(session_factory(engine)) as db:  # outside a request: no id
+            record(db, WHO, NOW, event_type="audit.job", action="execute")
+        command.downgrade(alembic_config(engine), "0025")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("access_record")}
+            assert "ground_role_change" not in inspect(conn).get_table_names()
+        assert "request_id" not in columns
+        upgrade(engine)
+        with pytest.raises(DBAPIError), engine.begin() as conn:  # still append-only
+            conn.execute(text("UPDATE access_record SET user_name = 'x'"))
+        token = current_request_id.set("0123456789abcdef0123456789abcdef")
+        try:
+            with unit_of_work(session_factory(engine)) as db:
+                record(db, WHO, NOW, event_type="case.view", action="read")
+        finally:
+            current_request_id.reset(token)
+        with pytest.raises(RuntimeError, match="from seq 2 on carry a sealed request id"):
+            command.downgrade(alembic_config(engine), "0025")
+        report = verify_database(engine, [], [])
+        assert report.ok and report.records_checked == 2, report.describe()
+    finally:
+        engine.dispose()
