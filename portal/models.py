@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from portal.admin.models import GroundRoleChange
 from portal.audit.models import AccessRecord
 from portal.breaches.models import Breach, BreachCase, BreachScope
 from portal.cases.models import Case, CaseParticipant
@@ -57,6 +58,7 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "FamilyInvitation",
+    "GroundRoleChange",
     "IdentifierOverride",
     "InvitationFailure",
     "JobLease",

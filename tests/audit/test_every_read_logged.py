@@ -39,6 +39,8 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           "step_up",  # a login, recorded as auth.step_up
                           # Organisation settings: who must consent, the birthday warning.
                           "consent_rules", "set_consent_rule",
+                          # Which roles may invoke a legal ground, per organisation.
+                          "ground_roles_page", "set_ground_roles",
                           # Probes: no session, no access record, nothing sensitive.
                           "healthz", "readyz",
                           # Which organisations' registers one keeps: names, no pupils.

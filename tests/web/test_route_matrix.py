@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "set_person_active": ("fg", None),
     "consent_rules": ("ib", None),
     "set_consent_rule": ("ib", None),
+    "ground_roles_page": ("ib", None),
+    "set_ground_roles": ("ib", None),
     # Public: login, logout and the language switch work without a login.
     "login_page": (None, None),
     "start_login": (None, None),
