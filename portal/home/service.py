@@ -26,6 +26,7 @@ from portal.minutes import service as minutes
 from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
+from portal.retention.service import expiring_count
 from portal.staff import chair
 from portal.vault.service import Vault
 
@@ -61,6 +62,7 @@ class StartPage:
     invitations: bool = False
     register: bool = False
     breaches: breach_service.Deadlines | None = None  # the FG's 72-hour clocks
+    retention_expiring: int | None = None  # the FG: cases whose retention ends within 30 days
 
     @property
     def empty(self) -> bool:
@@ -78,7 +80,8 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
                      invitations=allowed[Action.INVITATION_LIST],
                      register=allowed[Action.REGISTER_VIEW])
     if allowed[Action.DPO_REVIEW]:
-        page = replace(page, breaches=breach_service.deadlines(db, actor, now))
+        page = replace(page, breaches=breach_service.deadlines(db, actor, now),
+                       retention_expiring=expiring_count(db, actor, now))
     if allowed[Action.ORGANISATION_MANAGE]:
         # Counts only: the administrator's own page lists the rows (and records it).
         page = replace(page, organisations=db.scalar(select(func.count(Organisation.id))),

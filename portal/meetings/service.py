@@ -167,8 +167,9 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
                if p is not None and p not in facts.participants]
     if unknown:
         raise InvalidInput({"invitees": N_("Only participants of the case can be invited.")})
-    confirmed = anonymity.guard(db, vault, facts, {"place": new.place, "agenda": new.agenda},
-                                now, confirm_identifiers)
+    confirmed = anonymity.guard(db, vault, who, actor, facts,
+                                {"place": new.place, "agenda": new.agenda}, now,
+                                confirm_identifiers)
     meeting = Meeting(case_id=facts.case_id, starts_at=new.starts_at,
                       duration_minutes=new.duration_minutes, place_ct=b"", agenda_ct=b"",
                       agenda_categories=list(new.categories),
@@ -405,7 +406,8 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     if not confirm_unreadable:
         refuse_unreadable(db, vault, actor, now, facts.case_id, "action_item", chosen or (),
                           field="category")
-    confirmed = anonymity.guard(db, vault, facts, {"text": text}, now, confirm_identifiers)
+    confirmed = anonymity.guard(db, vault, who, actor, facts, {"text": text}, now,
+                                confirm_identifiers)
     item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
                       categories=list(chosen or ()), status=ActionItemStatus.OPEN,
                       created_by=actor.person_id, created_at=now)

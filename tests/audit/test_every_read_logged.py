@@ -29,7 +29,9 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
                    "dpo_break_glass", "invitations_overview", "dpo_grounds",
-                   "dpo_breaches", "dpo_breaches_csv", "dpo_breaches_pdf"})
+                   "dpo_breaches", "dpo_breaches_csv", "dpo_breaches_pdf",
+                   # Retention: case references and dates of what expires (no content).
+                   "retention_overview"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -37,6 +39,8 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           "step_up",  # a login, recorded as auth.step_up
                           # Organisation settings: who must consent, the birthday warning.
                           "consent_rules", "set_consent_rule",
+                          # Which roles may invoke a legal ground, per organisation.
+                          "ground_roles_page", "set_ground_roles",
                           # Probes: no session, no access record, nothing sensitive.
                           "healthz", "readyz",
                           # Which organisations' registers one keeps: names, no pupils.
@@ -52,7 +56,10 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           # Which organisations' registers of processing an FG keeps.
                           "processing_registers",
                           # Reporting a data breach: the reporter's own text, no case data.
-                          "report_breach_form", "report_breach"})
+                          "report_breach_form", "report_breach",
+                          # Retention periods per organisation; placing a hold (a write).
+                          "retention_policies", "confirm_retention_policy",
+                          "place_legal_hold"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -69,6 +76,7 @@ READERS: dict[str, str] = {
     "processing_register": "fg", "processing_register_json": "fg",
     "processing_register_pdf": "fg",
     "dpo_breaches": "fg", "dpo_breaches_csv": "fg", "dpo_breaches_pdf": "fg",
+    "retention_overview": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",
