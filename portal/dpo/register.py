@@ -45,6 +45,7 @@ from portal.people.models import (
     Role,
 )
 from portal.policy import Action, Actor, Allow, Decision, Deny, decide
+from portal.retention.models import DataKind, RetentionPolicy
 from portal.settings import Settings
 
 AGREEMENTS_MAX = 4000
@@ -186,8 +187,7 @@ def generate(db: Session, settings: Settings, organisation: Organisation) -> dic
         "recipients": [{"id": i, "name": n, "kind": str(k)} for i, n, k in partners],
         "retention": [
             {"what": "Inzagelog", "period": f"minimaal {settings.audit_retention_years} jaar"},
-            {"what": "Dossiergegevens van een casus",
-             "period": "niet ingesteld; wissen door de voorzitter (crypto-shredding)"},
+            *_retention(db, organisation.id),
         ],
         "security": [
             "Versleuteling: envelope-encryptie met een datasleutel per document "
@@ -202,6 +202,25 @@ def generate(db: Session, settings: Settings, organisation: Organisation) -> dic
             f"{settings.effective_audit_dpo_acr}",
         ],
     }
+
+
+COUNTED_FROM = {"case_closed": "het sluiten van de casus",
+                "pupil_left": "het vertrek van de leerling", "last_entry": "de laatste aanvulling"}
+
+
+def _retention(db: Session, organisation_id: str) -> list[dict[str, str]]:
+    """The retention periods the board confirmed (``portal.retention``), or that none is."""
+    policy = db.scalars(select(RetentionPolicy).where(
+        RetentionPolicy.organisation_id == organisation_id,
+        RetentionPolicy.data_kind == DataKind.CASE_FILE)).first()
+    if policy is None:
+        return [{"what": "Dossiergegevens van een casus",
+                 "period": "nog geen termijn bevestigd door het bestuur: er wordt niets "
+                           "automatisch gewist (wissen door de voorzitter: crypto-shredding)"}]
+    return [{"what": "Dossiergegevens van een casus",
+             "period": f"{policy.period_months} maanden na "
+                       f"{COUNTED_FROM.get(str(policy.counted_from), str(policy.counted_from))}, "
+                       "daarna crypto-shredding (bevestigd door het bestuur)"}]
 
 
 def _latest(db: Session, organisation_id: str) -> ProcessingRegisterVersion | None:

@@ -12,6 +12,7 @@ from portal.audit.models import AccessRecord
 from portal.cases.models import CaseParticipant, CaseRole
 from portal.demo import stable_id
 from portal.dpo.models import ProcessingRegisterVersion
+from portal.retention.models import CountedFrom, DataKind, RetentionPolicy
 from tests.dpo.test_fg_scope import BAKEN, build, case_id, fg_client
 from tests.harness import Running
 
@@ -76,6 +77,17 @@ def test_the_fg_reads_edits_and_exports_the_register(running: Running) -> None:
     assert body["version"] == 3 and body["entered"]["dpia_reference"] == DPIA
     assert [r["name"] for r in body["recipients"]] == ["Basisschool Het Lichtpunt",
                                                        "Jeugdhulp Noord"]
+    assert "nog geen termijn bevestigd" in body["retention"][1]["period"]
+    # The board confirms a retention period (portal.retention): the register names it.
+    with running.portal.sessions.begin() as db:
+        db.add(RetentionPolicy(organisation_id=BAKEN, data_kind=DataKind.CASE_FILE,
+                               period_months=24, counted_from=CountedFrom.PUPIL_LEFT,
+                               confirmed_at=running.clock(),
+                               confirmed_by=stable_id("person", "beheerder")))
+    body = json.loads(fg.get(f"{PAGE}.json").text)
+    assert body["version"] == 4
+    assert body["retention"][1]["period"].startswith(
+        "24 maanden na het vertrek van de leerling")
     with running.portal.sessions() as db:
         events = db.scalars(select(AccessRecord.event_type).where(
             AccessRecord.user_id == stable_id("person", "schoolleider"),
