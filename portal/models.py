@@ -27,6 +27,7 @@ from portal.minutes.models import (
 )
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.requests.models import SubjectRequest, SubjectRequestEvent
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -73,5 +74,7 @@ __all__ = [
     "ScimGroupMember",
     "ScimToken",
     "ScimUser",
+    "SubjectRequest",
+    "SubjectRequestEvent",
     "WebSession",
 ]
