@@ -25,6 +25,8 @@ from portal.minutes import service as minutes
 from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
+from portal.requests.desk import Waiting
+from portal.requests.desk import waiting as requests_waiting
 from portal.staff import chair
 from portal.vault.service import Vault
 
@@ -59,6 +61,7 @@ class StartPage:
     break_glass_reviews: bool = False
     invitations: bool = False
     register: bool = False
+    requests: Waiting | None = None  # the FG's requests of data subjects
 
     @property
     def empty(self) -> bool:
@@ -74,7 +77,8 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
     page = StartPage(audit=allowed[Action.AUDIT_SEARCH],
                      break_glass_reviews=allowed[Action.DPO_REVIEW],
                      invitations=allowed[Action.INVITATION_LIST],
-                     register=allowed[Action.REGISTER_VIEW])
+                     register=allowed[Action.REGISTER_VIEW],
+                     requests=requests_waiting(db, actor, now))
     if allowed[Action.ORGANISATION_MANAGE]:
         # Counts only: the administrator's own page lists the rows (and records it).
         page = replace(page, organisations=db.scalar(select(func.count(Organisation.id))),

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from portal.localtime import LOCAL_TIME
+from portal.consent.access import local_date
 
 INSPECTION_PERIOD = timedelta(weeks=4)
 ANSWER_MONTHS = 1
@@ -62,7 +62,7 @@ def local_day(moment: datetime) -> date:
     """The calendar day in the Netherlands at ``moment``."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes have no day in Dutch time")
-    return moment.astimezone(LOCAL_TIME).date()
+    return local_date(moment)
 
 
 def add_months(day: date, months: int) -> date:

@@ -28,7 +28,10 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
-                   "dpo_break_glass", "invitations_overview", "dpo_grounds"})
+                   "dpo_break_glass", "invitations_overview", "dpo_grounds",
+                   # Requests of data subjects: the lists and the forms naming children.
+                   "family_requests", "new_family_request", "file_family_request",
+                   "dpo_requests", "dpo_new_request", "dpo_register_request"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -59,6 +62,8 @@ READERS: dict[str, str] = {
     "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
     "grounds_page": "ib", "dpo_grounds": "fg",
+    "family_requests": "ouder1", "new_family_request": "ouder1", "dpo_requests": "fg",
+    "dpo_new_request": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",
@@ -66,6 +71,8 @@ UNREADABLE = {
     "confirm_withdrawal": "the demo data has no consent to withdraw",
     "convert_form": "the demo case is named: there is no anonymous case to convert",
     "invitation_link": "a code exists only in an invitation mail (tests/invitations opens one)",
+    "family_request": "the demo data has no request (tests/requests files one)",
+    "dpo_request": "the demo data has no request (tests/requests files one)",
 }
 
 

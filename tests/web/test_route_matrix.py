@@ -145,6 +145,23 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # Requests of data subjects: the family files and follows its own (a request of
+    # someone else is 404), the FG handles those of the organisations they oversee.
+    "family_requests": ("mentor", None),
+    "new_family_request": ("mentor", None),
+    "file_family_request": ("mentor", None),
+    "family_request": ("mentor", "pleegouder"),
+    "answer_identity": ("mentor", "pleegouder"),
+    "dpo_requests": ("mentor", None),
+    "dpo_new_request": ("mentor", None),
+    "dpo_register_request": ("mentor", None),
+    "dpo_request": ("mentor", None),
+    "dpo_assign_request": ("mentor", None),
+    "dpo_note_request": ("mentor", None),
+    "dpo_extend_request": ("mentor", None),
+    "dpo_ask_identity": ("mentor", None),
+    "dpo_record_identity": ("mentor", None),
+    "dpo_decide_request": ("mentor", None),
 }
 
 
@@ -163,7 +180,8 @@ def concrete(path: str) -> str:
               "correction_id": stable_id("x", "correction"),
               "invitation_id": stable_id("x", "invitation"), "code": "x",
               "organisation_id": stable_id("org", "het-baken"),
-              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task")}
+              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
+              "request_id": stable_id("x", "request")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
