@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from portal.mail.service import enqueue
 from portal.people.models import Child, ChildRelation, Membership, Person, PersonKind, Role
 from portal.people.names import name_of
 from portal.policy import Action, Actor, ChildFacts, Decision, Deny, decide
+from portal.requests import copy
 from portal.requests.clock import Urgency, local_day
 from portal.requests.models import (
     Channel,
@@ -380,3 +382,44 @@ def _received_on(value: str, now: datetime, errors: dict[str, str]) -> date | No
         errors["received_on"] = N_("The date of receipt cannot lie in the future.")
         return None
     return day
+
+
+COPY_KINDS = frozenset({RequestKind.INSPECTION, RequestKind.PORTABILITY})
+
+
+def prepare_copy(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                 request_id: str) -> None:
+    """Assemble the inspection copy as the requester may see it, for the FG's review."""
+    request = _scoped(db, who, actor, now, request_id, "request.copy.prepare", "execute")
+    _open(request)
+    if request.kind not in COPY_KINDS:
+        raise InvalidInput({"step": N_("Only an inspection or portability request gets a copy.")})
+    if request.status is RequestStatus.IDENTITY_CHECK:
+        raise InvalidInput({"step": N_("The identity check has not been answered yet.")})
+    copy.seal(db, vault, request, copy.assemble(db, vault, who, now, request))
+    request.copy_prepared_at = now
+    request.copy_released_at = None
+    add_event(db, vault, request, EventKind.COPY_PREPARED, actor, now)
+
+
+def review_copy(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                request_id: str) -> tuple[RequestView, dict[str, Any]]:
+    request = _scoped(db, who, actor, now, request_id, "request.copy.review", "read")
+    if request.copy_ct is None:
+        denied = Deny(reason="no_copy", hide=True)
+        record(db, who, now, event_type="request.copy.review", action="read", decision=denied,
+               object_type=OBJECT)
+        raise AccessDenied(denied)
+    return view(db, vault, request, now, for_requester=False), copy.opened(db, vault, request)
+
+
+def release_copy(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                 request_id: str, public_url: str) -> None:
+    """The FG has reviewed the copy: the requester may download it (recorded)."""
+    request = _scoped(db, who, actor, now, request_id, "request.copy.release", "update")
+    if request.copy_ct is None:
+        raise InvalidInput({"step": N_("Prepare the copy first.")})
+    if request.copy_released_at is None:
+        request.copy_released_at = now
+        add_event(db, vault, request, EventKind.COPY_RELEASED, actor, now)
+        notify_requester(db, request, now, public_url)

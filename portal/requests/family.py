@@ -24,6 +24,7 @@ from portal.errors import N_, AccessDenied, InvalidInput
 from portal.parents.service import FamilyChild, family_home
 from portal.people.models import Child
 from portal.policy import Action, Actor, ChildFacts, Decision, Deny, decide
+from portal.requests import copy
 from portal.requests.models import (
     Channel,
     EventKind,
@@ -178,3 +179,19 @@ def answer_identity(db: Session, vault: Vault, who: Requester, actor: Actor, now
     add_event(db, vault, request, EventKind.IDENTITY_ANSWERED, actor, now, answer)
     request.status = RequestStatus.IN_PROGRESS
     notify_fgs(db, request, now, public_url)
+
+
+def download_copy(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                  request_id: str, fmt: str) -> tuple[bytes, str]:
+    """The released copy as PDF or JSON; before its release the requester's own request
+    has no copy to download (404, on record)."""
+    request = _own_request(db, who, actor, now, request_id, f"request.copy.{fmt}", "read")
+    if request.copy_ct is None or request.copy_released_at is None:
+        denied = Deny(reason="no_copy", hide=True)
+        record(db, who, now, event_type=f"request.copy.{fmt}", action="read", decision=denied,
+               child_id=request.child_id, object_type=OBJECT, object_id=request.id,
+               purpose_of_use="own_data")
+        raise AccessDenied(denied)
+    content = copy.opened(db, vault, request)
+    return (copy.as_pdf(content), "application/pdf") if fmt == "pdf" \
+        else (copy.as_json(content), "application/json")

@@ -62,12 +62,14 @@ class EventKind(enum.StrEnum):
     IDENTITY_ASKED = "identity_asked"
     IDENTITY_ANSWERED = "identity_answered"
     DECIDED = "decided"
+    COPY_PREPARED = "copy_prepared"  # the inspection copy was assembled for review
+    COPY_RELEASED = "copy_released"  # the FG released it: the requester can download it
 
 
 # What the requester reads in their history (internal notes and the owner are not).
 VISIBLE_TO_REQUESTER = frozenset({EventKind.FILED, EventKind.REGISTERED, EventKind.EXTENDED,
                                   EventKind.IDENTITY_ASKED, EventKind.IDENTITY_ANSWERED,
-                                  EventKind.DECIDED})
+                                  EventKind.DECIDED, EventKind.COPY_RELEASED})
 
 
 class SubjectRequest(Base):
@@ -94,6 +96,11 @@ class SubjectRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The inspection copy (JSON, sealed under the request's key): assembled as the
+    # requester may see it, reviewed by the FG, then released for download.
+    copy_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    copy_prepared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    copy_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The owner's content-free reminders, each sent once.
     reminded_nearly_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

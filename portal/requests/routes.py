@@ -36,6 +36,7 @@ NOTICES = {
     "asked": N_("The identity check has been asked; the answer period is paused."),
     "identity": N_("The answer has been recorded; the answer period runs again."),
     "decided": N_("The decision has been recorded; the requester can read it."),
+    "released": N_("The copy has been released; the requester can download it."),
 }
 
 
@@ -195,12 +196,56 @@ def dpo_decide_request(page: Page, request_id: str) -> Response:
         page.form, _public_url(page)))
 
 
+@endpoint()
+def dpo_prepare_copy(page: Page, request_id: str) -> Response:
+    try:
+        desk.prepare_copy(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                          request_id)
+    except InvalidInput as invalid:
+        return _desk_request(page, request_id, invalid.errors)
+    return page.redirect(f"/dpo/requests/{request_id}/copy")
+
+
+@endpoint()
+def dpo_review_copy(page: Page, request_id: str) -> Response:
+    shown, content = desk.review_copy(page.db, page.portal.vault, page.requester(), page.user,
+                                      page.now, request_id)
+    return page.render("requests/review_copy.html", request=shown, copy=content, **LABELS)
+
+
+@endpoint()
+def dpo_release_copy(page: Page, request_id: str) -> Response:
+    return _step(page, request_id, "released", lambda: desk.release_copy(
+        page.db, page.portal.vault, page.requester(), page.user, page.now, request_id,
+        _public_url(page)))
+
+
+def _download(page: Page, request_id: str, fmt: str) -> Response:
+    content, media_type = family.download_copy(page.db, page.portal.vault, page.requester(),
+                                               page.user, page.now, request_id, fmt)
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="inzage-{request_id[:8]}.{fmt}"',
+        "Cache-Control": "no-store"})
+
+
+@endpoint()
+def family_copy_pdf(page: Page, request_id: str) -> Response:
+    return _download(page, request_id, "pdf")
+
+
+@endpoint()
+def family_copy_json(page: Page, request_id: str) -> Response:
+    return _download(page, request_id, "json")
+
+
 routes = [
     Route("/family/requests", family_requests),
     Route("/family/requests", file_family_request, methods=["POST"]),
     Route("/family/requests/new", new_family_request),
     Route("/family/requests/{request_id}", family_request),
     Route("/family/requests/{request_id}/identity", answer_identity, methods=["POST"]),
+    Route("/family/requests/{request_id}/copy.pdf", family_copy_pdf),
+    Route("/family/requests/{request_id}/copy.json", family_copy_json),
     Route("/dpo/requests", dpo_requests),
     Route("/dpo/requests", dpo_register_request, methods=["POST"]),
     Route("/dpo/requests/new", dpo_new_request),
@@ -212,4 +257,7 @@ routes = [
     Route("/dpo/requests/{request_id}/identity-answer", dpo_record_identity,
           methods=["POST"]),
     Route("/dpo/requests/{request_id}/decision", dpo_decide_request, methods=["POST"]),
+    Route("/dpo/requests/{request_id}/copy", dpo_prepare_copy, methods=["POST"]),
+    Route("/dpo/requests/{request_id}/copy", dpo_review_copy),
+    Route("/dpo/requests/{request_id}/copy/release", dpo_release_copy, methods=["POST"]),
 ]

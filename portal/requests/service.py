@@ -81,6 +81,8 @@ EVENT_LABELS: Mapping[EventKind, str] = {
     EventKind.IDENTITY_ASKED: N_("Identity check asked"),
     EventKind.IDENTITY_ANSWERED: N_("Identity check answered"),
     EventKind.DECIDED: N_("Decision"),
+    EventKind.COPY_PREPARED: N_("Copy assembled for review"),
+    EventKind.COPY_RELEASED: N_("Copy released: ready to download"),
 }
 URGENCY_LABELS: Mapping[Urgency, str] = {
     Urgency.ON_TIME: N_("On time"),
@@ -128,6 +130,8 @@ class RequestView:
     clock: Clock
     urgency: Urgency
     events: tuple[EventView, ...]
+    copy_prepared_at: datetime | None = None
+    copy_released_at: datetime | None = None
 
     @property
     def due_on(self) -> date | None:
@@ -233,7 +237,8 @@ def view(db: Session, vault: Vault, request: SubjectRequest, now: datetime, *,
             # The requester reads who acted by role, not the professional's name.
             by="" if for_requester and e.person_id != request.requester_id else who(e.person_id),
             text=vault.open(db, e.text_ct, binding(request, f"event:{e.id}"), key)
-            if e.text_ct else None) for e in shown))
+            if e.text_ct else None) for e in shown),
+        copy_prepared_at=request.copy_prepared_at, copy_released_at=request.copy_released_at)
 
 
 def notify_fgs(db: Session, request: SubjectRequest, now: datetime, public_url: str) -> None:

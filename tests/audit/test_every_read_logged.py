@@ -73,6 +73,9 @@ UNREADABLE = {
     "invitation_link": "a code exists only in an invitation mail (tests/invitations opens one)",
     "family_request": "the demo data has no request (tests/requests files one)",
     "dpo_request": "the demo data has no request (tests/requests files one)",
+    "family_copy_pdf": "the demo data has no request (tests/requests files one)",
+    "family_copy_json": "the demo data has no request (tests/requests files one)",
+    "dpo_review_copy": "the demo data has no request (tests/requests files one)",
 }
 
 

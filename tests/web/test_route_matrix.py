@@ -162,6 +162,11 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "dpo_ask_identity": ("mentor", None),
     "dpo_record_identity": ("mentor", None),
     "dpo_decide_request": ("mentor", None),
+    "family_copy_pdf": ("mentor", "pleegouder"),
+    "family_copy_json": ("mentor", "pleegouder"),
+    "dpo_prepare_copy": ("mentor", None),
+    "dpo_review_copy": ("mentor", None),
+    "dpo_release_copy": ("mentor", None),
 }
 
 
