@@ -1,4 +1,5 @@
-"""A parent files an inspection request in a real browser; the FG sees it and decides.
+"""A parent files an inspection request in a real browser; the FG releases the copy and
+decides; the parent reads the decision and downloads the copy (PDF and JSON).
 
 Found by role and label as a screen reader would; the page guard fails the
 test on any CSP violation or script error.
@@ -6,11 +7,15 @@ test on any CSP violation or script error.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from e2e.pages import LoginPage
+from portal.demo import DEMO_CASE
 from tests.harness import Running
 
 if TYPE_CHECKING:
@@ -51,10 +56,20 @@ class RequestDesk:
             .to_be_visible()
         return self
 
-    def decide(self, kind: str, outcome: str, reasons: str) -> None:
+    def open_request(self, kind: str) -> None:
         self.page.get_by_role("link", name=kind).click()
         expect(self.page.get_by_role("heading", level=1, name=kind)).to_be_visible()
         expect(self.page.get_by_text(WISH)).to_be_visible()
+
+    def review_and_release_copy(self, expected: str) -> None:
+        self.page.get_by_role("button", name="De kopie samenstellen").click()
+        expect(self.page.get_by_role("heading", level=1, name="De kopie controleren")) \
+            .to_be_visible()
+        expect(self.page.get_by_text(expected).first).to_be_visible()
+        self.page.get_by_role("button", name="Vrijgeven aan de verzoeker").click()
+        expect(self.page.get_by_role("status")).to_contain_text("De kopie is vrijgegeven")
+
+    def decide(self, outcome: str, reasons: str) -> None:
         self.page.get_by_role("radio", name=outcome, exact=True).check()
         self.page.get_by_label("Motivering (de verzoeker leest deze)").fill(reasons)
         self.page.get_by_role("button", name="Besluit vastleggen").click()
@@ -73,11 +88,25 @@ def test_a_parent_files_an_inspection_request_and_the_fg_decides(browse: Browse,
     fg = browse()
     LoginPage(fg).open().choose_demo_login().persona("Fenna Gerritsen").click()
     expect(fg.get_by_role("button", name="Uitloggen")).to_be_visible()
-    RequestDesk(fg).open_from_start().decide("Inzage en een kopie", "Toegewezen", REASONS)
+    desk = RequestDesk(fg).open_from_start()
+    desk.open_request("Inzage en een kopie")
+    desk.review_and_release_copy(DEMO_CASE.title)
+    desk.decide("Toegewezen", REASONS)
 
     mother.goto(request_url)
     expect(mother.get_by_role("heading", level=2, name="Besluit: Toegewezen")).to_be_visible()
     expect(mother.get_by_text(REASONS)).to_be_visible()
+    copy = mother.get_by_role("region", name="Uw kopie")
+    with mother.expect_download() as pdf_download:
+        copy.get_by_role("link", name="Downloaden als pdf").click()
+    pdf = PdfReader(pdf_download.value.path())
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    assert "Inzage in de gegevens over Sam Mulder" in text
+    with mother.expect_download() as json_download:
+        copy.get_by_role("link", name="Downloaden als JSON (machineleesbaar)").click()
+    content = json.loads(Path(json_download.value.path()).read_text(encoding="utf-8"))
+    assert content["format"] == "mdo-portaal-inzage/1"
+    assert [case["title"] for case in content["cases"]] == [DEMO_CASE.title]
     history = mother.get_by_role("region", name="Verloop")
     expect(history).to_contain_text("Verzoek ingediend in het portaal")
     expect(history).to_contain_text("Besluit")
