@@ -201,8 +201,7 @@ def test_a_paper_request_needs_a_requester_with_standing_and_a_paper_check(
 
 
 def test_the_owner_is_reminded_content_free_when_nearly_due_and_when_overdue(
-        running_sqlite: Running) -> None:
-    running = running_sqlite
+        running: Running) -> None:
     filed = file(logged_in(running, "ouder1"), SAM, description=WISH)
     request_id = request_id_of(filed)
     fg = logged_in(running, "fg")

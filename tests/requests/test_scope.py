@@ -52,9 +52,7 @@ def who(actor: Actor) -> Requester:
                      client_address="127.0.0.1")
 
 
-def test_a_shared_case_reaches_the_fg_of_each_organisation_in_it(
-        running_sqlite: Running) -> None:
-    running = running_sqlite
+def test_a_shared_case_reaches_the_fg_of_each_organisation_in_it(running: Running) -> None:
     fgs = organisation_fgs(running)
     add_participant(running, SAM_CASE, "Youssef El Amrani")
     filed = file(logged_in(running, "ouder1"), SAM, "objection", case=SAM_CASE)
