@@ -19,8 +19,7 @@ MOTHER = stable_id("person", "ouder1")
 
 
 def test_the_fg_reviews_and_releases_the_copy_and_the_parent_downloads_it(
-        running_sqlite: Running) -> None:
-    running = running_sqlite
+        running: Running) -> None:
     mother = logged_in(running, "ouder1")
     request_id = request_id_of(file(mother, SAM, description="Graag een kopie."))
     assert mother.get(f"/family/requests/{request_id}/copy.pdf").status_code == 404

@@ -54,9 +54,7 @@ def records(running: Running, event_type: str) -> list[AccessRecord]:
                                .order_by(AccessRecord.seq)))
 
 
-def test_a_parent_files_an_inspection_request_and_the_fg_decides(
-        running_sqlite: Running) -> None:
-    running = running_sqlite
+def test_a_parent_files_an_inspection_request_and_the_fg_decides(running: Running) -> None:
     mother = logged_in(running, "ouder1")
     assert 'href="/family/requests"' in mother.page("/family").text
     form = mother.page("/family/requests/new")
