@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.requests.clock import (
     Clock,
@@ -100,3 +102,34 @@ def test_urgency_on_the_dutch_date() -> None:
 def test_a_naive_moment_has_no_dutch_day() -> None:
     with pytest.raises(ValueError, match="naive"):
         local_day(datetime(2026, 1, 1, 12, 0))
+
+
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
+                       timezones=st.just(UTC))
+ticks = st.lists(st.builds(ClockEvent, st.sampled_from(list(Tick)), moments), max_size=6)
+
+
+@given(inspection=st.booleans(), received=st.dates(min_value=date(2026, 1, 1),
+                                                   max_value=date(2027, 12, 31)),
+       events=ticks)
+def test_pauses_and_the_extension_never_shorten_the_answer_period(
+        inspection: bool, received: date, events: list[ClockEvent]) -> None:
+    clock = compute(inspection, received, events)
+    plain = compute(inspection, received, [])
+    assert plain.due_on is not None
+    if clock.due_on is not None:
+        assert clock.due_on >= plain.due_on
+        assert clock.due_on <= add_months(plain.due_on, 2) + timedelta(days=clock.paused_days)
+    else:
+        assert clock.paused_since is not None
+
+
+@given(received=st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31)),
+       answered=moments, extra=st.integers(min_value=0, max_value=5))
+def test_an_answered_check_adds_exactly_the_days_it_waited(
+        received: date, answered: datetime, extra: int) -> None:
+    asked = answered - timedelta(days=extra)
+    clock = compute(False, received, [ClockEvent(Tick.IDENTITY_ASKED, asked),
+                                      ClockEvent(Tick.IDENTITY_ANSWERED, answered)])
+    waited = (local_day(answered) - local_day(asked)).days
+    assert clock.due_on == add_months(received, 1) + timedelta(days=waited)
