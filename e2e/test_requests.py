@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fhir.resources.R4B.consent import Consent
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -107,6 +108,8 @@ def test_a_parent_files_an_inspection_request_and_the_fg_decides(browse: Browse,
     content = json.loads(Path(json_download.value.path()).read_text(encoding="utf-8"))
     assert content["format"] == "mdo-portaal-inzage/1"
     assert [case["title"] for case in content["cases"]] == [DEMO_CASE.title]
+    consents = [Consent.model_validate(resource) for resource in content["consents_fhir"]]
+    assert consents and all(c.status in ("active", "proposed", "inactive") for c in consents)
     history = mother.get_by_role("region", name="Verloop")
     expect(history).to_contain_text("Verzoek ingediend in het portaal")
     expect(history).to_contain_text("Besluit")

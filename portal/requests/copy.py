@@ -35,6 +35,7 @@ from portal.people.names import name_of
 from portal.policy import Actor
 from portal.requests.clock import local_day
 from portal.requests.models import SubjectRequest
+from portal.requests.portability import with_fhir
 from portal.requests.service import binding, request_key
 from portal.vault.service import Vault
 
@@ -65,7 +66,8 @@ def assemble(db: Session, vault: Vault, who: Requester, now: datetime,
         cases.append({
             "id": case.id, "status": case.status.value, "title": case.title,
             "purpose": case.purpose, "organisations": list(case.organisations),
-            "consents": [{"consenter": c.consenter_name, "categories": list(c.categories),
+            "consents": [{"id": c.id, "given_at": c.given_at.isoformat(),
+                          "consenter": c.consenter_name, "categories": list(c.categories),
                           "recipients": list(c.recipients),
                           "valid_from": c.valid_from.isoformat(),
                           "valid_until": c.valid_until.isoformat() if c.valid_until else None,
@@ -80,7 +82,8 @@ def assemble(db: Session, vault: Vault, who: Requester, now: datetime,
     history = child_history(db, vault, on_behalf, actor, now, request.child_id,
                             {"date_from": since.isoformat()}, frozenset())
     return {
-        "format": FORMAT, "request": request.id, "prepared_at": now.isoformat(),
+        "format": FORMAT, "request": request.id, "child_id": request.child_id,
+        "prepared_at": now.isoformat(),
         "child": children[0].name if children else history.child.name,
         "cases": cases,
         "access_log": [{"when": row.when.isoformat(), "organisation": row.organisation,
@@ -106,7 +109,9 @@ def opened(db: Session, vault: Vault, request: SubjectRequest) -> dict[str, Any]
 
 
 def as_json(content: dict[str, Any]) -> bytes:
-    return json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8")
+    """The machine-readable export: documented, with the consents as FHIR R4 resources."""
+    documented = with_fhir(content, content["child_id"])
+    return json.dumps(documented, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def as_pdf(content: dict[str, Any]) -> bytes:

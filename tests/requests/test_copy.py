@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from fhir.resources.R4B.consent import Consent
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -56,6 +57,11 @@ def test_the_fg_reviews_and_releases_the_copy_and_the_parent_downloads_it(
     assert content["format"] == "mdo-portaal-inzage/1" and content["child"] == "Sam Mulder"
     assert [c["title"] for c in content["cases"]] == [DEMO_CASE.title]
     assert content["access_log"], "the child's access log is part of the copy"
+    fhir = [Consent.model_validate(resource) for resource in content["consents_fhir"]]
+    assert len(fhir) == sum(len(case["consents"]) for case in content["cases"]) > 0
+    assert {c.patient.identifier.value for c in fhir} == {SAM}  # type: ignore[union-attr]
+    assert all(c.provision is not None and c.provision.type == "permit" for c in fhir)
+    assert set(content["documentation"]) >= {"cases", "access_log", "consents_fhir"}
     with running.portal.sessions() as db:
         downloads = db.scalars(select(AccessRecord.event_type).where(
             AccessRecord.user_id == MOTHER, AccessRecord.object_id == request_id,
