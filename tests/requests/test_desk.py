@@ -236,3 +236,26 @@ def test_the_owner_is_reminded_content_free_when_nearly_due_and_when_overdue(
                for m in both) == 1
     start = logged_in(running, "fg").page("/")
     assert "1 met verstreken of bijna verstreken termijn" in start.text
+
+
+def test_the_fg_records_an_answer_received_outside_the_portal(running_sqlite: Running) -> None:
+    running = running_sqlite
+    request_id = request_id_of(file(logged_in(running, "ouder1"), SAM, "restriction"))
+    fg = logged_in(running, "fg")
+    fg.page(f"/dpo/requests/{request_id}")
+    fg.submit(f"/dpo/requests/{request_id}/identity", {"question": QUESTION})
+    early = fg.submit(f"/dpo/requests/{request_id}/decision",
+                      {"outcome": "granted", "reasons": DECISION})
+    assert early.status_code == 400 and "nog niet beantwoord" in early.text
+    twice = fg.submit(f"/dpo/requests/{request_id}/identity", {"question": QUESTION})
+    assert twice.status_code == 400 and "wacht al een identiteitscontrole" in twice.text
+    recorded = fg.submit(f"/dpo/requests/{request_id}/identity-answer",
+                         {"answer": "Paspoort getoond aan de balie."})
+    assert recorded.status_code == 200 and "de termijn loopt weer" in recorded.text
+    assert "In behandeling" in recorded.text
+    again = fg.submit(f"/dpo/requests/{request_id}/identity-answer", {"answer": "nogmaals"})
+    assert again.status_code == 400 and "Er wacht geen identiteitscontrole" in again.text
+    with running.portal.sessions() as db:
+        kinds = [e.kind.value for e in db.scalars(select(SubjectRequestEvent).where(
+            SubjectRequestEvent.request_id == request_id).order_by(SubjectRequestEvent.at))]
+    assert kinds == ["filed", "identity_asked", "identity_answered"]
