@@ -68,6 +68,7 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/invitations", "Family invitations", Action.INVITATION_LIST),
        ("/audit", "Access log", Action.AUDIT_SEARCH),
        ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
+       ("/dpo/requests", "Requests of data subjects", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN))
 
