@@ -70,6 +70,7 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
        ("/dpo/requests", "Requests of data subjects", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
+       ("/family/requests", "Your requests", Action.FAMILY_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN))
 
 
