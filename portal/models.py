@@ -1,6 +1,8 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from portal.admin.models import GroundRoleChange
 from portal.audit.models import AccessRecord
+from portal.breaches.models import Breach, BreachCase, BreachScope
 from portal.cases.models import Case, CaseParticipant
 from portal.consent.models import (
     BreakGlassGrant,
@@ -28,6 +30,7 @@ from portal.minutes.models import (
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.requests.models import SubjectRequest, SubjectRequestEvent
+from portal.retention.models import LegalHold, RetentionErasure, RetentionPolicy
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -38,6 +41,9 @@ __all__ = [
     "ActionItem",
     "AdministratorBinding",
     "Base",
+    "Breach",
+    "BreachCase",
+    "BreachScope",
     "BreakGlassGrant",
     "Case",
     "CaseConversion",
@@ -53,9 +59,11 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "FamilyInvitation",
+    "GroundRoleChange",
     "IdentifierOverride",
     "InvitationFailure",
     "JobLease",
+    "LegalHold",
     "Meeting",
     "MeetingInvitee",
     "Membership",
@@ -70,6 +78,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Restriction",
+    "RetentionErasure",
+    "RetentionPolicy",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",

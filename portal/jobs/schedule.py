@@ -11,6 +11,7 @@ from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
 from portal.requests.reminders import queue_request_reminders
+from portal.retention.job import run_retention
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
 from portal.vault.service import Vault
@@ -21,6 +22,7 @@ REMINDERS_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
 REQUEST_REMINDERS_EVERY = timedelta(hours=1)
+RETENTION_EVERY = timedelta(days=1)
 
 
 def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
@@ -44,6 +46,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def request_reminders(db: Session, now: datetime) -> int:
         return queue_request_reminders(db, now, public_url)
 
+    def retention(db: Session, now: datetime) -> int:
+        return run_retention(db, vault, now)
+
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
@@ -52,5 +57,7 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             exclusive("chair-notices", chair_notices, timedelta(0)),
             # Idempotent and cheap: every process may blank delivered invitation mail.
             scrub_sent_invitations,
+            # Daily; each case in its own transaction (portal.retention.job).
+            exclusive("retention", retention, RETENTION_EVERY),
             # Hourly: a request's handler hears once when it is nearly due, once overdue.
             exclusive("request-reminders", request_reminders, REQUEST_REMINDERS_EVERY)]

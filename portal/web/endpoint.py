@@ -71,7 +71,9 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/dpo/requests", "Requests of data subjects", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
        ("/family/requests", "Your requests", Action.FAMILY_LIST),
-       ("/my-access", "My access history", Action.AUDIT_OWN))
+       ("/my-access", "My access history", Action.AUDIT_OWN),
+       ("/dpo/breaches", "Data breaches", Action.DPO_REVIEW),
+       ("/breaches/new", "Report a data breach", Action.BREACH_REPORT))
 
 
 class Refused(Exception):
