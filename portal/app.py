@@ -53,6 +53,7 @@ from portal.parents import routes as parent_routes
 from portal.people import names
 from portal.policy import Actor
 from portal.register import routes as register_routes
+from portal.requests import routes as request_routes
 from portal.retention import routes as retention_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
@@ -230,6 +231,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *dpo_routes.routes,
         *breach_routes.routes,
         *retention_routes.routes,
+        *request_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -30,6 +30,7 @@ from portal.minutes.models import (
 )
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.requests.models import SubjectRequest, SubjectRequestEvent
 from portal.retention.models import LegalHold, RetentionErasure, RetentionPolicy
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
@@ -86,5 +87,7 @@ __all__ = [
     "ScimToken",
     "ScimUser",
     "SupervisionGrant",
+    "SubjectRequest",
+    "SubjectRequestEvent",
     "WebSession",
 ]

@@ -92,6 +92,10 @@ class Action(enum.StrEnum):
     # The data-breach register (portal/breaches): any professional reports a
     # (possible) breach; the FG keeps the register (DPO_REVIEW, scoped per organisation).
     BREACH_REPORT = "breach.report"
+    # A data subject's request (portal/requests): a parent with custody, a
+    # guardian or the pupil from 16 files one about the child; the FG handles
+    # it under DPO_REVIEW, within the scope of portal/dpo/scope.py.
+    REQUEST_FILE = "request.file"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -147,7 +151,7 @@ KIND_PERMISSIONS: Mapping[PersonKind, frozenset[Action]] = {
 }
 
 CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD, Action.CUSTODY_RECORD,
-                           Action.INVITATION_MANAGE})
+                           Action.INVITATION_MANAGE, Action.REQUEST_FILE})
 # What a professional does on one organisation's own records, only there.
 ORGANISATION_ACTIONS = frozenset({Action.REGISTER_VIEW, Action.REGISTER_EDIT})
 # What a professional does about a child, only for a child of their own school.
@@ -166,7 +170,8 @@ SCHOOL_CHILD_ACTIONS = frozenset({Action.CUSTODY_RECORD, Action.INVITATION_MANAG
 # there is a case, its status and the organisations taking part (FAMILY_GENERAL).
 # Who looked at the child's data (AUDIT_CHILD) is for the same two standings.
 FULL_FAMILY = frozenset({Action.FAMILY_VIEW, Action.FAMILY_GENERAL, Action.CONSENT_GIVE,
-                         Action.CONSENT_WITHDRAW, Action.ITEM_READ, Action.AUDIT_CHILD})
+                         Action.CONSENT_WITHDRAW, Action.ITEM_READ, Action.AUDIT_CHILD,
+                         Action.REQUEST_FILE})
 FAMILY_PERMISSIONS: Mapping[Standing, frozenset[Action]] = {
     Standing.PUPIL: FULL_FAMILY,
     Standing.CUSTODIAN: FULL_FAMILY,

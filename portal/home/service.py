@@ -26,6 +26,8 @@ from portal.minutes import service as minutes
 from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
+from portal.requests.desk import Waiting
+from portal.requests.desk import waiting as requests_waiting
 from portal.retention.service import expiring_count
 from portal.staff import chair
 from portal.vault.service import Vault
@@ -63,6 +65,7 @@ class StartPage:
     register: bool = False
     breaches: breach_service.Deadlines | None = None  # the FG's 72-hour clocks
     retention_expiring: int | None = None  # the FG: cases whose retention ends within 30 days
+    requests: Waiting | None = None  # the FG's requests of data subjects
 
     @property
     def empty(self) -> bool:
@@ -81,7 +84,8 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
                      register=allowed[Action.REGISTER_VIEW])
     if allowed[Action.DPO_REVIEW]:
         page = replace(page, breaches=breach_service.deadlines(db, actor, now),
-                       retention_expiring=expiring_count(db, actor, now))
+                       retention_expiring=expiring_count(db, actor, now),
+                       requests=requests_waiting(db, actor, now))
     if allowed[Action.ORGANISATION_MANAGE]:
         # Counts only: the administrator's own page lists the rows (and records it).
         page = replace(page, organisations=db.scalar(select(func.count(Organisation.id))),

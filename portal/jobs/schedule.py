@@ -10,6 +10,7 @@ from portal.documents.upload import sweep_pending
 from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
+from portal.requests.reminders import queue_request_reminders
 from portal.retention.job import run_retention
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
@@ -20,6 +21,7 @@ from portal.web.session_store import SqlSessionStore
 REMINDERS_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
+REQUEST_REMINDERS_EVERY = timedelta(hours=1)
 RETENTION_EVERY = timedelta(days=1)
 
 
@@ -41,6 +43,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def chair_notices(db: Session, now: datetime) -> int:
         return queue_chair_notices(db, now, public_url)
 
+    def request_reminders(db: Session, now: datetime) -> int:
+        return queue_request_reminders(db, now, public_url)
+
     def retention(db: Session, now: datetime) -> int:
         return run_retention(db, vault, now)
 
@@ -53,4 +58,6 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             # Idempotent and cheap: every process may blank delivered invitation mail.
             scrub_sent_invitations,
             # Daily; each case in its own transaction (portal.retention.job).
-            exclusive("retention", retention, RETENTION_EVERY)]
+            exclusive("retention", retention, RETENTION_EVERY),
+            # Hourly: a request's handler hears once when it is nearly due, once overdue.
+            exclusive("request-reminders", request_reminders, REQUEST_REMINDERS_EVERY)]

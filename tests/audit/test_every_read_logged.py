@@ -31,7 +31,10 @@ LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_childr
                    "dpo_break_glass", "invitations_overview", "dpo_grounds",
                    "dpo_breaches", "dpo_breaches_csv", "dpo_breaches_pdf",
                    # Retention: case references and dates of what expires (no content).
-                   "retention_overview"})
+                   "retention_overview",
+                   # Requests of data subjects: the lists and the forms naming children.
+                   "family_requests", "new_family_request", "file_family_request",
+                   "dpo_requests", "dpo_new_request", "dpo_register_request"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -77,6 +80,8 @@ READERS: dict[str, str] = {
     "processing_register_pdf": "fg",
     "dpo_breaches": "fg", "dpo_breaches_csv": "fg", "dpo_breaches_pdf": "fg",
     "retention_overview": "fg",
+    "family_requests": "ouder1", "new_family_request": "ouder1", "dpo_requests": "fg",
+    "dpo_new_request": "fg",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",
@@ -87,6 +92,11 @@ UNREADABLE = {
     "dpo_breach": "the demo data has no data breach (tests/breaches reports one)",
     "category_form": "nobody's consent covers the demo agenda (family situation); "
                      "tests/meetings/test_category_preview.py opens one",
+    "family_request": "the demo data has no request (tests/requests files one)",
+    "dpo_request": "the demo data has no request (tests/requests files one)",
+    "family_copy_pdf": "the demo data has no request (tests/requests files one)",
+    "family_copy_json": "the demo data has no request (tests/requests files one)",
+    "dpo_review_copy": "the demo data has no request (tests/requests files one)",
 }
 
 

@@ -175,6 +175,28 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "retention_overview": ("mentor", None),
     "place_legal_hold": ("mentor", None),
     "lift_legal_hold": ("mentor", None),
+    # Requests of data subjects: the family files and follows its own (a request of
+    # someone else is 404), the FG handles those of the organisations they oversee.
+    "family_requests": ("mentor", None),
+    "new_family_request": ("mentor", None),
+    "file_family_request": ("mentor", None),
+    "family_request": ("mentor", "pleegouder"),
+    "answer_identity": ("mentor", "pleegouder"),
+    "dpo_requests": ("mentor", None),
+    "dpo_new_request": ("mentor", None),
+    "dpo_register_request": ("mentor", None),
+    "dpo_request": ("mentor", None),
+    "dpo_assign_request": ("mentor", None),
+    "dpo_note_request": ("mentor", None),
+    "dpo_extend_request": ("mentor", None),
+    "dpo_ask_identity": ("mentor", None),
+    "dpo_record_identity": ("mentor", None),
+    "dpo_decide_request": ("mentor", None),
+    "family_copy_pdf": ("mentor", "pleegouder"),
+    "family_copy_json": ("mentor", "pleegouder"),
+    "dpo_prepare_copy": ("mentor", None),
+    "dpo_review_copy": ("mentor", None),
+    "dpo_release_copy": ("mentor", None),
 }
 
 
@@ -195,7 +217,8 @@ def concrete(path: str) -> str:
               "organisation_id": stable_id("org", "het-baken"),
               "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
               "breach_id": stable_id("x", "breach"),
-              "hold_id": stable_id("x", "hold")}
+              "hold_id": stable_id("x", "hold"),
+              "request_id": stable_id("x", "request")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 

@@ -1,0 +1,1 @@
+"""Requests of data subjects (inspection, rectification, erasure, …) and their statutory clocks."""
