@@ -51,6 +51,7 @@ from portal.parents import routes as parent_routes
 from portal.people import names
 from portal.policy import Actor
 from portal.register import routes as register_routes
+from portal.rights import routes as rights_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
@@ -224,6 +225,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         *register_routes.routes,
         *vault_routes.routes,
+        *rights_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -27,6 +27,7 @@ from portal.minutes.models import (
 )
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.rights.models import Objection, RestrictionNote
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -63,12 +64,14 @@ __all__ = [
     "MinutesDraft",
     "MinutesSection",
     "MinutesVersion",
+    "Objection",
     "OidcAccount",
     "Organisation",
     "OrganisationConsentRule",
     "OutboxMessage",
     "Person",
     "Restriction",
+    "RestrictionNote",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",

@@ -9,6 +9,7 @@ from portal.consent import service as consent
 from portal.errors import N_, InvalidInput
 from portal.minutes import service as minutes
 from portal.parents import service
+from portal.rights.restriction import family_restriction_notices
 from portal.web.endpoint import Page, endpoint
 
 
@@ -32,6 +33,9 @@ def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
     return page.render("parents/case.html", status=400 if errors else 200, view=view,
                        family_minutes=shared, errors=errors, notice=notice,
                        values=dict(page.form),
+                       restrictions=family_restriction_notices(
+                           page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id),
                        chosen=[v for k, v in page.form_items if k in ("category", "recipient")])
 
 

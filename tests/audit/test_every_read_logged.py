@@ -29,6 +29,7 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
                    "dpo_break_glass", "invitations_overview", "dpo_grounds"})
+LISTS |= {"fg_restrictions"}
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -60,6 +61,7 @@ READERS: dict[str, str] = {
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
     "grounds_page": "ib", "dpo_grounds": "fg",
 }
+READERS |= {"fg_restrictions": "fg", "fg_case": "fg"}
 UNREADABLE = {
     "show_document": "the demo data has no document",
     "download_document": "the demo data has no document",

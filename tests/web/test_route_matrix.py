@@ -145,6 +145,11 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # Rights (issue 13): the FG's restriction desk (any other role 403, whatever the case).
+    "fg_restrictions": ("mentor", None),
+    "fg_case": ("mentor", None),
+    "place_restriction": ("mentor", None),
+    "lift_restriction": ("mentor", None),
 }
 
 

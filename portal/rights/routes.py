@@ -1,0 +1,77 @@
+"""The rights pages: the FG's restriction desk; thin routes over the rights services."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.audit.views import StepUpRequired
+from portal.errors import InvalidInput
+from portal.rights import restriction
+from portal.web.endpoint import Page, endpoint
+
+
+def _required(page: Page) -> str:
+    return page.portal.settings.effective_audit_dpo_acr
+
+
+def _step_up(page: Page, step_up: StepUpRequired) -> Response:
+    return page.render("audit/step_up.html", status=403, required=step_up.required)
+
+
+@endpoint()
+def fg_restrictions(page: Page) -> Response:
+    cases = restriction.fg_restricted_cases(page.db, page.requester(), page.user, page.now)
+    return page.render("rights/fg_restrictions.html", cases=cases)
+
+
+def _fg_case(page: Page, case_id: str, errors: dict[str, str], status: int = 200) -> Response:
+    try:
+        view = restriction.fg_case_page(page.db, page.portal.vault, page.requester(),
+                                        page.user, page.now, case_id, acr=page.session.acr,
+        required_acr=_required(page))
+    except StepUpRequired as step_up:
+        return _step_up(page, step_up)
+    return page.render("rights/fg_case.html", status=status, view=view, errors=errors,
+                       values=dict(page.form), notice=page.request.query_params.get("done"))
+
+
+@endpoint()
+def fg_case(page: Page, case_id: str) -> Response:
+    return _fg_case(page, case_id, {})
+
+
+@endpoint()
+def place_restriction(page: Page, case_id: str) -> Response:
+    try:
+        restriction.place_restriction(page.db, page.portal.vault, page.requester(), page.user,
+                                      page.now, case_id, page.form.get("reason", ""),
+                                      acr=page.session.acr,
+        required_acr=_required(page))
+    except StepUpRequired as step_up:
+        return _step_up(page, step_up)
+    except InvalidInput as invalid:
+        return _fg_case(page, case_id, invalid.errors, status=400)
+    return page.redirect(f"/rights/cases/{case_id}?done=placed")
+
+
+@endpoint()
+def lift_restriction(page: Page, case_id: str) -> Response:
+    try:
+        restriction.lift_restriction(page.db, page.portal.vault, page.requester(), page.user,
+                                     page.now, case_id, page.form.get("restriction_id", ""),
+                                     page.form.get("lift_reason", ""), acr=page.session.acr,
+        required_acr=_required(page))
+    except StepUpRequired as step_up:
+        return _step_up(page, step_up)
+    except InvalidInput as invalid:
+        return _fg_case(page, case_id, invalid.errors, status=400)
+    return page.redirect(f"/rights/cases/{case_id}?done=lifted")
+
+
+routes = [
+    Route("/rights/restrictions", fg_restrictions),
+    Route("/rights/cases/{case_id}", fg_case),
+    Route("/rights/cases/{case_id}/restrictions", place_restriction, methods=["POST"]),
+    Route("/rights/cases/{case_id}/restrictions/lift", lift_restriction, methods=["POST"]),
+]
