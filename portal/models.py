@@ -27,7 +27,7 @@ from portal.minutes.models import (
 )
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
-from portal.rights.models import Objection, RestrictionNote
+from portal.rights.models import FamilyStatement, Objection, RestrictionNote
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -53,6 +53,7 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "FamilyInvitation",
+    "FamilyStatement",
     "IdentifierOverride",
     "InvitationFailure",
     "JobLease",

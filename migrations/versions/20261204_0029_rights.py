@@ -49,9 +49,27 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('restriction_id', name=op.f('pk_rights_restriction_note'))
     )
     op.create_index(op.f('ix_rights_restriction_note_case_id'), 'rights_restriction_note', ['case_id'], unique=False)
+    op.create_table('rights_family_statement',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('minutes_id', sa.String(length=36), nullable=False),
+    sa.Column('section_key', sa.String(length=36), nullable=False),
+    sa.Column('person_id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('text_ct', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['mdo_case.id'], name=op.f('fk_rights_family_statement_case_id_mdo_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_rights_family_statement_minutes_id_minutes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_rights_family_statement_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rights_family_statement'))
+    )
+    op.create_index(op.f('ix_rights_family_statement_case_id'), 'rights_family_statement', ['case_id'], unique=False)
+    op.create_index(op.f('ix_rights_family_statement_minutes_id'), 'rights_family_statement', ['minutes_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_rights_family_statement_minutes_id'), table_name='rights_family_statement')
+    op.drop_index(op.f('ix_rights_family_statement_case_id'), table_name='rights_family_statement')
+    op.drop_table('rights_family_statement')
     op.drop_index(op.f('ix_rights_restriction_note_case_id'), table_name='rights_restriction_note')
     op.drop_table('rights_restriction_note')
     op.drop_index(op.f('ix_rights_objection_case_id'), table_name='rights_objection')

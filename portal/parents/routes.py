@@ -9,6 +9,7 @@ from portal.consent import service as consent
 from portal.errors import N_, InvalidInput
 from portal.minutes import service as minutes
 from portal.parents import service
+from portal.rights.rectification import family_corrections, statements_for
 from portal.rights.restriction import family_restriction_notices
 from portal.web.endpoint import Page, endpoint
 
@@ -21,7 +22,9 @@ def family_home(page: Page) -> Response:
 
 
 NOTICES = {"given": N_("Your consent has been recorded."),
-           "withdrawn": N_("Your consent has been withdrawn. It counts from now on.")}
+           "withdrawn": N_("Your consent has been withdrawn. It counts from now on."),
+           "rectification": N_("Your correction has been sent to the chair of the case."),
+           "statement": N_("Your view has been added to the opinion.")}
 
 
 def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
@@ -36,7 +39,18 @@ def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
                        restrictions=family_restriction_notices(
                            page.db, page.portal.vault, page.requester(), page.user, page.now,
                            case_id),
+                       rights_statements=statements_for(
+                           page.db, page.portal.vault, page.requester(), page.now, case_id,
+                           [s.key for m in shared for s in m.sections]),
+                       rights_corrections=family_corrections(
+                           page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id) if view.case.full else [],
                        chosen=[v for k, v in page.form_items if k in ("category", "recipient")])
+
+
+def render_family_case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
+    """The family's case page again, with the errors of a form on it (portal.rights)."""
+    return _case(page, case_id, errors)
 
 
 @endpoint()

@@ -62,3 +62,23 @@ class Objection(Base):
     decided_by: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class FamilyStatement(Base):
+    """The family's own view attached to a professional opinion in the minutes.
+
+    An opinion cannot be rectified; the statement is shown next to it wherever
+    it is shown. Bound to the section's key, so it follows the section through
+    later versions. The text is sealed with the case's data key."""
+
+    __tablename__ = "rights_family_statement"
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("mdo_case.id", ondelete="CASCADE"),
+                                         index=True)
+    minutes_id: Mapped[str] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"),
+                                            index=True)
+    section_key: Mapped[str] = mapped_column(IdColumn())
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text_ct: Mapped[bytes] = mapped_column(LargeBinary)

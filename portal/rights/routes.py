@@ -7,7 +7,8 @@ from starlette.routing import Route
 
 from portal.audit.views import StepUpRequired
 from portal.errors import InvalidInput
-from portal.rights import restriction
+from portal.parents.routes import render_family_case
+from portal.rights import rectification, restriction
 from portal.web.endpoint import Page, endpoint
 
 
@@ -74,4 +75,34 @@ routes = [
     Route("/rights/cases/{case_id}", fg_case),
     Route("/rights/cases/{case_id}/restrictions", place_restriction, methods=["POST"]),
     Route("/rights/cases/{case_id}/restrictions/lift", lift_restriction, methods=["POST"]),
+]
+
+
+@endpoint()
+def propose_rectification(page: Page, case_id: str) -> Response:
+    try:
+        rectification.propose_fact_correction(
+            page.db, page.portal.vault, page.requester(), page.user, page.now, case_id,
+            page.form.get("meeting_id", ""), page.form.get("section", ""),
+            page.form.get("text", ""), page.form.get("reason", ""))
+    except InvalidInput as invalid:
+        return render_family_case(page, case_id, invalid.errors)
+    return page.redirect(f"/family/cases/{case_id}?done=rectification#rectifications-heading")
+
+
+@endpoint()
+def attach_statement(page: Page, case_id: str) -> Response:
+    try:
+        rectification.attach_statement(
+            page.db, page.portal.vault, page.requester(), page.user, page.now, case_id,
+            page.form.get("meeting_id", ""), page.form.get("section", ""),
+            page.form.get("statement", ""))
+    except InvalidInput as invalid:
+        return render_family_case(page, case_id, invalid.errors)
+    return page.redirect(f"/family/cases/{case_id}?done=statement")
+
+
+routes += [
+    Route("/family/cases/{case_id}/rectifications", propose_rectification, methods=["POST"]),
+    Route("/family/cases/{case_id}/statements", attach_statement, methods=["POST"]),
 ]

@@ -150,6 +150,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "fg_case": ("mentor", None),
     "place_restriction": ("mentor", None),
     "lift_restriction": ("mentor", None),
+    # Rectification by the family: custodians and the pupil 16+ only, like the family pages.
+    "propose_rectification": ("mentor", "pleegouder"),
+    "attach_statement": ("mentor", "pleegouder"),
 }
 
 
