@@ -38,7 +38,8 @@ from portal.minutes.models import (
     SectionNature,
 )
 from portal.minutes.sections import decide_sections, sections_of
-from portal.minutes.service import names_of, versions_of
+from portal.minutes.service import versions_of
+from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, CaseFacts, Deny, decide
 from portal.rights.models import FamilyStatement
 from portal.vault.service import WITH_ACCESS_FACTS, Vault
@@ -167,7 +168,7 @@ def statements_for(db: Session, vault: Vault, who: Requester, now: datetime, cas
     rows = list(db.scalars(select(FamilyStatement).where(
         FamilyStatement.case_id == case.id, FamilyStatement.section_key.in_(keys))
         .order_by(FamilyStatement.created_at, FamilyStatement.id)))
-    names = names_of(db, [s.person_id for s in rows])
+    names = person_names(db, vault, [s.person_id for s in rows])
     shown: dict[str, list[StatementView]] = {}
     key = vault.key_for(db, case.title_ct) if rows else None
     for statement in rows:

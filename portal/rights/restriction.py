@@ -27,7 +27,7 @@ from portal.consent.models import Restriction
 from portal.db import new_id
 from portal.dpo.scope import fg_may_see_case
 from portal.errors import N_, AccessDenied, InvalidInput
-from portal.people.models import Person
+from portal.people.names import names_of as person_names
 from portal.policy import FAMILY_PARTS, Action, Actor, CaseFacts, Deny, FamilyPart, decide
 from portal.rights.models import RestrictionGround, RestrictionNote
 from portal.vault.service import Vault
@@ -169,8 +169,7 @@ def restriction_notices(db: Session, vault: Vault, who: Requester, now: datetime
     case = db.get_one(Case, facts.case_id)
     notes = {n.restriction_id: n for n in db.scalars(select(RestrictionNote).where(
         RestrictionNote.restriction_id.in_([r.id for r in restrictions])))}
-    names = dict(db.execute(select(Person.id, Person.display_name).where(
-        Person.id.in_({r.placed_by for r in restrictions}))).all())
+    names = person_names(db, vault, {r.placed_by for r in restrictions})
     notices = []
     for restriction in restrictions:
         note = notes.get(restriction.id)
