@@ -9,6 +9,7 @@ from portal.consent import service as consent
 from portal.errors import N_, InvalidInput
 from portal.minutes import service as minutes
 from portal.parents import service
+from portal.rights.objection import family_objections
 from portal.rights.rectification import family_corrections, statements_for
 from portal.rights.restriction import family_restriction_notices
 from portal.web.endpoint import Page, endpoint
@@ -24,7 +25,9 @@ def family_home(page: Page) -> Response:
 NOTICES = {"given": N_("Your consent has been recorded."),
            "withdrawn": N_("Your consent has been withdrawn. It counts from now on."),
            "rectification": N_("Your correction has been sent to the chair of the case."),
-           "statement": N_("Your view has been added to the opinion.")}
+           "statement": N_("Your view has been added to the opinion."),
+           "objection": N_("Your objection has been sent to the data protection officer. "
+                           "Until they decide, nobody reads the content of this case.")}
 
 
 def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
@@ -43,6 +46,9 @@ def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
                            page.db, page.portal.vault, page.requester(), page.now, case_id,
                            [s.key for m in shared for s in m.sections]),
                        rights_corrections=family_corrections(
+                           page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id) if view.case.full else [],
+                       rights_objections=family_objections(
                            page.db, page.portal.vault, page.requester(), page.user, page.now,
                            case_id) if view.case.full else [],
                        chosen=[v for k, v in page.form_items if k in ("category", "recipient")])

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from portal.audit.views import StepUpRequired
 from portal.errors import InvalidInput
 from portal.parents.routes import render_family_case
-from portal.rights import rectification, restriction
+from portal.rights import objection, rectification, restriction
 from portal.web.endpoint import Page, endpoint
 
 
@@ -33,7 +33,10 @@ def _fg_case(page: Page, case_id: str, errors: dict[str, str], status: int = 200
         required_acr=_required(page))
     except StepUpRequired as step_up:
         return _step_up(page, step_up)
+    objections = objection.case_objections(page.db, page.portal.vault, page.requester(),
+                                           page.now, view.case_id)
     return page.render("rights/fg_case.html", status=status, view=view, errors=errors,
+                       objections=objections,
                        values=dict(page.form), notice=page.request.query_params.get("done"))
 
 
@@ -105,4 +108,36 @@ def attach_statement(page: Page, case_id: str) -> Response:
 routes += [
     Route("/family/cases/{case_id}/rectifications", propose_rectification, methods=["POST"]),
     Route("/family/cases/{case_id}/statements", attach_statement, methods=["POST"]),
+]
+
+
+@endpoint()
+def decide_objection(page: Page, case_id: str) -> Response:
+    try:
+        objection.decide_objection(
+            page.db, page.portal.vault, page.requester(), page.user, page.now, case_id,
+            page.form.get("objection_id", ""), upheld=page.form.get("outcome") == "upheld",
+            decision=page.form.get("decision", ""), acr=page.session.acr,
+            required_acr=_required(page))
+    except StepUpRequired as step_up:
+        return _step_up(page, step_up)
+    except InvalidInput as invalid:
+        return _fg_case(page, case_id, invalid.errors, status=400)
+    return page.redirect(f"/rights/cases/{case_id}?done=decided")
+
+
+@endpoint()
+def file_objection(page: Page, case_id: str) -> Response:
+    try:
+        objection.file_objection(page.db, page.portal.vault, page.requester(), page.user,
+                                 page.now, case_id, page.form.get("objection", ""),
+                                 page.portal.settings.public_url)
+    except InvalidInput as invalid:
+        return render_family_case(page, case_id, invalid.errors)
+    return page.redirect(f"/family/cases/{case_id}?done=objection")
+
+
+routes += [
+    Route("/rights/cases/{case_id}/objections/decide", decide_objection, methods=["POST"]),
+    Route("/family/cases/{case_id}/objections", file_objection, methods=["POST"]),
 ]

@@ -153,6 +153,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     # Rectification by the family: custodians and the pupil 16+ only, like the family pages.
     "propose_rectification": ("mentor", "pleegouder"),
     "attach_statement": ("mentor", "pleegouder"),
+    # Objection: the family files it (as above), the case's FG decides (as restrictions).
+    "file_objection": ("mentor", "pleegouder"),
+    "decide_objection": ("mentor", None),
 }
 
 
