@@ -25,6 +25,7 @@ from portal.minutes import service as minutes
 from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
+from portal.rights.objection import pending_objections
 from portal.staff import chair
 from portal.vault.service import Vault
 
@@ -59,6 +60,8 @@ class StartPage:
     break_glass_reviews: bool = False
     invitations: bool = False
     register: bool = False
+    rights_desk: bool = False  # the FG's restrictions and objections (portal.rights)
+    pending_objections: int = 0
 
     @property
     def empty(self) -> bool:
@@ -75,6 +78,8 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
                      break_glass_reviews=allowed[Action.DPO_REVIEW],
                      invitations=allowed[Action.INVITATION_LIST],
                      register=allowed[Action.REGISTER_VIEW])
+    if allowed[Action.DPO_REVIEW]:
+        page = replace(page, rights_desk=True, pending_objections=pending_objections(db, actor))
     if allowed[Action.ORGANISATION_MANAGE]:
         # Counts only: the administrator's own page lists the rows (and records it).
         page = replace(page, organisations=db.scalar(select(func.count(Organisation.id))),

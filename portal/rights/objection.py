@@ -23,7 +23,7 @@ from portal.cases.models import Case
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.models import Restriction
 from portal.db import new_id
-from portal.dpo.scope import fg_emails_for_case
+from portal.dpo.scope import fg_emails_for_case, fg_may_see_case
 from portal.errors import N_, InvalidInput
 from portal.mail.service import enqueue
 from portal.people.names import names_of as person_names
@@ -165,3 +165,11 @@ def family_objections(db: Session, vault: Vault, who: Requester, actor: Actor, n
         select(Objection).where(Objection.case_id == case.id,
                                 Objection.person_id == actor.person_id)
         .order_by(Objection.filed_at.desc(), Objection.id))))
+
+
+def pending_objections(db: Session, actor: Actor) -> int:
+    """How many objections wait for this FG's decision (a count: nothing is read)."""
+    if not decide(actor, Action.DPO_REVIEW).allowed:
+        return 0
+    return sum(1 for case_id in db.scalars(select(Objection.case_id).where(
+        Objection.status == ObjectionStatus.PENDING)) if fg_may_see_case(db, actor, case_id))

@@ -55,6 +55,9 @@ def test_an_objection_restricts_the_case_until_the_fg_rejects_it(
     assert again.submit(f"{FAMILY}/objections", {"objection": WHY}).status_code == 400
 
     fg = logged_in(running, "fg")
+    # It reaches the FG's start page, and the restrictions desk names its ground.
+    assert "1 bezwaar wacht op uw besluit" in fg.page("/").text
+    assert "een bezwaar van de familie wordt beoordeeld" in fg.page("/rights/restrictions").text
     page = fg.page(FG_CASE)
     assert WHY in page.text and re.search(r"Petra Mulder", page.text)
     rejected = fg.submit(f"{FG_CASE}/objections/decide", {
@@ -62,6 +65,7 @@ def test_an_objection_restricts_the_case_until_the_fg_rejects_it(
         "decision": "Het delen met de jeugdhulp rust op uw eigen toestemming; die geldt nog."})
     assert rejected.status_code == 200
     assert reads(running, "mentor", CASE_ID, "behaviour")
+    assert "bezwaar wacht op uw besluit" not in fg.page("/").text
     family = logged_in(running, "ouder1").page(FAMILY)
     assert "afgewezen" in family.text
     assert "die geldt nog" in family.text
