@@ -131,6 +131,11 @@ def lift_restriction(db: Session, vault: Vault, who: Requester, actor: Actor, no
     restriction = db.get(Restriction, restriction_id) if is_uuid(restriction_id) else None
     if restriction is None or restriction.case_id != case.id or restriction.lifted_at:
         raise InvalidInput({"lift_reason": N_("This restriction is not in force.")})
+    note = db.get(RestrictionNote, restriction.id)
+    if note is not None and note.ground is RestrictionGround.OBJECTION:
+        # It ends with the decision on the objection, which the family then reads.
+        raise InvalidInput({"lift_reason": N_(
+            "This restriction holds while the objection is pending: decide on the objection.")})
     unrestrict(db, vault, case, restriction, actor.person_id, now,
                checked_reason(reason, "lift_reason"))
 

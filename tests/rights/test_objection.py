@@ -75,7 +75,14 @@ def test_an_upheld_objection_keeps_the_restriction(running_sqlite: Running) -> N
     running = running_sqlite
     objection_id = object_as_mother(running)
     fg = logged_in(running, "fg")
-    fg.page(FG_CASE)
+    page = fg.page(FG_CASE)
+    assert "Beperking opheffen" not in page.text  # it ends with the decision
+    with running.portal.sessions() as db:
+        restriction_id = db.get_one(Objection, objection_id).restriction_id
+    assert restriction_id is not None
+    refused = fg.submit(f"{FG_CASE}/restrictions/lift", {
+        "restriction_id": restriction_id, "lift_reason": "Even opheffen zonder besluit."})
+    assert refused.status_code == 400
     missing = fg.submit(f"{FG_CASE}/objections/decide", {
         "objection_id": objection_id, "outcome": "upheld", "decision": ""})
     assert missing.status_code == 400
