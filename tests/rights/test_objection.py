@@ -33,9 +33,7 @@ def object_as_mother(running: Running) -> str:
         return str(objection.id)
 
 
-def test_an_objection_restricts_the_case_until_the_fg_rejects_it(
-        running_sqlite: Running) -> None:
-    running = running_sqlite
+def test_an_objection_restricts_the_case_until_the_fg_rejects_it(running: Running) -> None:
     assert reads(running, "mentor", CASE_ID, "behaviour")
     objection_id = object_as_mother(running)
     # Restricted at once; the professionals see why (the ground, not the family's words).

@@ -25,8 +25,8 @@ def _events(running: Running, event_type: str) -> list[AccessRecord]:
             AccessRecord.event_type == event_type)))
 
 
-def test_fg_places_and_lifts_a_restriction_that_everyone_sees(running_sqlite: Running) -> None:
-    running = running_sqlite
+def test_fg_places_and_lifts_a_restriction_that_everyone_sees(running: Running) -> None:
+    # On both engines: the notes' foreign keys and the sealed reasons on PostgreSQL too.
     assert reads(running, "mentor", SAM_CASE, "behaviour")
     fg = logged_in(running, "fg")
     page = fg.page(f"/rights/cases/{SAM_CASE}")
