@@ -113,3 +113,17 @@ def test_only_custodians_object_and_only_the_fg_decides(running_sqlite: Running)
     assert refused.status_code == 403
     with running.portal.sessions() as db:
         assert db.get_one(Objection, objection_id).status is ObjectionStatus.PENDING
+
+
+def test_erasing_the_case_shreds_the_rights_texts(running_sqlite: Running) -> None:
+    running = running_sqlite
+    objection_id = object_as_mother(running)
+    chair = logged_in(running, "ib")
+    chair.page(f"/cases/{CASE_ID}")
+    chair.submit(f"/cases/{CASE_ID}/erase", {"confirm": "on"})
+    with running.portal.sessions() as db:
+        assert db.get_one(Objection, objection_id).reason_ct == b""
+        assert all(n.reason_ct == b"" for n in db.scalars(select(RestrictionNote)))
+    # The family still sees that the case existed and was erased, and nothing fails.
+    family = logged_in(running, "ouder1").page(FAMILY)
+    assert family.status_code == 200 and WHY not in family.text
