@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.create_table('rights_restriction_note',
     sa.Column('restriction_id', sa.String(length=36), nullable=False),
     sa.Column('case_id', sa.String(length=36), nullable=False),
-    sa.Column('ground', sa.Enum('fg', 'objection', 'upheld_objection', name='restriction_ground', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('ground', sa.Enum('fg', 'objection', 'upheld_objection', 'rectification', name='restriction_ground', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('source_id', sa.String(length=36), nullable=True),
     sa.Column('reason_ct', sa.LargeBinary(), nullable=False),
     sa.Column('lift_reason_ct', sa.LargeBinary(), nullable=True),

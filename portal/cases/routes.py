@@ -88,7 +88,8 @@ def show_case(page: Page, case_id: str) -> Response:
                        max_upload_mb=page.portal.settings.max_upload_mb,
                        restrictions=restriction_notices(page.db, page.portal.vault,
                                                         page.requester(), page.now, case.facts)
-                       if case.facts is not None and case.facts.restricted else [])
+                       if case.facts is not None
+                       and (case.facts.restricted or case.facts.restricted_items) else [])
 
 
 def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],

@@ -42,6 +42,7 @@ from portal.minutes.sections import (
 from portal.minutes.service import Gate, gate, new_version, versions_of
 from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
+from portal.rights.hooks import correction_decided
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
 from portal.web.text import check_text
 
@@ -169,6 +170,7 @@ def accept(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.decided_by, correction.decided_at = actor.person_id, now
     correction.result_version = number
     db.flush()
+    correction_decided(db, correction.id, actor.person_id, now)
     return number
 
 
@@ -191,6 +193,7 @@ def reject(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.status = CorrectionStatus.REJECTED
     correction.decided_by, correction.decided_at = actor.person_id, now
     db.flush()
+    correction_decided(db, correction.id, actor.person_id, now)
 
 
 @dataclass(frozen=True)

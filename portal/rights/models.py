@@ -23,6 +23,8 @@ class RestrictionGround(enum.StrEnum):
     FG = "fg"  # the FG decided (a request by the family, or on their own assessment)
     OBJECTION = "objection"  # automatically, while the family's objection is pending
     UPHELD_OBJECTION = "upheld_objection"  # the FG upheld the objection: it stays
+    # One minutes section, while the chair verifies the family's correction of it.
+    RECTIFICATION = "rectification"
 
 
 class RestrictionNote(Base):

@@ -41,7 +41,8 @@ from portal.minutes.sections import decide_sections, sections_of
 from portal.minutes.service import versions_of
 from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, CaseFacts, Deny, decide
-from portal.rights.models import FamilyStatement
+from portal.rights.models import FamilyStatement, RestrictionGround
+from portal.rights.restriction import restrict
 from portal.vault.service import WITH_ACCESS_FACTS, Vault
 from portal.web.text import check_text
 
@@ -116,6 +117,11 @@ def propose_fact_correction(db: Session, vault: Vault, who: Requester, actor: Ac
     correction.reason_ct = vault.seal(key, reason, bound("reason"))
     db.add(correction)
     db.flush()
+    # The family contests the section's accuracy: it is restricted until the chair has
+    # verified it (GDPR art. 18(1)(a)); the chair still reads it (policy.verifying_items).
+    restrict(db, vault, db.get_one(Case, facts.case_id), actor.person_id, now, "",
+             RestrictionGround.RECTIFICATION, source_id=correction.id,
+             item_id=section.section_key)
     return correction.id
 
 

@@ -78,11 +78,13 @@ def fg_gate(db: Session, who: Requester, actor: Actor, now: datetime, case_id: s
 
 
 def restrict(db: Session, vault: Vault, case: Case, person_id: str, now: datetime,
-             reason: str, ground: RestrictionGround, source_id: str | None = None) -> str:
-    """Place a whole-case restriction (the caller has decided and recorded); its id."""
+             reason: str, ground: RestrictionGround, source_id: str | None = None,
+             item_id: str | None = None) -> str:
+    """Place a restriction on the whole case, or on one item (the caller has decided and
+    recorded); its id."""
     restriction_id = new_id()
-    db.add(Restriction(id=restriction_id, case_id=case.id, placed_by=person_id,
-                       placed_at=now))
+    db.add(Restriction(id=restriction_id, case_id=case.id, item_id=item_id,
+                       placed_by=person_id, placed_at=now))
     db.flush()
     key = vault.key_for(db, case.title_ct)
     db.add(RestrictionNote(restriction_id=restriction_id, case_id=case.id, ground=ground,

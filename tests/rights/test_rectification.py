@@ -10,8 +10,12 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.cases.service import case_facts
+from portal.demo import stable_id
 from portal.minutes.models import CorrectionStatus, MinutesCorrection
+from portal.policy import Action, ItemFacts, decide
 from portal.rights.models import FamilyStatement
+from portal.web.endpoint import _load_actor
 from tests.harness import Running
 from tests.minutes.helpers import (
     CASE_ID,
@@ -28,6 +32,16 @@ FAMILY = f"/family/cases/{CASE_ID}"
 FACT = "Sam kwam in oktober 6 keer te laat."
 OPINION = "Sam lijkt zich op school niet veilig te voelen."
 STATEMENT = "Wij zien thuis een kind dat graag naar school gaat; de onrust komt door de busrit."
+
+
+def reads_section(running: Running, persona: str, section_key: str) -> bool:
+    """The policy's answer for this section with the facts the portal loads."""
+    with running.portal.sessions() as db:
+        actor = _load_actor(db, stable_id("person", persona))
+        facts = case_facts(db, CASE_ID, running.portal.vault, running.clock())
+        assert actor is not None and facts is not None
+        return decide(actor, Action.ITEM_READ, facts, ItemFacts(
+            "minutes_section", section_key, frozenset({"school_progress"}))).allowed
 
 
 def approved_minutes(running: Running) -> dict[str, str]:
@@ -58,7 +72,13 @@ def test_a_parent_corrects_a_fact_and_the_chair_accepts_it(running_sqlite: Runni
         "text": "Sam kwam in oktober 2 keer te laat.",
         "reason": "Vier keer was de bus te laat; dat staat in de absentenlijst."})
     assert sent.status_code == 200
-    assert "Wacht op het besluit van de voorzitter." in sent.text or "Waiting" in sent.text
+    assert "Wacht op het besluit van de voorzitter." in sent.text
+    # The disputed section is restricted while the chair verifies it; she still reads it.
+    assert not reads_section(running, "mentor", keys["Aanwezigheid"])
+    assert reads_section(running, "ib", keys["Aanwezigheid"])
+    mentor_case = logged_in(running, "mentor").page(f"/cases/{CASE_ID}")
+    assert "Voor een deel van deze casus geldt een beperking" in mentor_case.text
+    assert FACT not in logged_in(running, "mentor").page(MINUTES).text
 
     # The chair sees it among the corrections and accepts it.
     chair = logged_in(running, "ib")
@@ -68,6 +88,7 @@ def test_a_parent_corrects_a_fact_and_the_chair_accepts_it(running_sqlite: Runni
         correction = db.scalars(select(MinutesCorrection)).one()
         assert b"2 keer" not in correction.text_ct
     chair.submit(f"{MINUTES}/corrections/{correction.id}/accept")
+    assert reads_section(running, "mentor", keys["Aanwezigheid"])
     outcome = mother.page(FAMILY)
     assert "Sam kwam in oktober 2 keer te laat." in outcome.text
     assert FACT not in outcome.text
@@ -86,8 +107,10 @@ def test_a_rejected_correction_shows_the_chairs_reason(running_sqlite: Running) 
         correction = db.scalars(select(MinutesCorrection)).one()
     chair = logged_in(running, "ib")
     chair.page(MINUTES)
+    assert not reads_section(running, "mentor", keys["Aanwezigheid"])
     chair.submit(f"{MINUTES}/corrections/{correction.id}/reject",
                  {"decision": "De absentenlijst telt zes keer te laat."})
+    assert reads_section(running, "mentor", keys["Aanwezigheid"])
     page = pupil_parent.page(FAMILY)
     assert "De absentenlijst telt zes keer te laat." in page.text
     with running.portal.sessions() as db:
