@@ -10,6 +10,7 @@ from portal.documents.upload import sweep_pending
 from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
+from portal.retention.job import run_retention
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
 from portal.vault.service import Vault
@@ -19,6 +20,7 @@ from portal.web.session_store import SqlSessionStore
 REMINDERS_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
+RETENTION_EVERY = timedelta(days=1)
 
 
 def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
@@ -39,6 +41,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def chair_notices(db: Session, now: datetime) -> int:
         return queue_chair_notices(db, now, public_url)
 
+    def retention(db: Session, now: datetime) -> int:
+        return run_retention(db, vault, now)
+
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
@@ -46,4 +51,6 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             # and the lease row serialises the rounds so each notice goes out once.
             exclusive("chair-notices", chair_notices, timedelta(0)),
             # Idempotent and cheap: every process may blank delivered invitation mail.
-            scrub_sent_invitations]
+            scrub_sent_invitations,
+            # Daily; each case in its own transaction (portal.retention.job).
+            exclusive("retention", retention, RETENTION_EVERY)]
