@@ -55,6 +55,7 @@ from portal.policy import Actor
 from portal.register import routes as register_routes
 from portal.requests import routes as request_routes
 from portal.retention import routes as retention_routes
+from portal.rights import routes as rights_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
 from portal.settings import Settings
@@ -229,6 +230,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *register_routes.routes,
         *vault_routes.routes,
         *dpo_routes.routes,
+        *rights_routes.routes,
         *breach_routes.routes,
         *retention_routes.routes,
         *request_routes.routes,

@@ -32,6 +32,7 @@ from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.requests.models import SubjectRequest, SubjectRequestEvent
 from portal.retention.models import LegalHold, RetentionErasure, RetentionPolicy
+from portal.rights.models import FamilyStatement, Objection, RestrictionNote
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -60,6 +61,7 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "FamilyInvitation",
+    "FamilyStatement",
     "GroundRoleChange",
     "IdentifierOverride",
     "InvitationFailure",
@@ -73,6 +75,7 @@ __all__ = [
     "MinutesDraft",
     "MinutesSection",
     "MinutesVersion",
+    "Objection",
     "OidcAccount",
     "Organisation",
     "OrganisationConsentRule",
@@ -80,6 +83,7 @@ __all__ = [
     "Person",
     "ProcessingRegisterVersion",
     "Restriction",
+    "RestrictionNote",
     "RetentionErasure",
     "RetentionPolicy",
     "ScimGroup",

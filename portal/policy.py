@@ -287,6 +287,9 @@ class CaseFacts:
     organisation_id: str | None = None  # the case's own organisation
     # The role each participant acts in (their capacity in participant_organisations).
     participant_roles: Mapping[str, str | None] = field(default_factory=dict)
+    # Restricted items whose accuracy the family disputes (portal.rights): the chair,
+    # who must verify them, still reads them; nobody else does.
+    verifying_items: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -446,7 +449,8 @@ def _restricted(case: CaseFacts, item: ItemFacts) -> bool:
 
 def _read_item(actor: Actor, case_role: CaseRole, case: CaseFacts, item: ItemFacts) -> Decision:
     """A professional reads an item only when the case's basis covers every category."""
-    if _restricted(case, item):
+    if _restricted(case, item) and not (case_role is CaseRole.CHAIR
+                                        and item.item_id in case.verifying_items):
         return Deny(reason="restricted")
     if not item.categories:
         return Deny(reason="item_without_category")

@@ -29,6 +29,7 @@ from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.erasure import shred_case_minutes
 from portal.policy import Action, Actor
 from portal.retention.holds import on_hold
+from portal.rights.models import FamilyStatement, Objection, RestrictionNote
 from portal.vault.models import DataKey
 from portal.vault.service import Vault, secure_delete
 
@@ -77,6 +78,13 @@ def shred_case(db: Session, vault: Vault, case: Case, now: datetime, *, erased_b
                .values(text_ct=b"").execution_options(**empty))
     db.execute(update(BreakGlassGrant).where(BreakGlassGrant.case_id == case.id)
                .values(reason_ct=b"").execution_options(**empty))
+    # The family's rights (portal.rights): reasons, decisions and statements under the case key.
+    db.execute(update(RestrictionNote).where(RestrictionNote.case_id == case.id)
+               .values(reason_ct=b"", lift_reason_ct=None).execution_options(**empty))
+    db.execute(update(Objection).where(Objection.case_id == case.id)
+               .values(reason_ct=b"", decision_ct=None).execution_options(**empty))
+    db.execute(update(FamilyStatement).where(FamilyStatement.case_id == case.id)
+               .values(text_ct=b"").execution_options(**empty))
     summary = {"documents": len(documents), "minutes": minutes, "meetings": len(meetings),
                "action_items": len(items)}
     case.title_ct = case.purpose_ct = b""

@@ -13,6 +13,7 @@ from portal.consent.identifiers import Finding
 from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
 from portal.meetings import service as meetings
+from portal.rights.restriction import restriction_notices
 from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
 
@@ -84,7 +85,11 @@ def show_case(page: Page, case_id: str) -> Response:
     return page.render("cases/show.html", case=case, candidates=candidates,
                        addable_roles=service.ADDABLE_ROLES, errors={}, notice=None,
                        agenda=agenda, documents=case_documents,
-                       max_upload_mb=page.portal.settings.max_upload_mb)
+                       max_upload_mb=page.portal.settings.max_upload_mb,
+                       restrictions=restriction_notices(page.db, page.portal.vault,
+                                                        page.requester(), page.now, case.facts)
+                       if case.facts is not None
+                       and (case.facts.restricted or case.facts.restricted_items) else [])
 
 
 def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],

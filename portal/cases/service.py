@@ -181,6 +181,7 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
     guards = load_safeguards(db, case.id, now)
     return replace(
         facts, now=now, restricted=guards.restricted, restricted_items=guards.restricted_items,
+        verifying_items=guards.verifying_items,
         break_glass=tuple(BreakGlassFacts(grant_id, person_id, expires_at)
                           for grant_id, person_id, expires_at in guards.grants),
         consent=load_consent_facts(db, vault, case, now) if vault is not None else None)

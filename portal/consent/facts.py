@@ -44,6 +44,7 @@ from portal.people.models import (
     Role,
 )
 from portal.people.models import Relation as ChildRelationKind
+from portal.rights.models import RestrictionGround, RestrictionNote
 from portal.vault.service import Vault, child_field
 
 DEFAULT_WARNING_DAYS = 60
@@ -224,12 +225,17 @@ class Safeguards:
     restricted: bool
     restricted_items: frozenset[str]
     grants: tuple[tuple[str, str, datetime], ...]  # (grant id, person id, expires at)
+    verifying_items: frozenset[str] = frozenset()  # disputed by the family (portal.rights)
 
 
 def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
     """Restrictions in force and break-glass grants not yet expired."""
-    restrictions = db.scalars(select(Restriction.item_id).where(
-        Restriction.case_id == case_id, Restriction.lifted_at.is_(None))).all()
+    rows = db.execute(select(Restriction.item_id, RestrictionNote.ground)
+                      .outerjoin(RestrictionNote,
+                                 RestrictionNote.restriction_id == Restriction.id)
+                      .where(Restriction.case_id == case_id,
+                             Restriction.lifted_at.is_(None))).all()
+    restrictions = [item for item, _ in rows]
     grants = db.execute(select(BreakGlassGrant.id, BreakGlassGrant.person_id,
                                BreakGlassGrant.expires_at)
                         .where(BreakGlassGrant.case_id == case_id,
@@ -237,4 +243,7 @@ def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
     return Safeguards(
         restricted=any(item is None for item in restrictions),
         restricted_items=frozenset(item for item in restrictions if item is not None),
-        grants=tuple((g.id, g.person_id, g.expires_at) for g in grants))
+        grants=tuple((g.id, g.person_id, g.expires_at) for g in grants),
+        verifying_items=frozenset(item for item, ground in rows
+                                  if item is not None
+                                  and ground is RestrictionGround.RECTIFICATION))

@@ -29,6 +29,7 @@ from portal.policy import Action, Actor, decide
 from portal.requests.desk import Waiting
 from portal.requests.desk import waiting as requests_waiting
 from portal.retention.service import expiring_count
+from portal.rights.objection import pending_objections
 from portal.staff import chair
 from portal.vault.service import Vault
 
@@ -63,6 +64,8 @@ class StartPage:
     break_glass_reviews: bool = False
     invitations: bool = False
     register: bool = False
+    rights_desk: bool = False  # the FG's restrictions and objections (portal.rights)
+    pending_objections: int = 0
     breaches: breach_service.Deadlines | None = None  # the FG's 72-hour clocks
     retention_expiring: int | None = None  # the FG: cases whose retention ends within 30 days
     requests: Waiting | None = None  # the FG's requests of data subjects
@@ -83,6 +86,7 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
                      invitations=allowed[Action.INVITATION_LIST],
                      register=allowed[Action.REGISTER_VIEW])
     if allowed[Action.DPO_REVIEW]:
+        page = replace(page, rights_desk=True, pending_objections=pending_objections(db, actor))
         page = replace(page, breaches=breach_service.deadlines(db, actor, now),
                        retention_expiring=expiring_count(db, actor, now),
                        requests=requests_waiting(db, actor, now))

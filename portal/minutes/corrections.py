@@ -39,8 +39,10 @@ from portal.minutes.sections import (
     seal_section,
     sections_of,
 )
-from portal.minutes.service import Gate, gate, names_of, new_version, versions_of
+from portal.minutes.service import Gate, gate, new_version, versions_of
+from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
+from portal.rights.hooks import correction_decided
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
 from portal.web.text import check_text
 
@@ -169,6 +171,7 @@ def accept(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.decided_by, correction.decided_at = actor.person_id, now
     correction.result_version = number
     db.flush()
+    correction_decided(db, correction.id, actor.person_id, now)
     return number
 
 
@@ -191,6 +194,7 @@ def reject(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.status = CorrectionStatus.REJECTED
     correction.decided_by, correction.decided_at = actor.person_id, now
     db.flush()
+    correction_decided(db, correction.id, actor.person_id, now)
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,8 @@ def corrections_for(db: Session, vault: Vault, who: Requester, actor: Actor, now
     rows = db.scalars(select(MinutesCorrection)
                       .where(MinutesCorrection.minutes_id == g.minutes.id)
                       .order_by(MinutesCorrection.proposed_at.desc())).all()
-    names = names_of(db, [c.proposed_by for c in rows])
+    # A family member's correction (portal.rights) names a citizen: their name is sealed.
+    names = person_names(db, vault, [c.proposed_by for c in rows])
     opener = Opener(db, vault, g.facts.case_id)
     line = lineage(db, g.minutes)
     shown = []

@@ -10,6 +10,7 @@ anything else to "?"); no system font is needed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from portal.localtime import LOCAL_TIME
 from portal.minutes.sections import SectionView
 from portal.minutes.service import read_version
 from portal.policy import Actor
+from portal.rights.rectification import StatementView, statements_for
 from portal.vault.service import Vault
 
 _FOLD = str.maketrans({"\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'",
@@ -64,7 +66,8 @@ class _WatermarkedPdf(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def render(title: str, mark: str, sections: list[SectionView], hidden: int) -> bytes:
+def render(title: str, mark: str, sections: list[SectionView], hidden: int,
+           statements: Mapping[str, list[StatementView]] | None = None) -> bytes:
     pdf = _WatermarkedPdf(mark)
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
@@ -87,6 +90,13 @@ def render(title: str, mark: str, sections: list[SectionView], hidden: int) -> b
         # Sections are written with **bold** markers (e.g. "**Afspraak:**"): render them.
         pdf.multi_cell(0, 6, latin1(section.body), new_x="LMARGIN", new_y="NEXT",
                        markdown=True)
+        # The family's view stands next to the opinion it answers (portal.rights).
+        for statement in (statements or {}).get(section.key, []):
+            pdf.set_font("Helvetica", "I", 10)
+            pdf.multi_cell(0, 6, latin1(f"Zienswijze van de familie ({statement.author}, "
+                                        f"{statement.created_at.astimezone(LOCAL_TIME):%d-%m-%Y}"
+                                        f"): {statement.text}"),
+                           new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -103,5 +113,6 @@ def export_pdf(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     starts = g.meeting.starts_at.astimezone(LOCAL_TIME)
     version = f", versie {chosen.version} ({STATUS[chosen.status.value]})" if chosen else ""
     title = f"Verslag MDO {starts:%d-%m-%Y %H:%M}{version}"
-    return Export(content=render(title, mark, views, hidden),
+    statements = statements_for(db, vault, who, now, g.facts.case_id, [v.key for v in views])
+    return Export(content=render(title, mark, views, hidden, statements),
                   filename=f"verslag-mdo-{starts:%Y%m%d}-{local:%Y%m%d%H%M}.pdf")

@@ -9,6 +9,7 @@ from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
 from portal.minutes import corrections, history, pages, pdf, service
+from portal.rights.rectification import statements_for
 from portal.web.endpoint import Page, endpoint
 
 
@@ -35,7 +36,10 @@ def _page(page: Page, meeting_id: str, errors: dict[str, str],
         return page.render("errors/error.html", status=404, status_code=404,
                            csrf_failed=False)
     return page.render("minutes/show.html", status=400 if errors else 200, view=view,
-                       errors=errors, values=dict(page.form), findings=findings or {})
+                       errors=errors, values=dict(page.form), findings=findings or {},
+                       rights_statements=statements_for(
+                           page.db, page.portal.vault, page.requester(), page.now,
+                           view.case_id, [s.key for s in view.sections]))
 
 
 @endpoint()

@@ -473,6 +473,7 @@ class FamilyMinutes:
     starts_at: datetime
     approved_at: datetime | None
     sections: list[SectionView]
+    meeting_id: str = ""  # where the family's rectification and statements attach
 
 
 def family_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -502,5 +503,6 @@ def family_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
         views, _ = readable_views(opener, decided, record_damaged(
             db, who, now, facts, minutes, approved[-1], event_type="minutes.family.section"))
         if views:
-            shown.append(FamilyMinutes(starts_at, approved[-1].approved_at, views))
+            shown.append(FamilyMinutes(starts_at, approved[-1].approved_at, views,
+                                       meeting_id=minutes.meeting_id))
     return shown

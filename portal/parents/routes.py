@@ -9,6 +9,9 @@ from portal.consent import service as consent
 from portal.errors import N_, InvalidInput
 from portal.minutes import service as minutes
 from portal.parents import service
+from portal.rights.objection import family_objections
+from portal.rights.rectification import family_corrections, statements_for
+from portal.rights.restriction import family_restriction_notices
 from portal.web.endpoint import Page, endpoint
 
 
@@ -20,7 +23,11 @@ def family_home(page: Page) -> Response:
 
 
 NOTICES = {"given": N_("Your consent has been recorded."),
-           "withdrawn": N_("Your consent has been withdrawn. It counts from now on.")}
+           "withdrawn": N_("Your consent has been withdrawn. It counts from now on."),
+           "rectification": N_("Your correction has been sent to the chair of the case."),
+           "statement": N_("Your view has been added to the opinion."),
+           "objection": N_("Your objection has been sent to the data protection officer. "
+                           "Until they decide, nobody reads the content of this case.")}
 
 
 def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
@@ -32,7 +39,24 @@ def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
     return page.render("parents/case.html", status=400 if errors else 200, view=view,
                        family_minutes=shared, errors=errors, notice=notice,
                        values=dict(page.form),
+                       restrictions=family_restriction_notices(
+                           page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id),
+                       rights_statements=statements_for(
+                           page.db, page.portal.vault, page.requester(), page.now, case_id,
+                           [s.key for m in shared for s in m.sections]),
+                       rights_corrections=family_corrections(
+                           page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id) if view.case.full else [],
+                       rights_objections=family_objections(
+                           page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id) if view.case.full else [],
                        chosen=[v for k, v in page.form_items if k in ("category", "recipient")])
+
+
+def render_family_case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
+    """The family's case page again, with the errors of a form on it (portal.rights)."""
+    return _case(page, case_id, errors)
 
 
 @endpoint()

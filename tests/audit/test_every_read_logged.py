@@ -35,6 +35,8 @@ LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_childr
                    # Requests of data subjects: the lists and the forms naming children.
                    "family_requests", "new_family_request", "file_family_request",
                    "dpo_requests", "dpo_new_request", "dpo_register_request"})
+                   "retention_overview"})
+LISTS |= {"fg_restrictions"}
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -83,6 +85,7 @@ READERS: dict[str, str] = {
     "family_requests": "ouder1", "new_family_request": "ouder1", "dpo_requests": "fg",
     "dpo_new_request": "fg",
 }
+READERS |= {"fg_restrictions": "fg", "fg_case": "fg"}
 UNREADABLE = {
     "show_document": "the demo data has no document",
     "download_document": "the demo data has no document",

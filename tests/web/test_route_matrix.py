@@ -156,6 +156,17 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     # The privacy page for families: public.
     "privacy": (None, None),
     "processing_registers": ("mentor", None),
+    # Rights (issue 13): the FG's restriction desk (any other role 403, whatever the case).
+    "fg_restrictions": ("mentor", None),
+    "fg_case": ("mentor", None),
+    "place_restriction": ("mentor", None),
+    "lift_restriction": ("mentor", None),
+    # Rectification by the family: custodians and the pupil 16+ only, like the family pages.
+    "propose_rectification": ("mentor", "pleegouder"),
+    "attach_statement": ("mentor", "pleegouder"),
+    # Objection: the family files it (as above), the case's FG decides (as restrictions).
+    "file_objection": ("mentor", "pleegouder"),
+    "decide_objection": ("mentor", None),
     # The data-breach register: every professional reports, the FG keeps the register.
     "report_breach_form": ("ouder1", None),
     "report_breach": ("ouder1", None),
