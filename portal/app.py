@@ -45,6 +45,7 @@ from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
 from portal.metrics import exporter as metrics_exporter
 from portal.minutes import routes as minutes_routes
+from portal.notifications import routes as notification_routes
 from portal.ops import health as ops_health
 from portal.ops.logs import RequestId, request_id
 from portal.parents import routes as parent_routes
@@ -224,6 +225,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         *register_routes.routes,
         *vault_routes.routes,
+        *notification_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -25,6 +25,7 @@ from portal.minutes.models import (
     MinutesSection,
     MinutesVersion,
 )
+from portal.notifications.models import Notification, NotificationSetting
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
@@ -63,6 +64,8 @@ __all__ = [
     "MinutesDraft",
     "MinutesSection",
     "MinutesVersion",
+    "Notification",
+    "NotificationSetting",
     "OidcAccount",
     "Organisation",
     "OrganisationConsentRule",

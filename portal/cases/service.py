@@ -41,6 +41,7 @@ from portal.consent.facts import (
 )
 from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
+from portal.notifications import events as notifications
 from portal.people.models import Child, Membership, Organisation, Person, PersonKind
 from portal.policy import (
     ROLE_PERMISSIONS,
@@ -570,6 +571,7 @@ def add_participant(db: Session, vault: Vault, who: Requester, actor: Actor, now
                                        now, capacity=(organisation_id, capacity_role))
     record_setting_change(db, who, now, facts, preview.setting_before, preview.setting_after,
                           participant.id)
+    notifications.added_to_case(db, now, facts.case_id, person.id, actor.person_id)
 
 
 def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,

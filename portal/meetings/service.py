@@ -38,6 +38,7 @@ from portal.meetings.models import (
     MeetingStatus,
 )
 from portal.meetings.notices import announce
+from portal.notifications import events as notifications
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import FieldKey, Vault, child_field
@@ -187,6 +188,7 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
     db.flush()
     anonymity.record_confirmed(db, facts, "meeting", meeting.id, actor, confirmed, now)
     announce(db, meeting, now, public_url, cancelled=False)
+    notifications.meeting_announced(db, now, meeting, actor.person_id)
     return meeting.id
 
 
@@ -213,6 +215,7 @@ def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, mee
         meeting.status = MeetingStatus.CANCELLED
         db.flush()
         announce(db, meeting, now, public_url, cancelled=True)
+        notifications.meeting_cancelled(db, now, meeting, actor.person_id)
     return meeting.case_id
 
 
@@ -418,6 +421,8 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
                               meeting_field("action_item", item.id, facts.case_id, "text"))
     anonymity.record_confirmed(db, facts, "action_item", item.id, actor, confirmed, now)
     db.flush()
+    notifications.action_item_assigned(db, now, facts.case_id, item.id, owner_id,
+                                       actor.person_id)
 
 
 def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datetime,

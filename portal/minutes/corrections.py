@@ -40,6 +40,7 @@ from portal.minutes.sections import (
     sections_of,
 )
 from portal.minutes.service import Gate, gate, names_of, new_version, versions_of
+from portal.notifications import events as notifications
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
 from portal.web.text import check_text
@@ -116,6 +117,7 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
     record_overrides(db, g.facts.case_id, actor.person_id,
                      {f"minutes_correction:{correction.id}:{field}": kinds
                       for field, kinds in confirmed.items()}, now)
+    notifications.correction_proposed(db, now, g.facts.case_id, g.meeting.id, actor.person_id)
     return correction.id
 
 
@@ -168,6 +170,10 @@ def accept(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.decided_by, correction.decided_at = actor.person_id, now
     correction.result_version = number
     db.flush()
+    notifications.correction_decided(db, now, g.facts.case_id, g.meeting.id,
+                                     correction.proposed_by, actor.person_id)
+    notifications.minutes_approved(db, now, g.facts.case_id, g.meeting.id, version.id,
+                                   actor.person_id)
     return number
 
 
@@ -190,6 +196,8 @@ def reject(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.status = CorrectionStatus.REJECTED
     correction.decided_by, correction.decided_at = actor.person_id, now
     db.flush()
+    notifications.correction_decided(db, now, g.facts.case_id, g.meeting.id,
+                                     correction.proposed_by, actor.person_id)
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,13 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # Notifications (issue 14): each person's own inbox and mail choice; another
+    # person's notification id answers 404 (tests/notifications/test_inbox.py).
+    "inbox": (None, None),
+    "mark_all_read": (None, None),
+    "open_notification": (None, None),
+    "notification_settings": (None, None),
+    "save_notification_settings": (None, None),
 }
 
 
@@ -163,7 +170,8 @@ def concrete(path: str) -> str:
               "correction_id": stable_id("x", "correction"),
               "invitation_id": stable_id("x", "invitation"), "code": "x",
               "organisation_id": stable_id("org", "het-baken"),
-              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task")}
+              "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
+              "notification_id": stable_id("x", "notification")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 
