@@ -10,6 +10,7 @@ from portal.documents.upload import sweep_pending
 from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
+from portal.notifications.mail import queue_mail_copies
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
 from portal.vault.service import Vault
@@ -39,6 +40,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def chair_notices(db: Session, now: datetime) -> int:
         return queue_chair_notices(db, now, public_url)
 
+    def notification_mail(db: Session, now: datetime) -> int:
+        return queue_mail_copies(db, now, public_url)
+
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
@@ -46,4 +50,6 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             # and the lease row serialises the rounds so each notice goes out once.
             exclusive("chair-notices", chair_notices, timedelta(0)),
             # Idempotent and cheap: every process may blank delivered invitation mail.
-            scrub_sent_invitations]
+            scrub_sent_invitations,
+            # Every round, one process at a time: each notification is mailed once.
+            exclusive("notification-mail", notification_mail, timedelta(0))]
