@@ -10,6 +10,7 @@ from portal.documents.upload import sweep_pending
 from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
+from portal.notifications.birthdays import notify_birthdays
 from portal.notifications.mail import queue_mail_copies
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
@@ -20,6 +21,7 @@ from portal.web.session_store import SqlSessionStore
 REMINDERS_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
+BIRTHDAYS_EVERY = timedelta(days=1)
 
 
 def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
@@ -43,6 +45,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def notification_mail(db: Session, now: datetime) -> int:
         return queue_mail_copies(db, now, public_url)
 
+    def birthdays(db: Session, now: datetime) -> int:
+        return notify_birthdays(db, vault, now)
+
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
@@ -52,4 +57,5 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             # Idempotent and cheap: every process may blank delivered invitation mail.
             scrub_sent_invitations,
             # Every round, one process at a time: each notification is mailed once.
-            exclusive("notification-mail", notification_mail, timedelta(0))]
+            exclusive("notification-mail", notification_mail, timedelta(0)),
+            exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY)]

@@ -23,7 +23,8 @@ from tests.web.test_route_matrix import EXPECTED, call, concrete, portal_routes
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 SAM = stable_id("child", "sam")
-NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
+# A notification is the reader's own, content-free row; the page it leads to records.
+NOT_AN_OBJECT = frozenset({"provider_id", "person_id", "notification_id"})
 
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
@@ -45,7 +46,10 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           # The invitee's own pages: a code form, before any person is bound.
                           "invitation_code_form", "redeem_invitation", "invitation_redeemed",
                           # A link to the provider's end-session endpoint.
-                          "logout_at_provider"})
+                          "logout_at_provider",
+                          # One's own content-free notifications and mail choice.
+                          "inbox", "mark_all_read", "open_notification",
+                          "notification_settings", "save_notification_settings"})
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",

@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from portal.audit.models import AccessRecord
 from portal.db import unit_of_work
+from portal.demo import DEMO_CASE, stable_id
 from portal.localtime import LOCAL_TIME
 from portal.mail.catcher import CaughtMessage
+from portal.notifications.birthdays import notify_birthdays
 from portal.notifications.mail import DIGEST_SUBJECT, SUBJECT, queue_mail_copies
 from portal.notifications.models import Notification
 from tests.harness import Running
@@ -99,3 +102,24 @@ def test_a_notification_read_before_its_digest_is_not_mailed(running_sqlite: Run
     leader.submit("/inbox")  # all read
     with unit_of_work(running_sqlite.portal.sessions) as db:
         assert queue_mail_copies(db, local(clock.now, 8), "https://portal.test") == 0
+
+
+def test_the_chair_hears_of_a_consent_birthday_once(running_sqlite: Running) -> None:
+    sessions, vault = running_sqlite.portal.sessions, running_sqlite.portal.vault
+    sixteenth = datetime(2029, 4, 2, 9, tzinfo=LOCAL_TIME)  # Sam's 16th birthday
+    with unit_of_work(sessions) as db:
+        assert notify_birthdays(db, vault, sixteenth - timedelta(days=45)) == 0
+    with unit_of_work(sessions) as db:
+        assert notify_birthdays(db, vault, sixteenth - timedelta(days=20)) == 1
+    with unit_of_work(sessions) as db:
+        assert notify_birthdays(db, vault, sixteenth - timedelta(days=19)) == 0, "once"
+    with sessions() as db:
+        [row] = db.scalars(select(Notification).where(Notification.kind == "consent.birthday"))
+        assert (row.recipient_id, row.object_type, row.case_id) == (
+            stable_id("person", "ib"), "consent", stable_id("case", DEMO_CASE.key))
+        assert db.scalars(select(AccessRecord.event_type).where(
+            AccessRecord.event_type == "notification.consent_birthday")).all() == [
+            "notification.consent_birthday"]
+    chair = login(running_sqlite, "ib")
+    inbox = chair.page("/inbox")
+    assert "Een verjaardag verandert wie in een casus toestemming moet geven" in inbox.text
