@@ -54,6 +54,7 @@ from portal.policy import Actor
 from portal.register import routes as register_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
+from portal.search import routes as search_routes
 from portal.settings import Settings
 from portal.staff import routes as staff_routes
 from portal.timeline import routes as timeline_routes
@@ -226,6 +227,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *register_routes.routes,
         *vault_routes.routes,
         *notification_routes.routes,
+        *search_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

@@ -29,6 +29,7 @@ from portal.notifications.models import Notification, NotificationSetting
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
+from portal.search.models import SearchQuery, SearchToken
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
@@ -76,5 +77,7 @@ __all__ = [
     "ScimGroupMember",
     "ScimToken",
     "ScimUser",
+    "SearchQuery",
+    "SearchToken",
     "WebSession",
 ]

@@ -1,4 +1,5 @@
-"""notifications: a content-free inbox per person and each person's mail choice
+"""notifications and search: a content-free inbox per person, each person's mail
+choice; blind-index search tokens of cases and sealed search queries
 
 Revision ID: 0032
 Revises: 0031
@@ -51,9 +52,31 @@ def upgrade() -> None:
                                 name=op.f("fk_notification_setting_person_id_person")),
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_notification_setting")),
     )
+    op.create_table(
+        "search_token",
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["mdo_case.id"], ondelete="CASCADE",
+                                name=op.f("fk_search_token_case_id_mdo_case")),
+        sa.PrimaryKeyConstraint("case_id", "token", name=op.f("pk_search_token")),
+    )
+    with op.batch_alter_table("search_token", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_search_token_token"), ["token"], unique=False)
+    op.create_table(
+        "search_query",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=True),
+        sa.Column("query_ct", sa.LargeBinary(), nullable=False),
+        _at("created_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_query")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("search_query")
+    with op.batch_alter_table("search_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_search_token_token"))
+    op.drop_table("search_token")
     op.drop_table("notification_setting")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         for column in ("mailed_at", "case_id", "recipient_id"):

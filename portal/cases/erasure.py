@@ -28,6 +28,7 @@ from portal.errors import N_, InvalidInput
 from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.erasure import shred_case_minutes
 from portal.policy import Action, Actor
+from portal.search import index as search_index
 from portal.vault.models import DataKey
 from portal.vault.service import Vault, secure_delete
 
@@ -62,6 +63,7 @@ def erase_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     summary = {"documents": len(documents), "minutes": minutes, "meetings": len(meetings),
                "action_items": len(items)}
     case.title_ct = case.purpose_ct = b""
+    search_index.drop_case(db, case.id)
     case.erased_at = now
     case.erased_by = actor.person_id
     case.erased_by_role = who.user_role

@@ -54,6 +54,7 @@ from portal.policy import (
     Deny,
     decide,
 )
+from portal.search import index as search_index
 from portal.staff.vacancy import ChairVacancyView, chair_vacancy
 from portal.vault.service import Vault, case_field, child_field
 from portal.web.text import check_text
@@ -502,6 +503,7 @@ def create_case_rows(db: Session, vault: Vault, now: datetime, *, case_id: str,
     )
     db.add(case)
     db.flush()
+    search_index.index_case(db, vault, now, case_id, title=new.title, child_id=new.child_id)
     for person_id, case_role in participants:
         _add_participant_row(db, case_id, person_id, case_role, created_by, now)
     db.flush()

@@ -71,7 +71,8 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/audit", "Access log", Action.AUDIT_SEARCH),
        ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
-       ("/my-access", "My access history", Action.AUDIT_OWN))
+       ("/my-access", "My access history", Action.AUDIT_OWN),
+       ("/search", "Search", Action.CASE_LIST))
 
 
 class Refused(Exception):

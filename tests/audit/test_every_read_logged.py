@@ -29,7 +29,8 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id", "notification_id"})
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
-                   "dpo_break_glass", "invitations_overview", "dpo_grounds"})
+                   "dpo_break_glass", "invitations_overview", "dpo_grounds",
+                   "search"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -63,6 +64,7 @@ READERS: dict[str, str] = {
     "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
     "grounds_page": "ib", "dpo_grounds": "fg",
+    "search": "ib",
 }
 UNREADABLE = {
     "show_document": "the demo data has no document",

@@ -152,6 +152,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "open_notification": (None, None),
     "notification_settings": (None, None),
     "save_notification_settings": (None, None),
+    # Search (issue 14): whoever may list cases; the family has no case list.
+    "search": ("ouder1", None),
 }
 
 

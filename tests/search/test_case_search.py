@@ -1,0 +1,95 @@
+"""Search: only cases the searcher may open, one access record per search (the query
+sealed), and no plaintext word of a title or name in the database (canary)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.audit.models import AccessRecord
+from portal.demo import DEMO_CASE, stable_id
+from portal.search.models import SearchQuery, SearchToken
+from portal.search.service import query_binding
+from tests.cases.test_flow import create_case
+from tests.harness import PortalClient, Running
+
+CASE_ID = stable_id("case", DEMO_CASE.key)
+CANARY = "Kwartelkoning"  # a word nowhere else: in a case title only
+
+
+def login(running: Running, persona: str) -> PortalClient:
+    client = running.client()
+    client.login(persona)
+    return client
+
+
+def search(client: PortalClient, text: str) -> str:
+    response = client.get("/search", params={"q": text})
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_a_participant_finds_a_case_by_child_name_and_title(running_sqlite: Running) -> None:
+    ib = login(running_sqlite, "ib")
+    found = search(ib, "mulder")
+    assert f'href="/cases/{CASE_ID}"' in found and "Sam Mulder" in found
+    assert f'href="/cases/{CASE_ID}"' in search(ib, "Mul")  # a prefix of a name
+    assert f'href="/cases/{CASE_ID}"' in search(ib, "SAM werkhouding")  # every word
+    assert f'href="/cases/{CASE_ID}"' not in search(ib, "sam kwartel")
+    assert "Typ ten minste twee letters" in search(ib, "s")
+
+
+def test_results_only_for_cases_the_searcher_may_open(running_sqlite: Running) -> None:
+    assert f"/cases/{CASE_ID}" not in search(login(running_sqlite, "buitenstaander"), "sam")
+    assert f"/cases/{CASE_ID}" not in search(login(running_sqlite, "schoolleider"), "sam")
+    parent = login(running_sqlite, "ouder1")
+    assert parent.get("/search", params={"q": "sam"}).status_code == 403
+
+
+def test_every_search_is_one_record_with_the_query_sealed(running_sqlite: Running) -> None:
+    ib = login(running_sqlite, "ib")
+    search(ib, "Mulder")
+    portal = running_sqlite.portal
+    with portal.sessions() as db:
+        [searched] = db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == "case.search")).all()
+        assert searched.user_id == stable_id("person", "ib") and searched.outcome == "allowed"
+        assert searched.query == f"sealed:{searched.object_id}"
+        query = db.get_one(SearchQuery, searched.object_id)
+        assert b"Mulder" not in query.query_ct
+        assert portal.vault.open(db, query.query_ct, query_binding(query.id)) == "Mulder"
+        hits = db.scalars(select(AccessRecord).where(
+            AccessRecord.event_type == "case.search.hit")).all()
+        assert [(h.case_id, h.outcome) for h in hits] == [(CASE_ID, "allowed")]
+
+
+def test_no_plaintext_word_in_the_database(running_sqlite: Running, tmp_path: Path) -> None:
+    case_id = create_case(running_sqlite, persona="ib", title=f"Overleg {CANARY} groep 7")
+    ib = login(running_sqlite, "ib")
+    assert f"/cases/{case_id}" in search(ib, CANARY[:5])
+    assert f"/cases/{case_id}" in search(ib, CANARY.lower())
+    url = running_sqlite.portal.settings.effective_database_url
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        dump = "\n".join(connection.iterdump())
+    raw = Path(path).read_bytes() + b"".join(
+        p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "-wal"))
+    for word in (CANARY, CANARY[:5], CANARY.lower(), "Mulder"):
+        assert not re.search(re.escape(word), dump, re.IGNORECASE), word
+        assert word.lower().encode() not in raw.lower(), word
+    with running_sqlite.portal.sessions() as db:
+        assert db.scalars(select(SearchToken).where(SearchToken.case_id == case_id)).all()
+
+
+def test_an_erased_case_is_found_by_nothing(running_sqlite: Running) -> None:
+    case_id = create_case(running_sqlite, persona="ib", title=f"Overleg {CANARY}")
+    ib = login(running_sqlite, "ib")
+    assert f"/cases/{case_id}" in search(ib, CANARY)
+    ib.page(f"/cases/{case_id}")
+    assert ib.submit(f"/cases/{case_id}/erase", {"confirm": "on"}).status_code == 200
+    assert f"/cases/{case_id}" not in search(ib, CANARY)
+    with running_sqlite.portal.sessions() as db:
+        assert db.scalars(select(SearchToken).where(SearchToken.case_id == case_id)).all() == []
