@@ -12,6 +12,7 @@ from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
 from portal.notifications.birthdays import notify_birthdays
 from portal.notifications.mail import queue_mail_copies
+from portal.search.index import index_unindexed
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
 from portal.vault.service import Vault
@@ -22,6 +23,7 @@ REMINDERS_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
 BIRTHDAYS_EVERY = timedelta(days=1)
+SEARCH_BACKFILL_EVERY = timedelta(hours=1)
 
 
 def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
@@ -48,6 +50,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def birthdays(db: Session, now: datetime) -> int:
         return notify_birthdays(db, vault, now)
 
+    def search_backfill(db: Session, now: datetime) -> int:
+        return index_unindexed(db, vault, now)
+
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
@@ -58,4 +63,5 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             scrub_sent_invitations,
             # Every round, one process at a time: each notification is mailed once.
             exclusive("notification-mail", notification_mail, timedelta(0)),
-            exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY)]
+            exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY),
+            exclusive("search-backfill", search_backfill, SEARCH_BACKFILL_EVERY)]

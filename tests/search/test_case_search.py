@@ -10,7 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
+from portal.search.index import drop_case, index_unindexed
 from portal.search.models import SearchQuery, SearchToken
 from portal.search.service import query_binding
 from tests.cases.test_flow import create_case
@@ -93,3 +95,19 @@ def test_an_erased_case_is_found_by_nothing(running_sqlite: Running) -> None:
     assert f"/cases/{case_id}" not in search(ib, CANARY)
     with running_sqlite.portal.sessions() as db:
         assert db.scalars(select(SearchToken).where(SearchToken.case_id == case_id)).all() == []
+
+
+def test_cases_from_before_search_are_indexed_by_the_job(running_sqlite: Running) -> None:
+    sessions, vault = running_sqlite.portal.sessions, running_sqlite.portal.vault
+    with unit_of_work(sessions) as db:
+        drop_case(db, CASE_ID)
+    ib = login(running_sqlite, "ib")
+    assert f"/cases/{CASE_ID}" not in search(ib, "Mulder")
+    with unit_of_work(sessions) as db:
+        assert index_unindexed(db, vault, running_sqlite.clock.now) == 1
+    with unit_of_work(sessions) as db:
+        assert index_unindexed(db, vault, running_sqlite.clock.now) == 0
+    assert f"/cases/{CASE_ID}" in search(ib, "Mulder")
+    with sessions() as db:
+        assert db.scalars(select(AccessRecord.case_id).where(
+            AccessRecord.event_type == "search.index")).all() == [CASE_ID]
