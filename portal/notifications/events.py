@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.meetings.models import Meeting, MeetingInvitee
 from portal.minutes.models import MinutesSection
-from portal.notifications.service import Kind, chairs_of, notify
+from portal.notifications.service import Kind, chairs_of, notify, participants_of
 from portal.people.models import Person, PersonKind
 
 
@@ -50,13 +50,15 @@ def minutes_submitted(db: Session, now: datetime, case_id: str, meeting_id: str,
 
 def minutes_approved(db: Session, now: datetime, case_id: str, meeting_id: str,
                      version_id: str, actor_id: str) -> None:
-    """The meeting's invitees; its family invitees only when a section is shared with them."""
+    """The case's participants and the meeting's invitees; its family invitees only when
+    a section is shared with them (what each may read is decided when they open it)."""
     people, family = _invitees(db, meeting_id)
     shared = db.scalar(select(MinutesSection.id).where(
         MinutesSection.version_id == version_id,
         MinutesSection.shared_with_parents.is_(True)).limit(1)) is not None
     if not shared:
         people = [p for p in people if p not in family]
+    people += participants_of(db, case_id)
     notify(db, now, Kind.MINUTES_APPROVED, people, object_type="minutes",
            object_id=meeting_id, case_id=case_id, actor_id=actor_id, family=family)
 
