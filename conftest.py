@@ -82,6 +82,11 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Dev secrets shared by the session (generating an RSA key per test is slow)."""
     path = tmp_path_factory.mktemp("keys")
     path.chmod(0o700)
+    # Tests pass this as the data dir; dev mode looks for its keyring in
+    # "<data dir>-keys" and moves one it finds beside the database there. Point
+    # that directory here, so every test (in any order, on any xdist worker)
+    # opens the one keyring the template databases were sealed with.
+    (path.parent / f"{path.name}-keys").symlink_to(path, target_is_directory=True)
     return path
 
 

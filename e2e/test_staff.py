@@ -60,7 +60,8 @@ def test_the_care_coordinator_appoints_a_chair_by_keyboard(browse: Browse,
     admin = portal.client()
     admin.login("beheerder")
     admin.page("/admin")
-    admin.submit(f"/admin/people/{stable_id('person', 'mentor')}/active", {"active": "0"})
+    admin.submit(f"/admin/people/{stable_id('person', 'mentor')}/active",
+                 {"active": "0", "confirm": "1"})
 
     page = browse()
     log_in(page, "Ilse Bakker")

@@ -52,11 +52,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if "PORTAL_PUBLIC_URL" not in os.environ:
         settings = replace(settings, public_url=f"http://{args.host}:{args.port}")
     upgrade(make_engine(settings.effective_database_url))
-    if settings.mode == "dev":
-        cmd_demo_load(args)
     from portal.ops.startup import check_or_refuse
 
     check_or_refuse(settings)
+    if settings.mode == "dev":
+        cmd_demo_load(args)
     app = create_app(settings)
     from portal.documents.cli import sweep
 

@@ -39,13 +39,20 @@ def add_organisation(page: Page) -> Response:
 
 @endpoint()
 def set_person_active(page: Page, person_id: str) -> Response:
+    active = page.form.get("active") == "1"
     try:
+        if not active and page.form.get("confirm") != "1":
+            # Disabling logs someone out everywhere and takes them out of their
+            # cases: the administrator sees that first and confirms it.
+            person, name, cases = service.person_to_disable(
+                page.db, page.portal.vault, page.requester(), page.user, page.now, person_id)
+            return page.render("admin/confirm_disable.html", person_id=person, name=name,
+                               cases=cases)
         service.set_person_active(page.db, SqlSessionStore(page.db), page.requester(),
-                                  page.user, page.now, person_id,
-                                  page.form.get("active") == "1")
+                                  page.user, page.now, person_id, active)
     except InvalidInput as invalid:
         return _overview(page, invalid.errors, {})
-    return page.redirect("/admin")
+    return page.redirect("/admin?done=" + ("enabled" if active else "disabled"))
 
 
 def _consent_rules(page: Page, errors: dict[str, str], values: dict[str, str]) -> Response:

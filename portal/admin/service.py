@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.sessions import SessionStore
 from portal.audit.service import Requester, record
+from portal.cases.models import CaseParticipant
 from portal.cases.service import is_uuid
 from portal.consent.facts import organisation_options
 from portal.consent.models import OrganisationConsentRule
@@ -85,6 +86,22 @@ def add_organisation(db: Session, who: Requester, actor: Actor, now: datetime, *
         raise InvalidInput(errors)
     db.add(Organisation(slug=slug, name=name, kind=OrganisationKind(kind), created_at=now))
     db.flush()
+
+
+def person_to_disable(db: Session, vault: Vault, who: Requester, actor: Actor,
+                      now: datetime, person_id: str) -> tuple[str, str, int]:
+    """The account, its name and how many cases it takes part in: what the
+    administrator confirms before disabling it."""
+    _require_admin(db, who, actor, now, "admin.person.confirm_disable", "read")
+    person = db.get(Person, person_id)
+    if person is None:
+        raise InvalidInput({"person": N_("No such person.")})
+    if person.id == actor.person_id:
+        raise InvalidInput({"person": N_("You cannot disable your own account.")})
+    name = names_of(db, vault, [person.id]).get(person.id, person.display_name)
+    cases = db.scalar(select(func.count()).select_from(CaseParticipant)
+                      .where(CaseParticipant.person_id == person.id)) or 0
+    return person.id, name, int(cases)
 
 
 def set_person_active(db: Session, sessions: SessionStore, who: Requester, actor: Actor,

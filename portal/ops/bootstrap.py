@@ -34,6 +34,7 @@ from portal.migrate import upgrade
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Membership, Organisation, OrganisationKind, Role
 from portal.settings import Settings
+from portal.vault.keyring import KEYRING_NAME, keys_dir
 
 SYSTEM = Requester(user_id=None, user_name="portal init", user_role="system",
                    organisation_id=None, session_ref=None, client_address=None)
@@ -201,7 +202,12 @@ def provider_fix(settings: Settings) -> str:
 
 
 def keyring_path(settings: Settings) -> Path:
-    return settings.keyring_file or settings.data_dir / "keyring.json"
+    """The keyring file the configured file-backed provider reads (dev: its own directory)."""
+    if settings.keyring_file:
+        return settings.keyring_file
+    if settings.key_provider == "local":
+        return keys_dir(settings) / KEYRING_NAME
+    return settings.data_dir / KEYRING_NAME
 
 
 def _write_secret_keyring(path: Path) -> None:

@@ -20,10 +20,10 @@ from functools import cache
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from crypto import CryptoError, KeyProvider, new_data_key
+from crypto import CryptoError, KeyProvider, WrappedKey, new_data_key
 from portal.audit.keys import load_signing_key
 from portal.db import make_engine, session_factory
 from portal.migrate import ROOT
@@ -36,6 +36,7 @@ from portal.ops.bootstrap import (
 )
 from portal.settings import Settings
 from portal.vault.keyring import make_key_provider
+from portal.vault.models import DataKey
 
 SMTP_TIMEOUT_SECONDS = 5.0
 
@@ -168,6 +169,42 @@ def check_key_provider(context: CheckContext) -> Problem | None:
     return None
 
 
+def check_stored_keys(context: CheckContext) -> Problem | None:
+    """Every key-encryption key version that wraps stored data keys opens one of them.
+
+    A wrong key file, another HSM token or a keyring restored from a different
+    backup passes the round trip above but opens nothing already stored: then
+    every case page would fail. Refuse at start-up and say so instead.
+    """
+    settings = context.settings
+    name = describe_provider(settings)
+    try:
+        with context.engine.connect() as connection:
+            samples = connection.execute(
+                select(DataKey.kek_version, func.count(), func.min(DataKey.id))
+                .group_by(DataKey.kek_version).order_by(DataKey.kek_version)).all()
+            for version, count, key_id in samples:
+                wrapped = connection.scalar(select(DataKey.wrapped).where(DataKey.id == key_id))
+                if wrapped is None:
+                    continue  # erased between the two reads
+                try:
+                    context.provider().unwrap(WrappedKey(int(version), bytes(wrapped)))
+                except CryptoError as exc:
+                    return Problem("PORTAL_KEY_PROVIDER",
+                                   f"{name} does not open the {count} data key(s) stored under "
+                                   f"key-encryption key version {version} ({_first_line(exc)})",
+                                   "configure the key file or token that wrapped them (the one "
+                                   "in the same backup as this database); "
+                                   + provider_fix(settings) + (
+                                       " (dev mode: or remove the data directory to start "
+                                       "afresh)" if settings.mode == "dev" else ""))
+    except SQLAlchemyError:
+        return None  # the database checks name that problem
+    except (ValueError, OSError):
+        return None  # the key-provider check names that problem
+    return None
+
+
 def check_audit_signing_key(context: CheckContext) -> Problem | None:
     settings = context.settings
     if not settings.audit_signing_key:
@@ -221,12 +258,14 @@ CHECKS: list[tuple[str, Check]] = [
     ("database", check_database),
     ("migrations", check_migrations),
     ("key provider", check_key_provider),
+    ("stored keys", check_stored_keys),
     ("audit signing key", check_audit_signing_key),
     ("mail server", check_mail_server),
     ("administrator", check_administrator),
 ]
-NEEDS_DATABASE = frozenset({"migrations", "administrator"})
-NEEDS_SCHEMA = frozenset({"administrator"})
+NEEDS_DATABASE = frozenset({"migrations", "stored keys", "administrator"})
+NEEDS_SCHEMA = frozenset({"stored keys", "administrator"})
+NEEDS_PROVIDER = frozenset({"stored keys"})
 
 
 @dataclass(frozen=True)
@@ -238,15 +277,16 @@ class Outcome:
 def run_checks(context: CheckContext, *, stop_at_fatal: bool = False) -> list[Outcome]:
     """Every check in order (or up to the first fatal problem)."""
     outcomes: list[Outcome] = []
-    database_down = schema_behind = False
+    database_down = schema_behind = provider_down = False
     for name, check in CHECKS:
-        if (database_down and name in NEEDS_DATABASE) or (schema_behind
-                                                         and name in NEEDS_SCHEMA):
+        if ((database_down and name in NEEDS_DATABASE) or (schema_behind and name in NEEDS_SCHEMA)
+                or (provider_down and name in NEEDS_PROVIDER)):
             continue
         problem = check(context)
         outcomes.append(Outcome(name, problem))
         database_down = database_down or (name == "database" and problem is not None)
         schema_behind = schema_behind or (name == "migrations" and problem is not None)
+        provider_down = provider_down or (name == "key provider" and problem is not None)
         if stop_at_fatal and problem is not None and problem.fatal:
             break
     return outcomes

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from crypto import KeyProvider
-from portal.ops.checks import checking, run_checks
+from portal.ops.checks import check_stored_keys, checking, run_checks
 from portal.settings import Settings, SettingsError
 
 log = logging.getLogger("portal.ops")
@@ -34,8 +34,16 @@ def refuse(line: str) -> NoReturn:
 
 def check_or_refuse(settings: Settings, env: Mapping[str, str] | None = None,
                     key_provider: KeyProvider | None = None) -> None:
-    """Production: the first fatal problem refuses start-up; warnings are logged."""
+    """Production: the first fatal problem refuses start-up; warnings are logged.
+
+    Dev mode checks only that its keyring opens the keys already stored (a
+    deleted keys directory beside a kept database), before the demo data load.
+    """
     if settings.mode != "production":
+        with checking(settings, env, key_provider) as context:
+            problem = check_stored_keys(context)
+        if problem is not None:
+            refuse(problem.line())
         return
     with checking(settings, env, key_provider) as context:
         for outcome in run_checks(context, stop_at_fatal=True):

@@ -51,7 +51,9 @@ def test_a_disabled_account_is_logged_out_at_once(running: Running) -> None:
     admin = running.client()
     admin.login("beheerder")
     admin.page("/admin")
-    admin.submit(f"/admin/people/{stable_id('person', 'mentor')}/active", {"active": "0"})
+    done = admin.submit(f"/admin/people/{stable_id('person', 'mentor')}/active",
+                        {"active": "0", "confirm": "1"})
+    assert '<p role="status">Het account is uitgeschakeld.</p>' in done.text
     assert mentor.get("/cases").url.path == "/login"
     again = running.client()
     assert again.login("mentor").status_code == 400, "a disabled account cannot log in"
@@ -90,3 +92,27 @@ def test_a_refused_form_has_an_error_summary_linking_to_each_field(
         assert target in refused.text, target
     for field_id in ('id="org-name"', 'id="slug"', 'id="kind"'):
         assert field_id in refused.text, field_id
+
+
+def test_disabling_asks_for_confirmation_and_never_offers_the_own_account(
+        running: Running) -> None:
+    """The button alone changes nothing: the administrator first reads what
+    disabling does (logged out everywhere, leaves their cases) and confirms."""
+    mentor = running.client()
+    mentor.login("mentor")
+    admin = running.client()
+    admin.login("beheerder")
+    overview = admin.page("/admin")
+    own = stable_id("person", "beheerder")
+    assert f"/admin/people/{own}/active" not in overview.text
+    assert "uw eigen account" in overview.text
+    mentor_id = stable_id("person", "mentor")
+    asked = admin.submit(f"/admin/people/{mentor_id}/active", {"active": "0"})
+    assert asked.status_code == 200
+    text = visible_text(asked.text)
+    assert "Dit account uitschakelen?" in text and "wordt meteen overal uitgelogd" in text
+    assert 'name="confirm" value="1"' in asked.text
+    assert mentor.get("/cases").url.path == "/cases", "nothing changed before the confirmation"
+    refused = admin.submit(f"/admin/people/{own}/active", {"active": "0", "confirm": "1"})
+    assert refused.status_code == 400
+    assert "U kunt uw eigen account niet uitschakelen" in visible_text(refused.text)

@@ -243,3 +243,35 @@ def test_a_weak_session_secret_refuses_start_up_in_one_line(empty_postgres_url: 
     assert started.stderr.strip().splitlines() == [
         "portal: refusing to start in production: PORTAL_SESSION_SECRET is "
         "not random enough (generate one with `openssl rand -base64 32`)"]
+
+
+def test_a_key_file_that_opens_no_stored_key_refuses_start_up(
+        empty_url: str, production_settings: Settings, tmp_path: Path) -> None:
+    """The right format and a round trip are not enough: a key file from another
+    install (or another backup) opens none of the data keys already stored, and
+    every case page would then fail. Start-up names it in one line instead."""
+    from datetime import UTC, datetime
+
+    from crypto import SecretFileProvider
+    from portal.db import session_factory
+    from portal.vault.service import Vault
+
+    settings = with_database(production_settings, empty_url)
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    original = tmp_path / "original-kek"
+    original.write_text("1:" + "B" * 43 + "=\n")
+    original.chmod(0o600)
+    with session_factory(engine)() as db:
+        Vault(SecretFileProvider(original)).new_key(db, "case", "c-1", datetime.now(UTC))
+        db.commit()
+    engine.dispose()
+    assert settings.keyring_file is not None
+    write_keyring(settings.keyring_file)  # version 1 as well, other bytes
+    problem = problem_of(checks.check_stored_keys, settings)
+    assert problem is not None and problem.fatal
+    assert "does not open the 1 data key(s) stored under key-encryption key version 1" in (
+        problem.message)
+    assert "the one in the same backup as this database" in problem.fix
+    assert problem_of(checks.check_stored_keys,
+                      replace(settings, keyring_file=original)) is None

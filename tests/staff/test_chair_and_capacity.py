@@ -38,7 +38,7 @@ def test_a_disabled_chair_leaves_and_the_care_coordinator_appoints_a_new_one(
     admin = running.client()
     admin.login("beheerder")
     admin.page("/admin")
-    admin.submit(f"/admin/people/{MENTOR}/active", {"active": "0"})
+    admin.submit(f"/admin/people/{MENTOR}/active", {"active": "0", "confirm": "1"})
 
     assert mentor.get(f"/cases/{case_id}").url.path == "/login"
     notulist = running.client()
