@@ -3,10 +3,10 @@ sealed), and no plaintext word of a title or name in the database (canary)."""
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from pathlib import Path
+import logging
+import uuid
 
+import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
@@ -16,6 +16,7 @@ from portal.search.index import drop_case, index_unindexed
 from portal.search.models import SearchQuery, SearchToken
 from portal.search.service import query_binding
 from tests.cases.test_flow import create_case
+from tests.documents.test_canary import needles, plant_control, server_log, stored_bytes
 from tests.harness import PortalClient, Running
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
@@ -68,21 +69,27 @@ def test_every_search_is_one_record_with_the_query_sealed(running_sqlite: Runnin
         assert [(h.case_id, h.outcome) for h in hits] == [(CASE_ID, "allowed")]
 
 
-def test_no_plaintext_word_in_the_database(running_sqlite: Running, tmp_path: Path) -> None:
-    case_id = create_case(running_sqlite, persona="ib", title=f"Overleg {CANARY} groep 7")
-    ib = login(running_sqlite, "ib")
-    assert f"/cases/{case_id}" in search(ib, CANARY[:5])
-    assert f"/cases/{case_id}" in search(ib, CANARY.lower())
-    url = running_sqlite.portal.settings.effective_database_url
-    path = url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        dump = "\n".join(connection.iterdump())
-    raw = Path(path).read_bytes() + b"".join(
-        p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "-wal"))
-    for word in (CANARY, CANARY[:5], CANARY.lower(), "Mulder"):
-        assert not re.search(re.escape(word), dump, re.IGNORECASE), word
-        assert word.lower().encode() not in raw.lower(), word
-    with running_sqlite.portal.sessions() as db:
+def test_no_plaintext_word_in_the_database_or_the_log(
+        running: Running, database_url: str, caplog: pytest.LogCaptureFixture,
+        capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = f"Kwartel{uuid.uuid4().hex[:12]}"
+    control = f"CONTROLE-{uuid.uuid4().hex}"
+    case_id = create_case(running, persona="ib", title=f"Overleg {canary} groep 7")
+    ib = login(running, "ib")
+    prefix = canary[:11].lower()
+    assert f"/cases/{case_id}" in search(ib, prefix)
+    assert f"/cases/{case_id}" in search(ib, canary.upper())
+    plant_control(running, control)
+    secrets = [n for word in (canary, canary.lower(), canary.upper(), prefix)
+               for n in needles(word)]
+    stored = stored_bytes(running, database_url, request, "search_token")
+    assert any(c in stored for c in needles(control))
+    assert not any(s in stored for s in secrets)
+    log = server_log(caplog) + "".join(capfd.readouterr())
+    assert control in log
+    assert canary.lower() not in log.lower() and prefix not in log.lower()
+    with running.portal.sessions() as db:
         assert db.scalars(select(SearchToken).where(SearchToken.case_id == case_id)).all()
 
 
