@@ -31,6 +31,7 @@ from portal.audit import keys as audit_keys
 from portal.audit import ledger as audit_ledger
 from portal.audit import routes as audit_routes
 from portal.audit import witness as audit_witness
+from portal.breaches import routes as breach_routes
 from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
@@ -52,6 +53,7 @@ from portal.parents import routes as parent_routes
 from portal.people import names
 from portal.policy import Actor
 from portal.register import routes as register_routes
+from portal.retention import routes as retention_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
 from portal.search import routes as search_routes
@@ -226,6 +228,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         Mount("/scim", app=cast(ASGIApp, ScimApplication(portal))),
         *register_routes.routes,
         *vault_routes.routes,
+        *breach_routes.routes,
+        *retention_routes.routes,
         *notification_routes.routes,
         *search_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

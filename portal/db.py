@@ -89,7 +89,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # One writer at a time: a request waits for the lock rather than fail. A
+    # loaded 2-core host (an import holding the lock, a background job) made
+    # 5 s too short; a wait this long is still an answer, a lock error is a 503.
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 

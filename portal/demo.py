@@ -16,8 +16,8 @@ from auth.devidp import Persona
 from portal.cases.models import Case, CaseRole, LegalBasis
 from portal.cases.service import NewCase, create_case_rows
 from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord
+from portal.meetings.binding import seal_item, seal_meeting
 from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingStatus
-from portal.meetings.service import meeting_field
 from portal.people.blind_index import BlindIndex, blind_index
 from portal.people.models import (
     Child,
@@ -268,26 +268,24 @@ def _load_agenda(db: Session, vault: Vault, now: datetime) -> bool:
     case_id = stable_id("case", DEMO_CASE.key)
     chair = stable_id("person", DEMO_CASE.participants[0][0])
     starts = (now + timedelta(days=7)).replace(hour=13, minute=0, second=0, microsecond=0)
-    key = vault.new_key(db, "meeting", meeting_id, now)
-    db.add(Meeting(
+    meeting = Meeting(
         id=meeting_id, case_id=case_id, starts_at=starts, duration_minutes=60,
-        place_ct=vault.seal(key, "Het Baken, kamer 2.14",
-                            meeting_field("meeting", meeting_id, case_id, "place")),
-        agenda_ct=vault.seal(key, "1. Observaties in de klas\n2. Wat gaat goed thuis?\n"
-                                  "3. Afspraken", meeting_field("meeting", meeting_id,
-                                                               case_id, "agenda")),
         # Home is on the agenda: nobody's consent covers the family situation yet.
         agenda_categories=["behaviour", "family_situation"],
         minute_taker_id=stable_id("person", "notulist"), status=MeetingStatus.SCHEDULED,
-        created_by=chair, created_at=now))
+        created_by=chair, created_at=now)
+    seal_meeting(vault, vault.new_key(db, "meeting", meeting_id, now), meeting,
+                 place="Het Baken, kamer 2.14",
+                 agenda="1. Observaties in de klas\n2. Wat gaat goed thuis?\n3. Afspraken")
+    db.add(meeting)
     item_id = stable_id("action_item", DEMO_CASE.key)
-    item_key = vault.new_key(db, "action_item", item_id, now)
-    db.add(ActionItem(
+    item = ActionItem(
         id=item_id, case_id=case_id, owner_id=stable_id("person", "mentor"),
-        text_ct=vault.seal(item_key, "Twee weken observeren in de klas en terugkoppelen",
-                           meeting_field("action_item", item_id, case_id, "text")),
         due_on=(now + timedelta(days=14)).date(), status=ActionItemStatus.OPEN,
-        categories=["behaviour"], created_by=chair, created_at=now))
+        categories=["behaviour"], created_by=chair, created_at=now)
+    seal_item(vault, vault.new_key(db, "action_item", item_id, now), item,
+              "Twee weken observeren in de klas en terugkoppelen")
+    db.add(item)
     db.flush()
     return True
 

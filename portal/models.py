@@ -1,6 +1,8 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from portal.admin.models import GroundRoleChange
 from portal.audit.models import AccessRecord
+from portal.breaches.models import Breach, BreachCase, BreachScope
 from portal.cases.models import Case, CaseParticipant
 from portal.consent.models import (
     BreakGlassGrant,
@@ -28,6 +30,7 @@ from portal.minutes.models import (
 from portal.notifications.models import Notification, NotificationSetting
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
+from portal.retention.models import LegalHold, RetentionErasure, RetentionPolicy
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from portal.search.models import SearchQuery, SearchToken
 from portal.staff.models import ChairVacancy
@@ -39,6 +42,9 @@ __all__ = [
     "ActionItem",
     "AdministratorBinding",
     "Base",
+    "Breach",
+    "BreachCase",
+    "BreachScope",
     "BreakGlassGrant",
     "Case",
     "CaseConversion",
@@ -54,9 +60,11 @@ __all__ = [
     "DocumentSegment",
     "DocumentVersion",
     "FamilyInvitation",
+    "GroundRoleChange",
     "IdentifierOverride",
     "InvitationFailure",
     "JobLease",
+    "LegalHold",
     "Meeting",
     "MeetingInvitee",
     "Membership",
@@ -73,6 +81,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Restriction",
+    "RetentionErasure",
+    "RetentionPolicy",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",

@@ -89,6 +89,9 @@ class Action(enum.StrEnum):
     # enrolled, their adults, and the import from the school's administration.
     REGISTER_VIEW = "register.view"
     REGISTER_EDIT = "register.edit"
+    # The data-breach register (portal/breaches): any professional reports a
+    # (possible) breach; the FG keeps the register (DPO_REVIEW, scoped per organisation).
+    BREACH_REPORT = "breach.report"
 
 
 # What an organisational role lets a professional do outside any case.
@@ -140,7 +143,7 @@ CASE_ROLE_PERMISSIONS: Mapping[CaseRole, frozenset[Action]] = {
 # What a citizen may do outside any case.
 KIND_PERMISSIONS: Mapping[PersonKind, frozenset[Action]] = {
     PersonKind.CITIZEN: frozenset({Action.FAMILY_LIST, Action.AUDIT_FAMILY_LIST}),
-    PersonKind.PROFESSIONAL: frozenset({Action.AUDIT_OWN}),
+    PersonKind.PROFESSIONAL: frozenset({Action.AUDIT_OWN, Action.BREACH_REPORT}),
 }
 
 CHILD_ACTIONS = frozenset({Action.AUDIT_CHILD, Action.CUSTODY_RECORD,

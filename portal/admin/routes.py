@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.admin import service
+from portal.admin import ground_roles, service
 from portal.errors import InvalidInput
 from portal.people.models import OrganisationKind
 from portal.web.endpoint import Page, endpoint
@@ -78,10 +78,38 @@ def set_consent_rule(page: Page) -> Response:
     return page.redirect("/admin/consent-rules?done=1")
 
 
+def _ground_roles(page: Page, errors: dict[str, str], organisation_id: str = "",
+                  chosen: list[str] | None = None) -> Response:
+    rows = ground_roles.ground_roles_page(page.db, page.requester(), page.user, page.now)
+    return page.render("admin/ground_roles.html", status=400 if errors else 200, rows=rows,
+                       choosable=ground_roles.CHOOSABLE, defaults=ground_roles.default_roles(),
+                       errors=errors, organisation_id=organisation_id, chosen=chosen or [],
+                       done=page.request.query_params.get("done", ""))
+
+
+@endpoint()
+def ground_roles_page(page: Page) -> Response:
+    return _ground_roles(page, {})
+
+
+@endpoint()
+def set_ground_roles(page: Page) -> Response:
+    organisation_id = page.form.get("organisation_id", "")
+    chosen = [value for key, value in page.form_items if key == "roles"]
+    try:
+        ground_roles.set_ground_roles(page.db, page.requester(), page.user, page.now,
+                                      organisation_id=organisation_id, roles=chosen)
+    except InvalidInput as invalid:
+        return _ground_roles(page, invalid.errors, organisation_id, chosen)
+    return page.redirect(f"/admin/ground-roles?done={organisation_id}")
+
+
 routes = [
     Route("/admin", overview),
     Route("/admin/organisations", add_organisation, methods=["POST"]),
     Route("/admin/people/{person_id}/active", set_person_active, methods=["POST"]),
     Route("/admin/consent-rules", consent_rules),
     Route("/admin/consent-rules", set_consent_rule, methods=["POST"]),
+    Route("/admin/ground-roles", ground_roles_page),
+    Route("/admin/ground-roles", set_ground_roles, methods=["POST"]),
 ]

@@ -5,6 +5,10 @@ computed once, when the record is appended, and stored with it. The
 verifier replays the chain over those stored bytes; :func:`column_changes`
 then checks that the searchable columns still say what the sealed encoding
 says, so editing a column (without touching the encoding) is caught too.
+
+Columns added later (:data:`OPTIONAL_COLUMNS`) are sealed only when they
+hold a value: a record without one encodes, and so hashes, exactly as it did
+before the column existed, and a sealed value cannot be removed unseen.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ SEALED_COLUMNS: tuple[str, ...] = (
     "object_type", "object_id", "document_id", "document_version", "data_categories",
     "sensitivity", "query", "source",
 )
+# Sealed only when not None (added after records were already written without them).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("request_id",)
+# What the verifier reads per row: the sealed columns, then the optional ones.
+ROW_COLUMNS: tuple[str, ...] = SEALED_COLUMNS + OPTIONAL_COLUMNS
 _BOOLEANS = frozenset({"authorised", "relation_to_case", "consent_present",
                        "emergency_procedure"})
 
@@ -48,6 +56,9 @@ def split_categories(stored: str | None) -> list[str]:
 def sealed_fields(values: Mapping[Any, Any]) -> dict[str, object]:
     """The mapping that is encoded and sealed, from a record's column values."""
     fields: dict[str, object] = {name: values[name] for name in SEALED_COLUMNS}
+    for name in OPTIONAL_COLUMNS:
+        if values.get(name) is not None:
+            fields[name] = values[name]
     occurred = values["occurred_at"]
     if not isinstance(occurred, datetime):
         raise TypeError("occurred_at must be a datetime")
@@ -63,7 +74,7 @@ _CATEGORIES = SEALED_COLUMNS.index("data_categories")
 _FLAGS = frozenset(SEALED_COLUMNS.index(name) for name in _BOOLEANS)
 _EMPTY: tuple[object, ...] = (None, False, [])
 _MISSING = object()
-_SEALED = frozenset(SEALED_COLUMNS)
+_SEALED = frozenset(ROW_COLUMNS)
 
 
 # The canonical encoding's JSON settings (portal.audit.chain), as a reusable C encoder.
@@ -72,18 +83,29 @@ _DUMPS = json.JSONEncoder(sort_keys=False, separators=(",", ":"), ensure_ascii=T
                           allow_nan=False).encode
 _SORTED_NAMES = tuple(sorted(SEALED_COLUMNS))
 _IN_SORTED_ORDER = itemgetter(*(SEALED_COLUMNS.index(name) for name in _SORTED_NAMES))
+# The same with every optional column present (a row that has them all set).
+_SORTED_ALL = tuple(sorted(ROW_COLUMNS))
+_ALL_IN_SORTED_ORDER = itemgetter(*(ROW_COLUMNS.index(name) for name in _SORTED_ALL))
+_OPTIONAL_AT = tuple(ROW_COLUMNS.index(name) for name in OPTIONAL_COLUMNS)
 
 
 def row_matches(row: Sequence[Any], encoding: bytes) -> bool:
-    """True when the row's ``SEALED_COLUMNS`` re-encode to exactly ``encoding``.
+    """True when the row's ``ROW_COLUMNS`` re-encode to exactly ``encoding``.
 
     The verifier's fast path: one C-level JSON encode and a byte comparison
     instead of decoding the sealed bytes and comparing field by field. Equal
     bytes prove every column says what was sealed; anything else (a changed
     column, an older encoding without a later field) goes to
-    :func:`row_changes` for the precise answer.
+    :func:`row_changes` for the precise answer. A row of only the
+    ``SEALED_COLUMNS`` counts as one whose optional columns are empty.
     """
-    fields = dict(zip(_SORTED_NAMES, _IN_SORTED_ORDER(row), strict=True))
+    optional = [row[i] for i in _OPTIONAL_AT if i < len(row)]
+    if all(value is None for value in optional):
+        fields = dict(zip(_SORTED_NAMES, _IN_SORTED_ORDER(row), strict=True))
+    elif all(value is not None for value in optional):
+        fields = dict(zip(_SORTED_ALL, _ALL_IN_SORTED_ORDER(row), strict=True))
+    else:  # some optional columns set, some not: rare, and the slow path is exact
+        return not row_changes(row, encoding)
     fields["occurred_at"] = format_timestamp(fields["occurred_at"])
     categories = fields["data_categories"]
     fields["data_categories"] = categories.split(",") if categories else []
@@ -96,8 +118,8 @@ def row_matches(row: Sequence[Any], encoding: bytes) -> bool:
 
 
 def row_changes(row: Sequence[Any], encoding: bytes) -> list[str]:
-    """:func:`column_changes` for a row of the ``SEALED_COLUMNS`` in order (the verifier's
-    hot loop: no intermediate mapping)."""
+    """:func:`column_changes` for a row of the ``ROW_COLUMNS`` in order (the verifier's
+    hot loop: no intermediate mapping); a shorter row's optional columns count as empty."""
     try:
         sealed = json.loads(encoding)
     except ValueError:
@@ -108,8 +130,9 @@ def row_changes(row: Sequence[Any], encoding: bytes) -> list[str]:
     present = 0
     get = sealed.get
     missing = _MISSING
-    for index, name in enumerate(SEALED_COLUMNS):
-        value = row[index]
+    width = len(row)
+    for index, name in enumerate(ROW_COLUMNS):
+        value: Any = row[index] if index < width else None
         if index == _OCCURRED:
             value = format_timestamp(value)
         elif index == _CATEGORIES:

@@ -30,7 +30,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "emergency_procedure", "user_id", "user_name", "user_role", "user_organisation_id",
     "on_behalf_of_id", "session_ref", "client_address", "case_id", "child_id",
     "object_type", "object_id", "document_id", "document_version", "data_categories",
-    "sensitivity", "query", "source", "record_hash",
+    "sensitivity", "query", "source", "record_hash", "request_id",
 )
 
 # HL7 v3 PurposeOfUse for our purposes of use.
@@ -190,6 +190,8 @@ def _extensions(entry: AccessRecord) -> list[dict[str, object]]:
     if entry.break_glass_reason:
         found.append({"url": f"{NEN7513}:emergency-reason",
                       "valueString": entry.break_glass_reason})
+    if entry.request_id:
+        found.append({"url": "urn:mdo:request-id", "valueString": entry.request_id})
     return found
 
 

@@ -53,6 +53,8 @@ class AccessRecord(Base):
     # From where.
     session_ref: Mapped[str | None] = mapped_column(String(16))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # The request's id (portal.ops.logs), as in its log lines; sealed only when set.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     # Whose data and what.
     case_id: Mapped[str | None] = mapped_column(IdColumn(), index=True)
     child_id: Mapped[str | None] = mapped_column(IdColumn(), index=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from portal.audit.encoding import SEALED_COLUMNS, row_changes, row_matches
+from portal.audit.encoding import ROW_COLUMNS, row_changes, row_matches
 from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
 from portal.audit.verify import Problem, ProblemKind, StoredRecord, verify_log
 
@@ -85,12 +85,12 @@ def file_checkpoints(directory: Path) -> list[CheckpointSource]:
 def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]]]
                        ) -> Generator[StoredRecord]:
     """Every record, checking its searchable columns against its sealed encoding."""
-    columns = [getattr(AccessRecord, name) for name in SEALED_COLUMNS]
+    columns = [getattr(AccessRecord, name) for name in ROW_COLUMNS]
     columns += [AccessRecord.prev_hash, AccessRecord.record_hash, AccessRecord.encoding]
     result = conn.execution_options(yield_per=BATCH).execute(
         select(*columns).order_by(AccessRecord.seq))
-    width = len(SEALED_COLUMNS)
-    seq_at = SEALED_COLUMNS.index("seq")
+    width = len(ROW_COLUMNS)
+    seq_at = ROW_COLUMNS.index("seq")
     try:
         for row in result:
             encoding = bytes(row[width + 2])

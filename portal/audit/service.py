@@ -16,6 +16,7 @@ from portal import metrics
 from portal.audit.encoding import join_categories
 from portal.audit.ledger import append, append_all
 from portal.audit.models import AccessRecord
+from portal.ops.logs import request_id as current_request_id
 from portal.policy import Decision
 
 
@@ -153,7 +154,11 @@ def entry(who: Requester, now: datetime, *, event_type: str, action: str,
           checks: Checks | None = None, data_categories: Iterable[str] = (),
           document_id: str | None = None, document_version: int | None = None,
           sensitivity: str | None = None, query: str | None = None) -> AccessRecord:
-    """One access record, not yet written (``record`` or ``record_all`` writes it)."""
+    """One access record, not yet written (``record`` or ``record_all`` writes it).
+
+    It carries the current request's id (``portal.ops.logs``) when there is one,
+    so a record can be found from a log line and the other way round.
+    """
     if decision is not None:
         outcome = "allowed" if decision.allowed else "denied"
         reason = getattr(decision, "reason", None)
@@ -199,6 +204,7 @@ def entry(who: Requester, now: datetime, *, event_type: str, action: str,
         on_behalf_of_id=who.on_behalf_of_id,
         session_ref=who.session_ref,
         client_address=_cut(who.client_address, 64),
+        request_id=_cut(current_request_id.get(), 64),
         case_id=case_id,
         child_id=child_id,
         object_type=object_type,

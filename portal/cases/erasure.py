@@ -28,6 +28,7 @@ from portal.errors import N_, InvalidInput
 from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.erasure import shred_case_minutes
 from portal.policy import Action, Actor
+from portal.retention.holds import on_hold
 from portal.search import index as search_index
 from portal.vault.models import DataKey
 from portal.vault.service import Vault, secure_delete
@@ -41,10 +42,27 @@ def erase_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     if not confirmed:
         raise InvalidInput({"confirm": N_("Confirm that the erasure cannot be undone.")})
     case = db.get_one(Case, facts.case_id)
+    if on_hold(db, case.id, case.child_id):
+        raise InvalidInput({"hold": N_("A legal hold keeps this case: the data protection "
+                                       "officer must lift it before it can be erased.")})
+    return shred_case(db, vault, case, now, erased_by=actor.person_id,
+                      role=who.user_role,
+                      organisation_id=facts.participant_organisations.get(
+                          actor.person_id, who.organisation_id))
+
+
+def shred_case(db: Session, vault: Vault, case: Case, now: datetime, *, erased_by: str,
+               role: str | None, organisation_id: str | None) -> dict[str, int]:
+    """Crypto-shred everything ``case`` holds and note on it when, by whom and what went.
+
+    The caller has decided and recorded the erasure (a chair's ``erase_case``, the
+    retention job) in this same transaction; ``erased_by`` is the person answerable
+    for it. Nothing is committed here: a failure before the commit leaves the case whole.
+    """
     secure_delete(db)
     documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)).all()
     for document in documents:
-        shred(db, vault, document, actor.person_id, now)
+        shred(db, vault, document, erased_by, now)
     minutes = shred_case_minutes(db, vault, case.id)
     meetings = list(db.scalars(select(Meeting.id).where(Meeting.case_id == case.id)))
     items = list(db.scalars(select(ActionItem.id).where(ActionItem.case_id == case.id)))
@@ -65,11 +83,10 @@ def erase_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     case.title_ct = case.purpose_ct = b""
     search_index.drop_case(db, case.id)
     case.erased_at = now
-    case.erased_by = actor.person_id
-    case.erased_by_role = who.user_role
-    case.erased_by_organisation_id = facts.participant_organisations.get(actor.person_id,
-                                                                         who.organisation_id)
+    case.erased_by = erased_by
+    case.erased_by_role = role
+    case.erased_by_organisation_id = organisation_id
     case.erased_summary = ";".join(f"{k}={v}" for k, v in summary.items())
     db.flush()
-    vault.destroy(db, keys)
+    vault.destroy(db, keys, now)
     return summary

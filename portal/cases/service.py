@@ -31,7 +31,7 @@ from portal.cases.preview import (
     preview_change,
     record_setting_change,
 )
-from portal.consent.anonymous import guard_text, record_overrides
+from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.consent.facts import (
     SettingCause,
     case_setting,
@@ -467,7 +467,8 @@ def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
     confirmed: dict[str, tuple[str, ...]] = {}
     if new.anonymous:
         # Nothing in an anonymous case may identify the child: checked before saving.
-        confirmed = guard_text(db, vault, {"title": new.title, "purpose": new.purpose}, now,
+        confirmed = guard_text(db, vault, Writer(who, actor),
+                               {"title": new.title, "purpose": new.purpose}, now,
                                confirmed=new.confirm_identifiers)
     organisations = actor.organisations_with(Action.CASE_CREATE)
     organisation_id = new.capacity[0] if new.capacity else min(organisations)

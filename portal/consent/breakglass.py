@@ -29,6 +29,7 @@ from portal.mail.service import enqueue
 from portal.people.models import Membership, Organisation, Person, Role
 from portal.policy import Action, Actor, Deny, decide
 from portal.vault.service import Vault
+from portal.web.text import require_clean_text
 
 GRANT_DURATION = timedelta(hours=24)
 REASON_MIN = 20
@@ -63,6 +64,7 @@ def open_grant(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
         raise InvalidInput({"reason": N_("Describe the safety concern (at least a sentence).")})
     if len(reason) > REASON_MAX:
         raise InvalidInput({"reason": N_("The description is too long.")})
+    require_clean_text({"reason": reason}, multiline=("reason",))
     case = db.get_one(Case, facts.case_id)
     grant_id = str(uuid.uuid4())
     key = vault.key_for(db, case.title_ct)

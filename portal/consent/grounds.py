@@ -60,6 +60,7 @@ from portal.people.models import (
 from portal.people.models import Relation as ChildRelationKind
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, decide
 from portal.vault.service import Vault
+from portal.web.text import check_text, require_clean_text
 
 DEFAULT_GROUND_ROLES = frozenset({Role.CARE_COORDINATOR.value, Role.SCHOOL_LEADER.value,
                                   Role.YOUTH_CARE_WORKER.value})
@@ -144,6 +145,7 @@ def parse_scope(form: Mapping[str, object], today: date) -> tuple[GroundScope, s
         errors["justification"] = N_("Write down why this ground applies (at least a sentence).")
     elif len(justification) > REASON_MAX:
         errors["justification"] = N_("The justification is too long.")
+    check_text(errors, {"justification": justification}, multiline=("justification",))
     if errors:
         raise InvalidInput(errors)
     return GroundScope(basis, tuple(sorted(set(recipients))), tuple(sorted(set(categories))),
@@ -269,6 +271,7 @@ def _reason(reason: str) -> str:
         raise InvalidInput({"reason": N_("Write down the reason (at least a sentence).")})
     if len(reason) > REASON_MAX:
         raise InvalidInput({"reason": N_("The reason is too long.")})
+    require_clean_text({"reason": reason}, multiline=("reason",))
     return reason
 
 
@@ -422,6 +425,7 @@ def complete_task(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
         raise InvalidInput({"note": N_("Say how the duty was done.")})
     if len(note) > NOTE_MAX:
         raise InvalidInput({"note": N_("The note is too long.")})
+    require_clean_text({"note": note}, multiline=("note",))
     case = db.get_one(Case, facts.case_id)
     task.note_ct = vault.seal(vault.key_for(db, case.title_ct), note,
                               ground_binding(case.id, "ground_task", task.id, "note"))

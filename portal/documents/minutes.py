@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
-from portal.consent.anonymous import guard_text, record_overrides
+from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.documents.models import (
     CATEGORIES,
     CaseDocument,
@@ -73,7 +73,8 @@ def create_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                                           categories=frozenset(chosen)),
                            event_type="document.create", action_code="create")
     minutes = validate_minutes(title, text, chosen)
-    confirmed = _guard(db, vault, facts, minutes, now, confirm_identifiers)
+    confirmed = _guard(db, vault, Writer(who, actor, facts.case_id), facts, minutes, now,
+                       confirm_identifiers)
     document = CaseDocument(case_id=facts.case_id, kind=DocumentKind.MINUTES,
                             categories=",".join(minutes.categories), created_at=now,
                             created_by=actor.person_id)
@@ -97,7 +98,8 @@ def revise_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                                      document_id, event_type="document.update",
                                      action_code="update")
     minutes = validate_minutes(title, text, None)
-    confirmed = _guard(db, vault, facts, minutes, now, confirm_identifiers)
+    confirmed = _guard(db, vault, Writer(who, actor, facts.case_id), facts, minutes, now,
+                       confirm_identifiers)
     latest = db.scalars(select(DocumentVersion)
                         .where(DocumentVersion.document_id == document.id,
                                DocumentVersion.status == VersionStatus.COMPLETE)
@@ -111,12 +113,12 @@ def revise_minutes(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     return number
 
 
-def _guard(db: Session, vault: Vault, facts: CaseFacts, minutes: MinutesInput,
+def _guard(db: Session, vault: Vault, writer: Writer, facts: CaseFacts, minutes: MinutesInput,
            now: datetime, confirmed: bool) -> dict[str, tuple[str, ...]]:
     """Nothing may identify the child in an anonymous case (checked before sealing)."""
     if not facts.anonymous:
         return {}
-    return guard_text(db, vault, {"title": minutes.title, "text": minutes.text}, now,
+    return guard_text(db, vault, writer, {"title": minutes.title, "text": minutes.text}, now,
                       confirmed=confirmed)
 
 

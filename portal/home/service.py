@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
+from portal.breaches import service as breach_service
 from portal.cases import service as cases
 from portal.cases.models import CaseRole, CaseStatus
 from portal.cases.service import CaseSummary
@@ -25,6 +26,7 @@ from portal.minutes import service as minutes
 from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
+from portal.retention.service import expiring_count
 from portal.staff import chair
 from portal.vault.service import Vault
 
@@ -59,6 +61,8 @@ class StartPage:
     break_glass_reviews: bool = False
     invitations: bool = False
     register: bool = False
+    breaches: breach_service.Deadlines | None = None  # the FG's 72-hour clocks
+    retention_expiring: int | None = None  # the FG: cases whose retention ends within 30 days
 
     @property
     def empty(self) -> bool:
@@ -75,6 +79,9 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
                      break_glass_reviews=allowed[Action.DPO_REVIEW],
                      invitations=allowed[Action.INVITATION_LIST],
                      register=allowed[Action.REGISTER_VIEW])
+    if allowed[Action.DPO_REVIEW]:
+        page = replace(page, breaches=breach_service.deadlines(db, actor, now),
+                       retention_expiring=expiring_count(db, actor, now))
     if allowed[Action.ORGANISATION_MANAGE]:
         # Counts only: the administrator's own page lists the rows (and records it).
         page = replace(page, organisations=db.scalar(select(func.count(Organisation.id))),

@@ -12,6 +12,7 @@ from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
 from portal.notifications.birthdays import notify_birthdays
 from portal.notifications.mail import queue_mail_copies
+from portal.retention.job import run_retention
 from portal.search.index import index_unindexed
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
@@ -24,6 +25,7 @@ PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
 BIRTHDAYS_EVERY = timedelta(days=1)
 SEARCH_BACKFILL_EVERY = timedelta(hours=1)
+RETENTION_EVERY = timedelta(days=1)
 
 
 def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
@@ -53,6 +55,9 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
     def search_backfill(db: Session, now: datetime) -> int:
         return index_unindexed(db, vault, now)
 
+    def retention(db: Session, now: datetime) -> int:
+        return run_retention(db, vault, now)
+
     return [exclusive("action-item-reminders", reminders, REMINDERS_EVERY),
             exclusive("session-purge", purge, PURGE_EVERY),
             exclusive("upload-sweep", sweep, SWEEP_EVERY),
@@ -61,6 +66,8 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             exclusive("chair-notices", chair_notices, timedelta(0)),
             # Idempotent and cheap: every process may blank delivered invitation mail.
             scrub_sent_invitations,
+            # Daily; each case in its own transaction (portal.retention.job).
+            exclusive("retention", retention, RETENTION_EVERY),
             # Every round, one process at a time: each notification is mailed once.
             exclusive("notification-mail", notification_mail, timedelta(0)),
             exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY),

@@ -13,18 +13,20 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from portal.consent.anonymous import guard_text, record_overrides
+from portal.audit.service import Requester
+from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.policy import Actor, CaseFacts
 from portal.vault.service import Vault
 
 
-def guard(db: Session, vault: Vault, facts: CaseFacts, texts: Mapping[str, str],
-          now: datetime, confirmed: bool) -> dict[str, tuple[str, ...]]:
+def guard(db: Session, vault: Vault, who: Requester, actor: Actor, facts: CaseFacts,
+          texts: Mapping[str, str], now: datetime,
+          confirmed: bool) -> dict[str, tuple[str, ...]]:
     """Raise ``IdentifiersFound`` (nothing saved) unless clean or confirmed; named cases pass."""
     if not facts.anonymous:
         return {}
-    return guard_text(db, vault, {f: t for f, t in texts.items() if t}, now,
-                      confirmed=confirmed)
+    return guard_text(db, vault, Writer(who, actor, facts.case_id),
+                      {f: t for f, t in texts.items() if t}, now, confirmed=confirmed)
 
 
 def record_confirmed(db: Session, facts: CaseFacts, owner: str, owner_id: str, actor: Actor,

@@ -35,6 +35,8 @@ class Meeting(Base):
     agenda_ct: Mapped[bytes] = mapped_column(LargeBinary)
     # Place and agenda are case content, read under these data categories.
     agenda_categories: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["other"])
+    # 2: the agenda's categories are bound to its ciphertext (``portal.meetings.binding``).
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     minute_taker_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
     status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus, "meeting_status"))
     created_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
@@ -65,6 +67,8 @@ class ActionItem(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
     text_ct: Mapped[bytes] = mapped_column(LargeBinary)
     categories: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["other"])
+    # 2: the categories and the owner are bound to the text (``portal.meetings.binding``).
+    binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[ActionItemStatus] = mapped_column(
         str_enum(ActionItemStatus, "action_item_status"))

@@ -8,8 +8,9 @@ from starlette.routing import Route
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
-from portal.meetings import service
-from portal.web.endpoint import Page, endpoint
+from portal.meetings import categories, service
+from portal.meetings.binding import ItemDamaged
+from portal.web.endpoint import Page, Refused, endpoint
 
 
 def _categories(page: Page) -> list[str]:
@@ -90,8 +91,12 @@ def add_action_item(page: Page, case_id: str) -> Response:
 
 @endpoint()
 def set_action_item_status(page: Page, item_id: str) -> Response:
-    item = service.set_action_item_status(page.db, page.requester(), page.user, page.now,
-                                          item_id, page.form.get("done") == "1")
+    try:
+        item = service.set_action_item_status(page.db, page.requester(), page.user, page.now,
+                                              item_id, page.form.get("done") == "1",
+                                              page.portal.vault)
+    except ItemDamaged:
+        raise Refused(500) from None  # the failed record is kept (the request commits)
     if page.form.get("from") == "start":
         return page.redirect("/cases")
     return _items_fragment(page, item.case_id, {})
@@ -111,6 +116,46 @@ def _items_fragment(page: Page, case_id: str, errors: dict[str, str],
                        unreadable=errors.get("category") == service.UNREADABLE_WARNING)
 
 
+@endpoint()
+def category_form(page: Page, meeting_id: str) -> Response:
+    meeting, case_id, current = categories.category_form(
+        page.db, page.portal.vault, page.requester(), page.user, page.now, meeting_id)
+    return _category_page(page, meeting, case_id, list(current), {})
+
+
+@endpoint()
+def change_categories(page: Page, meeting_id: str) -> Response:
+    """The consequence first (nothing changed); with ``confirm=1`` the change itself."""
+    chosen = _categories(page)
+    try:
+        categories.change_categories(page.db, page.portal.vault, page.requester(), page.user,
+                                     page.now, meeting_id, chosen,
+                                     confirmed=page.form.get("confirm") == "1")
+    except categories.AgendaDamaged:
+        raise Refused(500) from None  # the failed record is kept (the request commits)
+    except categories.CategoryConfirmationNeeded as needed:
+        if page.htmx:
+            return page.render("meetings/_category_change.html", change=needed.change,
+                               errors={})
+        return _category_page(page, meeting_id, needed.change.case_id, chosen, {},
+                              change=needed.change)
+    except InvalidInput as invalid:
+        case_id = page.form.get("case_id", "")
+        if page.htmx:
+            return page.render("meetings/_category_change.html", status=400, change=None,
+                               errors=invalid.errors)
+        return _category_page(page, meeting_id, case_id, chosen, invalid.errors)
+    return page.redirect(f"/meetings/{meeting_id}")
+
+
+def _category_page(page: Page, meeting_id: str, case_id: str, chosen: list[str],
+                   errors: dict[str, str], change: categories.CategoryChange | None = None
+                   ) -> Response:
+    return page.render("meetings/categories.html", status=400 if errors else 200,
+                       meeting_id=meeting_id, case_id=case_id, categories=service.CATEGORIES,
+                       chosen=chosen, errors=errors, change=change)
+
+
 routes = [
     Route("/cases/{case_id}/meetings/new", new_meeting),
     Route("/cases/{case_id}/meetings", schedule_meeting, methods=["POST"]),
@@ -118,4 +163,6 @@ routes = [
     Route("/meetings/{meeting_id}/cancel", cancel_meeting, methods=["POST"]),
     Route("/cases/{case_id}/action-items", add_action_item, methods=["POST"]),
     Route("/action-items/{item_id}/status", set_action_item_status, methods=["POST"]),
+    Route("/meetings/{meeting_id}/categories", category_form),
+    Route("/meetings/{meeting_id}/categories", change_categories, methods=["POST"]),
 ]

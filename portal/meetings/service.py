@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crypto import Binding
+from crypto import DecryptionError
 from portal.audit.service import Requester, record
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
@@ -30,6 +30,15 @@ from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.meetings import anonymity
+from portal.meetings.binding import (
+    ItemDamaged,
+    authentic_item,
+    open_item,
+    open_meeting,
+    record_failed,
+    seal_item,
+    seal_meeting,
+)
 from portal.meetings.models import (
     ActionItem,
     ActionItemStatus,
@@ -41,7 +50,7 @@ from portal.meetings.notices import announce
 from portal.notifications import events as notifications
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import FieldKey, Vault, child_field
+from portal.vault.service import Vault, child_field
 from portal.web.text import check_text
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -79,11 +88,12 @@ class MeetingView:
     invitees: Sequence[str]
     can_schedule: bool
     categories: tuple[str, ...] = DEFAULT_AGENDA_CATEGORIES
+    damaged: bool = False  # the agenda did not open: damaged, or its categories edited
 
     @property
     def hidden(self) -> int:
         """How many of its items the reader may not read (the agenda)."""
-        return 1 if self.agenda is None else 0
+        return 1 if self.agenda is None and not self.damaged else 0
 
 
 @dataclass(frozen=True)
@@ -97,12 +107,6 @@ class ActionItemView:
     status: ActionItemStatus
     overdue: bool
     can_update: bool
-
-
-def meeting_field(owner: str, owner_id: str, case_id: str, name: str) -> Binding:
-    """Where a meeting's or action item's encrypted field belongs."""
-    return Binding(purpose="meeting-field", case_id=case_id, object_type=owner,
-                   object_id=owner_id, version=1, field=name)
 
 
 # -- meetings -----------------------------------------------------------------
@@ -164,8 +168,9 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
                if p is not None and p not in facts.participants]
     if unknown:
         raise InvalidInput({"invitees": N_("Only participants of the case can be invited.")})
-    confirmed = anonymity.guard(db, vault, facts, {"place": new.place, "agenda": new.agenda},
-                                now, confirm_identifiers)
+    confirmed = anonymity.guard(db, vault, who, actor, facts,
+                                {"place": new.place, "agenda": new.agenda}, now,
+                                confirm_identifiers)
     meeting = Meeting(case_id=facts.case_id, starts_at=new.starts_at,
                       duration_minutes=new.duration_minutes, place_ct=b"", agenda_ct=b"",
                       agenda_categories=list(new.categories),
@@ -173,11 +178,8 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
                       created_by=actor.person_id, created_at=now)
     db.add(meeting)
     db.flush()
-    key = vault.new_key(db, "meeting", meeting.id, now)
-    meeting.place_ct = vault.seal(key, new.place, meeting_field("meeting", meeting.id,
-                                                            facts.case_id, "place"))
-    meeting.agenda_ct = vault.seal(key, new.agenda, meeting_field("meeting", meeting.id,
-                                                              facts.case_id, "agenda"))
+    seal_meeting(vault, vault.new_key(db, "meeting", meeting.id, now), meeting,
+                 place=new.place, agenda=new.agenda)
     invitees = set(new.invitee_ids) | {actor.person_id}
     if new.minute_taker_id:
         invitees.add(new.minute_taker_id)
@@ -246,7 +248,12 @@ def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         MeetingInvitee.meeting_id == meeting.id,
         MeetingInvitee.person_id == actor.person_id)) is not None
     logistics = invited or readable or decide(actor, Action.MEETING_SCHEDULE, facts).allowed
-    return _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
+    view = _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
+    if view.damaged:  # damaged, or its categories edited in the database: withheld, on record
+        record_failed(db, who, now, facts, event_type="meeting.agenda.read", action="read",
+                      object_type=item.item_type, object_id=item.item_id,
+                      categories=item.categories)
+    return view
 
 
 def refuse_unreadable(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
@@ -362,15 +369,7 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
         invitees = _invitees(db, [meeting.id])[meeting.id]
         taker = db.get(Person, meeting.minute_taker_id) if meeting.minute_taker_id else None
         minute_taker = taker.display_name if taker else None
-    where = agenda = None
-    if place or content:
-        key: FieldKey = vault.key_for(db, meeting.place_ct)
-    if place:
-        where = vault.open(db, meeting.place_ct,
-                           meeting_field("meeting", meeting.id, meeting.case_id, "place"), key)
-    if content:
-        agenda = vault.open(db, meeting.agenda_ct,
-                            meeting_field("meeting", meeting.id, meeting.case_id, "agenda"), key)
+    where, agenda, damaged = open_meeting(db, vault, meeting, place=place, agenda=content)
     return MeetingView(
         id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at,
         duration_minutes=meeting.duration_minutes, place=where, agenda=agenda,
@@ -378,7 +377,7 @@ def _meeting_view(db: Session, vault: Vault, actor: Actor, meeting: Meeting, fac
         minute_taker=minute_taker,
         invitees=list(invitees),
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
-        categories=ordered_categories(meeting.agenda_categories),
+        categories=ordered_categories(meeting.agenda_categories), damaged=damaged,
     )
 
 
@@ -410,15 +409,14 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     if not confirm_unreadable:
         refuse_unreadable(db, vault, actor, now, facts.case_id, "action_item", chosen or (),
                           field="category")
-    confirmed = anonymity.guard(db, vault, facts, {"text": text}, now, confirm_identifiers)
+    confirmed = anonymity.guard(db, vault, who, actor, facts, {"text": text}, now,
+                                confirm_identifiers)
     item = ActionItem(case_id=facts.case_id, owner_id=owner_id, text_ct=b"", due_on=due,
                       categories=list(chosen or ()), status=ActionItemStatus.OPEN,
                       created_by=actor.person_id, created_at=now)
     db.add(item)
     db.flush()
-    key = vault.new_key(db, "action_item", item.id, now)
-    item.text_ct = vault.seal(key, text,
-                              meeting_field("action_item", item.id, facts.case_id, "text"))
+    seal_item(vault, vault.new_key(db, "action_item", item.id, now), item, text)
     anonymity.record_confirmed(db, facts, "action_item", item.id, actor, confirmed, now)
     db.flush()
     notifications.action_item_assigned(db, now, facts.case_id, item.id, owner_id,
@@ -426,7 +424,9 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
 
 
 def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datetime,
-                           item_id: str, done: bool) -> ActionItem:
+                           item_id: str, done: bool, vault: Vault | None = None) -> ActionItem:
+    """Mark an item done or open; with ``vault`` only once its owner and categories are
+    proven to be those it was sealed with (``ItemDamaged`` otherwise, on record)."""
     item = db.get(ActionItem, item_id) if is_uuid(item_id) else None
     facts = case_facts(db, item.case_id) if item is not None else None
     if item is None or facts is None:
@@ -439,6 +439,10 @@ def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datet
            object_id=item.id)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
+    if vault is not None and not authentic_item(db, vault, item):
+        record_failed(db, who, now, facts, event_type="action_item.update", action="update",
+                      object_type="action_item", object_id=item.id)
+        raise ItemDamaged(item.id)
     item.status = ActionItemStatus.DONE if done else ActionItemStatus.OPEN
     item.completed_at = now if done else None
     db.flush()
@@ -499,11 +503,17 @@ def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
                                          "action_item.read"):
             hidden += 1
             continue
+        try:
+            text = open_item(db, vault, item)
+        except DecryptionError:  # damaged, or its categories or owner edited: withheld
+            record_failed(db, who, now, case, event_type="action_item.read", action="read",
+                          object_type="action_item", object_id=item.id,
+                          categories=item_facts.categories)
+            hidden += 1
+            continue
         views.append(ActionItemView(
             id=item.id, case_id=item.case_id, owner=owner, due_on=item.due_on,
-            categories=ordered_categories(item.categories),
-            text=vault.open(db, item.text_ct, meeting_field("action_item", item.id, item.case_id,
-                                                       "text")),
+            categories=ordered_categories(item.categories), text=text,
             status=item.status,
             overdue=item.status is ActionItemStatus.OPEN and item.due_on < now.date(),
             can_update=decide(actor, Action.ACTION_ITEM_UPDATE, case, item_facts).allowed))

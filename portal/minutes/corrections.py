@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
-from portal.consent.anonymous import guard_text, record_overrides
+from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.db import new_id
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.minutes.forms import BODY_MAX
@@ -100,7 +100,8 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
     if errors:
         raise InvalidInput(errors)
     # Nothing may identify the child in an anonymous case (checked before sealing).
-    confirmed = guard_text(db, vault, {"text": text, "reason": reason}, now,
+    confirmed = guard_text(db, vault, Writer(who, actor, g.facts.case_id),
+                           {"text": text, "reason": reason}, now,
                            confirmed=confirm_identifiers) if g.facts.anonymous else {}
     correction = MinutesCorrection(
         id=new_id(), minutes_id=g.minutes.id, version=version.version,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
 from portal.cases.service import case_facts, is_uuid
-from portal.consent.anonymous import guard_text, record_overrides
+from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.db import new_id
 from portal.documents.models import CATEGORIES
 from portal.errors import N_, AccessDenied, InvalidInput
@@ -371,7 +371,8 @@ def save_version(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
             if slot is not None and id(slot) not in unchanged:
                 texts[f"s{index[id(slot)]}_heading"] = slot.heading.strip()
                 texts[f"s{index[id(slot)]}_body"] = slot.body.strip()
-        confirmed = guard_text(db, vault, texts, now, confirmed=confirm_identifiers)
+        confirmed = guard_text(db, vault, Writer(who, actor, g.facts.case_id), texts, now,
+                               confirmed=confirm_identifiers)
     minutes = _minutes(db, g, actor, now)
     version, key = new_version(db, vault, minutes, (versions[-1].version if versions else 0) + 1,
                                actor.person_id, now)

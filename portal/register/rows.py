@@ -134,6 +134,8 @@ def adult(fields: dict[str, str], prefix: str) -> AdultRow | None:
     check_text(errors, {prefix + "naam": name})
     if not EMAIL.match(email) or len(email) > 320:
         errors[prefix + "email"] = N_("Malformed e-mail address.")
+    # The address pattern lets NUL and bidi characters through: the one text rule catches them.
+    check_text(errors, {prefix + "email": email})
     kind = RELATIONS.get(relation)
     if kind is None:
         errors[prefix + "relatie"] = N_("Unknown relation: use ouder, voogd, pleegouder or "

@@ -211,6 +211,7 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
                sessions: sessionmaker[Session]) -> int:
     # The packages that own the content re-seal it; this command only hands them the keys.
     from portal.documents.rebind import rebind_versions
+    from portal.meetings.binding import rebind_meetings
     from portal.minutes.rebind import rebind_corrections, rebind_sections
     from portal.vault.service import Vault
 
@@ -220,12 +221,15 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
         versions = rebind_versions(sessions, vault, skipped)
         sections = rebind_sections(sessions, vault, skipped)
         corrections = rebind_corrections(sessions, vault, skipped)
+        meetings, items = rebind_meetings(sessions, vault, skipped)
     except CryptoError as exc:
         print(f"portal keys rebind: stopped ({type(exc).__name__}: {exc}); what was done is "
               "kept, run it again after fixing the cause", file=sys.stderr)
         return 1
     print(f"{versions} document version(s) and {sections} minutes section(s) re-sealed "
           f"with their access facts bound, and {corrections} correction(s)")
+    print(f"{meetings} meeting agenda(s) and {items} action item(s) re-sealed with their "
+          "access facts bound")
     if skipped:
         print(f"portal keys rebind: {len(skipped)} item(s) did not open and were left as "
               f"they are (damaged or edited; check them): {', '.join(skipped)}",

@@ -72,6 +72,8 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/dpo/erasures", "Erasures in backups", Action.DPO_REVIEW),
        ("/child-access", "Who looked at my child's data", Action.AUDIT_FAMILY_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN),
+       ("/dpo/breaches", "Data breaches", Action.DPO_REVIEW),
+       ("/breaches/new", "Report a data breach", Action.BREACH_REPORT),
        ("/search", "Search", Action.CASE_LIST))
 
 

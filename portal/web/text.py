@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
 
-from portal.errors import N_
+from portal.errors import N_, InvalidInput
 
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)))
@@ -35,3 +35,12 @@ def check_text(errors: MutableMapping[str, str], fields: Mapping[str, str], *,
     for name, value in fields.items():
         if name not in errors and hidden_characters(value, multiline=name in multi):
             errors[name] = HIDDEN_CHARACTERS
+
+
+def require_clean_text(fields: Mapping[str, str], *, multiline: Iterable[str] = ()) -> None:
+    """Raise ``InvalidInput`` with the message at each of ``fields`` that breaks the rule
+    (for forms that check their fields one at a time)."""
+    errors: dict[str, str] = {}
+    check_text(errors, fields, multiline=multiline)
+    if errors:
+        raise InvalidInput(errors)

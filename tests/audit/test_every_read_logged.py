@@ -30,6 +30,9 @@ NOT_AN_OBJECT = frozenset({"provider_id", "person_id", "notification_id"})
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
                    "own_access", "dpo_search", "dpo_export_csv", "dpo_export_fhir",
                    "dpo_break_glass", "invitations_overview", "dpo_grounds",
+                   "dpo_breaches", "dpo_breaches_csv", "dpo_breaches_pdf",
+                   # Retention: case references and dates of what expires (no content).
+                   "retention_overview",
                    "search"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
@@ -38,6 +41,8 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           "step_up",  # a login, recorded as auth.step_up
                           # Organisation settings: who must consent, the birthday warning.
                           "consent_rules", "set_consent_rule",
+                          # Which roles may invoke a legal ground, per organisation.
+                          "ground_roles_page", "set_ground_roles",
                           # Probes: no session, no access record, nothing sensitive.
                           "healthz", "readyz",
                           # Which organisations' registers one keeps: names, no pupils.
@@ -48,9 +53,15 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           "invitation_code_form", "redeem_invitation", "invitation_redeemed",
                           # A link to the provider's end-session endpoint.
                           "logout_at_provider",
+                          # Reporting a data breach: the reporter's own text, no case data.
+                          "report_breach_form", "report_breach",
+                          # Retention periods per organisation; placing a hold (a write).
+                          "retention_policies", "confirm_retention_policy",
+                          "place_legal_hold",
                           # One's own content-free notifications and mail choice.
                           "inbox", "mark_all_read", "open_notification",
                           "notification_settings", "save_notification_settings"})
+
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -64,6 +75,8 @@ READERS: dict[str, str] = {
     "invitations_overview": "ib", "invitation_child": "ib",
     "show_register": "ib", "new_register_child": "ib", "show_register_child": "ib",
     "grounds_page": "ib", "dpo_grounds": "fg",
+    "dpo_breaches": "fg", "dpo_breaches_csv": "fg", "dpo_breaches_pdf": "fg",
+    "retention_overview": "fg",
     "search": "ib",
 }
 UNREADABLE = {
@@ -72,6 +85,9 @@ UNREADABLE = {
     "confirm_withdrawal": "the demo data has no consent to withdraw",
     "convert_form": "the demo case is named: there is no anonymous case to convert",
     "invitation_link": "a code exists only in an invitation mail (tests/invitations opens one)",
+    "dpo_breach": "the demo data has no data breach (tests/breaches reports one)",
+    "category_form": "nobody's consent covers the demo agenda (family situation); "
+                     "tests/meetings/test_category_preview.py opens one",
 }
 
 

@@ -3,13 +3,17 @@
 On SoftHSM2, as in production: erase → ``portal keys epoch`` (rotate, re-wrap,
 retire) → restore a backup taken before the erasure → the erased document
 stays undecryptable while the living ones decrypt (their keys carried
-forward from the newer copy).
+forward from the newer copy). On PostgreSQL the backup is a real ``pg_dump``
+(custom format, the cluster's own binaries) restored with ``pg_restore`` into
+a fresh database, as an operator would.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from conftest import StartPortal
 from crypto import KeyUnavailable, LocalKeyFileProvider, WrappedKey
 from portal import demo
 from portal.cli import main
@@ -35,7 +40,7 @@ from tests.documents.helpers import (
     upload_new,
     write_minutes,
 )
-from tests.harness import Running
+from tests.harness import PostgresServer, Running, _pg_bin
 from tests.vault.softhsm import SoftHsm, prepared_database, softhsm_token
 
 ERASED = b"het verslag dat gewist wordt\n" * 5_000
@@ -80,7 +85,7 @@ class Store:
         engine_.dispose()
 
     def backup(self, running: Running) -> str:
-        """A copy of the database as it is now (SQLite's backup API; a PostgreSQL template)."""
+        """A copy of the database as it is now (SQLite's backup API; ``pg_dump -Fc``)."""
         if self.engine == "sqlite":
             target = self.tmp_path / "before-erasure.db"
             source_file = Path(self.url.removeprefix("sqlite:///"))
@@ -89,10 +94,11 @@ class Store:
             source.close()
             copy.close()
             return str(target)
-        running.portal.engine.dispose()  # a template database must have no sessions
-        name = f"b_{uuid.uuid4().hex[:12]}"
-        self.postgres.execute(f"CREATE DATABASE {name} TEMPLATE {self.live}")
-        return name
+        target = self.tmp_path / "before-erasure.dump"
+        dump = _pg_tool(self.postgres, "pg_dump", "--format=custom", self.live)
+        assert dump.startswith(b"PGDMP"), "a custom-format archive, as pg_restore reads"
+        target.write_bytes(dump)
+        return str(target)
 
     def restore(self, backup: str) -> str:
         if self.engine == "sqlite":
@@ -100,13 +106,25 @@ class Store:
             shutil.copyfile(backup, restored)
             return f"sqlite:///{restored}"
         name = f"r_{uuid.uuid4().hex[:12]}"
-        self.postgres.execute(f"CREATE DATABASE {name} TEMPLATE {backup}")
+        self.postgres.execute(f"CREATE DATABASE {name}")  # fresh and empty
+        _pg_tool(self.postgres, "pg_restore", "--exit-on-error", "--no-owner",
+                 "--dbname", name, stdin=Path(backup).read_bytes())
         return str(self.postgres.url(name))
+
+
+def _pg_tool(postgres: PostgresServer, tool: str, *args: str, stdin: bytes | None = None
+             ) -> bytes:
+    """Run one of the cluster's own client binaries (``pg_dump``, ``pg_restore``) against
+    it; the dump travels over stdin/stdout, so the postgres user needs no file access."""
+    cmd: tuple[str, ...] = (_pg_bin(tool), "-h", str(postgres.dir), "-U", "postgres", *args)
+    if os.geteuid() == 0:  # the cluster runs as postgres (see PostgresServer)
+        cmd = ("runuser", "-u", "postgres", "--", *cmd)
+    return subprocess.run(cmd, check=True, capture_output=True, input=stdin).stdout
 
 
 @pytest.mark.softhsm
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_erasure_outlives_a_restored_backup(start_portal, hsm: SoftHsm, tmp_path: Path,
+def test_erasure_outlives_a_restored_backup(start_portal: StartPortal, hsm: SoftHsm, tmp_path: Path,
                                             keys_dir: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str], engine: str,
                                             request: pytest.FixtureRequest) -> None:

@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "set_person_active": ("fg", None),
     "consent_rules": ("ib", None),
     "set_consent_rule": ("ib", None),
+    "ground_roles_page": ("ib", None),
+    "set_ground_roles": ("ib", None),
     # Public: login, logout and the language switch work without a login.
     "login_page": (None, None),
     "start_login": (None, None),
@@ -145,6 +147,25 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "complete_ground_task": ("notulist", "buitenstaander"),
     "dpo_grounds": ("mentor", None),
     "dpo_ground_reviewed": ("mentor", None),
+    # The data-breach register: every professional reports, the FG keeps the register.
+    "report_breach_form": ("ouder1", None),
+    "report_breach": ("ouder1", None),
+    "dpo_breaches": ("mentor", None),
+    "dpo_breaches_csv": ("mentor", None),
+    "dpo_breaches_pdf": ("mentor", None),
+    "dpo_breach": ("mentor", None),
+    "dpo_breach_assess": ("mentor", None),
+    "dpo_breach_decide": ("mentor", None),
+    "dpo_breach_scope": ("mentor", None),
+    # Changing an agenda's categories: whoever schedules (and may read the agenda).
+    "category_form": ("mentor", "buitenstaander"),
+    "change_categories": ("mentor", "buitenstaander"),
+    # Retention: the administrator confirms the board's periods, the FG sees and holds.
+    "retention_policies": ("ib", None),
+    "confirm_retention_policy": ("ib", None),
+    "retention_overview": ("mentor", None),
+    "place_legal_hold": ("mentor", None),
+    "lift_legal_hold": ("mentor", None),
     # Notifications (issue 14): each person's own inbox and mail choice; another
     # person's notification id answers 404 (tests/notifications/test_inbox.py).
     "inbox": (None, None),
@@ -173,6 +194,8 @@ def concrete(path: str) -> str:
               "invitation_id": stable_id("x", "invitation"), "code": "x",
               "organisation_id": stable_id("org", "het-baken"),
               "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
+              "breach_id": stable_id("x", "breach"),
+              "hold_id": stable_id("x", "hold"),
               "notification_id": stable_id("x", "notification")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
