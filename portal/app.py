@@ -47,6 +47,7 @@ from portal.mail.service import MailDispatcher, SmtpConfig
 from portal.meetings import routes as meeting_routes
 from portal.metrics import exporter as metrics_exporter
 from portal.minutes import routes as minutes_routes
+from portal.notifications import routes as notification_routes
 from portal.ops import health as ops_health
 from portal.ops.logs import RequestId, request_id
 from portal.parents import routes as parent_routes
@@ -58,6 +59,7 @@ from portal.retention import routes as retention_routes
 from portal.rights import routes as rights_routes
 from portal.scim.app import ScimApplication
 from portal.scim.tokens import sync_tokens_at_start
+from portal.search import routes as search_routes
 from portal.settings import Settings
 from portal.staff import routes as staff_routes
 from portal.timeline import routes as timeline_routes
@@ -234,6 +236,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *breach_routes.routes,
         *retention_routes.routes,
         *request_routes.routes,
+        *notification_routes.routes,
+        *search_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     if portal.dev_idp is not None:

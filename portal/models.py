@@ -28,12 +28,14 @@ from portal.minutes.models import (
     MinutesSection,
     MinutesVersion,
 )
+from portal.notifications.models import Notification, NotificationSetting
 from portal.ops.models import AdministratorBinding
 from portal.people.models import Child, ChildRelation, Membership, Organisation, Person
 from portal.requests.models import SubjectRequest, SubjectRequestEvent
 from portal.retention.models import LegalHold, RetentionErasure, RetentionPolicy
 from portal.rights.models import FamilyStatement, Objection, RestrictionNote
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
+from portal.search.models import SearchQuery, SearchToken
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
 from portal.web.session_store import WebSession
@@ -76,6 +78,8 @@ __all__ = [
     "MinutesSection",
     "MinutesVersion",
     "Objection",
+    "Notification",
+    "NotificationSetting",
     "OidcAccount",
     "Organisation",
     "OrganisationConsentRule",
@@ -93,5 +97,7 @@ __all__ = [
     "SupervisionGrant",
     "SubjectRequest",
     "SubjectRequestEvent",
+    "SearchQuery",
+    "SearchToken",
     "WebSession",
 ]

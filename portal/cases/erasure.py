@@ -30,6 +30,7 @@ from portal.minutes.erasure import shred_case_minutes
 from portal.policy import Action, Actor
 from portal.retention.holds import on_hold
 from portal.rights.models import FamilyStatement, Objection, RestrictionNote
+from portal.search import index as search_index
 from portal.vault.models import DataKey
 from portal.vault.service import Vault, secure_delete
 
@@ -88,6 +89,7 @@ def shred_case(db: Session, vault: Vault, case: Case, now: datetime, *, erased_b
     summary = {"documents": len(documents), "minutes": minutes, "meetings": len(meetings),
                "action_items": len(items)}
     case.title_ct = case.purpose_ct = b""
+    search_index.drop_case(db, case.id)
     case.erased_at = now
     case.erased_by = erased_by
     case.erased_by_role = role

@@ -41,6 +41,7 @@ from portal.consent.facts import (
 )
 from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
+from portal.notifications import events as notifications
 from portal.people.models import Child, Membership, Organisation, Person, PersonKind
 from portal.policy import (
     ROLE_PERMISSIONS,
@@ -53,6 +54,7 @@ from portal.policy import (
     Deny,
     decide,
 )
+from portal.search import index as search_index
 from portal.staff.vacancy import ChairVacancyView, chair_vacancy
 from portal.vault.service import Vault, case_field, child_field
 from portal.web.text import check_text
@@ -503,6 +505,7 @@ def create_case_rows(db: Session, vault: Vault, now: datetime, *, case_id: str,
     )
     db.add(case)
     db.flush()
+    search_index.index_case(db, vault, now, case_id, title=new.title, child_id=new.child_id)
     for person_id, case_role in participants:
         _add_participant_row(db, case_id, person_id, case_role, created_by, now)
     db.flush()
@@ -572,6 +575,7 @@ def add_participant(db: Session, vault: Vault, who: Requester, actor: Actor, now
                                        now, capacity=(organisation_id, capacity_role))
     record_setting_change(db, who, now, facts, preview.setting_before, preview.setting_after,
                           participant.id)
+    notifications.added_to_case(db, now, facts.case_id, person.id, actor.person_id)
 
 
 def choose_capacity(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,

@@ -26,6 +26,7 @@ from portal.consent.summary import Label, case_recipients, labels_for, person_na
 from portal.errors import N_, InvalidInput
 from portal.people.models import Child
 from portal.policy import Action, Actor
+from portal.search import index as search_index
 from portal.vault.service import Vault
 
 
@@ -125,6 +126,7 @@ def convert(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
         ids.append(row.id)
     case.child_id = child.id
     case.anonymous = False
+    search_index.index_case(db, vault, now, case.id, child_id=child.id)
     db.add(CaseConversion(case_id=case.id, child_id=child.id, converted_by=actor.person_id,
                           converted_at=now, consent_ids=ids))
     db.flush()

@@ -34,6 +34,7 @@ from portal.consent.summary import (
     summarize,
 )
 from portal.errors import N_, AccessDenied, InvalidInput
+from portal.notifications import events as notifications
 from portal.people.models import Child
 from portal.policy import Action, Actor, CaseFacts, ChildFacts, Deny, decide
 from portal.vault.service import Vault, case_field
@@ -241,6 +242,7 @@ def _add(db: Session, facts: CaseFacts, *, consenter: str, person_id: str | None
         given_at=now, recorded_by=recorded_by, acr=acr)
     db.add(row)
     db.flush()
+    notifications.consent_changed(db, now, facts.case_id, row.id, recorded_by, withdrawn=False)
     return row
 
 
@@ -294,6 +296,7 @@ def _withdraw(db: Session, facts: CaseFacts, consent_id: str, by: str, now: date
         row.withdrawn_by = by
         row.withdrawal_method = method
         db.flush()
+        notifications.consent_changed(db, now, facts.case_id, row.id, by, withdrawn=True)
     return row
 
 

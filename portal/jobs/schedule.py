@@ -11,7 +11,10 @@ from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
 from portal.requests.reminders import queue_request_reminders
+from portal.notifications.birthdays import notify_birthdays
+from portal.notifications.mail import queue_mail_copies
 from portal.retention.job import run_retention
+from portal.search.index import index_unindexed
 from portal.settings import Settings
 from portal.staff.lifecycle import queue_chair_notices
 from portal.vault.service import Vault
@@ -22,6 +25,8 @@ REMINDERS_EVERY = timedelta(minutes=1)
 PURGE_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(minutes=5)
 REQUEST_REMINDERS_EVERY = timedelta(hours=1)
+BIRTHDAYS_EVERY = timedelta(days=1)
+SEARCH_BACKFILL_EVERY = timedelta(hours=1)
 RETENTION_EVERY = timedelta(days=1)
 
 
@@ -45,6 +50,14 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
 
     def request_reminders(db: Session, now: datetime) -> int:
         return queue_request_reminders(db, now, public_url)
+    def notification_mail(db: Session, now: datetime) -> int:
+        return queue_mail_copies(db, now, public_url)
+
+    def birthdays(db: Session, now: datetime) -> int:
+        return notify_birthdays(db, vault, now)
+
+    def search_backfill(db: Session, now: datetime) -> int:
+        return index_unindexed(db, vault, now)
 
     def retention(db: Session, now: datetime) -> int:
         return run_retention(db, vault, now)
@@ -61,3 +74,7 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             exclusive("retention", retention, RETENTION_EVERY),
             # Hourly: a request's handler hears once when it is nearly due, once overdue.
             exclusive("request-reminders", request_reminders, REQUEST_REMINDERS_EVERY)]
+            # Every round, one process at a time: each notification is mailed once.
+            exclusive("notification-mail", notification_mail, timedelta(0)),
+            exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY),
+            exclusive("search-backfill", search_backfill, SEARCH_BACKFILL_EVERY)]

@@ -14,24 +14,31 @@ from sqlalchemy.orm import Session
 
 from portal.cases.models import Case
 from portal.jobs.leases import lock_free_rows
+from portal.localtime import local_time
 from portal.mail.service import enqueue
 from portal.meetings.calendar import invitation_ics
 from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingInvitee
-from portal.people.models import Person
+from portal.people.models import Organisation, Person
 
 REMINDER_LEAD = timedelta(days=2)
 
 INVITATION_SUBJECT = "Uitnodiging voor een MDO / MDO invitation"
+# The organisation, date and time (Dutch time) tell the invitee which meeting it is;
+# what it is about and whom it concerns stay in the portal.
 INVITATION_BODY = (
-    "U bent uitgenodigd voor een multidisciplinair overleg (MDO) in het MDO-portaal.\n"
-    "Log in om te zien waarover het gaat en wanneer: {link}\n\n"
-    "You have been invited to a multidisciplinary meeting (MDO) in the MDO Portal.\n"
+    "U bent uitgenodigd voor een multidisciplinair overleg (MDO) van {organisation} op "
+    "{date} om {time} uur (Nederlandse tijd).\n"
+    "Log in om te zien waarover het gaat: {link}\n\n"
+    "You have been invited to a multidisciplinary meeting (MDO) of {organisation} on "
+    "{date} at {time} (Dutch time).\n"
     "Log in to see the details: {link}\n"
 )
 CANCELLED_SUBJECT = "Een MDO is gewijzigd / An MDO has changed"
 CANCELLED_BODY = (
-    "Er is een wijziging in een MDO waarvoor u bent uitgenodigd. Log in om te zien welke: "
-    "{link}\n\nAn MDO you were invited to has changed. Log in to see what changed: {link}\n"
+    "Er is een wijziging in het MDO van {organisation} op {date} om {time} uur waarvoor u "
+    "bent uitgenodigd. Log in om te zien welke: {link}\n\n"
+    "The MDO of {organisation} on {date} at {time} (Dutch time) you were invited to has "
+    "changed. Log in to see what changed: {link}\n"
 )
 REMINDER_SUBJECT = "Herinnering: actiepunt in het MDO-portaal / Reminder: action item"
 REMINDER_BODY = (
@@ -47,6 +54,10 @@ def announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
         .join(MeetingInvitee, MeetingInvitee.person_id == Person.id)
         .where(MeetingInvitee.meeting_id == meeting.id, Person.email.is_not(None))
     ).all()
+    organisation = db.scalar(select(Organisation.name).join(
+        Case, Case.organisation_id == Organisation.id).where(Case.id == meeting.case_id))
+    when = {"organisation": organisation, "date": local_time(meeting.starts_at, "%d-%m-%Y"),
+            "time": local_time(meeting.starts_at, "%H:%M")}
     for email, family in rows:
         # Family members are not case participants; their link is their start page.
         link = f"{public_url}/" if family else f"{public_url}/meetings/{meeting.id}"
@@ -56,7 +67,8 @@ def announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
         enqueue(db, now, kind="meeting.cancelled" if cancelled else "meeting.invitation",
                 recipient=str(email),
                 subject=CANCELLED_SUBJECT if cancelled else INVITATION_SUBJECT,
-                body=(CANCELLED_BODY if cancelled else INVITATION_BODY).format(link=link),
+                body=(CANCELLED_BODY if cancelled else INVITATION_BODY).format(link=link,
+                                                                               **when),
                 calendar=ics)
 
 

@@ -47,6 +47,7 @@ from portal.meetings.models import (
     MeetingStatus,
 )
 from portal.meetings.notices import announce
+from portal.notifications import events as notifications
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import Vault, child_field
@@ -189,6 +190,7 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
     db.flush()
     anonymity.record_confirmed(db, facts, "meeting", meeting.id, actor, confirmed, now)
     announce(db, meeting, now, public_url, cancelled=False)
+    notifications.meeting_announced(db, now, meeting, actor.person_id)
     return meeting.id
 
 
@@ -215,6 +217,7 @@ def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, mee
         meeting.status = MeetingStatus.CANCELLED
         db.flush()
         announce(db, meeting, now, public_url, cancelled=True)
+        notifications.meeting_cancelled(db, now, meeting, actor.person_id)
     return meeting.case_id
 
 
@@ -416,6 +419,8 @@ def add_action_item(db: Session, vault: Vault, who: Requester, actor: Actor, now
     seal_item(vault, vault.new_key(db, "action_item", item.id, now), item, text)
     anonymity.record_confirmed(db, facts, "action_item", item.id, actor, confirmed, now)
     db.flush()
+    notifications.action_item_assigned(db, now, facts.case_id, item.id, owner_id,
+                                       actor.person_id)
 
 
 def set_action_item_status(db: Session, who: Requester, actor: Actor, now: datetime,

@@ -41,6 +41,8 @@ from portal.minutes.sections import (
 )
 from portal.minutes.service import Gate, gate, new_version, versions_of
 from portal.people.names import names_of as person_names
+from portal.minutes.service import Gate, gate, names_of, new_version, versions_of
+from portal.notifications import events as notifications
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
 from portal.rights.hooks import correction_decided
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context
@@ -119,6 +121,7 @@ def propose(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
     record_overrides(db, g.facts.case_id, actor.person_id,
                      {f"minutes_correction:{correction.id}:{field}": kinds
                       for field, kinds in confirmed.items()}, now)
+    notifications.correction_proposed(db, now, g.facts.case_id, g.meeting.id, actor.person_id)
     return correction.id
 
 
@@ -172,6 +175,10 @@ def accept(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.result_version = number
     db.flush()
     correction_decided(db, correction.id, actor.person_id, now)
+    notifications.correction_decided(db, now, g.facts.case_id, g.meeting.id,
+                                     correction.proposed_by, actor.person_id)
+    notifications.minutes_approved(db, now, g.facts.case_id, g.meeting.id, version.id,
+                                   actor.person_id)
     return number
 
 
@@ -195,6 +202,8 @@ def reject(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     correction.decided_by, correction.decided_at = actor.person_id, now
     db.flush()
     correction_decided(db, correction.id, actor.person_id, now)
+    notifications.correction_decided(db, now, g.facts.case_id, g.meeting.id,
+                                     correction.proposed_by, actor.person_id)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from portal.minutes.sections import (
     seal_section,
     sections_of,
 )
+from portal.notifications import events as notifications
 from portal.people.models import Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault
@@ -432,6 +433,7 @@ def submit(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id:
     latest.status = MinutesStatus.SUBMITTED
     latest.submitted_at = now
     db.flush()
+    notifications.minutes_submitted(db, now, g.facts.case_id, meeting_id, actor.person_id)
 
 
 CANNOT_APPROVE_UNREAD = N_("You cannot read every section of this version, so you cannot "
@@ -464,6 +466,8 @@ def approve(db: Session, vault: Vault, who: Requester, actor: Actor, now: dateti
     latest.status = MinutesStatus.APPROVED
     latest.approved_at, latest.approved_by = now, actor.person_id
     db.flush()
+    notifications.minutes_approved(db, now, g.facts.case_id, g.meeting.id, latest.id,
+                                   actor.person_id)
 
 
 # -- the family ------------------------------------------------------------------

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from urllib.parse import quote, urlsplit
 
@@ -38,6 +39,7 @@ from portal import metrics
 from portal.audit.service import Requester
 from portal.db import unit_of_work
 from portal.errors import AccessDenied
+from portal.notifications import service as notifications
 from portal.people.models import Membership, Person, PersonKind
 from portal.people.names import name_of
 from portal.policy import Action, Actor, decide
@@ -74,7 +76,8 @@ NAV = (("/cases", "My cases", Action.CASE_LIST),
        ("/my-access", "My access history", Action.AUDIT_OWN),
        ("/dpo/processing-register", "Register of processing", Action.DPO_REVIEW),
        ("/dpo/breaches", "Data breaches", Action.DPO_REVIEW),
-       ("/breaches/new", "Report a data breach", Action.BREACH_REPORT))
+       ("/breaches/new", "Report a data breach", Action.BREACH_REPORT),
+       ("/search", "Search", Action.CASE_LIST))
 
 
 class Refused(Exception):
@@ -143,6 +146,9 @@ class Page:
             "nav_links": self.nav_links(),
             # The warning before the idle timeout (static/portal.js) needs its length.
             "idle_seconds": int(self.portal.settings.sessions.idle_timeout.total_seconds()),
+            # The header's unread count, queried only when a page with a person renders it.
+            "unread_notifications": partial(notifications.unread_count, self.db,
+                                            self.actor.person_id) if self.actor else None,
         }
         return self.portal.templates.get_template(template).render({**base, **context})
 

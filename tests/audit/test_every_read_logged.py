@@ -23,7 +23,8 @@ from tests.web.test_route_matrix import EXPECTED, call, concrete, portal_routes
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 SAM = stable_id("child", "sam")
-NOT_AN_OBJECT = frozenset({"provider_id", "person_id"})
+# A notification is the reader's own, content-free row; the page it leads to records.
+NOT_AN_OBJECT = frozenset({"provider_id", "person_id", "notification_id"})
 
 # Routes without an object in the path that still show case or child data: lists.
 LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_children",
@@ -37,6 +38,7 @@ LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_childr
                    "dpo_requests", "dpo_new_request", "dpo_register_request"})
                    "retention_overview"})
 LISTS |= {"fg_restrictions"}
+                   "search"})
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",
@@ -64,7 +66,11 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           "report_breach_form", "report_breach",
                           # Retention periods per organisation; placing a hold (a write).
                           "retention_policies", "confirm_retention_policy",
-                          "place_legal_hold"})
+                          "place_legal_hold",
+                          # One's own content-free notifications and mail choice.
+                          "inbox", "mark_all_read", "open_notification",
+                          "notification_settings", "save_notification_settings"})
+
 # GET routes that show case data: who may read them on the demo data (or why nobody can).
 READERS: dict[str, str] = {
     "home": "ib", "my_cases": "ib", "new_case": "ib", "show_case": "ib", "case_timeline": "ib",
@@ -84,6 +90,7 @@ READERS: dict[str, str] = {
     "retention_overview": "fg",
     "family_requests": "ouder1", "new_family_request": "ouder1", "dpo_requests": "fg",
     "dpo_new_request": "fg",
+    "search": "ib",
 }
 READERS |= {"fg_restrictions": "fg", "fg_case": "fg"}
 UNREADABLE = {

@@ -208,6 +208,15 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "dpo_prepare_copy": ("mentor", None),
     "dpo_review_copy": ("mentor", None),
     "dpo_release_copy": ("mentor", None),
+    # Notifications (issue 14): each person's own inbox and mail choice; another
+    # person's notification id answers 404 (tests/notifications/test_inbox.py).
+    "inbox": (None, None),
+    "mark_all_read": (None, None),
+    "open_notification": (None, None),
+    "notification_settings": (None, None),
+    "save_notification_settings": (None, None),
+    # Search (issue 14): whoever may list cases; the family has no case list.
+    "search": ("ouder1", None),
 }
 
 
@@ -230,6 +239,7 @@ def concrete(path: str) -> str:
               "breach_id": stable_id("x", "breach"),
               "hold_id": stable_id("x", "hold"),
               "request_id": stable_id("x", "request")}
+              "notification_id": stable_id("x", "notification")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 

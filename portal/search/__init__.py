@@ -1,0 +1,1 @@
+"""Search across the cases a person may see, without plaintext in the database."""
