@@ -10,9 +10,9 @@ from portal.documents.upload import sweep_pending
 from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
 from portal.meetings.notices import queue_reminders
-from portal.requests.reminders import queue_request_reminders
 from portal.notifications.birthdays import notify_birthdays
 from portal.notifications.mail import queue_mail_copies
+from portal.requests.reminders import queue_request_reminders
 from portal.retention.job import run_retention
 from portal.search.index import index_unindexed
 from portal.settings import Settings
@@ -50,6 +50,7 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
 
     def request_reminders(db: Session, now: datetime) -> int:
         return queue_request_reminders(db, now, public_url)
+
     def notification_mail(db: Session, now: datetime) -> int:
         return queue_mail_copies(db, now, public_url)
 
@@ -73,7 +74,7 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             # Daily; each case in its own transaction (portal.retention.job).
             exclusive("retention", retention, RETENTION_EVERY),
             # Hourly: a request's handler hears once when it is nearly due, once overdue.
-            exclusive("request-reminders", request_reminders, REQUEST_REMINDERS_EVERY)]
+            exclusive("request-reminders", request_reminders, REQUEST_REMINDERS_EVERY),
             # Every round, one process at a time: each notification is mailed once.
             exclusive("notification-mail", notification_mail, timedelta(0)),
             exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY),

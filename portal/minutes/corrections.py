@@ -40,9 +40,8 @@ from portal.minutes.sections import (
     sections_of,
 )
 from portal.minutes.service import Gate, gate, new_version, versions_of
-from portal.people.names import names_of as person_names
-from portal.minutes.service import Gate, gate, names_of, new_version, versions_of
 from portal.notifications import events as notifications
+from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
 from portal.rights.hooks import correction_decided
 from portal.vault.service import WITH_ACCESS_FACTS, FieldKey, Vault, access_context

@@ -35,10 +35,9 @@ LISTS = frozenset({"home", "my_cases", "new_case", "family_home", "family_childr
                    "retention_overview",
                    # Requests of data subjects: the lists and the forms naming children.
                    "family_requests", "new_family_request", "file_family_request",
-                   "dpo_requests", "dpo_new_request", "dpo_register_request"})
-                   "retention_overview"})
-LISTS |= {"fg_restrictions"}
+                   "dpo_requests", "dpo_new_request", "dpo_register_request",
                    "search"})
+LISTS |= {"fg_restrictions"}
 # Routes that show no case data at all.
 NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callback", "logout",
                           "logged_out", "choose_language", "overview", "add_organisation",

@@ -238,7 +238,7 @@ def concrete(path: str) -> str:
               "ground_id": stable_id("x", "ground"), "task_id": stable_id("x", "task"),
               "breach_id": stable_id("x", "breach"),
               "hold_id": stable_id("x", "hold"),
-              "request_id": stable_id("x", "request")}
+              "request_id": stable_id("x", "request"),
               "notification_id": stable_id("x", "notification")}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
