@@ -202,16 +202,18 @@ def load(db: Session, vault: Vault, now: datetime) -> bool:
 
 
 def _load_supervision(db: Session, now: datetime) -> bool:
-    """The demo FG of the operator's organisation supervises the whole portal."""
+    """The demo FG of the operator's organisation supervises the whole portal.
+
+    Demo data is laid down like the rest of the demo, without access records:
+    the access log starts empty, so the first record a user causes is number 1."""
     from sqlalchemy import select
 
     from portal.dpo.models import SupervisionGrant
-    from portal.dpo.supervision import grant
 
     fg = stable_id("person", "fg")
     if db.scalar(select(SupervisionGrant.id).where(SupervisionGrant.person_id == fg)):
         return False
-    grant(db, "fg@demo.mdo-portaal.test", now, "demo data")
+    db.add(SupervisionGrant(person_id=fg, granted_at=now, granted_by="demo data"))
     return True
 
 
