@@ -1,0 +1,21 @@
+"""scale (placeholder, filled by its stream)
+
+Revision ID: 0037
+Revises: 0036
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0037"
+down_revision: str | None = "0036"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
