@@ -36,6 +36,7 @@ from portal.cases import routes as case_routes
 from portal.consent import routes as consent_routes
 from portal.db import make_engine, session_factory
 from portal.documents import routes as document_routes
+from portal.documents.blobs import make_blob_stores
 from portal.dpo import routes as dpo_routes
 from portal.home import routes as home_routes
 from portal.invitations import routes as invitation_routes
@@ -94,6 +95,7 @@ class Portal:
             sync_tokens_at_start(self.sessions, settings.scim_organisations, self.clock())
         self.templates: Environment = make_environment()
         self.vault = Vault(key_provider or make_key_provider(settings))
+        self.blobs = make_blob_stores(settings)
         names.seal_citizen_names(self.sessions, self.vault, self.clock)
         self.dev_idp: DevIdentityProvider | None = None
         providers = list(settings.identity_providers)

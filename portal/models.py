@@ -14,7 +14,13 @@ from portal.consent.models import (
     Restriction,
 )
 from portal.db import Base
-from portal.documents.models import CaseDocument, DocumentErasure, DocumentSegment, DocumentVersion
+from portal.documents.models import (
+    BlobGarbage,
+    CaseDocument,
+    DocumentErasure,
+    DocumentSegment,
+    DocumentVersion,
+)
 from portal.dpo.models import ProcessingRegisterVersion, SupervisionGrant
 from portal.invitations.models import FamilyInvitation, InvitationFailure
 from portal.jobs.models import JobLease
@@ -45,6 +51,7 @@ __all__ = [
     "ActionItem",
     "AdministratorBinding",
     "Base",
+    "BlobGarbage",
     "Breach",
     "BreachCase",
     "BreachScope",

@@ -110,6 +110,21 @@ class Settings:
     metrics_port: int = 0
     metrics_address: str = "127.0.0.1"
     metrics_token: str = ""
+    # Where file contents go (portal/documents/blobs.py): "dir" (a directory,
+    # <data_dir>/blobs unless PORTAL_BLOB_DIR), "s3" (an S3-compatible object
+    # store) or "database" (segment rows, as before migration 0036).
+    blob_store: Literal["dir", "s3", "database"] = "dir"
+    blob_dir: Path | None = None
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_prefix: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
 
     @property
     def secure_cookies(self) -> bool:
@@ -363,6 +378,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_key_settings(env),
         **_audit_settings(env),
         **_operations_settings(env),
+        **_blob_settings(env),
     )
 
 
@@ -466,3 +482,19 @@ def _operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {"jobs_interval_seconds": float(interval), "metrics_port": port,
             "metrics_address": env.get("PORTAL_METRICS_ADDRESS", "127.0.0.1").strip(),
             "metrics_token": token}
+
+
+def _blob_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    store = env.get("PORTAL_BLOB_STORE", "dir").strip() or "dir"
+    if store not in ("dir", "s3", "database"):
+        raise SettingsError("PORTAL_BLOB_STORE must be dir, s3 or database")
+    bucket = env.get("PORTAL_S3_BUCKET", "").strip()
+    if store == "s3" and not bucket:
+        raise SettingsError("PORTAL_BLOB_STORE=s3 needs PORTAL_S3_BUCKET")
+    blob_dir = env.get("PORTAL_BLOB_DIR", "").strip()
+    return {"blob_store": store, "blob_dir": Path(blob_dir) if blob_dir else None,
+            "s3_endpoint": env.get("PORTAL_S3_ENDPOINT", "").strip(), "s3_bucket": bucket,
+            "s3_region": env.get("PORTAL_S3_REGION", "").strip(),
+            "s3_prefix": env.get("PORTAL_S3_PREFIX", "").strip(),
+            "s3_access_key_id": _read_secret(env, "PORTAL_S3_ACCESS_KEY_ID"),
+            "s3_secret_access_key": _read_secret(env, "PORTAL_S3_SECRET_ACCESS_KEY")}

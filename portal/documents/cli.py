@@ -26,6 +26,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                        default=SWEEP_GRACE.total_seconds() / 60,
                        help="leave uploads alone that wrote a segment this recently")
     sweep.set_defaults(func=cmd_sweep)
+    migrate = documents.add_parser(
+        "migrate-storage", help="move file contents stored as database rows into the "
+                                "configured blob store (resumable: run again after a crash)")
+    migrate.add_argument("--limit", type=int, default=None,
+                         help="stop after this many versions (default: all)")
+    migrate.set_defaults(func=cmd_migrate_storage)
 
 
 def sweep(sessions: sessionmaker[Session], vault: Vault, now: datetime,
@@ -62,3 +68,25 @@ def _settings() -> Settings:
     from portal.settings import load_settings
 
     return prepare_settings(load_settings())
+
+
+def cmd_migrate_storage(args: argparse.Namespace) -> int:
+    from portal.documents.blobs import make_blob_stores
+    from portal.documents.migrate import MigrationReport, migrate_storage
+
+    settings = _settings()
+    if settings.blob_store == "database":
+        print("PORTAL_BLOB_STORE is 'database': set it to dir or s3 first")
+        return 2
+    sessions = session_factory(make_engine(settings.effective_database_url))
+
+    def progress(report: MigrationReport) -> None:
+        if (report.moved + report.skipped) % 100 == 0:
+            print(f"... {report.moved} moved, {report.skipped} skipped", flush=True)
+
+    report = migrate_storage(sessions, make_blob_stores(settings), lambda: datetime.now(UTC),
+                             limit=args.limit, progress=progress)
+    print(f"{report.moved} version(s) moved to the {settings.blob_store} store "
+          f"({report.bytes} bytes of ciphertext), {report.skipped} skipped, "
+          f"{report.remaining} still in the database")
+    return 0

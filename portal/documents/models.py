@@ -75,6 +75,11 @@ class DocumentVersion(Base):
     # Which associated data sealed the content (``portal.vault.binding``): 1 =
     # location only (before migration 0018), 2 = also the access-deciding columns.
     binding: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Where the file's ciphertext is (migration 0036): a store of
+    # ``portal.documents.blobs`` ("dir", "s3") and the object's random name;
+    # NULL: as ``document_segment`` rows (files stored before, until migrated).
+    blob_store: Mapped[str | None] = mapped_column(String(16))
+    blob_name: Mapped[str | None] = mapped_column(String(64))
 
 
 class DocumentSegment(Base):
@@ -102,3 +107,21 @@ class DocumentErasure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime())
     erased_by: Mapped[str] = mapped_column(ForeignKey("person.id"))
+
+
+class BlobGarbage(Base):
+    """An object to delete from a blob store: of an erased, discarded or migrated version.
+
+    Queued in the transaction that destroys the data key (or takes back the
+    version), deleted by a background job after that commit; a failed delete
+    stays queued and is retried (the key is gone anyway). ``not_before`` keeps
+    the job away from an object that a migration is still writing."""
+
+    __tablename__ = "blob_garbage"
+
+    id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
+    store: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,19 +12,23 @@ open is skipped and reported, never re-sealed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import DecryptionError, decrypt_stream_exact
 from portal.db import unit_of_work
+from portal.documents.blobs import BlobMissing, BlobStores, new_blob_name
+from portal.documents.garbage import queue_object
 from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersion, VersionStatus
 from portal.documents.service import version_field, version_key
-from portal.documents.storage import SEGMENT_SIZE, insert_segments, store_segments
+from portal.documents.storage import SEGMENT_SIZE, insert_segments, store_object, store_segments
 from portal.vault.service import LOCATION_ONLY, WITH_ACCESS_FACTS, Vault
 
 
 def rebind_versions(sessions: sessionmaker[Session], vault: Vault,
-                    skipped: list[str] | None = None) -> int:
+                    skipped: list[str] | None = None, blobs: BlobStores | None = None) -> int:
     """Re-seal every complete binding-1 version; returns how many. Safe to run again.
 
     A version that does not open (damaged, or its categories already edited)
@@ -47,15 +51,15 @@ def rebind_versions(sessions: sessionmaker[Session], vault: Vault,
                 if row is None:
                     return done
                 after, document_id = row[0].id, row[1].id
-                _rebind(db, vault, *row)
+                _rebind(db, vault, *row, blobs=blobs)
             done += 1
-        except DecryptionError:
+        except (DecryptionError, BlobMissing):
             if skipped is not None:
                 skipped.append(document_id)
 
 
 def _rebind(db: Session, vault: Vault, version: DocumentVersion, document: CaseDocument,
-            target: int = WITH_ACCESS_FACTS) -> None:
+            target: int = WITH_ACCESS_FACTS, *, blobs: BlobStores | None = None) -> None:
     """Open ``version`` with its binding and seal it again with ``target``'s.
 
     The whole file is held in memory for the swap (at most
@@ -66,9 +70,17 @@ def _rebind(db: Session, vault: Vault, version: DocumentVersion, document: CaseD
               for name, blob in (("title", version.title_ct), ("text", version.text_ct),
                                  ("filename", version.filename_ct)) if blob is not None}
     old_ad = version_field(case_id, document, version, "content").encode()
-    segments = [data for (data,) in db.execute(
-        select(DocumentSegment.data).where(DocumentSegment.version_id == version.id)
-        .order_by(DocumentSegment.idx))] if version.segment_count else []
+    in_store = version.blob_store is not None and version.blob_name is not None
+    if in_store and blobs is None:
+        raise BlobMissing(version.id)  # no store to read it from: skipped
+    if not version.segment_count:
+        segments: list[bytes] = []
+    elif in_store and blobs is not None and version.blob_store and version.blob_name:
+        segments = list(blobs.get(version.blob_store).open(version.blob_name))
+    else:
+        segments = [data for (data,) in db.execute(
+            select(DocumentSegment.data).where(DocumentSegment.version_id == version.id)
+            .order_by(DocumentSegment.idx))]
     version.binding = target
     for name, text in opened.items():
         setattr(version, f"{name}_ct",
@@ -77,8 +89,17 @@ def _rebind(db: Session, vault: Vault, version: DocumentVersion, document: CaseD
         plain = list(decrypt_stream_exact(key.dek, old_ad, segments, size=version.size,
                                           segments=version.segment_count,
                                           segment_size=SEGMENT_SIZE))
-        db.execute(delete(DocumentSegment).where(DocumentSegment.version_id == version.id))
-        db.flush()
         new_ad = version_field(case_id, document, version, "content").encode()
-        store_segments(version.id, key.dek, new_ad, plain, lambda rows: insert_segments(db, rows))
+        if in_store and blobs is not None and version.blob_store and version.blob_name:
+            # A new object under a new name; the old one goes after this commit.
+            store = blobs.get(version.blob_store)
+            old, name = version.blob_name, new_blob_name()
+            store_object(store, name, key.dek, new_ad, plain)
+            version.blob_name = name
+            queue_object(db, store.kind, old, datetime.now(UTC))
+        else:
+            db.execute(delete(DocumentSegment).where(DocumentSegment.version_id == version.id))
+            db.flush()
+            store_segments(version.id, key.dek, new_ad, plain,
+                           lambda rows: insert_segments(db, rows))
     db.flush()

@@ -16,9 +16,10 @@ from starlette.routing import Route
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.documents import minutes, service, upload
+from portal.documents.blobs import BlobMissing
 from portal.documents.models import CATEGORIES
 from portal.documents.service import ContentDamaged, DocumentGone, Download, NotAFile
-from portal.documents.storage import plaintext
+from portal.documents.storage import ciphertext, plaintext
 from portal.errors import InvalidInput
 from portal.web.endpoint import Page, endpoint
 
@@ -64,7 +65,7 @@ def upload_document(page: Page, case_id: str) -> Response:
         upload.upload_document(page.db, portal.sessions, portal.vault, page.requester(),
                                page.user, page.now, case_id, page.form, page.upload,
                                settings.max_upload_bytes, commit=page.commit,
-                               clock=portal.clock)
+                               clock=portal.clock, blobs=portal.blobs)
     except upload.UploadRejected as rejected:
         return page.render("documents/upload.html", status=rejected.status, case_id=case_id,
                            categories=CATEGORIES, errors=rejected.errors,
@@ -120,7 +121,15 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
     def failed() -> None:
         service.record_download_failure(portal.sessions, who, portal.clock(), download)
 
-    body: Iterator[bytes] = plaintext(portal.sessions, download.version_id, download.dek,
+    try:
+        # An object is opened before anything is sent: missing → refused and on
+        # record like damaged ciphertext; store down → OSError → 503.
+        source = ciphertext(portal.sessions, portal.blobs, download.version_id,
+                            download.blob_store, download.blob_name)
+    except BlobMissing:
+        failed()
+        return _error(page, 500)
+    body: Iterator[bytes] = plaintext(source, download.dek,
                                       download.associated_data, failed, size=download.size,
                                       segments=download.segments)
     return StreamingResponse(body, media_type=download.media_type,

@@ -25,6 +25,7 @@ from portal.cases.service import case_facts, is_uuid
 from portal.db import new_id, unit_of_work
 from portal.documents import markdown
 from portal.documents.filetypes import type_for
+from portal.documents.garbage import queue_objects
 from portal.documents.models import (
     CATEGORIES,
     CaseDocument,
@@ -422,6 +423,8 @@ class Download:
     segment_size: int
     dek: bytes = field(repr=False)
     associated_data: bytes
+    blob_store: str | None = None  # None: segment rows (before migration 0036)
+    blob_name: str | None = None
 
 
 def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -458,7 +461,8 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
         media_type=file_type.media_type if file_type else "application/octet-stream",
         size=latest.size, segments=latest.segment_count, segment_size=latest.segment_size,
         dek=key.dek,
-        associated_data=version_field(facts.case_id, document, latest, "content").encode())
+        associated_data=version_field(facts.case_id, document, latest, "content").encode(),
+        blob_store=latest.blob_store, blob_name=latest.blob_name)
 
 
 def record_download_failure(sessions: sessionmaker[Session], who: Requester, now: datetime,
@@ -516,6 +520,7 @@ def shred(db: Session, vault: Vault, document: CaseDocument, erased_by: str,
     secure_delete(db)
     version_ids = [v.id for v in versions]
     db.execute(delete(DocumentSegment).where(DocumentSegment.version_id.in_(version_ids)))
+    queue_objects(db, versions, now)  # deleted after this commit, the key already gone
     db.execute(delete(DocumentVersion).where(DocumentVersion.id.in_(version_ids)))
     db.add(DocumentErasure(case_id=document.case_id, document_id=document.id,
                            kind=document.kind, categories=document.categories,

@@ -1,4 +1,9 @@
-"""File contents as Tink streaming ciphertext, one database row per segment.
+"""File contents as Tink streaming ciphertext: one object in a blob store, or
+(files stored before migration 0036) one database row per segment.
+
+A blob store object (``portal.documents.blobs``) is exactly the rows'
+concatenation, written by ``store_object`` as the encryptor produces it and
+read back by ``ciphertext`` in pieces; everything below holds for both.
 
 Writing: plaintext chunks go through ``StreamEncryptor`` (64 KiB segments) and
 are handed to a sink a batch of rows at a time (an upload inserts each batch in
@@ -27,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import DEFAULT_SEGMENT_SIZE, DecryptionError, StreamEncryptor, decrypt_stream_exact
 from portal.db import unit_of_work
+from portal.documents.blobs import BlobMissing, BlobStore, BlobStores
 from portal.documents.models import DocumentSegment
 
 SEGMENT_SIZE = DEFAULT_SEGMENT_SIZE
@@ -66,6 +72,25 @@ def store_segments(version_id: str, dek: bytes, associated_data: bytes,
     return count
 
 
+def store_object(store: BlobStore, name: str, dek: bytes, associated_data: bytes,
+                 chunks: Iterable[bytes]) -> int:
+    """Encrypt ``chunks`` into object ``name`` of ``store``; returns the segment count.
+
+    The object becomes visible only whole (the store writes atomically);
+    exceptions of ``chunks`` or of the store propagate with nothing left."""
+    pieces = StreamEncryptor(dek, associated_data, segment_size=SEGMENT_SIZE) \
+        .encrypt_segments(chunks)
+    count = [-1]  # the header is not a segment
+
+    def counted() -> Iterator[bytes]:
+        for piece in pieces:
+            count[0] += 1
+            yield piece
+
+    store.write(name, counted())
+    return count[0]
+
+
 def insert_segments(db: Session, rows: SegmentRows) -> None:
     """One multi-row INSERT (executemany) for a batch of segment rows."""
     db.execute(insert(DocumentSegment), rows)
@@ -86,27 +111,40 @@ def _ciphertext(sessions: sessionmaker[Session], version_id: str) -> Iterator[by
             return
 
 
-def plaintext(sessions: sessionmaker[Session], version_id: str, dek: bytes,
+def ciphertext(sessions: sessionmaker[Session], blobs: BlobStores, version_id: str,
+               blob_store: str | None, blob_name: str | None) -> Iterator[bytes]:
+    """A version's ciphertext in pieces, from its object or (before 0036) its rows.
+
+    An object is opened at once: ``BlobMissing`` if it is not there,
+    ``BlobStoreUnavailable`` (an ``OSError``: 503) if the store is down, both
+    before the caller has sent anything."""
+    if blob_store is None or blob_name is None:
+        return _ciphertext(sessions, version_id)
+    return blobs.get(blob_store).open(blob_name)
+
+
+def plaintext(source: Iterable[bytes], dek: bytes,
               associated_data: bytes, on_failure: Callable[[], None], *, size: int,
               segments: int) -> Iterator[bytes]:
     """Decrypted file contents in pieces of about ``YIELD_BYTES``, exactly ``size`` bytes.
 
-    On an authentication failure anywhere ``on_failure`` runs (it records and
-    logs) and ``DecryptionError`` propagates: the caller must abort whatever
-    it was sending, never finish it cleanly.
+    ``source`` is the ciphertext (``ciphertext``). On an authentication
+    failure anywhere, or a store that breaks off, ``on_failure`` runs (it
+    records and logs) and the error propagates (``DecryptionError``, or an
+    ``OSError``): the caller must abort whatever it was sending, never finish
+    it cleanly.
     """
     pending: list[bytes] = []
     buffered = 0
     try:
-        for piece in decrypt_stream_exact(dek, associated_data,
-                                          _ciphertext(sessions, version_id), size=size,
+        for piece in decrypt_stream_exact(dek, associated_data, source, size=size,
                                           segments=segments, segment_size=SEGMENT_SIZE):
             pending.append(piece)
             buffered += len(piece)
             if buffered >= YIELD_BYTES:
                 yield b"".join(pending)
                 pending, buffered = [], 0
-    except DecryptionError:
+    except (DecryptionError, BlobMissing, OSError):
         on_failure()
         raise
     if pending:

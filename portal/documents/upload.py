@@ -7,9 +7,12 @@ database (or the audit chain's head) while its bytes trickle in:
    document with a *pending* version and its wrapped data key, then commit.
    The decision is on record before any byte of the file is stored.
 2. While the file arrives it is checked (name and content), counted against
-   the limit and encrypted segment by segment; every batch of segments is
-   inserted in a short transaction of its own, which also touches the
-   version's heartbeat; while bytes keep arriving the heartbeat also moves
+   the limit and encrypted segment by segment into one object of the blob
+   store (``portal.documents.blobs``; its random name was recorded on the
+   pending version in phase 1, so a crash never strands it), which becomes
+   visible only whole. With ``PORTAL_BLOB_STORE=database`` every batch of
+   segments is instead inserted in a short transaction of its own, which
+   also touches the version's heartbeat; while bytes keep arriving the heartbeat also moves
    at least every ``HEARTBEAT`` (a tiny UPDATE of its own), so a slow but live
    upload never looks dead to the sweep. No transaction is open while the
    client is read.
@@ -18,9 +21,11 @@ database (or the audit chain's head) while its bytes trickle in:
 
 A refused, oversized or broken-off upload deletes what phase 1 and 2 wrote --
 segments, version, document and data key -- in one transaction with a
-``failed`` access record. A crash in between leaves a pending version that
-nobody sees; ``sweep_pending`` (at start-up and ``portal documents sweep``)
-deletes it and destroys its key once its heartbeat is older than the grace.
+``failed`` access record (an object is queued for deletion: ``garbage``). A
+store that is down fails the upload closed (503) with nothing kept. A crash
+in between leaves a pending version that nobody sees; ``sweep_pending`` (at
+start-up and ``portal documents sweep``) deletes it and destroys its key once
+its heartbeat is older than the grace.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.audit.service import Requester
 from portal.db import unit_of_work
+from portal.documents.blobs import BlobStores, new_blob_name
 from portal.documents.filetypes import ContentCheck, FileRejected, sanitise_filename, type_for
+from portal.documents.garbage import queue_objects
 from portal.documents.models import (
     CATEGORIES,
     CaseDocument,
@@ -51,7 +58,13 @@ from portal.documents.service import (
     start_version,
     version_field,
 )
-from portal.documents.storage import SEGMENT_SIZE, SegmentRows, insert_segments, store_segments
+from portal.documents.storage import (
+    SEGMENT_SIZE,
+    SegmentRows,
+    insert_segments,
+    store_object,
+    store_segments,
+)
 from portal.errors import N_, InvalidInput
 from portal.policy import Action, Actor, CaseFacts, ItemFacts
 from portal.vault.service import Vault, secure_delete
@@ -113,7 +126,8 @@ class _Pending:
 def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
                     who: Requester, actor: Actor, now: datetime, case_id: str,
                     fields: Mapping[str, str], upload: FilePart | None, max_bytes: int, *,
-                    commit: Callable[[], None], clock: Callable[[], datetime]) -> str:
+                    commit: Callable[[], None], clock: Callable[[], datetime],
+                    blobs: BlobStores | None = None) -> str:
     """Store an uploaded file as a new document of the case; returns its id.
 
     ``commit`` ends the request's transaction after phase 1 (the boundary
@@ -149,6 +163,9 @@ def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
     version.filename_ct = vault.seal(
         key, filename, version_field(facts.case_id, document, version, "filename"))
     version.touched_at = now
+    store = blobs.target if blobs is not None else None
+    if store is not None:
+        version.blob_store, version.blob_name = store.kind, new_blob_name()
     db.flush()
     pending = _Pending(facts=facts, kind=kind.value, document_id=document.id,
                        version_id=version.id, key_id=key.id)
@@ -182,8 +199,11 @@ def upload_document(db: Session, sessions: sessionmaker[Session], vault: Vault,
 
     ad = version_field(facts.case_id, document, version, "content").encode()
     try:
-        segments = store_segments(version.id, key.dek, ad, checked(), write,
-                                  batch=UPLOAD_BATCH)
+        if store is not None and version.blob_name is not None:
+            segments = store_object(store, version.blob_name, key.dek, ad, checked())
+        else:
+            segments = store_segments(version.id, key.dek, ad, checked(), write,
+                                      batch=UPLOAD_BATCH)
         # The provider must still hold the KEK this upload's key is wrapped
         # under: a file stored while the HSM went away could not be read back
         # until it returns, and writes are refused while it is away.
@@ -222,15 +242,14 @@ def _discard(sessions: sessionmaker[Session], vault: Vault, who: Requester, now:
              pending: _Pending, *, reason: str) -> None:
     """Take back a refused upload: its rows and data key go, a ``failed`` record stays."""
     with unit_of_work(sessions) as db:
-        _delete_pending(db, vault, [pending.version_id])
+        _delete_pending(db, vault, [pending.version_id], now)
         record_failure(db, who, now, pending.facts, None, pending.kind,
                        event_type="document.upload", action_code="create", reason=reason)
 
 
-def _delete_pending(db: Session, vault: Vault, version_ids: list[str]) -> int:
+def _delete_pending(db: Session, vault: Vault, version_ids: list[str], now: datetime) -> int:
     """Delete pending versions, their segments, their keys, and documents left empty."""
-    rows = db.execute(select(DocumentVersion.id, DocumentVersion.document_id,
-                             DocumentVersion.data_key_id)
+    rows = db.scalars(select(DocumentVersion)
                       .where(DocumentVersion.id.in_(version_ids),
                              DocumentVersion.status == VersionStatus.PENDING)).all()
     if not rows:
@@ -238,6 +257,7 @@ def _delete_pending(db: Session, vault: Vault, version_ids: list[str]) -> int:
     ids = [r.id for r in rows]
     secure_delete(db)
     db.execute(delete(DocumentSegment).where(DocumentSegment.version_id.in_(ids)))
+    queue_objects(db, rows, now)
     db.execute(delete(DocumentVersion).where(DocumentVersion.id.in_(ids))
                .execution_options(synchronize_session=False))
     vault.destroy(db, [r.data_key_id for r in rows])
@@ -262,7 +282,7 @@ def sweep_pending(db: Session, vault: Vault, now: datetime,
     stale = list(db.scalars(select(DocumentVersion.id)
                             .where(DocumentVersion.status == VersionStatus.PENDING,
                                    heartbeat < now - grace)))
-    swept = _delete_pending(db, vault, stale) if stale else 0
+    swept = _delete_pending(db, vault, stale, now) if stale else 0
     if swept:
         log.warning("swept %d pending upload version(s) and destroyed their keys", swept)
     return swept

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from portal.documents.blobs import make_blob_stores
+from portal.documents.garbage import purge_blobs, sweep_temporary
 from portal.documents.upload import sweep_pending
 from portal.invitations.service import scrub_sent as scrub_sent_invitations
 from portal.jobs.leases import Job, exclusive
@@ -78,4 +80,20 @@ def background_jobs(settings: Settings, vault: Vault) -> list[Job]:
             # Every round, one process at a time: each notification is mailed once.
             exclusive("notification-mail", notification_mail, timedelta(0)),
             exclusive("consent-birthdays", birthdays, BIRTHDAYS_EVERY),
-            exclusive("search-backfill", search_backfill, SEARCH_BACKFILL_EVERY)]
+            exclusive("search-backfill", search_backfill, SEARCH_BACKFILL_EVERY),
+            *blob_jobs(settings)]
+
+
+def blob_jobs(settings: Settings) -> list[Job]:
+    """Objects of erased or discarded versions go after the commit that destroyed their
+    key (every round, so an erasure's objects go at once); dead writes' temp files hourly."""
+    blobs = make_blob_stores(settings)
+
+    def purge(db: Session, now: datetime) -> int:
+        return purge_blobs(db, blobs, now)
+
+    def temporary(db: Session, now: datetime) -> int:
+        return sweep_temporary(blobs)
+
+    return [exclusive("blob-purge", purge, timedelta(0)),
+            exclusive("blob-temp-sweep", temporary, timedelta(hours=1))]

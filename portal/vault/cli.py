@@ -210,6 +210,7 @@ def cmd_carry_forward(args: argparse.Namespace, _: Settings,
 def cmd_rebind(_: argparse.Namespace, settings: Settings,
                sessions: sessionmaker[Session]) -> int:
     # The packages that own the content re-seal it; this command only hands them the keys.
+    from portal.documents.blobs import make_blob_stores
     from portal.documents.rebind import rebind_versions
     from portal.meetings.binding import rebind_meetings
     from portal.minutes.rebind import rebind_corrections, rebind_sections
@@ -218,7 +219,7 @@ def cmd_rebind(_: argparse.Namespace, settings: Settings,
     vault = Vault(make_key_provider(settings))
     skipped: list[str] = []
     try:
-        versions = rebind_versions(sessions, vault, skipped)
+        versions = rebind_versions(sessions, vault, skipped, make_blob_stores(settings))
         sections = rebind_sections(sessions, vault, skipped)
         corrections = rebind_corrections(sessions, vault, skipped)
         meetings, items = rebind_meetings(sessions, vault, skipped)
