@@ -33,7 +33,8 @@ def _as_before_0018(running: Running) -> None:
     with running.portal.sessions() as db, db.begin():
         for version, document in db.execute(select(DocumentVersion, CaseDocument).join(
                 CaseDocument, CaseDocument.id == DocumentVersion.document_id)).all():
-            _rebind(db, vault, version, document, target=LOCATION_ONLY)
+            _rebind(db, vault, version, document, target=LOCATION_ONLY,
+                    blobs=running.portal.blobs)
         for row in db.scalars(select(MinutesSection)).all():
             case_id = running.extra["case_id"]
             opener = Opener(db, vault, case_id)

@@ -1,5 +1,9 @@
 """Attacks on the stored rows: swapped, flipped, truncated, reordered, duplicated ciphertext.
 
+These are the segment rows of files stored before migration 0036 (and with
+``PORTAL_BLOB_STORE=database``), which stay readable until migrated; the same
+attacks on blob store objects are in ``tests/documents/test_blob_stores.py``.
+
 Each attack changes the database directly (as someone with access to the
 database or a backup could) and then reads through the portal. A damaged
 file download must break off without ending cleanly, and every failure is
@@ -26,6 +30,7 @@ from tests.documents.helpers import (
     upload_new,
     write_minutes,
 )
+from conftest import StartPortal
 from tests.harness import PortalClient, Running
 
 SIZE = 300_000  # five segments of 64 KiB
@@ -40,6 +45,12 @@ class Stored:
     m2: str  # other minutes
     other_case: str  # an anonymous case of the same chair
     content_a: bytes
+
+
+@pytest.fixture
+def running_sqlite(sqlite_url: str, start_portal: StartPortal) -> Running:
+    """Files as segment rows, as before migration 0036."""
+    return start_portal(sqlite_url, blob_store="database")
 
 
 @pytest.fixture
