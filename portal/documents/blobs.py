@@ -30,7 +30,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -135,7 +135,7 @@ class DirBlobStore:
             raise BlobMissing(name) from None
         except OSError as exc:
             raise BlobStoreUnavailable(f"blob not readable: {exc.strerror}") from exc
-        return _file_chunks(handle)
+        return _Chunks(handle.read, handle.close)
 
     def delete(self, name: str) -> None:
         path = self._path(name)
@@ -165,10 +165,34 @@ class DirBlobStore:
         return swept
 
 
-def _file_chunks(handle: Any) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(READ_CHUNK):
-            yield chunk
+class _Chunks(Iterator[bytes]):
+    """An open object read in ``READ_CHUNK`` pieces; closed at its end, on an error,
+    or when dropped unread (a download refused or aborted before it started)."""
+
+    def __init__(self, read: Callable[[int], bytes], close: Callable[[], None]) -> None:
+        self._read: Callable[[int], bytes] | None = read
+        self._close = close
+
+    def __next__(self) -> bytes:
+        if self._read is None:
+            raise StopIteration
+        try:
+            chunk = self._read(READ_CHUNK)
+        except BaseException:
+            self.close()
+            raise
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        if self._read is not None:
+            self._read = None
+            self._close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -245,17 +269,18 @@ class S3BlobStore:
 
     def open(self, name: str) -> Iterator[bytes]:
         answer = self._call("get_object", Bucket=self.bucket, Key=self._key(name), name=name)
-        return self._chunks(answer["Body"])
+        body = answer["Body"]
 
-    def _chunks(self, body: Any) -> Iterator[bytes]:
-        from botocore.exceptions import BotoCoreError
+        def read(size: int) -> bytes:
+            from botocore.exceptions import BotoCoreError
 
-        try:
-            yield from body.iter_chunks(READ_CHUNK)
-        except (BotoCoreError, OSError) as exc:
-            raise BlobStoreUnavailable(f"object store broke off: {type(exc).__name__}") from exc
-        finally:
-            body.close()
+            try:
+                return bytes(body.read(size))
+            except (BotoCoreError, OSError) as exc:
+                raise BlobStoreUnavailable(
+                    f"object store broke off: {type(exc).__name__}") from exc
+
+        return _Chunks(read, body.close)
 
     def delete(self, name: str) -> None:
         self._call("delete_object", Bucket=self.bucket, Key=self._key(name))

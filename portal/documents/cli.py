@@ -60,7 +60,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print("another portal process is sweeping right now; try again in a few minutes")
         return 1
     print(f"{swept} pending upload version(s) deleted")
+    purged, queued = purge_objects(sessions, settings)
+    print(f"{purged} object(s) of erased or discarded versions deleted from the blob store"
+          + (f", {queued} still queued (store unreachable?)" if queued else ""))
     return 0
+
+
+def purge_objects(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, int]:
+    """Delete the blob store objects queued for deletion that are due; (deleted, left)."""
+    from sqlalchemy import func, select
+
+    from portal.documents.blobs import make_blob_stores
+    from portal.documents.garbage import purge_blobs, sweep_temporary
+    from portal.documents.models import BlobGarbage
+
+    blobs = make_blob_stores(settings)
+    sweep_temporary(blobs)
+    with unit_of_work(sessions) as db:
+        purged = purge_blobs(db, blobs, datetime.now(UTC))
+    with unit_of_work(sessions) as db:
+        left = db.scalar(select(func.count()).select_from(BlobGarbage)) or 0
+    return purged, left
 
 
 def _settings() -> Settings:

@@ -127,7 +127,7 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
         source = ciphertext(portal.sessions, portal.blobs, download.version_id,
                             download.blob_store, download.blob_name)
     except BlobMissing:
-        failed()
+        service.record_download_failure(portal.sessions, who, page.now, download, db=page.db)
         return _error(page, 500)
     body: Iterator[bytes] = plaintext(source, download.dek,
                                       download.associated_data, failed, size=download.size,

@@ -147,5 +147,9 @@ def plaintext(source: Iterable[bytes], dek: bytes,
     except (DecryptionError, BlobMissing, OSError):
         on_failure()
         raise
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:  # an object's file or connection, at once
+            close()
     if pending:
         yield b"".join(pending)

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersion
 from portal.documents.storage import YIELD_BYTES
@@ -30,7 +31,6 @@ from tests.documents.helpers import (
     upload_new,
     write_minutes,
 )
-from conftest import StartPortal
 from tests.harness import PortalClient, Running
 
 SIZE = 300_000  # five segments of 64 KiB
