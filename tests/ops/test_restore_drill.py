@@ -3,7 +3,7 @@
 A portal with data (the demo case, minutes, an uploaded attachment, reads in
 the access log) is backed up the documented way while it runs: the keyring
 (in production the HSM token backup), the audit signing key, the checkpoint
-directory, then ``pg_dump``. All of it is restored into a fresh PostgreSQL
+directory, then ``pg_dump``, then the blob store. All of it is restored into a fresh PostgreSQL
 cluster and a fresh data directory; the case pages decrypt, ``portal audit
 verify`` passes against the exported checkpoints, and every table holds the
 same rows as before.
@@ -148,6 +148,8 @@ def test_backup_and_restore_into_a_fresh_cluster(
         database = str(make_url(postgres_url).database)
         as_postgres(_pg_bin("pg_dump"), "-h", str(postgres.dir), "-U", "postgres",
                     "-Fc", "-f", str(dump), database)
+        # The blob store after the dump: it then holds every object the dump names.
+        shutil.copytree(tmp_path / "source" / "data" / "blobs", tmp_path / "backup" / "blobs")
         # What the backup holds: taken before stopping, which seals the log's tail
         # (a checkpoint the backup rightly does not have). The portal's clock stands
         # still, so nothing is written between the dump and this look.
@@ -163,6 +165,7 @@ def test_backup_and_restore_into_a_fresh_cluster(
     restored = Install.under(tmp_path / "restored")
     shutil.copytree(backup.keyring.parent, restored.keyring.parent)
     shutil.copytree(backup.checkpoints, restored.checkpoints)
+    shutil.copytree(tmp_path / "backup" / "blobs", tmp_path / "restored" / "data" / "blobs")
     assert table_contents(restored_url) == before, "every row of every table came back"
 
     checked = verify(restored_url, restored, tmp_path / "restored" / "data")
