@@ -21,7 +21,14 @@ from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from portal.documents.blobs import BlobStore, DirBlobStore
 from portal.documents.garbage import purge_blobs
-from portal.documents.models import BlobGarbage, CaseDocument, DocumentSegment, DocumentVersion
+from portal.documents.models import (
+    BlobGarbage,
+    CaseDocument,
+    DocumentSegment,
+    DocumentVersion,
+    VersionStatus,
+)
+from portal.documents.upload import sweep_pending
 from portal.vault.models import DataKey
 from tests.documents.helpers import CASE_PATH, logged_in, stream_download, upload, upload_new
 from tests.documents.s3server import S3Server, s3_server  # noqa: F401  (fixture)
@@ -234,3 +241,23 @@ def test_dir_store_writes_whole_objects_or_nothing(tmp_path: Path) -> None:
     assert path.read_bytes() == b"abcdef" and path.stat().st_mode & 0o077 == 0
     with pytest.raises(ValueError, match="not a blob name"):
         store.write("../etc/passwd", [b"x"])
+
+
+def test_sweep_of_a_crashed_upload_deletes_its_object(running: Running, store_kind: str) -> None:
+    """A worker killed after its object was whole but before the version was complete."""
+    ib = logged_in(running, "ib")
+    document_id = upload_new(running, ib, _content(b"x"), "a.txt")
+    portal = running.portal
+    with portal.sessions() as db, db.begin():
+        version = db.scalars(select(DocumentVersion)
+                             .where(DocumentVersion.document_id == document_id)).one()
+        version.status = VersionStatus.PENDING
+        version.touched_at = running.clock()
+        name = version.blob_name
+    assert name and _store(running, store_kind).exists(name)
+    with portal.sessions() as db, db.begin():
+        assert sweep_pending(db, portal.vault, running.clock() + timedelta(minutes=11)) == 1
+    with portal.sessions() as db, db.begin():
+        assert purge_blobs(db, portal.blobs, running.clock() + timedelta(minutes=11)) == 1
+    assert not _store(running, store_kind).exists(name)
+    assert _rows(running, BlobGarbage) == 0
