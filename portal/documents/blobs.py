@@ -243,13 +243,13 @@ class S3BlobStore:
                     if upload_id is None:
                         upload_id = self._call("create_multipart_upload", Bucket=self.bucket,
                                                Key=key)["UploadId"]
-                    parts.append(self._part(key, upload_id, len(parts) + 1, bytes(buffer)))
-                    buffer.clear()
+                    parts.append(self._part(key, upload_id, len(parts) + 1, buffer))
+                    buffer = bytearray()  # the sent part is not copied, only dropped
             if upload_id is None:
-                self._call("put_object", Bucket=self.bucket, Key=key, Body=bytes(buffer))
+                self._call("put_object", Bucket=self.bucket, Key=key, Body=buffer)
                 return size
             if buffer:
-                parts.append(self._part(key, upload_id, len(parts) + 1, bytes(buffer)))
+                parts.append(self._part(key, upload_id, len(parts) + 1, buffer))
             self._call("complete_multipart_upload", Bucket=self.bucket, Key=key,
                        UploadId=upload_id, MultipartUpload={"Parts": parts})
             upload_id = None
@@ -262,7 +262,8 @@ class S3BlobStore:
                 except OSError:
                     log.warning("could not abort a multipart upload; a lifecycle rule ends it")
 
-    def _part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+    def _part(self, key: str, upload_id: str, number: int,
+              body: bytearray) -> dict[str, Any]:
         answer = self._call("upload_part", Bucket=self.bucket, Key=key, UploadId=upload_id,
                             PartNumber=number, Body=body)
         return {"PartNumber": number, "ETag": answer["ETag"]}
