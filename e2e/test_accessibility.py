@@ -27,7 +27,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from e2e.pages import LoginPage
 
@@ -51,13 +51,16 @@ WIDTH = """() => {
     .filter((el) => el.getBoundingClientRect().right > inner + 1)
     .filter((el) => ![...el.children].some((c) => c.getBoundingClientRect().right > inner + 1))
     .slice(0, 5)
-    .map((el) => { let path = name(el); let up = el.parentElement;
-                   for (let i = 0; up && i < 3; i++, up = up.parentElement) path = name(up) + " > " + path;
-                   return path; });
+    .map((el) => {
+      let path = name(el);
+      let up = el.parentElement;
+      for (let i = 0; up && i < 3; i++, up = up.parentElement) path = name(up) + " > " + path;
+      return path;
+    });
   return {scroll: document.documentElement.scrollWidth, inner, wide};
 }"""
-DESKTOP = {"width": 1280, "height": 900}
-NARROW = {"width": 320, "height": 720}
+DESKTOP = ViewportSize(width=1280, height=900)
+NARROW = ViewportSize(width=320, height=720)
 
 # The demo personas (auth/devidp.py, portal/demo.py) by their picker name:
 # every role, both schools, youth care, the FG, the administrator, and the
