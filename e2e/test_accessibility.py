@@ -92,6 +92,8 @@ SKIP_PATH = re.compile(
     r"^/(logout|login|auth|dev-idp|static|metrics|healthz|readyz|scim)(/|$)"
     r"|/(erase|erasure|delete|download|export)(/|$)"
     r"|\.(pdf|ics|json|csv|zip|txt|xml)$")
+SKIP_ANONYMOUS = re.compile(
+    r"^/(logout|auth|dev-idp|static|metrics|healthz|readyz|scim)(/|$)")
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b\d+\b")
 
 
@@ -106,6 +108,7 @@ def pattern(path_and_query: str) -> str:
 @dataclass
 class Crawl:
     base_url: str
+    skip: re.Pattern[str] = SKIP_PATH
     seen: set[str] = field(default_factory=set)
     per_pattern: dict[str, int] = field(default_factory=dict)
     queue: list[str] = field(default_factory=list)
@@ -119,7 +122,7 @@ class Crawl:
         if f"{parts.scheme}://{parts.netloc}" != self.base_url:
             return
         local = parts.path + (f"?{parts.query}" if parts.query else "")
-        if local in self.seen or SKIP_PATH.search(parts.path):
+        if local in self.seen or self.skip.search(parts.path):
             return
         key = pattern(local)
         if self.per_pattern.get(key, 0) >= MAX_PER_PATTERN:
@@ -183,15 +186,8 @@ def test_the_audit_sees_a_violation_and_a_page_too_wide(
     assert any("px wide at 320 px" in p and "canvas" in p for p in crawl.problems), crawl.problems
 
 
-@pytest.mark.parametrize("subject", list(PERSONAS))
-def test_every_reachable_page_passes_axe_and_reflows(
-        browse: Browse, axe_source: str, subject: str) -> None:
-    started = time.monotonic()
-    page = browse()
-    log_in(page, PERSONAS[subject], browse.base_url)
-    crawl = Crawl(browse.base_url)
-    crawl.offer(page.url)
-    crawl.offer(f"{browse.base_url}/")
+def crawl_from(page: Page, crawl: Crawl, axe_source: str, signed_in: bool = True) -> None:
+    """Visit the queue (and what it links to) up to the cap, auditing each page."""
     while crawl.queue and len(crawl.pages) < MAX_PAGES:
         local = crawl.queue.pop(0)
         try:
@@ -202,8 +198,9 @@ def test_every_reachable_page_passes_axe_and_reflows(
             raise
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             continue
-        if not page.url.startswith(browse.base_url) or urlsplit(page.url).path.startswith(
-                ("/login", "/dev-idp")):
+        landed = urlsplit(page.url)
+        if not page.url.startswith(crawl.base_url) or (
+                signed_in and landed.path.startswith(("/login", "/dev-idp"))):
             crawl.problems.append(f"{pattern(local)} ({local}): left the portal to {page.url}")
             continue
         crawl.pages.append(local)
@@ -214,12 +211,43 @@ def test_every_reachable_page_passes_axe_and_reflows(
             continue
         for href in page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"):
             crawl.offer(href)
-    elapsed = time.monotonic() - started
-    print(f"\n{subject}: {len(crawl.pages)} pages in {elapsed:.1f} s: "
+
+
+def report(crawl: Crawl, who: str, started: float) -> None:
+    print(f"\n{who}: {len(crawl.pages)} pages in {time.monotonic() - started:.1f} s: "
           + ", ".join(sorted({pattern(p) for p in crawl.pages})))
     for note in crawl.notes:
         print(f"  note: {note}")
     assert len(crawl.pages) >= 2, f"the crawl found nothing to audit: {crawl.pages}"
     assert not crawl.problems, (
-        f"{len(crawl.problems)} problem(s) on {len(crawl.pages)} pages for {subject}:\n"
+        f"{len(crawl.problems)} problem(s) on {len(crawl.pages)} pages for {who}:\n"
         + "\n".join(crawl.problems))
+
+
+def test_pages_before_login_pass_axe_and_reflow(browse: Browse, axe_source: str) -> None:
+    """The login page, the public privacy page, a 404, what they link to, and the
+    development IdP's persona picker."""
+    started = time.monotonic()
+    page = browse()
+    crawl = Crawl(browse.base_url, skip=SKIP_ANONYMOUS)
+    for local in ("/login", "/privacy", "/no-such-page"):
+        crawl.offer(browse.base_url + local)
+    crawl_from(page, crawl, axe_source, signed_in=False)
+    LoginPage(page).open().choose_demo_login()
+    picker = urlsplit(page.url)
+    crawl.pages.append(picker.path)
+    audit(page, picker.path, crawl, axe_source)
+    report(crawl, "not logged in", started)
+
+
+@pytest.mark.parametrize("subject", list(PERSONAS))
+def test_every_reachable_page_passes_axe_and_reflows(
+        browse: Browse, axe_source: str, subject: str) -> None:
+    started = time.monotonic()
+    page = browse()
+    log_in(page, PERSONAS[subject], browse.base_url)
+    crawl = Crawl(browse.base_url)
+    crawl.offer(page.url)
+    crawl.offer(f"{browse.base_url}/")
+    crawl_from(page, crawl, axe_source)
+    report(crawl, subject, started)
