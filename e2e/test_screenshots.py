@@ -128,7 +128,8 @@ def differing_share(reference: Path, actual: Path, diff: Path) -> tuple[float, s
     changed = worst.histogram()[255]
     worst.save(diff)
     total = ref.size[0] * ref.size[1]
-    return changed / total, f"{changed} of {total} pixels differ"
+    where = f" (in the box {worst.getbbox()})" if changed else ""
+    return changed / total, f"{changed} of {total} pixels differ{where}"
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -175,7 +176,7 @@ def test_the_comparison_sees_a_change_and_forgives_anti_aliasing(tmp_path: Path)
     changed.save(actual)
     share, why = differing_share(reference, actual, diff)
     assert share > MAX_DIFFERING
-    assert why == "400 of 120000 pixels differ"
+    assert why == "400 of 120000 pixels differ (in the box (10, 10, 30, 30))"
     Image.new("RGB", (400, 301), (255, 255, 255)).save(actual)
     assert differing_share(reference, actual, diff) == (
         1.0, "size (400, 301) instead of (400, 300)")
