@@ -59,6 +59,18 @@ WIDTH = """() => {
     });
   return {scroll: document.documentElement.scrollWidth, inner, wide};
 }"""
+# Where the page leads with a GET: its links, and its GET forms (search, filters)
+# submitted as they stand (an empty search for "Sam", so results are audited too).
+LINKS = """() => [
+  ...[...document.querySelectorAll("a[href]")].map((a) => a.href),
+  ...[...document.querySelectorAll("form")].filter((f) => f.method === "get").map((f) => {
+    const url = new URL(f.action);
+    const data = new FormData(f);
+    if (data.has("q") && !data.get("q")) data.set("q", "Sam");
+    url.search = new URLSearchParams(data).toString();
+    return url.href;
+  }),
+]"""
 DESKTOP = ViewportSize(width=1280, height=900)
 NARROW = ViewportSize(width=320, height=720)
 
@@ -209,7 +221,7 @@ def crawl_from(page: Page, crawl: Crawl, axe_source: str, signed_in: bool = True
             # Not an accessibility failure, but a link that should not be offered.
             crawl.notes.append(f"{pattern(local)}: a link to a {response.status}")
             continue
-        for href in page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"):
+        for href in page.evaluate(LINKS):
             crawl.offer(href)
 
 
