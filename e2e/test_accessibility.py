@@ -183,6 +183,10 @@ def test_the_audit_sees_a_violation_and_a_page_too_wide(
     crawl = Crawl(browse.base_url)
     audit(page, "/login", crawl, axe_source)
     assert crawl.problems == []
+    # axe ran inside the page without weakening its CSP, and the CSP saw nothing to refuse.
+    assert page.evaluate("() => typeof axe.run") == "function"
+    assert page.evaluate("() => window.__cspViolations.length") == 0
+    assert browse.guard_of(page).problems() == []
     # A button without a name, and something 2,000 px wide: made with DOM calls,
     # not inline markup, so the CSP has nothing to refuse (the guard checks).
     page.evaluate("""() => {
