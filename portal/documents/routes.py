@@ -118,8 +118,9 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
         return _error(page, 404)
     portal, who = page.portal, page.requester()
 
-    def failed() -> None:
-        service.record_download_failure(portal.sessions, who, portal.clock(), download)
+    def failed(reason: str) -> None:
+        service.record_download_failure(portal.sessions, who, portal.clock(), download,
+                                        reason=reason)
 
     try:
         # An object is opened before anything is sent: missing → refused and on

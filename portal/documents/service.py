@@ -466,25 +466,25 @@ def open_download(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
 
 
 def record_download_failure(sessions: sessionmaker[Session], who: Requester, now: datetime,
-                            download: Download, *, db: Session | None = None) -> None:
+                            download: Download, *, db: Session | None = None,
+                            reason: str = "decryption_failed") -> None:
     """A download failed authentication mid-stream: on record, in a transaction of its own
     (or in the request's ``db``, when it failed before anything was sent)."""
     if db is not None:
-        _record_download_failure(db, who, now, download)
+        _record_download_failure(db, who, now, download, reason)
         return
     with unit_of_work(sessions) as tx:
-        _record_download_failure(tx, who, now, download)
+        _record_download_failure(tx, who, now, download, reason)
 
 
 def _record_download_failure(db: Session, who: Requester, now: datetime,
-                             download: Download) -> None:
+                             download: Download, reason: str) -> None:
     record(db, who, now, event_type="document.download", action="read", outcome="failed",
-           reason="decryption_failed", case_id=download.case_id,
+           reason=reason, case_id=download.case_id,
            child_id=download.child_id, object_type=download.kind,
            object_id=download.document_id, document_id=download.document_id,
            document_version=download.version, data_categories=download.categories)
-    log.error("download of document %s aborted: ciphertext failed authentication",
-              download.document_id)
+    log.error("download of document %s aborted: %s", download.document_id, reason)
 
 
 # -- erasure (crypto-shredding) ------------------------------------------------

@@ -124,13 +124,13 @@ def ciphertext(sessions: sessionmaker[Session], blobs: BlobStores, version_id: s
 
 
 def plaintext(source: Iterable[bytes], dek: bytes,
-              associated_data: bytes, on_failure: Callable[[], None], *, size: int,
+              associated_data: bytes, on_failure: Callable[[str], None], *, size: int,
               segments: int) -> Iterator[bytes]:
     """Decrypted file contents in pieces of about ``YIELD_BYTES``, exactly ``size`` bytes.
 
     ``source`` is the ciphertext (``ciphertext``). On an authentication
-    failure anywhere, or a store that breaks off, ``on_failure`` runs (it
-    records and logs) and the error propagates (``DecryptionError``, or an
+    failure anywhere, or a store that breaks off, ``on_failure`` runs with the
+    reason (it records and logs) and the error propagates (``DecryptionError``, or an
     ``OSError``): the caller must abort whatever it was sending, never finish
     it cleanly.
     """
@@ -144,8 +144,11 @@ def plaintext(source: Iterable[bytes], dek: bytes,
             if buffered >= YIELD_BYTES:
                 yield b"".join(pending)
                 pending, buffered = [], 0
-    except (DecryptionError, BlobMissing, OSError):
-        on_failure()
+    except (DecryptionError, BlobMissing):
+        on_failure("decryption_failed")
+        raise
+    except OSError:  # the store broke off mid-stream
+        on_failure("store_unavailable")
         raise
     finally:
         close = getattr(source, "close", None)

@@ -82,6 +82,7 @@ REASON = {
     "invalid_input": N_("invalid input"), "invalid_form": N_("invalid input"),
     "invalid_token": N_("invalid token"), "decryption_failed": N_("could not be decrypted"),
     "break_glass_not_needed": N_("the safety exception was not needed"),
+    "store_unavailable": N_("file storage unreachable"),
 }
 TABLES: Mapping[str, Mapping[str, str]] = {
     "role": ROLE, "case_role": CASE_ROLE, "legal_basis": LEGAL_BASIS,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -263,3 +264,28 @@ def test_sweep_of_a_crashed_upload_deletes_its_object(running: Running, store_ki
         assert purge_blobs(db, portal.blobs, running.clock() + timedelta(minutes=11)) == 1
     assert not _store(running, store_kind).exists(name)
     assert _rows(running, BlobGarbage) == 0
+
+
+def test_s3_gone_mid_download_breaks_off_on_record(sqlite_url: str, start_portal: StartPortal,
+                                                   s3_server: S3Server) -> None:  # noqa: F811
+    # Far more than every socket buffer between the store, the portal and us can hold.
+    content = _content(b"x") * 160  # ~48 MiB
+    running = start_portal(sqlite_url, max_upload_mb=64, **s3_server.settings())
+    ib = logged_in(running, "ib")
+    document_id = upload_new(running, ib, content, "groot.txt")
+    received = bytearray()
+    clean = True
+    with ib.stream("GET", f"{CASE_PATH}/documents/{document_id}/download") as response:
+        assert response.status_code == 200
+        chunks = response.iter_raw()
+        received += next(chunks)
+        assert s3_server.process is not None
+        s3_server.process.kill()  # the store dies with the download under way
+        try:
+            for chunk in chunks:
+                received += chunk
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            clean = False
+    assert not clean and len(received) < len(content)
+    assert content.startswith(bytes(received))
+    assert _failures(running, "document.download") == ["store_unavailable"]
