@@ -110,6 +110,10 @@ class Settings:
     metrics_port: int = 0
     metrics_address: str = "127.0.0.1"
     metrics_token: str = ""
+    # The deployment's look (portal/theme): a CSS file of NL Design System token
+    # values (``.utrecht-theme { --utrecht-…: … }``) and a logo image.
+    theme_css: Path | None = None
+    logo: Path | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -363,6 +367,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_key_settings(env),
         **_audit_settings(env),
         **_operations_settings(env),
+        **_theme_settings(env),
     )
 
 
@@ -466,3 +471,9 @@ def _operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {"jobs_interval_seconds": float(interval), "metrics_port": port,
             "metrics_address": env.get("PORTAL_METRICS_ADDRESS", "127.0.0.1").strip(),
             "metrics_token": token}
+
+
+def _theme_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    css = env.get("PORTAL_THEME_CSS", "").strip()
+    logo = env.get("PORTAL_LOGO", "").strip()
+    return {"theme_css": Path(css) if css else None, "logo": Path(logo) if logo else None}
