@@ -24,6 +24,7 @@ COPY static ./static
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
 COPY --from=assets /src/node_modules/@utrecht/component-library-css/dist/index.css ./static/vendor/utrecht-components.css
 COPY --from=assets /src/node_modules/@utrecht/design-tokens/dist/index.css ./static/vendor/utrecht-tokens.css
+COPY --from=assets /src/node_modules/@utrecht/design-tokens/src/arrow-dropdown.svg ./static/vendor/utrecht-arrow-dropdown.svg
 # Editable: the portal finds its templates, static files and migrations next
 # to its packages in /app, as in a checkout.
 RUN /opt/mdo-portal/bin/pip install -e . \
