@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from tests.harness import Running
 TOKENS = ".utrecht-theme { --utrecht-button-primary-action-background-color: #6a1b9a; }\n"
 LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
         b'<rect width="10" height="10" fill="#6a1b9a"/></svg>')
+VENDOR_FILES = [("@utrecht/component-library-css/dist/index.css", "utrecht-components.css"),
+                ("@utrecht/design-tokens/dist/index.css", "utrecht-tokens.css"),
+                ("@utrecht/design-tokens/src/arrow-dropdown.svg", "utrecht-arrow-dropdown.svg")]
 STYLESHEETS = ['<link rel="stylesheet" href="/static/vendor/utrecht-tokens.css">',
                '<link rel="stylesheet" href="/static/vendor/utrecht-components.css">',
                '<link rel="stylesheet" href="/static/portal.css">',
@@ -100,3 +104,20 @@ def test_the_design_system_is_served_from_our_own_static_files(
     tokens = client.get("/static/vendor/utrecht-tokens.css")
     assert tokens.status_code == 200 and ".utrecht-theme {" in tokens.text
     assert components.headers["content-type"].startswith("text/css")
+
+
+def test_setup_and_image_copy_the_pinned_design_system() -> None:
+    root = Path(__file__).resolve().parents[2]
+    package = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((root / "package-lock.json").read_text(encoding="utf-8"))
+    for name in ("@utrecht/component-library-css", "@utrecht/design-tokens"):
+        version = package["dependencies"][name]
+        assert version[0].isdigit(), f"{name} is not pinned exactly: {version}"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    for source, target in VENDOR_FILES:
+        assert f"cp node_modules/{source} $@" in makefile
+        assert f"static/vendor/{target}:" in makefile and f"static/vendor/{target}" in \
+            makefile.split("\nsetup:", 1)[1].split("\n", 1)[0]
+        assert f"/src/node_modules/{source} ./static/vendor/{target}" in dockerfile
