@@ -1,5 +1,6 @@
 """The NL Design System look in Chromium: a deployment's theme applies without code
-changes, and no page scrolls sideways on a 320-pixel phone (WCAG 1.4.10 reflow)."""
+changes, and no page scrolls sideways on a 320-pixel phone (WCAG 1.4.10 reflow)
+nor at 1,280 pixels."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ THEME_CSS = ROOT / "deploy/theme/example-school-board.css"
 THEME_LOGO = ROOT / "deploy/theme/example-school-board.svg"
 PETROL = "rgb(0, 97, 92)"  # the example theme's primary colour (#00615c)
 PHONE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1280, "height": 900}
 # What sticks out: the outermost elements whose right edge passes the window's.
 STICKING_OUT = """() => [...document.querySelectorAll("body *")]
   .filter(e => e.getBoundingClientRect().right > innerWidth + 1
@@ -87,7 +89,7 @@ def log_in_as(page: Page, persona: str) -> None:
 
 
 @pytest.mark.parametrize("persona", READERS)
-def test_no_page_scrolls_sideways_on_a_320_pixel_phone(
+def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(
         browse: Browse, portal: Running, persona: str) -> None:
     paths = html_pages(portal, persona)
     assert len(paths) >= 3, paths
@@ -95,10 +97,13 @@ def test_no_page_scrolls_sideways_on_a_320_pixel_phone(
     page.set_viewport_size(PHONE)
     log_in_as(page, persona)
     too_wide = []
-    for path in paths:
-        page.goto(path)
-        expect(page.locator("main#main")).to_be_attached()
-        width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
-        if width[0] > width[1]:
-            too_wide.append(f"{path}: {width[0]} px ({page.evaluate(STICKING_OUT)})")
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        for path in paths:
+            page.goto(path)
+            expect(page.locator("main#main")).to_be_attached()
+            width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+            if width[0] > width[1]:
+                too_wide.append(f"{path} at {width[1]} px: {width[0]} px wide "
+                                f"({page.evaluate(STICKING_OUT)})")
     assert too_wide == [], "\n".join(too_wide)
