@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import StartPortal
+from portal.ops.checks import CHECKS, CheckContext, check_theme
 from portal.settings import SettingsError, load_settings
 from portal.theme import LOGO_CSP, MAX_CSS_BYTES, load_theme
 from tests.harness import Running
@@ -121,3 +122,15 @@ def test_setup_and_image_copy_the_pinned_design_system() -> None:
         assert f"static/vendor/{target}:" in makefile and f"static/vendor/{target}" in \
             makefile.split("\nsetup:", 1)[1].split("\n", 1)[0]
         assert f"/src/node_modules/{source} ./static/vendor/{target}" in dockerfile
+
+
+def test_portal_check_names_a_theme_it_cannot_use(tmp_path: Path,
+                                                  theme_files: tuple[Path, Path]) -> None:
+    css, logo = theme_files
+    good = load_settings({"PORTAL_THEME_CSS": str(css), "PORTAL_LOGO": str(logo)})
+    assert check_theme(CheckContext(good)) is None
+    bad = load_settings({"PORTAL_LOGO": str(tmp_path / "missing.svg")})
+    problem = check_theme(CheckContext(bad))
+    assert problem is not None and problem.fatal
+    assert problem.line().startswith("PORTAL_LOGO: cannot read")
+    assert "theme" in dict(CHECKS)
