@@ -20,7 +20,11 @@ from portal.audit.chain import format_timestamp
 from portal.audit.encoding import split_categories
 from portal.audit.models import AccessRecord
 
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\]")
+# Control characters, line separators, and the bidirectional and zero-width marks
+# that can make a logged search term read differently from what was typed
+# ("Trojan Source"): all written out as escapes wherever the log is shown.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                        "\u2066-\u2069\ufeff\\\\]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS: tuple[str, ...] = (

@@ -3,11 +3,14 @@
 Assembled with the family pages' own services, decided for the *requester*
 (their standing, the consents, what the chair shared with parents), so the
 copy holds exactly what the portal would show them: the cases (title and
-purpose where their standing opens them), the consents, the approved minutes
+purpose where their standing opens them), their meetings (date and status), the
+consents, the approved minutes
 sections shared with parents (facts and professional opinions alike: an
 opinion may be inspected, only not rectified), and who looked at the child's
 data. What the family pages do not show them (other people's internal
-records, items not shared with parents) stays out, and the copy says so.
+records, items not shared with parents, documents) stays out, and the copy says
+so; the FG's review lists each withheld kind of item per case with its reason
+(``portal.requests.withheld``), a list that never leaves in an export.
 
 The FG reads it to review it, on behalf of the requester: every read is an
 access record with the FG as reader and the requester as the one it is for.
@@ -37,6 +40,15 @@ from portal.requests.clock import local_day
 from portal.requests.models import SubjectRequest
 from portal.requests.portability import with_fhir
 from portal.requests.service import binding, request_key
+from portal.requests.withheld import (
+    MEETING_STATUS_NL,
+    REVIEW_KEY,
+    Withheld,
+    for_case,
+    for_export,
+    meetings,
+    review,
+)
 from portal.vault.service import Vault
 
 FORMAT = "mdo-portaal-inzage/1"
@@ -58,11 +70,14 @@ def assemble(db: Session, vault: Vault, who: Requester, now: datetime,
     children = [c for c in family_home(db, vault, on_behalf, actor, now)
                 if c.id == request.child_id]
     cases = []
+    withheld: list[Withheld] = []
     for case in (children[0].cases if children else ()):
         if request.case_id is not None and case.id != request.case_id:
             continue
         page = family_case(db, vault, on_behalf, actor, now, case.id)
         shared = family_minutes(db, vault, on_behalf, actor, now, case.id)
+        withheld += for_case(db, case.id, full=case.full,
+                             sections_shown=sum(len(m.sections) for m in shared))
         cases.append({
             "id": case.id, "status": case.status.value, "title": case.title,
             "purpose": case.purpose, "organisations": list(case.organisations),
@@ -77,6 +92,7 @@ def assemble(db: Session, vault: Vault, who: Requester, now: datetime,
                                        "nature": s.nature.value,
                                        "categories": list(s.categories)}
                                       for s in m.sections]} for m in shared],
+            "meetings": meetings(db, case.id) if case.full else [],
         })
     since = local_day(now) - timedelta(days=ACCESS_LOG_DAYS)
     history = child_history(db, vault, on_behalf, actor, now, request.child_id,
@@ -92,6 +108,7 @@ def assemble(db: Session, vault: Vault, who: Requester, now: datetime,
                         "outcome": row.outcome, "break_glass": row.break_glass}
                        for row in history.rows],
         "withheld": WITHHELD,
+        REVIEW_KEY: review(withheld, len(history.rows)),
     }
 
 
@@ -110,12 +127,13 @@ def opened(db: Session, vault: Vault, request: SubjectRequest) -> dict[str, Any]
 
 def as_json(content: dict[str, Any]) -> bytes:
     """The machine-readable export: documented, with the consents as FHIR R4 resources."""
-    documented = with_fhir(content, content["child_id"])
+    documented = with_fhir(for_export(content), content["child_id"])
     return json.dumps(documented, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def as_pdf(content: dict[str, Any]) -> bytes:
     """A readable PDF of the copy (fpdf2's core fonts: text folded to latin-1)."""
+    content = for_export(content)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
@@ -132,6 +150,9 @@ def as_pdf(content: dict[str, Any]) -> bytes:
         if case["purpose"]:
             line(f"Doel: {case['purpose']}")
         line(f"Organisaties: {', '.join(case['organisations'])}; status: {case['status']}")
+        for meeting in case.get("meetings", ()):
+            status = MEETING_STATUS_NL.get(meeting["status"], meeting["status"])
+            line(f"Overleg op {meeting['starts_at'][:10]} ({status})", 10)
         for consent in case["consents"]:
             line(f"Toestemming van {consent['consenter']} ({consent['state']}): "
                  f"{', '.join(consent['categories'])}, vanaf {consent['valid_from']}", 10)

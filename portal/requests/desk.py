@@ -27,7 +27,7 @@ from portal.mail.service import enqueue
 from portal.people.models import Child, ChildRelation, Membership, Person, PersonKind, Role
 from portal.people.names import name_of
 from portal.policy import Action, Actor, ChildFacts, Decision, Deny, decide
-from portal.requests import copy
+from portal.requests import copy, effects
 from portal.requests.clock import Urgency, local_day
 from portal.requests.models import (
     Channel,
@@ -275,6 +275,7 @@ def decide_request(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     request.status = RequestStatus.DECIDED
     request.decided_at = now
     add_event(db, vault, request, EventKind.DECIDED, actor, now)
+    effects.on_decided(db, vault, actor, now, request, reasons)
     notify_requester(db, request, now, public_url)
 
 
@@ -368,6 +369,7 @@ def register_request(db: Session, vault: Vault, who: Requester, actor: Actor, no
     record(db, who, now, event_type="request.register", action="create", decision=allowed,
            child_id=child.id, case_id=case_id, object_type=OBJECT, object_id=request.id)
     add_event(db, vault, request, EventKind.REGISTERED, actor, now)
+    effects.on_filed(db, vault, actor, now, request)
     return request.id
 
 

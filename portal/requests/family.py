@@ -24,7 +24,7 @@ from portal.errors import N_, AccessDenied, InvalidInput
 from portal.parents.service import FamilyChild, family_home
 from portal.people.models import Child
 from portal.policy import Action, Actor, ChildFacts, Decision, Deny, decide
-from portal.requests import copy
+from portal.requests import copy, effects
 from portal.requests.models import (
     Channel,
     EventKind,
@@ -115,6 +115,7 @@ def file_request(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
            child_id=child.id, case_id=case_id, object_type=OBJECT, object_id=request.id,
            purpose_of_use="own_data")
     add_event(db, vault, request, EventKind.FILED, actor, now)
+    effects.on_filed(db, vault, actor, now, request)
     notify_fgs(db, request, now, public_url)
     return request.id
 

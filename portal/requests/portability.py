@@ -28,6 +28,8 @@ DOCUMENTATION = {
     "access_log": "Who looked at the child's data in the past year: when, organisation and "
                   "role, what kind of access, the basis, the outcome, and whether the safety "
                   "exception (break-glass) was used.",
+    "meetings": "Per case the requester fully sees: when each meeting was planned and its "
+                "status (place and agenda are left out: they may name others).",
     "consents_fhir": "The consents as FHIR R4 Consent resources (HL7 FHIR, validated).",
     "withheld": "What the copy leaves out, and why.",
 }

@@ -8,8 +8,9 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.audit.views import StepUpRequired
 from portal.errors import N_, InvalidInput
-from portal.requests import desk, family
+from portal.requests import desk, execute, family
 from portal.requests.models import IdentityCheck, Outcome, RequestKind
 from portal.requests.service import (
     EVENT_LABELS,
@@ -25,6 +26,7 @@ LABELS: dict[str, Any] = {
     "events": EVENT_LABELS, "urgencies": URGENCY_LABELS, "identities": desk.IDENTITY_LABELS,
     "kind_values": list(RequestKind), "outcome_values": list(Outcome),
     "paper_checks": desk.PAPER_CHECKS, "portal_login": IdentityCheck.PORTAL_LOGIN,
+    "duties": execute.DUTY_LABELS,
 }
 NOTICES = {
     "filed": N_("Your request has been received. You can follow it here."),
@@ -37,6 +39,10 @@ NOTICES = {
     "identity": N_("The answer has been recorded; the answer period runs again."),
     "decided": N_("The decision has been recorded; the requester can read it."),
     "released": N_("The copy has been released; the requester can download it."),
+    "restricted": N_("The case has been restricted; the case page shows it to everyone."),
+    "unrestricted": N_("The restriction has been lifted."),
+    "erased": N_("The case has been erased; the access log keeps the fact."),
+    "kept": N_("Recorded that the case is kept under a legal duty."),
 }
 
 
@@ -136,8 +142,9 @@ def dpo_register_request(page: Page) -> Response:
 def _desk_request(page: Page, request_id: str, errors: dict[str, str]) -> Response:
     shown = desk.desk_request(page.db, page.portal.vault, page.requester(), page.user,
                               page.now, request_id)
+    cases = execute.page_cases(page.db, page.user, request_id)
     return page.render("requests/desk_show.html", status=400 if errors else 200, page_=shown,
-                       request=shown.request, errors=errors, notice=_notice(page),
+                       request=shown.request, cases=cases, errors=errors, notice=_notice(page),
                        values=dict(page.form), **LABELS)
 
 
@@ -194,6 +201,37 @@ def dpo_decide_request(page: Page, request_id: str) -> Response:
     return _step(page, request_id, "decided", lambda: desk.decide_request(
         page.db, page.portal.vault, page.requester(), page.user, page.now, request_id,
         page.form, _public_url(page)))
+
+
+def _acting(page: Page, request_id: str, run: Callable[..., Any],
+            done: Callable[[Any], str]) -> Response:
+    """Run a step that acts on a case: the FG logged in strongly enough, like on the
+    restriction desk (``portal.rights``)."""
+    try:
+        result = run(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                     request_id, page.form, acr=page.session.acr,
+                     required_acr=page.portal.settings.effective_audit_dpo_acr)
+    except StepUpRequired as step_up:
+        return page.render("audit/step_up.html", status=403, required=step_up.required)
+    except InvalidInput as invalid:
+        return _desk_request(page, request_id, invalid.errors)
+    return page.redirect(f"/dpo/requests/{request_id}?done={done(result)}")
+
+
+@endpoint()
+def dpo_restrict(page: Page, request_id: str) -> Response:
+    return _acting(page, request_id, execute.restrict_for_request, lambda _: "restricted")
+
+
+@endpoint()
+def dpo_unrestrict(page: Page, request_id: str) -> Response:
+    return _acting(page, request_id, execute.lift_for_request, lambda _: "unrestricted")
+
+
+@endpoint()
+def dpo_erase(page: Page, request_id: str) -> Response:
+    return _acting(page, request_id, execute.erase_for_request,
+                   lambda erased: "erased" if erased else "kept")
 
 
 @endpoint()
@@ -258,6 +296,9 @@ routes = [
           methods=["POST"]),
     Route("/dpo/requests/{request_id}/decision", dpo_decide_request, methods=["POST"]),
     Route("/dpo/requests/{request_id}/copy", dpo_prepare_copy, methods=["POST"]),
+    Route("/dpo/requests/{request_id}/restrict", dpo_restrict, methods=["POST"]),
+    Route("/dpo/requests/{request_id}/unrestrict", dpo_unrestrict, methods=["POST"]),
+    Route("/dpo/requests/{request_id}/erase", dpo_erase, methods=["POST"]),
     Route("/dpo/requests/{request_id}/copy", dpo_review_copy),
     Route("/dpo/requests/{request_id}/copy/release", dpo_release_copy, methods=["POST"]),
 ]

@@ -13,6 +13,7 @@ import json
 
 from sqlalchemy import select, update
 
+from portal.audit.export import visible
 from portal.audit.models import AccessRecord
 from portal.demo import DEMO_CASE, stable_id
 from portal.people.models import Person
@@ -86,3 +87,10 @@ def test_a_hostile_search_term_is_recorded_and_shown_encoded(running: Running) -
     page = dpo.page("/audit", ).text
     assert "person=x%0A%1B%5B2J%22%7D" in page  # the earlier search, as recorded
     assert "\x1b" not in page
+
+
+def test_bidirectional_and_zero_width_marks_are_written_out() -> None:
+    # "Trojan Source": a right-to-left override makes "nav‮gnp.exe" read as "navexe.png".
+    shown = visible("Sam\u202eredluM\u202c \u2066x\u2069\u200b\ufeff")
+    assert shown == "Sam\\u202eredluM\\u202c \\u2066x\\u2069\\u200b\\ufeff"
+    assert visible("Zoë Çelik – één") == "Zoë Çelik – één"  # ordinary text untouched

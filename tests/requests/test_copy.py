@@ -13,6 +13,7 @@ from portal.audit.models import AccessRecord
 from portal.demo import DEMO_CASE, stable_id
 from portal.requests.models import SubjectRequest
 from tests.consent.test_portal import logged_in
+from tests.documents.helpers import CASE_ID, upload
 from tests.harness import Running
 from tests.requests.test_desk import SAM, file, request_id_of
 
@@ -76,3 +77,27 @@ def test_only_inspection_and_portability_get_a_copy(running_sqlite: Running) -> 
     refused = fg.submit(f"/dpo/requests/{request_id}/copy")
     assert refused.status_code == 400 and "Alleen bij een verzoek om inzage" in refused.text
     assert fg.submit(f"/dpo/requests/{request_id}/copy/release").status_code == 400
+
+
+def test_the_fg_sees_what_stays_out_and_why_and_the_export_does_not(
+        running_sqlite: Running) -> None:
+    running = running_sqlite
+    chair = logged_in(running, "ib")
+    assert upload(chair, b"verslag van de jeugdarts", "jeugdarts.txt").status_code == 200
+    mother = logged_in(running, "ouder1")
+    request_id = request_id_of(file(mother, SAM, description="Graag een kopie."))
+    fg = logged_in(running, "fg")
+    fg.page(f"/dpo/requests/{request_id}")
+    review = fg.submit(f"/dpo/requests/{request_id}/copy")
+    assert "Niet in de kopie opgenomen, en waarom" in review.text
+    assert "Documenten staan niet in de kopie" in review.text  # the upload, counted
+    assert "niet de namen van medewerkers" in review.text
+    fg.submit(f"/dpo/requests/{request_id}/copy/release")
+    content = json.loads(mother.get(f"/family/requests/{request_id}/copy.json").content)
+    assert "review" not in content and "Documenten staan niet" not in json.dumps(content)
+    case = next(c for c in content["cases"] if c["id"] == CASE_ID)
+    assert case["meetings"], "the meetings of a case the mother fully sees: date and status"
+    assert set(case["meetings"][0]) == {"starts_at", "status"}
+    pdf = mother.get(f"/family/requests/{request_id}/copy.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Overleg op" in text and "Documenten staan niet" not in text

@@ -208,6 +208,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "dpo_prepare_copy": ("mentor", None),
     "dpo_review_copy": ("mentor", None),
     "dpo_release_copy": ("mentor", None),
+    "dpo_restrict": ("mentor", None),
+    "dpo_unrestrict": ("mentor", None),
+    "dpo_erase": ("mentor", None),
     # Notifications (issue 14): each person's own inbox and mail choice; another
     # person's notification id answers 404 (tests/notifications/test_inbox.py).
     "inbox": (None, None),
