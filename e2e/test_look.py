@@ -4,6 +4,7 @@ nor at 1,280 pixels."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,12 +44,20 @@ def primary_button_colour(page: Page) -> str:
     return str(button.evaluate("e => getComputedStyle(e).backgroundColor"))
 
 
+def persona_button_border(page: Page) -> str:
+    LoginPage(page).open().choose_demo_login()
+    button = page.get_by_role("button", name="Ilse Bakker", exact=True)
+    expect(button).to_have_class(re.compile(r"\butrecht-button--secondary-action\b"))
+    return str(button.evaluate("e => getComputedStyle(e).borderTopColor"))
+
+
 def test_a_theme_file_changes_the_look_without_code_changes(
         browse: Browse, sqlite_url: str, start_portal: StartPortal) -> None:
     plain = browse()
     LoginPage(plain).open()
     default_colour = primary_button_colour(plain)
     expect(plain.locator(".brand__logo")).to_have_count(0)
+    default_border = persona_button_border(plain)
 
     themed_portal = start_portal(sqlite_url, theme_css=THEME_CSS, logo=THEME_LOGO)
     browse.base_url = themed_portal.base_url
@@ -61,6 +70,8 @@ def test_a_theme_file_changes_the_look_without_code_changes(
     expect(themed.get_by_role("link", name="MDO-portaal")).to_be_visible()  # the logo is decoration
     menu_bar = themed.locator(".site-nav")
     assert menu_bar.evaluate("e => getComputedStyle(e).backgroundColor") == PETROL
+    # A real <button> too: the persona picker's secondary buttons take the theme's border.
+    assert persona_button_border(themed) == PETROL != default_border
 
 
 def html_pages(portal: Running, persona: str) -> list[str]:
