@@ -4,7 +4,7 @@
 # places it needs are /tmp (a tmpfs) and, if used, the checkpoint directory.
 # See docs/operations.md; compose.yaml shows a whole single-host install.
 
-# htmx from the npm registry, pinned by package-lock.json (no CDN at run time).
+# htmx and the NL Design System CSS from the npm registry, pinned by package-lock.json (no CDN at run time).
 FROM node:22-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -22,6 +22,9 @@ COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
+COPY --from=assets /src/node_modules/@utrecht/component-library-css/dist/index.css ./static/vendor/utrecht-components.css
+COPY --from=assets /src/node_modules/@utrecht/design-tokens/dist/index.css ./static/vendor/utrecht-tokens.css
+COPY --from=assets /src/node_modules/@utrecht/design-tokens/src/arrow-dropdown.svg ./static/vendor/utrecht-arrow-dropdown.svg
 # Editable: the portal finds its templates, static files and migrations next
 # to its packages in /app, as in a checkout.
 RUN /opt/mdo-portal/bin/pip install -e . \

@@ -12,7 +12,7 @@ APT_STAMP := $(VENV)/.apt-test
 run: setup
 	$(BIN)/portal run
 
-setup: $(STAMP) static/vendor/htmx.min.js portal/translations/nl/LC_MESSAGES/messages.mo
+setup: $(STAMP) static/vendor/htmx.min.js static/vendor/utrecht-components.css static/vendor/utrecht-tokens.css static/vendor/utrecht-arrow-dropdown.svg portal/translations/nl/LC_MESSAGES/messages.mo
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || \
@@ -35,6 +35,20 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# NL Design System (Utrecht): the component CSS and its design tokens, from the
+# npm registry like htmx (templates/base.html serves them, tokens first).
+static/vendor/utrecht-components.css: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/@utrecht/component-library-css/dist/index.css $@
+
+static/vendor/utrecht-tokens.css: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/@utrecht/design-tokens/dist/index.css $@
+
+static/vendor/utrecht-arrow-dropdown.svg: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/@utrecht/design-tokens/src/arrow-dropdown.svg $@
 
 portal/translations/nl/LC_MESSAGES/messages.mo: portal/translations/nl/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel -q compile -d portal/translations -D messages

@@ -63,6 +63,8 @@ from portal.scim.tokens import sync_tokens_at_start
 from portal.search import routes as search_routes
 from portal.settings import Settings
 from portal.staff import routes as staff_routes
+from portal.theme import load_theme
+from portal.theme import routes as theme_routes
 from portal.timeline import routes as timeline_routes
 from portal.vault import routes as vault_routes
 from portal.vault.keyring import make_key_provider
@@ -206,7 +208,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
                clock: Callable[[], datetime] | None = None,
                key_provider: KeyProvider | None = None) -> Starlette:
     settings = prepare_settings(settings)
+    theme = load_theme(settings)  # a deployment's tokens and logo (portal/theme)
     portal = Portal(settings, engine=engine, clock=clock, key_provider=key_provider)
+    portal.templates.globals["theme"] = theme
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -242,6 +246,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         *search_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
+    routes.extend(theme_routes(theme))
     if portal.dev_idp is not None:
         routes.append(Mount("/dev-idp", app=portal.dev_idp.app))
     if portal.mail_catcher is not None:

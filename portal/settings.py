@@ -121,6 +121,10 @@ class Settings:
     s3_prefix: str = ""
     s3_access_key_id: str = ""
     s3_secret_access_key: str = ""
+    # The deployment's look (portal/theme): a CSS file of NL Design System token
+    # values (``.utrecht-theme { --utrecht-…: … }``) and a logo image.
+    theme_css: Path | None = None
+    logo: Path | None = None
 
     @property
     def effective_blob_dir(self) -> Path:
@@ -384,6 +388,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_audit_settings(env),
         **_operations_settings(env),
         **_blob_settings(env),
+        **_theme_settings(env),
     )
 
 
@@ -503,3 +508,9 @@ def _blob_settings(env: Mapping[str, str]) -> dict[str, Any]:
             "s3_prefix": env.get("PORTAL_S3_PREFIX", "").strip(),
             "s3_access_key_id": _read_secret(env, "PORTAL_S3_ACCESS_KEY_ID"),
             "s3_secret_access_key": _read_secret(env, "PORTAL_S3_SECRET_ACCESS_KEY")}
+
+
+def _theme_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    css = env.get("PORTAL_THEME_CSS", "").strip()
+    logo = env.get("PORTAL_LOGO", "").strip()
+    return {"theme_css": Path(css) if css else None, "logo": Path(logo) if logo else None}

@@ -34,7 +34,8 @@ from portal.ops.bootstrap import (
     keyring_path,
     provider_fix,
 )
-from portal.settings import Settings
+from portal.settings import Settings, SettingsError
+from portal.theme import load_theme
 from portal.vault.keyring import make_key_provider
 from portal.vault.models import DataKey
 
@@ -250,6 +251,17 @@ def check_administrator(context: CheckContext) -> Problem | None:
     return None
 
 
+def check_theme(context: CheckContext) -> Problem | None:
+    """The deployment's theme files (portal/theme): the same reading ``create_app`` does."""
+    try:
+        load_theme(context.settings)
+    except SettingsError as exc:
+        setting, _, message = str(exc).partition(": ")
+        return Problem(setting, message, "point it at a readable file of the right kind "
+                       "(docs/operations.md, \"The deployment's look\")")
+    return None
+
+
 # In order, the causes before their consequences; the checks that read the
 # database are skipped when it cannot be reached or is not migrated (that one
 # problem is named, not its echoes).
@@ -262,6 +274,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("audit signing key", check_audit_signing_key),
     ("mail server", check_mail_server),
     ("administrator", check_administrator),
+    ("theme", check_theme),
 ]
 NEEDS_DATABASE = frozenset({"migrations", "stored keys", "administrator"})
 NEEDS_SCHEMA = frozenset({"stored keys", "administrator"})

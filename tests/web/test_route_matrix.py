@@ -220,6 +220,9 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "save_notification_settings": (None, None),
     # Search (issue 14): whoever may list cases; the family has no case list.
     "search": ("ouder1", None),
+    # The deployment's theme (portal/theme): public, like /static (the login page uses it).
+    "theme_css": (None, None),
+    "theme_logo": (None, None),
 }
 
 
