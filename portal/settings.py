@@ -50,11 +50,13 @@ SCIM_TOKEN_MIN_LENGTH = 32
 
 @dataclass(frozen=True)
 class Settings:
+    # Secrets (and the database URL, which may hold a password) are left out of the
+    # repr, so a logged or printed Settings never shows them.
     mode: Mode = "dev"
     public_url: str = "http://127.0.0.1:8000"
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)
     data_dir: Path = DEFAULT_DATA_DIR
-    session_secret: str = ""
+    session_secret: str = field(default="", repr=False)
     session_secret_generated: bool = False
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     dev_idp: bool = True
@@ -63,7 +65,7 @@ class Settings:
     keyring_file: Path | None = None
     pkcs11_library: str = ""
     pkcs11_token: str = ""
-    pkcs11_pin: str = ""
+    pkcs11_pin: str = field(default="", repr=False)
     # After an erasure the key epoch must run within this many days; until then a
     # backup taken before the erasure can still unwrap the erased data keys.
     erasure_epoch_days: int = 30
@@ -82,9 +84,9 @@ class Settings:
     smtp_from: str = "MDO-portaal <no-reply@mdo-portaal.invalid>"
     smtp_starttls: bool = False
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: str = field(default="", repr=False)
     # The access log (portal/audit): signed checkpoints and who may read it.
-    audit_signing_key: str = ""  # PEM (PKCS#8) Ed25519 private key
+    audit_signing_key: str = field(default="", repr=False)  # PEM (PKCS#8) Ed25519 private key
     audit_signing_key_generated: bool = False
     audit_origin: str = ""  # the log's name in its checkpoints (stable, unique per portal)
     audit_verifier_keys: tuple[str, ...] = ()  # earlier keys' vkeys, after a rotation
@@ -93,7 +95,8 @@ class Settings:
     audit_checkpoint_dir: Path | None = None  # every sealed checkpoint is also written here
     # Every sealed checkpoint is also POSTed here (a witness outside the database).
     audit_checkpoint_url: str = ""
-    audit_checkpoint_token: str = ""  # bearer token for that URL (from a *_FILE secret)
+    # The bearer token for that URL (from a *_FILE secret).
+    audit_checkpoint_token: str = field(default="", repr=False)
     audit_witness_vkey: str = ""  # the witness's cosigner vkey (`portal witness vkey`)
     audit_retention_years: int = 5  # access records are kept at least this long
     audit_dpo_acr: str = ""  # the assurance level the DPO needs to read the log
@@ -120,7 +123,7 @@ class Settings:
     s3_region: str = ""
     s3_prefix: str = ""
     s3_access_key_id: str = ""
-    s3_secret_access_key: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
     # The deployment's look (portal/theme): a CSS file of NL Design System token
     # values (``.utrecht-theme { --utrecht-…: … }``) and a logo image.
     theme_css: Path | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.app import prepare_settings
-from portal.settings import SettingsError, load_settings
+from portal.settings import Settings, SettingsError, load_settings
 
 # The access log's checkpoint signing key (an Ed25519 PKCS#8 PEM, test-only).
 AUDIT_KEY_PEM = ("-----BEGIN PRIVATE KEY-----\n"
@@ -132,3 +132,13 @@ def test_concurrent_first_starts_agree_on_one_secret(tmp_path: Path) -> None:
     assert len(seen) == 1
     assert seen == {(tmp_path / "secret").read_text()}
     assert [p.name for p in tmp_path.iterdir()] == ["secret"], "no temporary files are left"
+
+
+def test_no_secret_shows_in_the_settings_repr() -> None:
+    shown = {"database_url": "postgresql://portal:db-pass-1@db/portal",
+             "session_secret": "session-secret-2", "pkcs11_pin": "pin-3",
+             "smtp_password": "smtp-pass-4", "audit_signing_key": "signing-key-5",
+             "audit_checkpoint_token": "token-6", "s3_secret_access_key": "s3-secret-7"}
+    text = repr(Settings(**shown))  # type: ignore[arg-type]
+    assert "Settings(" in text
+    assert not [value for value in shown.values() if value in text]
