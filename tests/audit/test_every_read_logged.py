@@ -49,6 +49,8 @@ NO_CASE_DATA = frozenset({"session_alive", "login_page", "start_login", "callbac
                           "ground_roles_page", "set_ground_roles",
                           # Probes: no session, no access record, nothing sensitive.
                           "healthz", "readyz",
+                          # The school board's own stylesheet and logo: static files.
+                          "theme_css", "theme_logo",
                           # Which organisations' registers one keeps: names, no pupils.
                           "register_index",
                           # Erasures backups could undo: dates and counts (recorded anyway).

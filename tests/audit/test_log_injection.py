@@ -42,7 +42,7 @@ def test_a_hostile_name_is_stored_as_given_and_shown_encoded(running: Running) -
     dpo = running.client()
     dpo.login("fg")
     page = dpo.page(f"/audit?case={CASE_ID}").text
-    table = page.split("<tbody>")[1]
+    table = page.split("<tbody")[1]
     assert "Mirjam\\u000d\\u000a2026-01-01 fake line\\u001b[31m" in table
     assert "&lt;script&gt;x&lt;/script&gt;" in table and "<script>x" not in table
     assert not any(char in table for char in ("\x1b", "\u2028"))
