@@ -3,7 +3,7 @@
 The leaflet's exemptions (meldrecht, OTS, TLV, safety) are for a specific
 disclosure by someone who carries that responsibility: by default the care
 coordinator, the school leader and the youth-care professional
-(``portal.consent.grounds.DEFAULT_GROUND_ROLES``). The organisation's
+(``portal.consent.invokers.DEFAULT_GROUND_ROLES``). The organisation's
 administrator may choose otherwise here; the choice is stored as
 ``organisation_ground_role`` rows (read by ``portal.consent.grounds`` on the
 next request), kept as a history row (``GroundRoleChange``), and recorded as
@@ -28,7 +28,7 @@ from portal.admin.models import GroundRoleChange
 from portal.audit.service import Requester, record
 from portal.cases.capacity import CONTENT_FREE_ROLES
 from portal.cases.service import is_uuid
-from portal.consent.grounds import DEFAULT_GROUND_ROLES, ground_roles
+from portal.consent.invokers import DEFAULT_GROUND_ROLES, ground_roles
 from portal.consent.models import OrganisationGroundRole
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Organisation, OrganisationKind, Person, Role

@@ -39,6 +39,7 @@ from portal.consent.facts import (
     load_safeguards,
     setting_causes,
 )
+from portal.consent.invokers import may_open_grounds
 from portal.consent.summary import ConsentSummary, summarize
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.notifications import events as notifications
@@ -107,6 +108,7 @@ class CaseView:
     consent: ConsentSummary | None = None
     can_view_consent: bool = False
     can_break_glass: bool = False
+    can_open_grounds: bool = False
     can_convert: bool = False
     can_erase: bool = False
     # Set once the whole case was erased: then title and purpose are empty.
@@ -317,6 +319,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_close=decide(actor, Action.CASE_CLOSE, facts).allowed,
         consent=consent, can_view_consent=can_view_consent,
         can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,
+        can_open_grounds=may_open_grounds(db, actor, facts),
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
         chair_vacancy=chair_vacancy(db, case),

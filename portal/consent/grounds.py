@@ -28,6 +28,7 @@ from crypto import Binding
 from portal.audit.service import Requester, record
 from portal.cases.models import Case, CaseParticipant
 from portal.cases.service import case_facts, is_uuid
+from portal.consent import invokers
 from portal.consent.access import local_date
 from portal.consent.facts import case_setting
 from portal.consent.models import (
@@ -35,7 +36,6 @@ from portal.consent.models import (
     GroundEvent,
     GroundEventKind,
     GroundTask,
-    OrganisationGroundRole,
 )
 from portal.consent.rules import (
     DEFAULT_CATEGORIES,
@@ -58,12 +58,10 @@ from portal.people.models import (
     Role,
 )
 from portal.people.models import Relation as ChildRelationKind
-from portal.policy import Action, Actor, CaseFacts, Decision, Deny, decide
+from portal.policy import Action, Actor, CaseFacts, Deny, decide
 from portal.vault.service import Vault
 from portal.web.text import check_text, require_clean_text
 
-DEFAULT_GROUND_ROLES = frozenset({Role.CARE_COORDINATOR.value, Role.SCHOOL_LEADER.value,
-                                  Role.YOUTH_CARE_WORKER.value})
 # Grounds that reach the DPO at once and wait for a review.
 REVIEWED_GROUNDS = frozenset({Basis.VITAL_INTEREST, Basis.SAFETY_EXCEPTION})
 INVOCABLE = tuple(b for b in Basis if b is not Basis.CONSENT)
@@ -93,12 +91,6 @@ class GroundScope:
     categories: tuple[str, ...]
     valid_from: date
     valid_until: date | None
-
-
-def ground_roles(db: Session, organisation_id: str) -> frozenset[str]:
-    configured = db.scalars(select(OrganisationGroundRole.role).where(
-        OrganisationGroundRole.organisation_id == organisation_id)).all()
-    return frozenset(configured) if configured else DEFAULT_GROUND_ROLES
 
 
 def default_recipients(db: Session, case: Case, basis: Basis, invoker_id: str) -> list[str]:
@@ -171,27 +163,12 @@ def _date(value: object, today: date, errors: dict[str, str], name: str) -> date
         return None
 
 
-def _check(db: Session, actor: Actor, facts: CaseFacts | None, action: Action) -> Decision:
-    """The policy, then (to invoke) the roles the participant's organisation allows."""
-    if facts is None:
-        return Deny(reason="no_such_case", hide=True)
-    decision = decide(actor, action, facts)
-    if decision.allowed and action is Action.GROUND_INVOKE:
-        organisation = facts.participant_organisations.get(actor.person_id)
-        capacity = facts.participant_roles.get(actor.person_id)
-        roles = {role.value for org, role in actor.memberships
-                 if org == organisation and (capacity is None or role.value == capacity)}
-        if organisation is None or not roles & ground_roles(db, organisation):
-            return Deny(reason="ground_role_not_allowed")
-    return decision
-
-
 def _gate(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str,
           event_type: str, action: Action = Action.GROUND_INVOKE,
           access: str = "update") -> CaseFacts:
-    """``_check``, with every refusal recorded."""
+    """``invokers.check``, with every refusal recorded."""
     facts = case_facts(db, case_id) if is_uuid(case_id) else None
-    decision = _check(db, actor, facts, action)
+    decision = invokers.check(db, actor, facts, action)
     if isinstance(decision, Deny):
         record(db, who, now, event_type=event_type, action=access, decision=decision,
                case_id=facts.case_id if facts else None,
@@ -397,7 +374,7 @@ def case_grounds(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         note=None if t.note_ct is None else vault.open(
             db, t.note_ct, ground_binding(case.id, "ground_task", t.id, "note"), key))
         for t in tasks)
-    may_invoke = _check(db, actor, facts, Action.GROUND_INVOKE).allowed
+    may_invoke = invokers.check(db, actor, facts, Action.GROUND_INVOKE).allowed
     options = tuple(dict.fromkeys([
         *case_recipients(db, case.id),
         *default_recipients(db, case, Basis.OTS, actor.person_id),

@@ -26,6 +26,7 @@ from portal.minutes import service as minutes
 from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
+from portal.register.service import keeps_a_register
 from portal.requests.desk import Waiting
 from portal.requests.desk import waiting as requests_waiting
 from portal.retention.service import expiring_count
@@ -84,7 +85,7 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
     page = StartPage(audit=allowed[Action.AUDIT_SEARCH],
                      break_glass_reviews=allowed[Action.DPO_REVIEW],
                      invitations=allowed[Action.INVITATION_LIST],
-                     register=allowed[Action.REGISTER_VIEW])
+                     register=allowed[Action.REGISTER_VIEW] and keeps_a_register(db, actor))
     if allowed[Action.DPO_REVIEW]:
         page = replace(page, rights_desk=True, pending_objections=pending_objections(db, actor))
         page = replace(page, breaches=breach_service.deadlines(db, actor, now),

@@ -6,14 +6,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.blind_index import blind_index
-from portal.people.models import Enrolment, Organisation, OrganisationKind
+from portal.people.models import Enrolment, Organisation, OrganisationKind, Role
 from portal.policy import Action, Actor, Deny, decide
 from portal.register import importer, rows
 from portal.register.importer import Plan
@@ -34,12 +34,28 @@ class RegisterPage:
     searched: str = ""
 
 
-def registers(db: Session, who: Requester, actor: Actor, now: datetime) -> list[Organisation]:
+def _kept(actor: Actor) -> Select[tuple[Organisation]]:
     """The organisations whose register the actor keeps (the portal's own has none)."""
     allowed = actor.organisations_with(Action.REGISTER_VIEW)
-    found = list(db.scalars(select(Organisation).where(
+    return select(Organisation).where(
         Organisation.id.in_(list(allowed)), Organisation.kind != OrganisationKind.PORTAL)
-        .order_by(Organisation.name)))
+
+
+def keeps_a_register(db: Session, actor: Actor) -> bool:
+    """Whether /register opens for the actor: the menu and start page link it only then.
+
+    A care coordinator keeps their school's register; only an administrator's
+    right to it depends on the organisation (the portal's own has no pupils),
+    so only then is the database asked."""
+    allowed = actor.organisations_with(Action.REGISTER_VIEW)
+    if any(org in allowed and role is not Role.ADMIN for org, role in actor.memberships):
+        return True
+    return bool(allowed) and db.scalar(_kept(actor).limit(1)) is not None
+
+
+def registers(db: Session, who: Requester, actor: Actor, now: datetime) -> list[Organisation]:
+    """The organisations whose register the actor keeps (the portal's own has none)."""
+    found = list(db.scalars(_kept(actor).order_by(Organisation.name)))
     decision = decide(actor, Action.REGISTER_VIEW) if found \
         else Deny(reason="insufficient_role")
     record(db, who, now, event_type="register.index", action="read", decision=decision)

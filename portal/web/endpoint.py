@@ -43,6 +43,7 @@ from portal.notifications import service as notifications
 from portal.people.models import Membership, Person, PersonKind
 from portal.people.names import name_of
 from portal.policy import Action, Actor, decide
+from portal.register.service import keeps_a_register
 from portal.vault.service import Vault
 from portal.web import i18n
 from portal.web.session_store import SqlSessionStore
@@ -156,8 +157,10 @@ class Page:
         """Menu entries the policy allows this actor (labels are message ids)."""
         if self.actor is None:
             return []
+        actor = self.actor
         return [(href, label) for href, label, action in NAV
-                if decide(self.actor, action).allowed]
+                if decide(actor, action).allowed
+                and (action is not Action.REGISTER_VIEW or keeps_a_register(self.db, actor))]
 
     def commit(self) -> None:
         """Commit the request's work so far and release every lock it holds.

@@ -124,9 +124,12 @@ def test_the_duty_becomes_a_task_the_chair_marks_done(running_sqlite: Running) -
     note = "Ouders op 3 december gebeld en de aanvraag uitgelegd."
     done = chair.submit(f"/cases/{SAM_CASE}/grounds/tasks/{task.id}/done", {"note": note})
     assert done.status_code == 200 and note in done.text
-    # The mentor is no chair and may not invoke a ground: the page is not theirs.
-    assert logged_in(running_sqlite, "mentor").get(
-        f"/cases/{SAM_CASE}/grounds").status_code == 403
+    # The mentor is no chair and may not invoke a ground: the page is not theirs,
+    # and their case page does not offer a link to it (the chair's does).
+    mentor = logged_in(running_sqlite, "mentor")
+    assert mentor.get(f"/cases/{SAM_CASE}/grounds").status_code == 403
+    assert f"/cases/{SAM_CASE}/grounds" not in mentor.page(f"/cases/{SAM_CASE}").text
+    assert f"/cases/{SAM_CASE}/grounds" in chair.page(f"/cases/{SAM_CASE}").text
     with running_sqlite.portal.sessions() as db:
         stored = db.get_one(GroundTask, task.id)
     assert stored.done_at is not None and note.encode() not in (stored.note_ct or b"")
@@ -199,6 +202,8 @@ def test_the_organisation_decides_which_roles_invoke(running_sqlite: Running) ->
     chair = logged_in(running_sqlite, "ib")
     assert invoke(chair, "ots", ["role:youth_protector"], ["health"]).status_code == 403
     mentor = logged_in(running_sqlite, "mentor")
+    # Allowed by the organisation: the mentor's case page now offers the grounds page.
+    assert f"/cases/{SAM_CASE}/grounds" in mentor.page(f"/cases/{SAM_CASE}").text
     allowed = invoke(mentor, "meldrecht_veilig_thuis", [f"person:{person('mentor')}"],
                      ["health"])
     # The mentor sees the ground they invoked, and their own duty, not the chair's view.
