@@ -25,7 +25,8 @@ def _step_up(page: Page, required: str) -> Response:
 def dpo_search(page: Page) -> Response:
     settings = page.portal.settings
     try:
-        result = views.search(page.db, page.requester(), page.user, page.now, page.session.acr,
+        result = views.search(page.db, page.portal.vault, page.requester(), page.user,
+                              page.now, page.session.acr,
                               settings.effective_audit_dpo_acr, _params(page),
                               settings.audit_checkpoint_url, settings.audit_witness_vkey)
     except views.StepUpRequired as step_up:
@@ -39,7 +40,8 @@ def dpo_search(page: Page) -> Response:
 def _export(page: Page, kind: str) -> Response:
     settings = page.portal.settings
     try:
-        records = views.export(page.db, page.requester(), page.user, page.now, page.session.acr,
+        records = views.export(page.db, page.portal.vault, page.requester(), page.user,
+                               page.now, page.session.acr,
                                settings.effective_audit_dpo_acr, _params(page), kind)
     except views.StepUpRequired as step_up:
         return _step_up(page, step_up.required)

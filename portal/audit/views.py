@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -25,13 +25,19 @@ from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
 from portal.audit.witness import WitnessStatus
 from portal.audit.witness import status as witness_status
+from portal.cases.models import Case
 from portal.dpo.scope import fg_record_scope, supervised
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME
 from portal.people.models import Organisation, Person, PersonKind
 from portal.policy import Action, Actor, Deny, decide
+from portal.search.index import words
+from portal.search.service import cases_matching, seal_query
+from portal.vault.service import Vault
 
 PAGE_LIMIT = 200
+SEARCH_PAGE = 50  # the FG's log, paged by sequence number (a stable order)
+NAME_MATCHES = 1000  # cases a name may match in the FG's log filters
 EXPORT_LIMIT = 100_000
 CHART_DAYS = 30
 CHART_MAX_DAYS = 92
@@ -50,8 +56,11 @@ class StepUpRequired(AccessDenied):
 @dataclass(frozen=True)
 class Filters:
     person: str = ""  # a person id, or part of a name
-    child: str = ""
-    case: str = ""
+    child: str = ""  # a child id, or words of their name (through the search index)
+    case: str = ""  # a case id, or words of its title or child's name
+    # What the words of ``child`` and ``case`` matched (``by_name``); None: given as ids.
+    child_ids: tuple[str, ...] | None = None
+    case_ids: tuple[str, ...] | None = None
     organisation: str = ""
     date_from: date | None = None
     date_to: date | None = None
@@ -89,12 +98,14 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     errors: dict[str, str] = {}
     text = {name: params.get(name, "").strip() for name in
             ("person", "child", "case", "organisation", "outcome", "basis")}
-    for name in ("person", "basis"):
+    for name in ("person", "basis", "child", "case"):
         if len(text[name]) > TEXT_MAX:
             errors[name] = N_("Search for at most 200 characters.")
-    for name in ("child", "case", "organisation"):
-        if text[name] and not is_uuid(text[name]):
-            errors[name] = N_("This is not a valid id.")
+    for name in ("child", "case"):
+        if text[name] and not is_uuid(text[name]) and not words(text[name]):
+            errors[name] = N_("Give a name (two letters or more) or an id.")
+    if text["organisation"] and not is_uuid(text["organisation"]):
+        errors["organisation"] = N_("This is not a valid id.")
     if text["outcome"] not in ("", *OUTCOMES):
         errors["outcome"] = N_("Choose an outcome.")
     date_from, date_to = _date(params, "date_from", errors), _date(params, "date_to", errors)
@@ -134,9 +145,13 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
             where.append(AccessRecord.user_id == filters.person)
         else:
             where.append(_named(filters.person.lower()))
-    if filters.child:
+    if filters.child_ids is not None:
+        where.append(AccessRecord.child_id.in_(filters.child_ids))
+    elif filters.child:
         where.append(AccessRecord.child_id == filters.child)
-    if filters.case:
+    if filters.case_ids is not None:
+        where.append(AccessRecord.case_id.in_(filters.case_ids))
+    elif filters.case:
         where.append(AccessRecord.case_id == filters.case)
     if filters.organisation:
         where.append(AccessRecord.user_organisation_id == filters.organisation)
@@ -221,6 +236,36 @@ class SearchPage:
     organisations: Sequence[tuple[str, str]]
     witness: WitnessStatus | None = None
     integrity: Sequence[str] = ()  # alarms about the log itself (portal.audit.health)
+    older: str | None = None  # the query of the next (older) page
+    newest: str | None = None  # the query of the first page, when this is a later one
+
+
+def by_name(db: Session, vault: Vault, now: datetime, filters: Filters) -> Filters:
+    """Words in the child or case filter, looked up in the cases' blind index (names
+    and titles are sealed): the children of the matching cases, or those cases."""
+
+    def matching(text: str) -> tuple[str, ...] | None:
+        if not text or is_uuid(text):
+            return None
+        return tuple(cases_matching(db, vault, now, text, NAME_MATCHES) or ())
+
+    child_cases, case_ids = matching(filters.child), matching(filters.case)
+    child_ids = None if child_cases is None else tuple(
+        child for child in db.scalars(select(Case.child_id).where(Case.id.in_(child_cases))
+                                      .distinct()) if child is not None)
+    return replace(filters, child_ids=child_ids, case_ids=case_ids)
+
+
+def recorded_params(db: Session, vault: Vault, now: datetime, actor: Actor,
+                    params: Mapping[str, str]) -> dict[str, str]:
+    """The parameters as the searcher's access record keeps them: a name typed into
+    the child or case filter is sealed (like a case search), never kept in clear."""
+    kept = dict(params)
+    for name in ("child", "case"):
+        value = kept.get(name, "").strip()
+        if value and not is_uuid(value):
+            kept[name] = f"sealed:{seal_query(db, vault, now, actor.person_id, value)}"
+    return kept
 
 
 def scoped(db: Session, actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
@@ -232,24 +277,43 @@ def scoped(db: Session, actor: Actor, filters: Filters) -> list[ColumnElement[bo
     return where
 
 
-def search(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
-           required_acr: str, params: Mapping[str, str], witness_url: str = "",
-           witness_vkey: str = "") -> SearchPage:
+def _before(params: Mapping[str, str]) -> int | None:
+    raw = params.get("before", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise InvalidInput({"before": N_("This is not a valid page.")})
+    return int(raw)
+
+
+def search(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+           acr: str | None, required_acr: str, params: Mapping[str, str],
+           witness_url: str = "", witness_vkey: str = "") -> SearchPage:
     """The FG's search across their organisation's part of the log (the supervisor's:
-    the whole log), newest first, with a per-day chart and, when a witness is
-    configured, how many checkpoints have not reached it."""
-    _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search", params)
-    filters = parse_filters(params)
+    the whole log), newest first and 50 a page (``before`` a sequence number), with a
+    per-day chart and, when a witness is configured, how many checkpoints have not
+    reached it."""
+    _authorize_dpo(db, who, actor, now, acr, required_acr, "audit.search",
+                   recorded_params(db, vault, now, actor, params))
+    filters = by_name(db, vault, now, parse_filters(params))
+    before = _before(params)
     where = scoped(db, actor, filters)
     names = organisation_names(db)
-    entries = db.scalars(select(AccessRecord).where(*where)
-                         .order_by(AccessRecord.seq.desc()).limit(PAGE_LIMIT)).all()
+    shown = [*where, AccessRecord.seq < before] if before is not None else where
+    entries = db.scalars(select(AccessRecord).where(*shown)
+                         .order_by(AccessRecord.seq.desc()).limit(SEARCH_PAGE + 1)).all()
+    more = len(entries) > SEARCH_PAGE
+    entries = entries[:SEARCH_PAGE]
     total = db.scalar(select(func.count()).select_from(AccessRecord).where(*where)) or 0
+    base = {k: v for k, v in params.items() if v and k != "before"}
+    older = urlencode([*sorted(base.items()), ("before", str(entries[-1].seq))]) \
+        if more and entries else None
     chart_to = filters.date_to or now.astimezone(LOCAL_TIME).date()
     chart_from = filters.date_from or chart_to - timedelta(days=CHART_DAYS - 1)
     chart_from = max(chart_from, chart_to - timedelta(days=CHART_MAX_DAYS - 1))
     return SearchPage(rows=[log_row(e, names) for e in entries], total=total,
-                      limit=PAGE_LIMIT,
+                      limit=SEARCH_PAGE, older=older,
+                      newest=urlencode(sorted(base.items())) if before is not None else None,
                       chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
                       chart_from=chart_from, chart_to=chart_to,
                       organisations=list(names.items()),
@@ -281,11 +345,13 @@ def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,
     return [DayCount(d, *values) for d, values in zip(days, counts, strict=True)]
 
 
-def export(db: Session, who: Requester, actor: Actor, now: datetime, acr: str | None,
-           required_acr: str, params: Mapping[str, str], kind: str) -> list[AccessRecord]:
+def export(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+           acr: str | None, required_acr: str, params: Mapping[str, str],
+           kind: str) -> list[AccessRecord]:
     """The records a search finds, oldest first (at most ``EXPORT_LIMIT``), for CSV or FHIR."""
-    _authorize_dpo(db, who, actor, now, acr, required_acr, f"audit.export.{kind}", params)
-    filters = parse_filters(params)
+    _authorize_dpo(db, who, actor, now, acr, required_acr, f"audit.export.{kind}",
+                   recorded_params(db, vault, now, actor, params))
+    filters = by_name(db, vault, now, parse_filters(params))
     return list(db.scalars(select(AccessRecord).where(*scoped(db, actor, filters))
                            .order_by(AccessRecord.seq).limit(EXPORT_LIMIT)))
 

@@ -34,7 +34,7 @@ class RegisterPage:
     searched: str = ""
 
 
-def _kept(actor: Actor) -> Select[tuple[Organisation]]:
+def _kept(actor: Actor) -> Select[Organisation]:
     """The organisations whose register the actor keeps (the portal's own has none)."""
     allowed = actor.organisations_with(Action.REGISTER_VIEW)
     return select(Organisation).where(

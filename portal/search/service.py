@@ -52,7 +52,7 @@ def query_binding(query_id: str) -> Binding:
                    object_id=query_id, version=1, field="query")
 
 
-def _seal_query(db: Session, vault: Vault, now: datetime, person_id: str, text: str) -> str:
+def seal_query(db: Session, vault: Vault, now: datetime, person_id: str, text: str) -> str:
     row = SearchQuery(person_id=person_id, query_ct=b"", created_at=now)
     db.add(row)
     db.flush()
@@ -60,6 +60,29 @@ def _seal_query(db: Session, vault: Vault, now: datetime, person_id: str, text: 
     row.query_ct = vault.seal(key, text, query_binding(row.id))
     db.flush()
     return row.id
+
+
+def cases_matching(db: Session, vault: Vault, now: datetime, text: str, limit: int, *,
+                   participant: str | None = None) -> list[str] | None:
+    """The (not erased) cases whose index holds every word of ``text``, through the
+    blind index only; those of ``participant`` when given. None: no word to look for.
+
+    No policy here: the caller decides what a match may show (the case search each
+    case, the FG's log its own scope)."""
+    asked = list(dict.fromkeys(words(text)))[:MAX_WORDS]
+    if not asked:
+        return None
+    index = blind_index(db, vault, now)
+    tokens = {token(index, word) for word in asked}
+    query = (select(SearchToken.case_id).join(Case, Case.id == SearchToken.case_id)
+             .where(SearchToken.token.in_(tokens), Case.erased_at.is_(None)))
+    if participant is not None:
+        query = query.join(CaseParticipant, CaseParticipant.case_id == SearchToken.case_id) \
+            .where(CaseParticipant.person_id == participant)
+    return list(db.scalars(
+        query.group_by(SearchToken.case_id)
+        .having(func.count(func.distinct(SearchToken.token)) == len(tokens))
+        .order_by(SearchToken.case_id).limit(limit)))
 
 
 def search_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -70,7 +93,7 @@ def search_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     text = text.strip()[:MAX_QUERY]
     decision = decide(actor, Action.CASE_LIST)
     if isinstance(decision, Deny) or text:
-        query_id = _seal_query(db, vault, now, actor.person_id, text) if text else None
+        query_id = seal_query(db, vault, now, actor.person_id, text) if text else None
         record(db, who, now, event_type="case.search", action="read", decision=decision,
                object_type="search_query", object_id=query_id,
                query=f"sealed:{query_id}" if query_id else None)
@@ -78,20 +101,9 @@ def search_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         raise AccessDenied(decision)
     if not text:
         return None
-    asked = list(dict.fromkeys(words(text)))[:MAX_WORDS]
-    if not asked:
+    case_ids = cases_matching(db, vault, now, text, MAX_HITS, participant=actor.person_id)
+    if case_ids is None:
         return Results(query=text, hits=[], searched=False)
-    index = blind_index(db, vault, now)
-    tokens = {token(index, word) for word in asked}
-    case_ids = list(db.scalars(
-        select(SearchToken.case_id)
-        .join(CaseParticipant, CaseParticipant.case_id == SearchToken.case_id)
-        .join(Case, Case.id == SearchToken.case_id)
-        .where(SearchToken.token.in_(tokens), CaseParticipant.person_id == actor.person_id,
-               Case.erased_at.is_(None))
-        .group_by(SearchToken.case_id)
-        .having(func.count(func.distinct(SearchToken.token)) == len(tokens))
-        .order_by(SearchToken.case_id).limit(MAX_HITS)))
     hits = []
     for case_id in case_ids:
         try:

@@ -89,12 +89,20 @@ def test_a_weak_login_must_step_up(start_portal: object, sqlite_url: str) -> Non
 def test_invalid_search_input_is_refused_after_it_was_recorded(running_sqlite: Running) -> None:
     dpo = running_sqlite.client()
     dpo.login("fg")
-    page = dpo.get("/audit?date_from=gisteren&child=abc")
+    page = dpo.get("/audit?date_from=gisteren&organisation=abc&before=x")
     assert page.status_code == 400
     assert "Gebruik een datum zoals 2026-03-01." in page.text
     assert "Dit is geen geldige id." in page.text
     assert records(running_sqlite, event_type="audit.search")[-1].query == \
-        "child=abc&date_from=gisteren"
+        "before=x&date_from=gisteren&organisation=abc"
+    # Neither a name nor an id: refused, and what was typed is sealed like a name.
+    page = dpo.get("/audit?child=%25%25")
+    assert page.status_code == 400
+    assert "Geef een naam (twee letters of meer) of een id." in page.text
+    assert records(running_sqlite, event_type="audit.search")[-1].query.startswith(
+        "child=sealed%3A")
+    page = dpo.get("/audit?before=12x")
+    assert page.status_code == 400 and "Dit is geen geldige pagina." in page.text
 
 
 def test_csv_and_fhir_exports(running: Running) -> None:
