@@ -97,6 +97,27 @@ def test_the_add_forms_wait_behind_a_button_that_opens_by_keyboard(browse: Brows
     expect(case.professional).to_have_attribute("aria-invalid", "true")
 
 
+def test_erasing_the_case_stands_apart_at_the_end_after_closing(browse: Browse) -> None:
+    page = browse()
+    log_in(page, "Ilse Bakker").open_case(DEMO_CASE.title)
+    closing = page.get_by_role("region", name="Deze casus sluiten")
+    erasing = page.get_by_role("region", name="Deze casus wissen")
+    close = closing.get_by_role("button", name="Casus sluiten")
+    erase = erasing.get_by_role("button", name="De hele casus wissen")
+    expect(close).to_be_visible()
+    expect(erase).to_be_visible()
+    expect(erasing.get_by_role("button")).to_have_count(1)  # nothing everyday next to it
+    expect(erasing.get_by_label("Ik begrijp dat dit niet ongedaan kan worden gemaakt"))\
+        .to_have_attribute("required", "")
+    # Nothing follows the erasure on the page, and it does not look like other buttons.
+    last = page.evaluate("""() => [...document.querySelectorAll("main section, main form")]
+        .pop().closest("section").id""")
+    assert last == "erase-case", f"the last section is #{last}"
+    colour = "el => getComputedStyle(el).backgroundColor"
+    schedule = page.get_by_role("link", name="Een MDO plannen")
+    assert erase.evaluate(colour) not in {close.evaluate(colour), schedule.evaluate(colour)}
+
+
 def test_a_warning_comes_before_the_idle_timeout_and_stay_logged_in_keeps_the_session(
         browse: Browse) -> None:
     page = browse()
