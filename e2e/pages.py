@@ -145,6 +145,7 @@ class CasePage:
         self.participant_list = self.participants.get_by_role("list")
         self.professional = self.participants.get_by_label("Professional")
         self.case_role = self.participants.get_by_label("Rol in deze casus")
+        self.add_form = disclosure(self.participants, "Deelnemer toevoegen")
         self.add_button = self.participants.get_by_role("button", name="Deelnemer toevoegen")
 
     def wait(self, title: str) -> CasePage:
@@ -172,6 +173,7 @@ class CasePage:
 
     def add_participant(self, name: str, role: str = "deelnemer", confirm: bool = True) -> None:
         """Add ``name``; when the portal shows the consequence first, confirm it (or not)."""
+        open_disclosure(self.add_form)
         self.professional.select_option(self.candidate_value(name))
         self.case_role.select_option(label=role)
         self.add_button.click()
@@ -186,6 +188,20 @@ class CasePage:
     def confirm_button(self) -> Locator:
         """Confirms a change whose consequence the portal showed first."""
         return self.page.get_by_role("button", name="Wijziging bevestigen")
+
+
+def disclosure(scope: Locator, summary: str) -> Locator:
+    """The <details> in ``scope`` whose <summary> (a form behind a button) reads ``summary``."""
+    return scope.locator("details").filter(
+        has=scope.page.locator("summary").filter(has_text=re.compile(f"^{re.escape(summary)}$")))
+
+
+def open_disclosure(details: Locator) -> Locator:
+    """Opens ``details`` by clicking its summary, as a user would; returns it."""
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    expect(details).to_have_attribute("open", "")
+    return details
 
 
 class ErrorPage:

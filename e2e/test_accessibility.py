@@ -153,6 +153,8 @@ def log_in(page: Page, name: str, base_url: str) -> None:
 def audit(page: Page, local: str, crawl: Crawl, axe_source: str) -> None:
     """axe at 1,280 px, then the width at 1,280 and 320 px, on the loaded page."""
     where = pattern(local)
+    # A form behind a button (<details>) is part of the page: audit it open.
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     page.evaluate(axe_source)
     violations: list[dict[str, Any]] = page.evaluate(AXE_RUN, WCAG_TAGS)
     crawl.problems += [

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from e2e.pages import CasePage, ErrorPage, log_in
 from portal.cases.models import CaseParticipant, CaseRole
+from portal.demo import DEMO_CASE
 from portal.people.models import Person
 from tests.harness import Running
 
@@ -100,3 +101,13 @@ def test_participant_sees_the_case_and_an_outsider_gets_not_found(browse: Browse
     assert missing is not None
     assert missing.status == 404
     expect(ErrorPage(olga).not_found).to_be_visible()
+
+
+def test_the_case_header_says_at_a_glance_whether_consent_is_in_order(
+        browse: Browse) -> None:
+    page = browse()
+    demo = log_in(page, "Ilse Bakker").open_case(DEMO_CASE.title)
+    expect(demo.fact("Status")).to_have_text("open")
+    expect(demo.fact("Grondslag")).to_have_text("Toestemming")
+    expect(demo.fact("Toestemming")).to_have_text("nog nodig van 2 personen")  # both parents
+

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from e2e.pages import LoginPage, log_in
+from e2e.pages import KeyboardUser, LoginPage, disclosure, log_in, open_disclosure
 from portal.demo import DEMO_CASE, stable_id
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def test_htmx_participant_form_shows_its_errors_in_place(browse: Browse) -> None:
     page = browse()
     case = log_in(page, "Ilse Bakker").open_case(DEMO_CASE.title)
+    open_disclosure(case.add_form)
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         case.add_button.click()  # no professional chosen
     assert posted.value.status == 400
@@ -35,6 +36,7 @@ def test_htmx_action_item_form_shows_its_errors_and_keeps_the_text(browse: Brows
     page = browse()
     log_in(page, "Ilse Bakker").open_case(DEMO_CASE.title)
     items = page.get_by_role("region", name="Actiepunten")
+    open_disclosure(disclosure(items, "Actiepunt toevoegen"))
     items.get_by_label("Wat er gaat gebeuren").fill("Contact opnemen met de huisarts")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         items.get_by_role("button", name="Actiepunt toevoegen").click()  # no due date
@@ -44,6 +46,76 @@ def test_htmx_action_item_form_shows_its_errors_and_keeps_the_text(browse: Brows
     expect(summary.get_by_role("link")).not_to_have_count(0)
     expect(items.get_by_label("Wat er gaat gebeuren")).to_have_value(
         "Contact opnemen met de huisarts")
+
+
+def test_the_add_forms_wait_behind_a_button_that_opens_by_keyboard(browse: Browse) -> None:
+    """The case page opens short: each add or upload form is closed until asked for,
+    opens with Enter on its button, and comes back open when it was refused."""
+    page = browse()
+    case = log_in(page, "Ilse Bakker").open_case(DEMO_CASE.title)
+    items = page.get_by_role("region", name="Actiepunten")
+    documents = page.get_by_role("region", name="Verslagen en bijlagen")
+    closed = {"participant": (case.add_form, case.professional),
+              "action item": (disclosure(items, "Actiepunt toevoegen"),
+                              items.get_by_label("Wat er gaat gebeuren")),
+              "upload": (disclosure(documents, "Een bestand uploaden"),
+                         documents.get_by_label("Bestand", exact=True))}
+    for what, (details, field) in closed.items():
+        expect(details, what).to_have_count(1)
+        expect(details, what).not_to_have_attribute("open", "")
+        expect(field, what).to_be_hidden()
+
+    # By keyboard: focus the button, Enter opens it, Tab reaches the first field.
+    keys = KeyboardUser(page)
+    summary = case.add_form.locator("summary")
+    summary.focus()
+    keys.assert_focus_visible()
+    keys.press("Enter")
+    expect(case.add_form).to_have_attribute("open", "")
+    expect(case.professional).to_be_visible()
+    keys.tab()
+    assert keys.is_focused(case.professional), f"after opening: {keys.trail[-1]}"
+
+    # Refused: the section comes back (htmx) with the form open and the error focused.
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        case.add_button.click()  # no professional chosen
+    assert posted.value.status == 400
+    expect(case.participants.get_by_role("alert")).to_be_focused()
+    expect(case.add_form).to_have_attribute("open", "")
+    expect(case.professional).to_have_attribute("aria-invalid", "true")
+    # The other forms stay as they were.
+    expect(closed["action item"][0]).not_to_have_attribute("open", "")
+
+    # Without htmx (a full page, as when its script did not load) it comes back open too.
+    page.route("**/htmx.min.js", lambda route: route.abort())
+    page.reload()
+    open_disclosure(case.add_form)
+    with page.expect_navigation():
+        case.add_button.click()
+    expect(case.participants.get_by_role("alert")).to_be_focused()
+    expect(case.add_form).to_have_attribute("open", "")
+    expect(case.professional).to_have_attribute("aria-invalid", "true")
+
+
+def test_erasing_the_case_stands_apart_at_the_end_after_closing(browse: Browse) -> None:
+    page = browse()
+    log_in(page, "Ilse Bakker").open_case(DEMO_CASE.title)
+    closing = page.get_by_role("region", name="Deze casus sluiten")
+    erasing = page.get_by_role("region", name="Deze casus wissen")
+    close = closing.get_by_role("button", name="Casus sluiten")
+    erase = erasing.get_by_role("button", name="De hele casus wissen")
+    expect(close).to_be_visible()
+    expect(erase).to_be_visible()
+    expect(erasing.get_by_role("button")).to_have_count(1)  # nothing everyday next to it
+    expect(erasing.get_by_label("Ik begrijp dat dit niet ongedaan kan worden gemaakt"))\
+        .to_have_attribute("required", "")
+    # Nothing follows the erasure on the page, and it does not look like other buttons.
+    last = page.evaluate("""() => [...document.querySelectorAll("main section, main form")]
+        .pop().closest("section").id""")
+    assert last == "erase-case", f"the last section is #{last}"
+    colour = "el => getComputedStyle(el).backgroundColor"
+    schedule = page.get_by_role("link", name="Een MDO plannen")
+    assert erase.evaluate(colour) not in {close.evaluate(colour), schedule.evaluate(colour)}
 
 
 def test_a_warning_comes_before_the_idle_timeout_and_stay_logged_in_keeps_the_session(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import expect
 
-from e2e.pages import log_in
+from e2e.pages import disclosure, log_in, open_disclosure
 from portal.demo import DEMO_CASE, stable_id
 from tests.harness import Running
 
@@ -28,6 +28,7 @@ def test_upload_and_download_an_attachment(browse: Browse, portal: Running,
     report.write_text("Gesprek met Sam over de werkhouding.\n" * 5000, encoding="utf-8")
 
     # The browser sends the hidden CSRF field before the file, as the form lists it.
+    open_disclosure(disclosure(section, "Een bestand uploaden"))
     section.get_by_label("Gedrag").check()
     section.get_by_label("Bestand", exact=True).set_input_files(report)
     section.get_by_role("button", name="Uploaden").click()

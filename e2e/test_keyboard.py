@@ -82,7 +82,9 @@ def test_login_and_new_case_by_keyboard_only(portal_page: Page) -> None:
     expect(case.fact("Kind")).to_contain_text("Sam Mulder")
     expect(case.fact("Doel")).to_have_text(PURPOSE)
 
-    # Add a participant through the htmx form, still by keyboard.
+    # Add a participant through the htmx form, still by keyboard: open it first.
+    keys.tab_to(case.add_form.locator("summary"))
+    keys.press("Enter")
     keys.tab_to(case.professional)
     keys.type("Youssef")
     expect(case.professional.locator("option:checked")).to_have_text(re.compile("^Youssef"))
@@ -137,6 +139,8 @@ def test_focus_stays_in_participants_after_adding_by_keyboard(portal_page: Page)
     keys = KeyboardUser(page)
     case = log_in(page, "Mirjam de Vries").start_new_case().create(
         child="Sam Mulder", title=TITLE, purpose=PURPOSE)
+    keys.tab_to(case.add_form.locator("summary"))
+    keys.press("Enter")
     keys.tab_to(case.professional)
     keys.type("Youssef")
     keys.tab_to(case.add_button)

@@ -47,7 +47,7 @@ def test_the_chair_sees_the_consequence_and_cancels(browse: Browse, portal: Runn
     assert _participants(portal) == before, "nothing changes before the confirmation"
 
     page.get_by_role("link", name="Annuleren").click()
-    expect(case.add_button).to_be_visible()
+    expect(case.add_form.locator("summary")).to_be_visible()
     expect(case.participant("Youssef El Amrani")).to_have_count(0)
     expect(page.locator("#change-consequence")).to_have_count(0)
     assert _participants(portal) == before, "cancelled: nothing changed"
