@@ -77,6 +77,11 @@ def create_case(page: Page) -> Response:
 
 @endpoint()
 def show_case(page: Page, case_id: str) -> Response:
+    return _show(page, case_id)
+
+
+def _show(page: Page, case_id: str, status: int = 200,
+          erase_errors: dict[str, str] | None = None) -> Response:
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
@@ -85,8 +90,9 @@ def show_case(page: Page, case_id: str) -> Response:
                                   page.requester(), fragment=False, facts=case.facts)
     case_documents = documents.case_documents(page.db, page.portal.vault, page.requester(),
                                               page.user, page.now, case.id, facts=case.facts)
-    return page.render("cases/show.html", case=case, candidates=candidates,
+    return page.render("cases/show.html", status=status, case=case, candidates=candidates,
                        addable_roles=service.ADDABLE_ROLES, errors={}, notice=None,
+                       erase_errors=erase_errors or {},
                        agenda=agenda, documents=case_documents,
                        max_upload_mb=page.portal.settings.max_upload_mb,
                        restrictions=restriction_notices(page.db, page.portal.vault,
@@ -178,9 +184,9 @@ def erase_case(page: Page, case_id: str) -> Response:
     try:
         erasure.erase_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                            case_id, confirmed=page.form.get("confirm") == "on")
-    except InvalidInput:
-        return page.render("errors/error.html", status=400, status_code=400,
-                           csrf_failed=False)
+    except InvalidInput as invalid:
+        # Not confirmed, or a legal hold: the case page again, the reason at the form.
+        return _show(page, case_id, status=400, erase_errors=invalid.errors)
     return page.redirect(f"/cases/{case_id}")
 
 

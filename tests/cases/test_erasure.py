@@ -8,9 +8,11 @@ from crypto import DecryptionError
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case
 from portal.consent.models import BreakGlassGrant
+from portal.demo import stable_id
 from portal.documents.models import CaseDocument, DocumentErasure, DocumentVersion
 from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.models import Minutes, MinutesDraft, MinutesSection, MinutesVersion
+from portal.retention.models import HoldReason, LegalHold
 from portal.vault.models import DataKey
 from portal.vault.service import KeyDestroyed
 from tests.documents.helpers import CASE_ID, CASE_PATH, logged_in, upload_new
@@ -75,7 +77,12 @@ def test_erasing_a_case_shreds_everything_it_holds(running: Running) -> None:
         meeting_ids = list(db.scalars(select(Meeting.id).where(Meeting.case_id == CASE_ID)))
 
     assert mentor.submit(f"{CASE_PATH}/erase", {"confirm": "on"}).status_code == 403
-    assert ib.submit(f"{CASE_PATH}/erase", {}).status_code == 400  # not confirmed
+    unconfirmed = ib.submit(f"{CASE_PATH}/erase", {})
+    # Not confirmed: the case page again, the reason linked to the checkbox.
+    assert unconfirmed.status_code == 400
+    assert "Bevestig dat het wissen niet ongedaan kan worden gemaakt." in unconfirmed.text
+    assert 'href="#erase-case-confirm"' in unconfirmed.text
+    assert "<title>Fout:" in unconfirmed.text
     erased = ib.submit(f"{CASE_PATH}/erase", {"confirm": "on"})
     assert erased.status_code == 200
     assert "Deze casus is gewist" in erased.text and CANARY not in erased.text
@@ -130,3 +137,16 @@ def test_erasing_a_case_shreds_everything_it_holds(running: Running) -> None:
     assert family.status_code == 200, family.text
     assert "Deze casus is gewist op" in family.text
     assert CANARY not in family.text
+
+
+def test_a_legal_hold_stops_the_chairs_erasure_and_says_so(running: Running) -> None:
+    ib = logged_in(running, "ib")
+    with running.portal.sessions.begin() as db:
+        db.add(LegalHold(case_id=CASE_ID, reason=HoldReason.COMPLAINT,
+                         placed_at=running.clock.now, placed_by=stable_id("person", "fg")))
+    refused = ib.submit(f"{CASE_PATH}/erase", {"confirm": "on"})
+    assert refused.status_code == 400
+    assert "Een bewaarplicht houdt deze casus vast" in refused.text
+    assert "Deze casus wissen" in refused.text  # the case page, still whole
+    with running.portal.sessions() as db:
+        assert db.get_one(Case, CASE_ID).erased_at is None
