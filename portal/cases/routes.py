@@ -13,7 +13,6 @@ from portal.consent.identifiers import Finding
 from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
 from portal.meetings import service as meetings
-from portal.policy import Action
 from portal.rights.restriction import restriction_notices
 from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
@@ -26,9 +25,8 @@ def my_cases(page: Page) -> Response:
     my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
                                         page.user, page.now)
     vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)
-    may_create = bool(page.user.organisations_with(Action.CASE_CREATE))
     return page.render("cases/list.html", cases=cases, my_items=my_items, vacancies=vacancies,
-                       may_create=may_create)
+                       may_create=service.may_create(page.user))
 
 
 GROUND_VALUES = frozenset(b.value for b in LegalBasis if b is not LegalBasis.CONSENT)

@@ -465,6 +465,11 @@ def validate_new_case(actor: Actor, db: Session, *, child_id: str, anonymous: bo
                    capacity=chosen_capacity)
 
 
+def may_create(actor: Actor) -> bool:
+    """Whether the case list offers "New case": a role somewhere that may create one."""
+    return bool(actor.organisations_with(Action.CASE_CREATE))
+
+
 def create_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                 new: NewCase) -> str:
     _require(db, who, actor, now, Action.CASE_CREATE, "case.create", "create")
