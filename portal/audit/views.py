@@ -36,6 +36,7 @@ from portal.search.service import cases_matching, seal_query
 from portal.vault.service import Vault
 
 PAGE_LIMIT = 200
+COUNT_CAP = 10_000  # the FG's log counts "more than 10,000" beyond this
 SEARCH_PAGE = 50  # the FG's log, paged by sequence number (a stable order)
 NAME_MATCHES = 1000  # cases a name may match in the FG's log filters
 EXPORT_LIMIT = 100_000
@@ -228,7 +229,7 @@ def _authorize_dpo(db: Session, who: Requester, actor: Actor, now: datetime, acr
 @dataclass(frozen=True)
 class SearchPage:
     rows: Sequence[LogRow]
-    total: int
+    total: int  # counted up to COUNT_CAP + 1
     limit: int
     chart: DailyChart
     chart_from: date
@@ -238,6 +239,11 @@ class SearchPage:
     integrity: Sequence[str] = ()  # alarms about the log itself (portal.audit.health)
     older: str | None = None  # the query of the next (older) page
     newest: str | None = None  # the query of the first page, when this is a later one
+
+    @property
+    def beyond_cap(self) -> bool:
+        """More than COUNT_CAP records match (the page says "more than 10,000")."""
+        return self.total > COUNT_CAP
 
 
 def by_name(db: Session, vault: Vault, now: datetime, filters: Filters) -> Filters:
@@ -304,7 +310,9 @@ def search(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
                          .order_by(AccessRecord.seq.desc()).limit(SEARCH_PAGE + 1)).all()
     more = len(entries) > SEARCH_PAGE
     entries = entries[:SEARCH_PAGE]
-    total = db.scalar(select(func.count()).select_from(AccessRecord).where(*where)) or 0
+    # Counted up to a cap: an exact count of a broad filter reads the whole log.
+    capped = select(AccessRecord.seq).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = db.scalar(select(func.count()).select_from(capped)) or 0
     base = {k: v for k, v in params.items() if v and k != "before"}
     older = urlencode([*sorted(base.items()), ("before", str(entries[-1].seq))]) \
         if more and entries else None

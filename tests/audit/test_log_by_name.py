@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import func, select
 
+from portal.audit import views
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
 from portal.demo import DEMO_CASE, stable_id
@@ -97,3 +99,17 @@ def test_the_log_pages_by_fifty_in_a_stable_order(running_sqlite: Running) -> No
             AccessRecord.outcome == "allowed", AccessRecord.seq <= seen[0])
             .order_by(AccessRecord.seq.desc())))
     assert seen == expected
+
+
+def test_a_broad_filter_is_counted_up_to_a_cap(running_sqlite: Running,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_sqlite.portal.sessions.begin() as db:
+        for _ in range(40):
+            record(db, WHO, running_sqlite.clock.now, event_type="item.read", action="read",
+                   decision=Allow(basis="participant"), case_id=CASE_ID, child_id=SAM)
+    dpo = _fg(running_sqlite)
+    assert "40 van 40 vastleggingen, nieuwste eerst." in dpo.page(f"/audit?child={SAM}").text
+    monkeypatch.setattr(views, "COUNT_CAP", 30)  # instead of writing 10,001 records
+    capped = dpo.page(f"/audit?child={SAM}").text
+    assert "van meer dan 10.000 vastleggingen, nieuwste eerst." in capped
+    assert "meer dan" not in dpo.page("/audit?outcome=denied").text
