@@ -75,8 +75,18 @@ $(APT_STAMP):
 # The whole suite: unit, integration on SQLite and on a throwaway PostgreSQL
 # server (started by the test fixtures), interop with a certified OP, browser
 # tests in Chromium. PostgreSQL must start: a skip would hide half the suite.
+# tests/ runs in one worker per core (pytest-xdist; each worker starts its own
+# PostgreSQL cluster): a third of its time is spent waiting on the database and
+# servers. The browser tests run after it in one process, so no two Chromiums
+# compete for the two cores. The second run starts even when the first fails,
+# so one `make test` reports every failure; it fails if either did.
+TEST_ENV := PORTAL_TEST_REQUIRE_POSTGRES=1 PORTAL_TEST_REQUIRE_ALL=1
+WORKERS ?= $(shell nproc)
 test: setup-test
-	PORTAL_TEST_REQUIRE_POSTGRES=1 PORTAL_TEST_REQUIRE_ALL=1 $(BIN)/pytest
+	@status=0; \
+	$(TEST_ENV) $(BIN)/pytest -n $(WORKERS) tests -p no:playwright || status=$$?; \
+	$(TEST_ENV) $(BIN)/pytest e2e || status=$$?; \
+	exit $$status
 
 unit: setup-test
 	$(BIN)/pytest tests -m "not postgres" -p no:playwright
