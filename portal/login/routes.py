@@ -14,7 +14,7 @@ from portal.errors import N_
 from portal.invitations.routes import to_redemption
 from portal.login.service import is_person, is_unbound_citizen, provision
 from portal.ops.administrator import administrator_state, no_administrator_rejection
-from portal.web.endpoint import Page, endpoint
+from portal.web.endpoint import Page, endpoint, local_path
 from portal.web.i18n import LANGUAGES
 
 log = logging.getLogger("portal.login")
@@ -24,9 +24,7 @@ REJECTED_STATUS = {"retry": 400, "administrator": 502, "later": 503}
 
 def _safe_next(value: str | None) -> str:
     """Only local paths: never an open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
+    return local_path(value) or "/"
 
 
 @endpoint(login=False)

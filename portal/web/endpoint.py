@@ -336,9 +336,33 @@ def _dispatch(page: Page, handler: Handler[Any], request: Request, login: bool,
                            status_code=refused.status, csrf_failed=False)
 
 
+def local_path(value: str | None) -> str | None:
+    """``value`` if it is a bare path on this portal, else None: never an open redirect.
+
+    Refused: anything not starting with one "/" ("//host" is another host), a
+    scheme or host, a backslash (browsers read "/\\host" as "//host"), and
+    control characters or whitespace (browsers drop tabs and newlines, so a
+    tab between two slashes would make "//host").
+    """
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F
+                              for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
 def _to_login(page: Page, request: Request) -> Response:
-    """Send an anonymous visitor to log in, and back to the page they were on."""
-    back = request.url.path if request.method in SAFE_METHODS else "/"
+    """Send an anonymous visitor to log in, and back to the page they were on.
+
+    A form posted after the session expired names its page in a hidden
+    ``return_to`` (a local path only); what it posted is not replayed.
+    """
+    back = request.url.path if request.method in SAFE_METHODS \
+        else local_path(page.form.get("return_to")) or "/"
     expired = "&expired=1" if page.expired else ""
     if page.htmx:
         current = urlsplit(request.headers.get("hx-current-url", ""))
