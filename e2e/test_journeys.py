@@ -123,6 +123,8 @@ def minutes_shared_with_the_family(portal: Running) -> str:
 
 
 def assert_fits(page: Page) -> None:
+    # Measured once the stylesheets have loaded (the text can be there before them).
+    page.wait_for_load_state("load")
     width, viewport = page.evaluate(PAGE_WIDTH)
     assert width <= viewport, f"{path_of(page)} scrolls sideways: {width} px in {viewport} px"
 
