@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from e2e.pages import Header, KeyboardUser, LoginPage, PersonaPicker, StartPage, log_in
 from e2e.test_consent import log_in_citizen
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 SAM_CASE = stable_id("case", DEMO_CASE.key)
 DEMO_MEETING = stable_id("meeting", DEMO_CASE.key)
 BAKEN = stable_id("org", "het-baken")
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # Whether the page scrolls sideways: wider than the viewport it is shown in.
 PAGE_WIDTH = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
@@ -205,8 +205,8 @@ def test_the_fg_finds_a_child_by_name_reads_its_log_and_exports_it(
     keyboard.tab_to(search_log, max_stops=40)
     keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Inzagelog")
-    child = page.get_by_label("Kind (naam of id)")
-    keyboard.tab_to(child, max_stops=40)
+    child_field = page.get_by_label("Kind (naam of id)")
+    keyboard.tab_to(child_field, max_stops=40)
     keyboard.type("Sam Mulder")
     keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/audit\?.*child=Sam"))
