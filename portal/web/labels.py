@@ -27,6 +27,12 @@ OUTCOME = {"allowed": N_("allowed"), "denied": N_("refused"), "failed": N_("fail
 # The access record's action code (NEN 7513): create, read, update, delete, execute.
 ACTION_CODE = {"C": N_("created"), "R": N_("read"), "U": N_("changed"), "D": N_("deleted"),
                "E": N_("carried out")}
+# Structured minutes (portal.minutes): a section's kind and nature, a version's status.
+MINUTES_KIND = {"discussion": N_("Discussion"), "agreements": N_("Agreements"),
+                "outcome": N_("Outcome (who records what, where)")}
+NATURE = {"fact": N_("Fact"), "opinion": N_("Professional opinion")}
+MINUTES_STATUS = {"draft": N_("draft"), "submitted": N_("submitted for approval"),
+                  "approved": N_("approved")}
 # The "Who looked" page's basis column (portal.audit.family).
 BASIS_KIND = {"break_glass": N_("Safety exception"), "consent": N_("Consent"),
               "ground": N_("Legal ground without consent"),
@@ -156,6 +162,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "category": CATEGORY, "organisation_kind": ORGANISATION_KIND, "standing": STANDING,
     "duty": DUTY, "reason": REASON, "person_kind": PERSON_KIND, "case_status": CASE_STATUS,
     "outcome": OUTCOME, "action_code": ACTION_CODE, "basis_kind": BASIS_KIND,
+    "minutes_kind": MINUTES_KIND, "nature": NATURE, "minutes_status": MINUTES_STATUS,
 }
 
 
