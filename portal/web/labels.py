@@ -33,6 +33,9 @@ MINUTES_KIND = {"discussion": N_("Discussion"), "agreements": N_("Agreements"),
 NATURE = {"fact": N_("Fact"), "opinion": N_("Professional opinion")}
 MINUTES_STATUS = {"draft": N_("draft"), "submitted": N_("submitted for approval"),
                   "approved": N_("approved")}
+# A consent's state on the family's and the FG's pages (portal.consent.service).
+CONSENT_STATE = {"active": N_("in force"), "expired": N_("expired"),
+                 "withdrawn": N_("withdrawn"), "not_yet_valid": N_("not yet valid")}
 # The "Who looked" page's basis column (portal.audit.family).
 BASIS_KIND = {"break_glass": N_("Safety exception"), "consent": N_("Consent"),
               "ground": N_("Legal ground without consent"),
@@ -163,6 +166,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "duty": DUTY, "reason": REASON, "person_kind": PERSON_KIND, "case_status": CASE_STATUS,
     "outcome": OUTCOME, "action_code": ACTION_CODE, "basis_kind": BASIS_KIND,
     "minutes_kind": MINUTES_KIND, "nature": NATURE, "minutes_status": MINUTES_STATUS,
+    "consent_state": CONSENT_STATE,
 }
 
 
