@@ -45,7 +45,8 @@ def _records_of_every_shape(running: Running) -> None:
             basis="participant:chair;consent:11111111-1111-4111-8111-111111111111")),
         (youth, "item.read", "read", Allow(
             basis="participant:participant;ground:vital_interest;duty:inform;scoped:g1")),
-        (youth, "item.read", "read", Allow(basis="break_glass:77777777-7777-4777-8777-777777777777")),
+        (youth, "item.read", "read", Allow(
+            basis="break_glass:77777777-7777-4777-8777-777777777777")),
         (youth, "item.read", "read", Deny(reason="consent_scope_category")),
         (youth, "minutes.export", "read", Deny(reason="consent_withdrawn")),
         (ib, "action_item.update", "update", Deny(reason="not_a_participant")),
