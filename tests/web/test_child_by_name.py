@@ -17,5 +17,5 @@ def test_the_family_case_page_names_the_child_not_the_child_or_young_person(
     assert page.status_code == 200
     text = visible_text(page.text)
     # Sam is 13: the consent picture has a row for the child's own view.
-    assert "Sam (mening telt mee, geen veto)" in text
+    assert "Sam (mening telt mee, geen veto)" in text and "Sam is 13." in text
     assert "het kind / de jongere" not in text
