@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,3 +86,84 @@ def test_dutch_by_default_english_on_request(running_sqlite: Running) -> None:
     assert '<html lang="nl">' in page.text and "Inloggen op het MDO-portaal" in page.text
     english = client.submit("/language", {"language": "en", "next": "/login"})
     assert '<html lang="en">' in english.text and "Log in to the MDO Portal" in english.text
+
+
+# Placeholders that hold a count. In a sentence ("3 cases", "2 days") the noun
+# agrees with the number, so the message must be a plural one (ngettext); only
+# the label form "Not shown: %(num)s" needs no agreement.
+COUNT_PLACEHOLDER = re.compile(r"(?<!: )%\((num|count|total|days|hidden|more|missing)\)[sd]")
+
+
+def sentences_counting_without_plural(ids: set[str | tuple[str, str]]) -> list[str]:
+    return sorted(m for m in ids if isinstance(m, str) and COUNT_PLACEHOLDER.search(m))
+
+
+def test_a_count_in_a_sentence_goes_through_ngettext() -> None:
+    assert sentences_counting_without_plural(extracted_ids()) == [], "use ngettext"
+
+
+def test_the_count_check_catches_a_singular_sentence() -> None:
+    caught = sentences_counting_without_plural({"Page 1 (%(total)s cases).", "Hidden: %(num)s",
+                                                ("%(num)d case", "%(num)d cases")})
+    assert caught == ["Page 1 (%(total)s cases)."]
+
+
+def test_plural_entries_fill_both_dutch_forms() -> None:
+    catalog = dutch_catalog()
+    assert catalog.num_plurals == 2
+    for message in catalog:
+        if message.id and message.pluralizable:
+            assert all(form.strip() for form in message.string), message.id
+
+
+def forbidden_words() -> list[str]:
+    """The glossary's "Not" column (docs/glossary.md): words the Dutch interface avoids."""
+    words: list[str] = []
+    for line in (ROOT / "docs/glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] not in ("", "In code (English)") \
+                and not set(cells[0]) <= set("-"):
+            words += [word.strip() for word in cells[2].split(",") if word.strip()]
+    return words
+
+
+def _forms(word: str) -> list[str]:
+    """The word and its Dutch plurals: vergadering(en), notulen(s), zaak -> zaken."""
+    forms = [word, word + "en", word + "s"]
+    if re.search(r"([aeou])\1[^aeiou]$", word):
+        forms.append(word[:-2] + word[-1] + "en")
+    return forms
+
+
+def glossary_breaches(catalog: Catalog, words: list[str]) -> list[tuple[str, str]]:
+    """(word, msgstr) for each Dutch text using a word the glossary rules out (or its plural)."""
+    patterns = {word: re.compile(r"\b(" + "|".join(map(re.escape, _forms(word))) + r")\b",
+                                 re.IGNORECASE) for word in words}
+    found = []
+    for message in catalog:
+        if not message.id:
+            continue
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for form in forms:
+            found += [(word, form) for word, pattern in patterns.items()
+                      if form and pattern.search(form)]
+    return found
+
+
+def test_the_glossary_lists_words_to_avoid() -> None:
+    words = forbidden_words()
+    assert {"notulen", "toegangslog", "zaak", "vergadering"} <= set(words)
+
+
+def test_the_dutch_catalog_follows_the_glossary() -> None:
+    assert glossary_breaches(dutch_catalog(), forbidden_words()) == []
+
+
+def test_the_glossary_check_catches_a_forbidden_word() -> None:
+    catalog = Catalog(locale="nl")
+    catalog.add("Minutes", "De notulen van de vergadering")
+    catalog.add("Cases", "Zaken")
+    catalog.add("Agenda", "Agendapunt")  # a longer word merely containing one is fine
+    found = {word for word, _text in glossary_breaches(catalog, ["notulen", "zaak", "vergadering",
+                                                                  "agenda"])}
+    assert found == {"notulen", "zaak", "vergadering"}

@@ -63,7 +63,7 @@ def announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
         link = f"{public_url}/" if family else f"{public_url}/meetings/{meeting.id}"
         ics = invitation_ics(uid=f"{meeting.id}@mdo-portaal", starts_at=meeting.starts_at,
                              minutes=meeting.duration_minutes, now=now, link=link,
-                             cancelled=cancelled)
+                             cancelled=cancelled, organisation=organisation)
         enqueue(db, now, kind="meeting.cancelled" if cancelled else "meeting.invitation",
                 recipient=str(email),
                 subject=CANCELLED_SUBJECT if cancelled else INVITATION_SUBJECT,

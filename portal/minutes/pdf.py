@@ -6,6 +6,11 @@ page carries the reader's name and the export time twice: diagonally across
 the page in light grey, and in the footer. fpdf2's core fonts speak latin-1
 only, so text is folded to it (typographic quotes and dashes to ASCII,
 anything else to "?"); no system font is needed.
+
+The words are the reader's language (the catalog, as on screen; labels from
+``portal.web.labels``), and a section's text is the same safe Markdown subset
+as on screen (``portal.documents.markdown``: escaped, then fixed tags), handed
+to fpdf2's HTML writer, so ``**bold**`` and lists come out as such.
 """
 
 from __future__ import annotations
@@ -18,20 +23,19 @@ from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
+from portal.documents import markdown
 from portal.localtime import LOCAL_TIME
 from portal.minutes.sections import SectionView
 from portal.minutes.service import read_version
 from portal.policy import Actor
 from portal.rights.rectification import StatementView, statements_for
 from portal.vault.service import Vault
+from portal.web.i18n import gettext, ngettext
+from portal.web.labels import label
 
 _FOLD = str.maketrans({"\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'",
                        "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u2022": "-",
                        "\u00a0": " "})
-
-KIND_LABELS = {"discussion": "Bespreking", "agreements": "Afspraken", "outcome": "Uitkomst"}
-NATURE_LABELS = {"fact": "feit", "opinion": "professionele mening"}
-
 
 def latin1(text: str) -> str:
     return text.translate(_FOLD).encode("latin-1", "replace").decode("latin-1")
@@ -62,7 +66,8 @@ class _WatermarkedPdf(FPDF):
         self.set_y(-15)
         self.set_font("Helvetica", "", 8)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 8, f"{self.mark} - pagina {self.page_no()}", align="C")
+        page = latin1(gettext("page %(number)s") % {"number": self.page_no()})
+        self.cell(0, 8, f"{self.mark} - {page}", align="C")
         self.set_text_color(0, 0, 0)
 
 
@@ -75,33 +80,31 @@ def render(title: str, mark: str, sections: list[SectionView], hidden: int,
     pdf.multi_cell(0, 9, latin1(title), new_x="LMARGIN", new_y="NEXT")
     if hidden:
         pdf.set_font("Helvetica", "I", 10)
-        pdf.multi_cell(0, 6, f"{hidden} onderdeel/onderdelen vallen buiten uw toestemming "
-                             "en zijn weggelaten.", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, latin1(ngettext(
+            "%(num)d section is outside your consent and was left out.",
+            "%(num)d sections are outside your consent and were left out.",
+            hidden) % {"num": hidden}), new_x="LMARGIN", new_y="NEXT")
     for section in sections:
         pdf.ln(4)
         pdf.set_font("Helvetica", "B", 12)
         pdf.multi_cell(0, 7, latin1(section.heading), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "I", 9)
-        pdf.multi_cell(0, 5, latin1(f"{KIND_LABELS[section.kind.value]}; "
-                                    f"{NATURE_LABELS[section.nature.value]}; "
-                                    f"{', '.join(section.categories)}"),
-                       new_x="LMARGIN", new_y="NEXT")
+        words = [label("minutes_kind", section.kind), label("nature", section.nature),
+                 ", ".join(label("category", c) for c in section.categories)]
+        pdf.multi_cell(0, 5, latin1("; ".join(words)), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 11)
-        # Sections are written with **bold** markers (e.g. "**Afspraak:**"): render them.
-        pdf.multi_cell(0, 6, latin1(section.body), new_x="LMARGIN", new_y="NEXT",
-                       markdown=True)
+        # Escaped first, then only fixed tags: no text ever becomes markup of its own.
+        pdf.write_html(str(markdown.render(latin1(section.body))))
+        pdf.set_x(pdf.l_margin)
         # The family's view stands next to the opinion it answers (portal.rights).
         for statement in (statements or {}).get(section.key, []):
             pdf.set_font("Helvetica", "I", 10)
-            pdf.multi_cell(0, 6, latin1(f"Zienswijze van de familie ({statement.author}, "
-                                        f"{statement.created_at.astimezone(LOCAL_TIME):%d-%m-%Y}"
-                                        f"): {statement.text}"),
-                           new_x="LMARGIN", new_y="NEXT")
+            when = f"{statement.created_at.astimezone(LOCAL_TIME):%d-%m-%Y}"
+            pdf.multi_cell(0, 6, latin1(gettext(
+                "The family's view (%(author)s, %(date)s): %(text)s") % {
+                    "author": statement.author, "date": when, "text": statement.text}),
+                new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
-
-
-# The PDF is in Dutch throughout; its status in the reader's words, not the code.
-STATUS = {"draft": "concept", "submitted": "ter goedkeuring", "approved": "vastgesteld"}
 
 
 def export_pdf(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
@@ -111,8 +114,10 @@ def export_pdf(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
     local = now.astimezone(LOCAL_TIME)
     mark = f"{actor.name} - {local:%d-%m-%Y %H:%M}"
     starts = g.meeting.starts_at.astimezone(LOCAL_TIME)
-    version = f", versie {chosen.version} ({STATUS[chosen.status.value]})" if chosen else ""
-    title = f"Verslag MDO {starts:%d-%m-%Y %H:%M}{version}"
+    title = gettext("Minutes of the MDO of %(when)s") % {"when": f"{starts:%d-%m-%Y %H:%M}"}
+    if chosen:
+        title += ", " + gettext("version %(number)s (%(status)s)") % {
+            "number": chosen.version, "status": label("minutes_status", chosen.status)}
     statements = statements_for(db, vault, who, now, g.facts.case_id, [v.key for v in views])
     return Export(content=render(title, mark, views, hidden, statements),
-                  filename=f"verslag-mdo-{starts:%Y%m%d}-{local:%Y%m%d%H%M}.pdf")
+                  filename=f"{gettext('mdo-minutes')}-{starts:%Y%m%d}-{local:%Y%m%d%H%M}.pdf")

@@ -14,7 +14,7 @@ leaves an access record first.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from portal.audit.service import Requester, record
 from portal.cases.models import Case, CaseParticipant, CaseStatus
 from portal.cases.service import authorize, case_facts
 from portal.consent.access import may_consent
+from portal.consent.rules import CHILD
 from portal.consent.service import (
     DEFAULT_VALIDITY,
     ConsentView,
@@ -181,8 +182,13 @@ def family_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
     options = case_recipients(db, facts.case_id)
     options = [o for o in options if o.startswith("org:")] + family_recipients(consent)
     labels = summary.labels if summary else {}
+    child_name = vault.open(db, child.name_ct, child_field(child.id, "name"))
+    if summary is not None:
+        # The page already names the child (FAMILY_GENERAL allowed it): the consent
+        # picture says "Sanne", not "the child / young person".
+        summary = replace(summary, names={**summary.names, CHILD: first_name(child_name)})
     return FamilyCasePage(
-        case=view, child_name=vault.open(db, child.name_ct, child_field(child.id, "name")),
+        case=view, child_name=child_name,
         summary=summary,
         consents=consent_views(db, vault, case.id, consent.on, actor.person_id,
                                consenter_for(facts, actor) == "child") if manages else (),
@@ -205,6 +211,11 @@ def withdrawal_page(db: Session, vault: Vault, who: Requester, actor: Actor, now
                object_type="consent")
         raise AccessDenied(denied)
     return view, chosen
+
+
+def first_name(name: str) -> str:
+    """The first word of a child's name, as the family calls the child."""
+    return name.split(maxsplit=1)[0] if name.strip() else name
 
 
 def _child_of(db: Session, case_id: str) -> str | None:

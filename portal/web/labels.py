@@ -18,7 +18,28 @@ ROLE = {
     "school_social_worker": N_("School social worker"),
     "youth_protector": N_("Youth protector"), "minute_taker": N_("Minute-taker"),
     "dpo": N_("Data protection officer"), "admin": N_("Administrator"),
+    # Not a role but the actor of an erasure after the retention period.
+    "retention": N_("retention period ended (confirmed by the board)"),
 }
+PERSON_KIND = {"citizen": N_("Parent, guardian or pupil"), "professional": N_("Professional")}
+CASE_STATUS = {"open": N_("open"), "closed": N_("closed")}
+OUTCOME = {"allowed": N_("allowed"), "denied": N_("refused"), "failed": N_("failed")}
+# The access record's action code (NEN 7513): create, read, update, delete, execute.
+ACTION_CODE = {"C": N_("created"), "R": N_("read"), "U": N_("changed"), "D": N_("deleted"),
+               "E": N_("carried out")}
+# Structured minutes (portal.minutes): a section's kind and nature, a version's status.
+MINUTES_KIND = {"discussion": N_("Discussion"), "agreements": N_("Agreements"),
+                "outcome": N_("Outcome (who records what, where)")}
+NATURE = {"fact": N_("Fact"), "opinion": N_("Professional opinion")}
+MINUTES_STATUS = {"draft": N_("draft"), "submitted": N_("submitted for approval"),
+                  "approved": N_("approved")}
+# A consent's state on the family's and the FG's pages (portal.consent.service).
+CONSENT_STATE = {"active": N_("in force"), "expired": N_("expired"),
+                 "withdrawn": N_("withdrawn"), "not_yet_valid": N_("not yet valid")}
+# The "Who looked" page's basis column (portal.audit.family).
+BASIS_KIND = {"break_glass": N_("Safety exception"), "consent": N_("Consent"),
+              "ground": N_("Legal ground without consent"),
+              "role": N_("Participant in the case"), "family": N_("Family")}
 CASE_ROLE = {
     "chair": N_("chair"), "participant": N_("participant"),
     "minute_taker": N_("minute-taker"), "observer": N_("observer"),
@@ -83,11 +104,69 @@ REASON = {
     "invalid_token": N_("invalid token"), "decryption_failed": N_("could not be decrypted"),
     "break_glass_not_needed": N_("the safety exception was not needed"),
     "store_unavailable": N_("file storage unreachable"),
+    # The consent side's reasons (portal.consent.access).
+    "consent_missing": N_("no consent"), "consent_withdrawn": N_("the consent was withdrawn"),
+    "consent_expired": N_("the consent has expired"),
+    "consent_not_yet_valid": N_("the consent is not yet valid"),
+    "consent_purpose_mismatch": N_("outside the consent (purpose)"),
+    "consent_facts_invalid": N_("consent could not be checked"),
+    "no_custodian": N_("nobody with custody is on record"),
+    "unknown_category": N_("an unknown kind of information"),
+    "item_without_category": N_("the item has no kind of information"),
+    "draft_facts_missing": N_("the draft could not be checked"),
+    "ground_role_not_allowed": N_("the role may not invoke a legal ground"),
+    "not_fg_of_case": N_("not the data protection officer of this case"),
+    "no_such_request": N_("no such request"), "no_such_hold": N_("no such legal hold"),
+    "no_such_breach": N_("no such breach"), "no_such_task": N_("no such task"),
+    "no_such_ground": N_("no such legal ground"), "no_copy": N_("no copy"),
+    # Why an account or a membership ended, and other recorded outcomes.
+    "administrator": N_("disabled by the administrator"),
+    "scim_delete": N_("removed by the identity provider"),
+    "scim_inactive": N_("made inactive by the identity provider"),
+    "scim_groups": N_("groups changed by the identity provider"),
+    "not_in_login_claims": N_("no longer in the login's groups"),
+    "pending_first_login": N_("waiting for the first login"),
+    "not_linked_to_person": N_("not linked to a person"),
+    "failed": N_("failed"),
+}
+# The access log's event types: exact words first, else the word for the family
+# (the part before the first dot).
+EVENT = {
+    "case.view": N_("Case page"), "case.list": N_("List of cases"),
+    "case.create": N_("New case"), "case.close": N_("Case closed"),
+    "case.erase": N_("Case erased"), "case.search": N_("Search"),
+    "case.search.hit": N_("Search"), "case.timeline": N_("Case timeline"),
+    "child.list": N_("List of pupils"),
+    "child.name_check": N_("Name check for an anonymous case"),
+    "auth.login": N_("Login"), "auth.logout": N_("Logout"),
+    "auth.step_up": N_("Stronger login (step-up)"),
+    "auth.account_rebound": N_("Login moved to a new account key"),
+    "break_glass.open": N_("Safety exception used"),
+}
+EVENT_FAMILY = {
+    "case": N_("Case"), "meeting": N_("Meetings and agreements"),
+    "action_item": N_("Meetings and agreements"), "item": N_("Minutes or document"),
+    "document": N_("Minutes or document"), "minutes": N_("Minutes or document"),
+    "attachment": N_("Minutes or document"), "timeline": N_("Case timeline"),
+    "consent": N_("Consent"), "custody": N_("Custody"), "ground": N_("Legal ground"),
+    "break_glass": N_("Safety exception"), "family": N_("Family page"),
+    "auth": N_("Login"), "admin": N_("Administration"), "audit": N_("Access log"),
+    "register": N_("Pupil register"), "child": N_("Pupil register"),
+    "invitation": N_("Family invitations"), "breach": N_("Data breaches"),
+    "dpo": N_("Supervision by the data protection officer"),
+    "keys": N_("Erased keys"), "notification": N_("Notifications"),
+    "processing_register": N_("Register of processing"),
+    "request": N_("Requests about rights"), "rights": N_("Requests about rights"),
+    "retention": N_("Retention"), "scim": N_("Accounts from the identity provider"),
+    "search": N_("Search"), "staff": N_("Staff accounts"),
 }
 TABLES: Mapping[str, Mapping[str, str]] = {
     "role": ROLE, "case_role": CASE_ROLE, "legal_basis": LEGAL_BASIS,
     "category": CATEGORY, "organisation_kind": ORGANISATION_KIND, "standing": STANDING,
-    "duty": DUTY, "reason": REASON,
+    "duty": DUTY, "reason": REASON, "person_kind": PERSON_KIND, "case_status": CASE_STATUS,
+    "outcome": OUTCOME, "action_code": ACTION_CODE, "basis_kind": BASIS_KIND,
+    "minutes_kind": MINUTES_KIND, "nature": NATURE, "minutes_status": MINUTES_STATUS,
+    "consent_state": CONSENT_STATE,
 }
 
 
@@ -96,6 +175,12 @@ def label(kind: str, value: object) -> str:
     text = str(value)
     message = TABLES[kind].get(text)
     return gettext(message) if message else text
+
+
+def event_text(event_type: str) -> str:
+    """The access log's word for an event type; an unknown family reads "Other"."""
+    message = EVENT.get(event_type) or EVENT_FAMILY.get(event_type.split(".")[0])
+    return gettext(message) if message else gettext("Other")
 
 
 def _roles(value: str) -> str:
@@ -126,7 +211,14 @@ def _part(kind: str, value: str) -> str:
         return gettext("anonymous case")
     if kind == "duty":
         return gettext("duty: %(duty)s") % {"duty": label("duty", value)}
-    return f"{kind}:{value}" if value else kind
+    if kind == "scoped":
+        return gettext("within the scope set for the legal ground")
+    if kind == "supervision":
+        return gettext("supervision by the data protection officer")
+    if kind == "author":
+        return gettext("own writing")
+    # A part this table does not know yet: say so in words, never show the code.
+    return gettext("other basis")
 
 
 def basis_text(basis: str | None) -> str:

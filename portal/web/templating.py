@@ -30,6 +30,7 @@ def make_environment() -> Environment:
     env.globals["label"] = labels.label
     env.globals["basis_text"] = labels.basis_text
     env.globals["reason_text"] = labels.reason_text
+    env.globals["event_text"] = labels.event_text
     return env
 
 

@@ -61,3 +61,22 @@ def test_the_export_renders_bold_markers_and_names_the_status_in_dutch(
         assert code not in everything
     assert "(concept)" in everything or "(vastgesteld)" in everything \
         or "(ter goedkeuring)" in everything
+
+
+def test_the_export_renders_lists_escapes_markup_and_counts_in_dutch(running: Running) -> None:
+    writer = logged_in(running, "notulist")
+    save(writer, section("Afspraken", "Wat er is afgesproken:\n\n- **mentor** belt de ouders\n"
+                                      "- <b>geen</b> opmaak uit de tekst\n\n1. eerst\n2. dan",
+                         kind="agreements", nature="opinion"),
+         section("Gezondheid", "GEHEIM", categories=("health",)))
+    response = logged_in(running, "ib").get(f"{MINUTES}/pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "**" not in text and "mentor belt de ouders" in text
+    assert "<b>geen</b> opmaak" in text, "markup in the text is shown as text"
+    assert "- mentor" not in text, "a list item is a bullet, not a dash"
+    assert "1. eerst" in text and "2. dan" in text
+    # The section's kind, nature and categories in words; the hidden one counted in Dutch.
+    assert "Afspraken; Professionele mening; Schoolvorderingen" in text
+    assert "school_progress" not in text and "opinion" not in text
+    assert "1 onderdeel valt buiten uw toestemming en is weggelaten." in text
+    assert "Verslag van het MDO van" in text and "pagina 1" in text

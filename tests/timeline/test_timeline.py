@@ -71,7 +71,7 @@ def test_events_of_meetings_consents_and_erasures_appear_newest_first(running: R
     # The demo case: opened, two signed consents; then the minutes and their erasure.
     assert text.count("Toestemming gegeven door een ouder of voogd") == 2
     assert "Casus geopend" in text
-    assert text.index("gewist (1 versies)") < text.index("Casus geopend"), "newest first"
+    assert text.index("gewist (1 versie)") < text.index("Casus geopend"), "newest first"
     assert f"/documents/{document}" not in text, "an erased document has nothing to open"
 
 
