@@ -170,3 +170,107 @@ def column_changes(values: Mapping[Any, Any], encoding: bytes) -> Sequence[str]:
                if (sealed[name] != value if name in sealed else value not in (None, False, []))]
     changed.extend(name for name in sealed if name not in current)
     return changed
+
+
+# -- the sealed encoding from raw driver values ----------------------------------------------
+
+# A flag as the drivers return it (SQLite 0/1, PostgreSQL a bool), as it is sealed;
+# anything else (NULL, 2, text) is left to the exact path.
+_FLAG_VALUES: dict[object, bool] = {0: False, 1: True}
+_FLAG_OF = _FLAG_VALUES.get
+
+
+class RawRowEncoder:
+    """The sealed encoding rebuilt from the raw column values the database driver returns.
+
+    The verifier's fast path (``portal audit verify``, full mode): it reads the
+    ``ROW_COLUMNS`` with a plain cursor, as tuples of driver values, and builds
+    no ORM rows, parses no timestamps and calls no type processors. For each row
+    :meth:`encode` returns the bytes that :func:`row_matches` would compare, or
+    ``None`` when a value is not in the form the portal writes (a timestamp with
+    sub-millisecond digits, a flag that is neither 0 nor 1, a blob in a text
+    column ...): the caller then decides that row on the exact path
+    (:func:`row_changes` over the ORM's values). So the fast path only ever says
+    "these columns are what was sealed" when the exact path would say so too.
+
+    ``start`` is where the ``ROW_COLUMNS`` begin in each row (the verifier puts
+    the chain's columns first). How the driver represents values:
+
+    * ``occurred_at``: SQLite returns the text SQLAlchemy stored,
+      ``YYYY-MM-DD HH:MM:SS.ffffff`` (naive UTC); PostgreSQL an aware datetime.
+      Whole milliseconds in UTC become ``YYYY-MM-DDTHH:MM:SS.mmmZ`` by slicing;
+      anything else goes the exact way.
+    * the four flags: SQLite's 0/1, PostgreSQL's booleans.
+    * everything else: ``str``, ``int`` or ``None`` on both.
+    """
+
+    def __init__(self, start: int = 0) -> None:
+        at = [start + ROW_COLUMNS.index(name) for name in _SORTED_NAMES]
+        at_all = [start + ROW_COLUMNS.index(name) for name in _SORTED_ALL]
+        self._plain = itemgetter(*at)
+        self._with_optional = itemgetter(*at_all)
+        self._optional = itemgetter(*(start + i for i in _OPTIONAL_AT))
+        self._occurred = _SORTED_NAMES.index("occurred_at")
+        self._occurred_all = _SORTED_ALL.index("occurred_at")
+        self._categories = _SORTED_NAMES.index("data_categories")
+        self._categories_all = _SORTED_ALL.index("data_categories")
+        self._flags = tuple(_SORTED_NAMES.index(name) for name in sorted(_BOOLEANS))
+        self._flags_all = tuple(_SORTED_ALL.index(name) for name in sorted(_BOOLEANS))
+        self._width = start + len(ROW_COLUMNS)
+        self._several_optional = len(_OPTIONAL_AT) > 1
+
+    def encode(self, row: Sequence[Any]) -> bytes | None:
+        """The sealed encoding of ``row``'s raw values, or ``None`` (see the class)."""
+        if len(row) < self._width:
+            return None
+        optional = self._optional(row)
+        if optional is None or (self._several_optional and all(v is None for v in optional)):
+            values = list(self._plain(row))
+            names = _SORTED_NAMES
+            occurred, categories, flags = self._occurred, self._categories, self._flags
+        elif not self._several_optional or all(v is not None for v in optional):
+            values = list(self._with_optional(row))
+            names = _SORTED_ALL
+            occurred, categories, flags = (self._occurred_all, self._categories_all,
+                                           self._flags_all)
+        else:
+            return None
+        stamp = _raw_timestamp(values[occurred])
+        if stamp is None:
+            return None
+        values[occurred] = stamp
+        joined = values[categories]
+        if joined is None:
+            values[categories] = []
+        elif type(joined) is str:
+            values[categories] = joined.split(",") if joined else []
+        else:
+            return None
+        for index in flags:
+            flag = _FLAG_OF(values[index])
+            if flag is None:
+                return None
+            values[index] = flag
+        try:
+            return _DUMPS(dict(zip(names, values, strict=True))).encode("ascii")
+        except (TypeError, ValueError, UnicodeEncodeError):
+            return None
+
+
+def _raw_timestamp(value: object) -> str | None:
+    """``occurred_at`` as sealed, from the driver's value when it is whole milliseconds
+    in UTC (what the portal writes); ``None`` for anything else."""
+    if type(value) is str:
+        # SQLite: "2026-03-02 07:00:01.537000"
+        if len(value) == 26 and value[10] == " " and value.endswith("000"):
+            return f"{value[:10]}T{value[11:23]}Z"
+        return None
+    if type(value) is datetime:
+        # PostgreSQL: an aware datetime, in UTC for the verifier's session.
+        text = value.isoformat()
+        if len(text) == 32 and text.endswith("000+00:00"):
+            return f"{text[:23]}Z"
+        if len(text) == 25 and text.endswith("+00:00"):  # no fraction: .000
+            return f"{text[:19]}.000Z"
+        return None
+    return None

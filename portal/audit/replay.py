@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from portal.audit.encoding import ROW_COLUMNS, row_changes, row_matches
+from portal.audit.encoding import ROW_COLUMNS, RawRowEncoder, row_changes, row_matches
 from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
 from portal.audit.verify import Problem, ProblemKind, StoredRecord, verify_log
 
@@ -82,43 +84,79 @@ def file_checkpoints(directory: Path) -> list[CheckpointSource]:
             for path in sorted(directory.glob("checkpoint-*.txt"))]
 
 
+def _raw_cursor(conn: Connection, sql: str, name: str) -> Any:
+    """A DBAPI cursor over ``sql``: a server-side (named) cursor in binary format on
+    PostgreSQL (a large log streams in batches, and bytea is not hex-encoded and
+    decoded on the way), SQLite's own cursor otherwise. Both drivers return
+    ``bytes`` for the blob columns."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        # Timestamps come back in UTC, the form RawRowEncoder slices without converting.
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        cursor = raw.cursor(name=name, binary=True)
+    else:
+        cursor = raw.cursor()
+    cursor.execute(sql)
+    return cursor
+
+
+def _exact_changes(conn: Connection, seq: int) -> list[str]:
+    """The exact column check of one record, through the ORM's column types: for the
+    rare row the raw fast path cannot decide (or that does not match)."""
+    columns = [getattr(AccessRecord, name) for name in ROW_COLUMNS]
+    row = conn.execute(select(*columns, AccessRecord.encoding)
+                       .where(AccessRecord.seq == seq)).one()
+    encoding = bytes(row[-1])
+    values = row[:-1]
+    if row_matches(values, encoding):
+        return []
+    return row_changes(values, encoding)
+
+
+_CHAIN = ("seq", "encoding", "prev_hash", "record_hash")
+# Module constants only (no input reaches this text).
+_COLUMNS_SQL = f"SELECT {', '.join(_CHAIN + ROW_COLUMNS)} FROM access_record ORDER BY seq"  # noqa: S608
+
+
 def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]]]
                        ) -> Generator[StoredRecord]:
-    """Every record, checking its searchable columns against its sealed encoding."""
-    columns = [getattr(AccessRecord, name) for name in ROW_COLUMNS]
-    columns += [AccessRecord.prev_hash, AccessRecord.record_hash, AccessRecord.encoding]
-    result = conn.execution_options(yield_per=BATCH).execute(
-        select(*columns).order_by(AccessRecord.seq))
-    width = len(ROW_COLUMNS)
-    seq_at = ROW_COLUMNS.index("seq")
+    """Every record, checking its searchable columns against its sealed encoding.
+
+    Reads plain tuples from the driver's cursor (the chain's columns, then the
+    ``ROW_COLUMNS``) and rebuilds each encoding with :class:`RawRowEncoder`; a row
+    whose rebuilt bytes differ from the stored ones is checked again the exact way
+    (:func:`_exact_changes`) before it counts as changed. After the first change
+    only the chain is followed (the report names the first one).
+    """
+    cursor = _raw_cursor(conn, _COLUMNS_SQL, "audit_verify_columns")
+    encode = RawRowEncoder(start=len(_CHAIN)).encode
+    chain = itemgetter(0, 1, 2, 3)
+    make = StoredRecord._make
     try:
-        for row in result:
-            encoding = bytes(row[width + 2])
-            if not first_change and not row_matches(row, encoding):
-                changed = row_changes(row, encoding)
-                if changed:
-                    first_change.append((row[seq_at], changed))
-            yield StoredRecord(row[seq_at], encoding, bytes(row[width]), bytes(row[width + 1]))
+        while batch := cursor.fetchmany(BATCH):
+            if not first_change:
+                for row, rebuilt in zip(batch, map(encode, batch), strict=True):
+                    if rebuilt != row[1]:
+                        changed = _exact_changes(conn, row[0])
+                        if changed:
+                            first_change.append((row[0], changed))
+                            break
+            yield from map(make, map(chain, batch))
     finally:
-        result.close()
+        cursor.close()
 
 
 def _rows_chain_only(conn: Connection) -> Generator[StoredRecord]:
     """Only what the chain needs, straight from the driver's cursor: the fast path.
 
     SQLAlchemy's result rows cost as much as the hashing here, so this reads
-    the DBAPI cursor itself: a server-side (named) cursor in binary format on
-    PostgreSQL (a large log streams in batches, and bytea is not hex-encoded
-    and decoded on the way), SQLite's own cursor otherwise. Both drivers
-    return ``bytes`` for the blob columns.
+    the DBAPI cursor itself (:func:`_raw_cursor`).
     """
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    named = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name="audit_verify", binary=True) if named else raw.cursor()
+    cursor = _raw_cursor(
+        conn, "SELECT seq, encoding, prev_hash, record_hash FROM access_record ORDER BY seq",
+        "audit_verify")
     try:
-        cursor.execute(
-            "SELECT seq, encoding, prev_hash, record_hash FROM access_record ORDER BY seq")
         make = StoredRecord._make
         while batch := cursor.fetchmany(BATCH):
             yield from map(make, batch)
