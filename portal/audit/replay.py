@@ -84,7 +84,7 @@ def file_checkpoints(directory: Path) -> list[CheckpointSource]:
             for path in sorted(directory.glob("checkpoint-*.txt"))]
 
 
-def _raw_cursor(conn: Connection, sql: str, name: str) -> Any:
+def raw_cursor(conn: Connection, sql: str, name: str) -> Any:
     """A DBAPI cursor over ``sql``: a server-side (named) cursor in binary format on
     PostgreSQL (a large log streams in batches, and bytea is not hex-encoded and
     decoded on the way), SQLite's own cursor otherwise. Both drivers return
@@ -114,9 +114,10 @@ def _exact_changes(conn: Connection, seq: int) -> list[str]:
     return row_changes(values, encoding)
 
 
-_CHAIN = ("seq", "encoding", "prev_hash", "record_hash")
-# Module constants only (no input reaches this text).
-_COLUMNS_SQL = f"SELECT {', '.join(_CHAIN + ROW_COLUMNS)} FROM access_record ORDER BY seq"  # noqa: S608
+CHAIN_COLUMNS = ("seq", "encoding", "prev_hash", "record_hash")
+# What the full check reads: the chain's columns, then the ROW_COLUMNS (module constants
+# only: no input reaches this text).
+COLUMNS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record ORDER BY seq"  # noqa: S608
 
 
 def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]]]
@@ -129,8 +130,8 @@ def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]
     (:func:`_exact_changes`) before it counts as changed. After the first change
     only the chain is followed (the report names the first one).
     """
-    cursor = _raw_cursor(conn, _COLUMNS_SQL, "audit_verify_columns")
-    encode = RawRowEncoder(start=len(_CHAIN)).encode
+    cursor = raw_cursor(conn, COLUMNS_SQL, "audit_verify_columns")
+    encode = RawRowEncoder(start=len(CHAIN_COLUMNS)).encode
     chain = itemgetter(0, 1, 2, 3)
     make = StoredRecord._make
     try:
@@ -151,9 +152,9 @@ def _rows_chain_only(conn: Connection) -> Generator[StoredRecord]:
     """Only what the chain needs, straight from the driver's cursor: the fast path.
 
     SQLAlchemy's result rows cost as much as the hashing here, so this reads
-    the DBAPI cursor itself (:func:`_raw_cursor`).
+    the DBAPI cursor itself (:func:`raw_cursor`).
     """
-    cursor = _raw_cursor(
+    cursor = raw_cursor(
         conn, "SELECT seq, encoding, prev_hash, record_hash FROM access_record ORDER BY seq",
         "audit_verify")
     try:
