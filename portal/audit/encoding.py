@@ -174,10 +174,31 @@ def column_changes(values: Mapping[Any, Any], encoding: bytes) -> Sequence[str]:
 
 # -- the sealed encoding from raw driver values ----------------------------------------------
 
-# A flag as the drivers return it (SQLite 0/1, PostgreSQL a bool), as it is sealed;
+# A flag as the drivers return it (SQLite 0/1, PostgreSQL a bool), as its JSON token;
 # anything else (NULL, 2, text) is left to the exact path.
-_FLAG_VALUES: dict[object, bool] = {0: False, 1: True}
-_FLAG_OF = _FLAG_VALUES.get
+_FLAG_TOKENS: dict[object, str] = {0: "false", 1: "true"}
+_encode_str = json.encoder.encode_basestring_ascii  # the C escaper the canonical JSON uses
+_NOT_TEXT = "\x00"  # not ASCII-safe JSON: a row holding it never matches
+_SPECIAL = frozenset({"seq", "document_version", "occurred_at", "data_categories", *_BOOLEANS})
+
+
+class _Tokens(dict[object, str]):
+    """Text column values -> their JSON tokens, each escaped once (user names, roles,
+    bases, case ids repeat from row to row); bounded, cleared when full."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        super().__init__({None: "null"})
+
+    def __missing__(self, value: object) -> str:
+        if type(value) is not str:
+            return _NOT_TEXT  # bytes, a number in a text column ...: the exact path decides
+        if len(self) >= self.LIMIT:
+            self.clear()
+            self[None] = "null"
+        token = self[value] = _encode_str(value)
+        return token
 
 
 class RawRowEncoder:
@@ -193,6 +214,11 @@ class RawRowEncoder:
     (:func:`row_changes` over the ORM's values). So the fast path only ever says
     "these columns are what was sealed" when the exact path would say so too.
 
+    The encoding is the canonical JSON (``portal.audit.chain``) written without
+    the generic encoder: a template of the sorted keys is filled with each
+    value's JSON token, made with the same C escaper; text values repeat, so
+    their tokens are kept (:class:`_Tokens`).
+
     ``start`` is where the ``ROW_COLUMNS`` begin in each row (the verifier puts
     the chain's columns first). How the driver represents values:
 
@@ -201,60 +227,65 @@ class RawRowEncoder:
       Whole milliseconds in UTC become ``YYYY-MM-DDTHH:MM:SS.mmmZ`` by slicing;
       anything else goes the exact way.
     * the four flags: SQLite's 0/1, PostgreSQL's booleans.
-    * everything else: ``str``, ``int`` or ``None`` on both.
+    * ``seq`` and ``document_version``: integers; everything else text or ``None``.
     """
 
     def __init__(self, start: int = 0) -> None:
-        at = [start + ROW_COLUMNS.index(name) for name in _SORTED_NAMES]
-        at_all = [start + ROW_COLUMNS.index(name) for name in _SORTED_ALL]
-        self._plain = itemgetter(*at)
-        self._with_optional = itemgetter(*at_all)
-        self._optional = itemgetter(*(start + i for i in _OPTIONAL_AT))
-        self._occurred = _SORTED_NAMES.index("occurred_at")
-        self._occurred_all = _SORTED_ALL.index("occurred_at")
-        self._categories = _SORTED_NAMES.index("data_categories")
-        self._categories_all = _SORTED_ALL.index("data_categories")
-        self._flags = tuple(_SORTED_NAMES.index(name) for name in sorted(_BOOLEANS))
-        self._flags_all = tuple(_SORTED_ALL.index(name) for name in sorted(_BOOLEANS))
+        self._tokens = _Tokens()
+        self._optional_at = tuple(start + i for i in _OPTIONAL_AT)
         self._width = start + len(ROW_COLUMNS)
-        self._several_optional = len(_OPTIONAL_AT) > 1
+        self._plain = self._layout(_SORTED_NAMES, start)
+        self._all = self._layout(_SORTED_ALL, start)
+        at = {name: start + ROW_COLUMNS.index(name) for name in _SPECIAL}
+        self._seq, self._version = at["seq"], at["document_version"]
+        self._occurred, self._categories = at["occurred_at"], at["data_categories"]
+        self._flags = itemgetter(*(at[name] for name in sorted(_BOOLEANS)))
+
+    @staticmethod
+    def _layout(names: tuple[str, ...], start: int) -> tuple[Any, str]:
+        """A getter of the text columns, and the template: text tokens first ({0}...),
+        then seq, document_version, occurred_at, data_categories and the flags."""
+        text = [name for name in names if name not in _SPECIAL]
+        order = {name: i for i, name in enumerate(
+            [*text, "seq", "document_version", "occurred_at", "data_categories",
+             *sorted(_BOOLEANS)])}
+        fields = ",".join(f"{_encode_str(name)}:{{{order[name]}}}" for name in names)
+        return itemgetter(*(start + ROW_COLUMNS.index(name) for name in text)), \
+            "{{" + fields + "}}"
 
     def encode(self, row: Sequence[Any]) -> bytes | None:
         """The sealed encoding of ``row``'s raw values, or ``None`` (see the class)."""
         if len(row) < self._width:
             return None
-        optional = self._optional(row)
-        if optional is None or (self._several_optional and all(v is None for v in optional)):
-            values = list(self._plain(row))
-            names = _SORTED_NAMES
-            occurred, categories, flags = self._occurred, self._categories, self._flags
-        elif not self._several_optional or all(v is not None for v in optional):
-            values = list(self._with_optional(row))
-            names = _SORTED_ALL
-            occurred, categories, flags = (self._occurred_all, self._categories_all,
-                                           self._flags_all)
+        optional = [row[i] for i in self._optional_at]
+        if all(value is None for value in optional):
+            text, template = self._plain
+        elif all(value is not None for value in optional):
+            text, template = self._all
         else:
             return None
-        stamp = _raw_timestamp(values[occurred])
+        seq, version = row[self._seq], row[self._version]
+        if type(seq) is not int or (version is not None and type(version) is not int):
+            return None
+        stamp = _raw_timestamp(row[self._occurred])
         if stamp is None:
             return None
-        values[occurred] = stamp
-        joined = values[categories]
-        if joined is None:
-            values[categories] = []
+        joined = row[self._categories]
+        if not joined:
+            categories = "[]"
         elif type(joined) is str:
-            values[categories] = joined.split(",") if joined else []
+            categories = "[" + _encode_str(joined).replace(",", '","') + "]"
         else:
             return None
-        for index in flags:
-            flag = _FLAG_OF(values[index])
-            if flag is None:
-                return None
-            values[index] = flag
-        try:
-            return _DUMPS(dict(zip(names, values, strict=True))).encode("ascii")
-        except (TypeError, ValueError, UnicodeEncodeError):
+        flags = [_FLAG_TOKENS.get(flag) for flag in self._flags(row)]
+        if None in flags:
             return None
+        tokens = [*map(self._tokens.__getitem__, text(row)), str(seq),
+                  "null" if version is None else str(version), f'"{stamp}"', categories,
+                  *flags]
+        if _NOT_TEXT in tokens:
+            return None
+        return template.format(*tokens).encode("ascii")
 
 
 def _raw_timestamp(value: object) -> str | None:
