@@ -305,3 +305,56 @@ def _raw_timestamp(value: object) -> str | None:
             return f"{text[:19]}.000Z"
         return None
     return None
+
+
+def sealed_sql(dialect: str) -> str:
+    """An SQL expression that rebuilds the sealed encoding inside the database, as text
+    (NULL where a value is not in the form the portal writes): the verifier's first
+    filter, so most rows never become Python objects column by column.
+
+    Each value becomes the JSON token of the database's own JSON quoting (SQLite's
+    ``json_quote``, PostgreSQL's ``to_json``); they escape quotes, backslashes and
+    control characters as the canonical encoding does, but leave non-ASCII text
+    unescaped, so a row with such text does not match here and goes to
+    :class:`RawRowEncoder`. Equal bytes are proof enough: every token is a valid
+    JSON encoding of its column, so the sealed encoding then decodes to exactly
+    the columns' values. Column names are module constants, never input.
+    """
+    sqlite = dialect == "sqlite"
+
+    def text(column: str) -> str:
+        return f"json_quote({column})" if sqlite else f"coalesce(to_json({column})::text, 'null')"
+
+    def token(column: str) -> str:
+        if column in _BOOLEANS:
+            return (f"CASE {column} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END" if sqlite
+                    else f"CASE WHEN {column} THEN 'true' ELSE 'false' END")
+        if column in ("seq", "document_version"):
+            if sqlite:
+                return (f"CASE typeof({column}) WHEN 'integer' THEN CAST({column} AS TEXT) "
+                        "WHEN 'null' THEN 'null' END")
+            return f"coalesce({column}::text, 'null')"
+        if column == "occurred_at":
+            if sqlite:
+                return ("CASE WHEN typeof(occurred_at) = 'text' AND length(occurred_at) = 26 "
+                        "AND substr(occurred_at, 11, 1) = ' ' "
+                        "AND substr(occurred_at, 24) = '000' THEN '\"' || "
+                        "substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12, 12) "
+                        "|| 'Z\"' END")
+            return ("CASE WHEN date_trunc('milliseconds', occurred_at) = occurred_at THEN '\"' "
+                    "|| to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS') "
+                    "|| 'Z\"' END")
+        if column == "data_categories":
+            return ("CASE WHEN data_categories IS NULL OR data_categories = '' THEN '[]' "
+                    f"ELSE '[' || replace({text(column)}, ',', '\",\"') || ']' END")
+        return text(column)
+
+    parts = []
+    for index, name in enumerate(_SORTED_ALL):
+        comma = "," if index else ""
+        if name in OPTIONAL_COLUMNS:
+            parts.append(f"CASE WHEN {name} IS NULL THEN '' "
+                         f"ELSE '{comma}\"{name}\":' || {token(name)} END")
+        else:
+            parts.append(f"'{comma}\"{name}\":' || {token(name)}")
+    return "'{' || " + " || ".join(parts) + " || '}'"

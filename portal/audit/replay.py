@@ -27,7 +27,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from portal.audit.encoding import ROW_COLUMNS, RawRowEncoder, row_changes, row_matches
+from portal.audit.encoding import (
+    ROW_COLUMNS,
+    RawRowEncoder,
+    row_changes,
+    row_matches,
+    sealed_sql,
+)
 from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
 from portal.audit.verify import Problem, ProblemKind, StoredRecord, verify_log
 
@@ -118,32 +124,62 @@ CHAIN_COLUMNS = ("seq", "encoding", "prev_hash", "record_hash")
 # What the full check reads: the chain's columns, then the ROW_COLUMNS (module constants
 # only: no input reaches this text).
 COLUMNS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record ORDER BY seq"  # noqa: S608
+_ROWS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record"  # noqa: S608
+
+
+def _checked_sql(dialect: str) -> str:
+    """The chain's columns and whether the database's own rebuild of the sealed
+    encoding (``sealed_sql``) equals the stored bytes."""
+    rebuilt = sealed_sql(dialect)
+    same = (f"CAST({rebuilt} AS BLOB) = encoding" if dialect == "sqlite"
+            else f"convert_to({rebuilt}, 'UTF8') = encoding")
+    return (f"SELECT {', '.join(CHAIN_COLUMNS)}, {same} FROM access_record "  # noqa: S608
+            "ORDER BY seq")
 
 
 def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]]]
                        ) -> Generator[StoredRecord]:
     """Every record, checking its searchable columns against its sealed encoding.
 
-    Reads plain tuples from the driver's cursor (the chain's columns, then the
-    ``ROW_COLUMNS``) and rebuilds each encoding with :class:`RawRowEncoder`; a row
-    whose rebuilt bytes differ from the stored ones is checked again the exact way
-    (:func:`_exact_changes`) before it counts as changed. After the first change
-    only the chain is followed (the report names the first one).
+    Three steps, each only for the rows the one before could not confirm: the
+    database rebuilds each encoding from the columns and compares it
+    (``sealed_sql``: only the chain's columns and a yes/no come back); the rows
+    it does not confirm (non-ASCII text, say) are read as raw tuples and rebuilt
+    with :class:`RawRowEncoder`; a row whose bytes still differ is checked the
+    exact way (:func:`_exact_changes`) before it counts as changed. After the
+    first change only the chain is followed (the report names the first one).
     """
-    cursor = raw_cursor(conn, COLUMNS_SQL, "audit_verify_columns")
+    cursor = raw_cursor(conn, _checked_sql(conn.dialect.name), "audit_verify_columns")
     encode = RawRowEncoder(start=len(CHAIN_COLUMNS)).encode
     chain = itemgetter(0, 1, 2, 3)
     make = StoredRecord._make
     try:
         while batch := cursor.fetchmany(BATCH):
             if not first_change:
-                for row, rebuilt in zip(batch, map(encode, batch), strict=True):
-                    if rebuilt != row[1]:
-                        changed = _exact_changes(conn, row[0])
-                        if changed:
-                            first_change.append((row[0], changed))
-                            break
+                unsure = [row[0] for row in batch if not row[4]]
+                if unsure:
+                    _check_raw(conn, unsure, encode, first_change)
             yield from map(make, map(chain, batch))
+    finally:
+        cursor.close()
+
+
+def _check_raw(conn: Connection, seqs: list[int], encode: Callable[[Any], bytes | None],
+               first_change: list[tuple[int, list[str]]]) -> None:
+    """The rows the database did not confirm, as raw tuples through RawRowEncoder; the
+    first that still differs is checked the exact way."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        marks = ", ".join("?" if conn.dialect.name == "sqlite" else "%s" for _ in seqs)
+        cursor.execute(f"{_ROWS_SQL} WHERE seq IN ({marks}) ORDER BY seq", seqs)
+        for row in cursor.fetchall():
+            if encode(row) != bytes(row[1]):
+                changed = _exact_changes(conn, row[0])
+                if changed:
+                    first_change.append((row[0], changed))
+                    return
     finally:
         cursor.close()
 

@@ -22,7 +22,13 @@ from sqlalchemy import Engine, select, text
 
 from portal.audit import ledger
 from portal.audit.chain import canonical_encoding
-from portal.audit.encoding import OPTIONAL_COLUMNS, ROW_COLUMNS, RawRowEncoder, sealed_fields
+from portal.audit.encoding import (
+    OPTIONAL_COLUMNS,
+    ROW_COLUMNS,
+    RawRowEncoder,
+    sealed_fields,
+    sealed_sql,
+)
 from portal.audit.models import AccessRecord
 from portal.audit.replay import (
     CHAIN_COLUMNS,
@@ -48,6 +54,11 @@ FULL = Requester(user_id="11111111-1111-4111-8111-111111111111",
                  organisation_id="22222222-2222-4222-8222-222222222222",
                  session_ref="abcdabcdabcdabcd", client_address="2001:db8::1",
                  on_behalf_of_id="33333333-3333-4333-8333-333333333333")
+ASCII = Requester(user_id="11111111-1111-4111-8111-111111111111",
+                  user_name='Jan "de" \\ Vries\n', user_role="mentor",
+                  organisation_id="22222222-2222-4222-8222-222222222222",
+                  session_ref="abcdabcdabcdabcd", client_address="2001:db8::1",
+                  on_behalf_of_id="33333333-3333-4333-8333-333333333333")
 CASE = "44444444-4444-4444-8444-444444444444"
 CHILD = "55555555-5555-4555-8555-555555555555"
 OBJECT = "66666666-6666-4666-8666-666666666666"
@@ -84,6 +95,20 @@ def _write(engine: Engine) -> None:
         record(db, FULL, datetime(2026, 7, 1, 22, 30, 5, 7000, tzinfo=UTC),
                event_type="case.search", action="read", outcome="allowed",
                data_categories=("identity",), query="name=de Vries")
+        # Every column set, in ASCII only (quotes, backslashes, control characters):
+        # the rows the database's own rebuild confirms.
+        token = request_id.set("req-0002")
+        try:
+            record(db, ASCII, START + timedelta(days=41), event_type="document.view",
+                   action="read", decision=Allow(basis="participant:chair;basis:consent"),
+                   case_id=CASE, child_id=CHILD, object_type="document", object_id=OBJECT,
+                   reason="override", purpose_of_use="care_coordination",
+                   legal_ground="wjz_7.1.1", consent_id=OBJECT, break_glass_id=CASE,
+                   break_glass_reason='Acuut "gevaar"\r\nzie\tverslag \\ \x01\x1f',
+                   data_categories=("health", "education"), document_id=OBJECT,
+                   document_version=3, sensitivity="V", query='case="x"\\y/z')
+        finally:
+            request_id.reset(token)
 
 
 @pytest.fixture
@@ -129,7 +154,7 @@ def test_raw_rebuild_equals_the_orm_encoding_for_every_kind_of_record(log: Engin
     rows = _raw_rows(log)
     orm = _orm_encodings(log)
     encode = RawRowEncoder(start=len(CHAIN_COLUMNS)).encode
-    assert len(rows) == len(orm) == 4
+    assert len(rows) == len(orm) == 5
     for row in rows:
         seq, stored = row[0], bytes(row[1])
         assert encode(row) == orm[seq] == stored, seq
@@ -191,3 +216,40 @@ def test_values_the_fast_path_does_not_know_are_decided_the_exact_way(log: Engin
     assert RawRowEncoder(start=len(CHAIN_COLUMNS)).encode(row) is None
     assert _orm_encodings(log)[3] == bytes(row[1])
     assert _verify(log).ok
+
+
+def _database_rebuilds(engine: Engine) -> dict[int, bytes | None]:
+    """The database's own rebuild of each encoding (the verifier's first filter)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT seq, {sealed_sql(engine.dialect.name)} "  # noqa: S608
+                                 "FROM access_record ORDER BY seq")).all()
+    return {seq: None if rebuilt is None else rebuilt.encode() for seq, rebuilt in rows}
+
+
+def test_the_databases_rebuild_confirms_ascii_rows_and_only_exact_ones(log: Engine) -> None:
+    """Rows 1 and 5 (ASCII only, every column empty / set) are rebuilt by the database
+    byte for byte; rows with non-ASCII text come out different (its JSON quoting does
+    not escape them), so they go to RawRowEncoder: never a false match."""
+    orm = _orm_encodings(log)
+    rebuilt = _database_rebuilds(log)
+    assert rebuilt[1] == orm[1] and rebuilt[5] == orm[5]
+    assert all(rebuilt[seq] != orm[seq] for seq in (2, 3, 4))
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("user_name", 'Jan "de" \\ Vries\r'),
+    ("break_glass_reason", None),
+    ("data_categories", "education,health,x"),
+    ("document_version", 4),
+    ("request_id", None),
+    ("authorised", False),
+    ("object_type", "case"),
+])
+def test_a_changed_ascii_column_is_found_through_the_databases_rebuild(
+        log: Engine, column: str, value: object) -> None:
+    as_dba(log, f"UPDATE access_record SET {column} = :v WHERE seq = 5",  # noqa: S608
+           {"v": value})
+    assert _database_rebuilds(log)[5] != bytes(next(r for r in _raw_rows(log) if r[0] == 5)[1])
+    report = _verify(log)
+    assert not report.ok and report.problem is not None and report.problem.seq == 5
+    assert list(report.changed_columns) == [column]
