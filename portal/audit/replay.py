@@ -121,8 +121,8 @@ def _exact_changes(conn: Connection, seq: int) -> list[str]:
 
 
 CHAIN_COLUMNS = ("seq", "encoding", "prev_hash", "record_hash")
-# What the full check reads: the chain's columns, then the ROW_COLUMNS (module constants
-# only: no input reaches this text).
+# The raw rows RawRowEncoder reads: the chain's columns, then the ROW_COLUMNS (module
+# constants only: no input reaches this text).
 COLUMNS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record ORDER BY seq"  # noqa: S608
 _ROWS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record"  # noqa: S608
 
