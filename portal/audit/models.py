@@ -23,6 +23,8 @@ class AccessRecord(Base):
         # The FG's person filter, newest first, and the day chart read from the index alone.
         Index("ix_access_record_user_seq", "user_id", "seq"),
         Index("ix_access_record_day_chart", "occurred_at", "outcome", "emergency_procedure"),
+        # The FG's organisation filter and every FG's scope (records of their organisations).
+        Index("ix_access_record_organisation_seq", "user_organisation_id", "seq"),
     )
 
     id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)  # event id

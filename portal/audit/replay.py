@@ -20,12 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from portal.audit.encoding import ROW_COLUMNS, row_changes, row_matches
+from portal.audit.encoding import (
+    ROW_COLUMNS,
+    RawRowEncoder,
+    row_changes,
+    row_matches,
+    sealed_sql,
+)
 from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
 from portal.audit.verify import Problem, ProblemKind, StoredRecord, verify_log
 
@@ -82,43 +90,110 @@ def file_checkpoints(directory: Path) -> list[CheckpointSource]:
             for path in sorted(directory.glob("checkpoint-*.txt"))]
 
 
+def raw_cursor(conn: Connection, sql: str, name: str) -> Any:
+    """A DBAPI cursor over ``sql``: a server-side (named) cursor in binary format on
+    PostgreSQL (a large log streams in batches, and bytea is not hex-encoded and
+    decoded on the way), SQLite's own cursor otherwise. Both drivers return
+    ``bytes`` for the blob columns."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        # Timestamps come back in UTC, the form RawRowEncoder slices without converting.
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        cursor = raw.cursor(name=name, binary=True)
+    else:
+        cursor = raw.cursor()
+    cursor.execute(sql)
+    return cursor
+
+
+def _exact_changes(conn: Connection, seq: int) -> list[str]:
+    """The exact column check of one record, through the ORM's column types: for the
+    rare row the raw fast path cannot decide (or that does not match)."""
+    columns = [getattr(AccessRecord, name) for name in ROW_COLUMNS]
+    row = conn.execute(select(*columns, AccessRecord.encoding)
+                       .where(AccessRecord.seq == seq)).one()
+    encoding = bytes(row[-1])
+    values = row[:-1]
+    if row_matches(values, encoding):
+        return []
+    return row_changes(values, encoding)
+
+
+CHAIN_COLUMNS = ("seq", "encoding", "prev_hash", "record_hash")
+# The raw rows RawRowEncoder reads: the chain's columns, then the ROW_COLUMNS (module
+# constants only: no input reaches this text).
+COLUMNS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record ORDER BY seq"  # noqa: S608
+_ROWS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record"  # noqa: S608
+
+
+def _checked_sql(dialect: str) -> str:
+    """The chain's columns and whether the database's own rebuild of the sealed
+    encoding (``sealed_sql``) equals the stored bytes."""
+    rebuilt = sealed_sql(dialect)
+    same = (f"CAST({rebuilt} AS BLOB) = encoding" if dialect == "sqlite"
+            else f"convert_to({rebuilt}, 'UTF8') = encoding")
+    return (f"SELECT {', '.join(CHAIN_COLUMNS)}, {same} FROM access_record "  # noqa: S608
+            "ORDER BY seq")
+
+
 def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]]]
                        ) -> Generator[StoredRecord]:
-    """Every record, checking its searchable columns against its sealed encoding."""
-    columns = [getattr(AccessRecord, name) for name in ROW_COLUMNS]
-    columns += [AccessRecord.prev_hash, AccessRecord.record_hash, AccessRecord.encoding]
-    result = conn.execution_options(yield_per=BATCH).execute(
-        select(*columns).order_by(AccessRecord.seq))
-    width = len(ROW_COLUMNS)
-    seq_at = ROW_COLUMNS.index("seq")
+    """Every record, checking its searchable columns against its sealed encoding.
+
+    Three steps, each only for the rows the one before could not confirm: the
+    database rebuilds each encoding from the columns and compares it
+    (``sealed_sql``: only the chain's columns and a yes/no come back); the rows
+    it does not confirm (non-ASCII text, say) are read as raw tuples and rebuilt
+    with :class:`RawRowEncoder`; a row whose bytes still differ is checked the
+    exact way (:func:`_exact_changes`) before it counts as changed. After the
+    first change only the chain is followed (the report names the first one).
+    """
+    cursor = raw_cursor(conn, _checked_sql(conn.dialect.name), "audit_verify_columns")
+    encode = RawRowEncoder(start=len(CHAIN_COLUMNS)).encode
+    chain = itemgetter(0, 1, 2, 3)
+    make = StoredRecord._make
     try:
-        for row in result:
-            encoding = bytes(row[width + 2])
-            if not first_change and not row_matches(row, encoding):
-                changed = row_changes(row, encoding)
-                if changed:
-                    first_change.append((row[seq_at], changed))
-            yield StoredRecord(row[seq_at], encoding, bytes(row[width]), bytes(row[width + 1]))
+        while batch := cursor.fetchmany(BATCH):
+            if not first_change:
+                unsure = [row[0] for row in batch if not row[4]]
+                if unsure:
+                    _check_raw(conn, unsure, encode, first_change)
+            yield from map(make, map(chain, batch))
     finally:
-        result.close()
+        cursor.close()
+
+
+def _check_raw(conn: Connection, seqs: list[int], encode: Callable[[Any], bytes | None],
+               first_change: list[tuple[int, list[str]]]) -> None:
+    """The rows the database did not confirm, as raw tuples through RawRowEncoder; the
+    first that still differs is checked the exact way."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        marks = ", ".join("?" if conn.dialect.name == "sqlite" else "%s" for _ in seqs)
+        cursor.execute(f"{_ROWS_SQL} WHERE seq IN ({marks}) ORDER BY seq", seqs)
+        for row in cursor.fetchall():
+            if encode(row) != bytes(row[1]):
+                changed = _exact_changes(conn, row[0])
+                if changed:
+                    first_change.append((row[0], changed))
+                    return
+    finally:
+        cursor.close()
 
 
 def _rows_chain_only(conn: Connection) -> Generator[StoredRecord]:
     """Only what the chain needs, straight from the driver's cursor: the fast path.
 
     SQLAlchemy's result rows cost as much as the hashing here, so this reads
-    the DBAPI cursor itself: a server-side (named) cursor in binary format on
-    PostgreSQL (a large log streams in batches, and bytea is not hex-encoded
-    and decoded on the way), SQLite's own cursor otherwise. Both drivers
-    return ``bytes`` for the blob columns.
+    the DBAPI cursor itself (:func:`raw_cursor`).
     """
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    named = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name="audit_verify", binary=True) if named else raw.cursor()
+    cursor = raw_cursor(
+        conn, "SELECT seq, encoding, prev_hash, record_hash FROM access_record ORDER BY seq",
+        "audit_verify")
     try:
-        cursor.execute(
-            "SELECT seq, encoding, prev_hash, record_hash FROM access_record ORDER BY seq")
         make = StoredRecord._make
         while batch := cursor.fetchmany(BATCH):
             yield from map(make, batch)

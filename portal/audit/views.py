@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
@@ -62,6 +63,8 @@ class Filters:
     # What the words of ``child`` and ``case`` matched (``by_name``); None: given as ids.
     child_ids: tuple[str, ...] | None = None
     case_ids: tuple[str, ...] | None = None
+    # The professionals whose name contains ``person`` (``by_name``); None: not looked up.
+    person_ids: tuple[str, ...] | None = None
     organisation: str = ""
     date_from: date | None = None
     date_to: date | None = None
@@ -124,16 +127,24 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LOCAL_TIME).astimezone(UTC)
 
 
-def _named(fragment: str) -> ColumnElement[bool]:
+def _professionals_named(fragment: str) -> Select[Any]:
+    return select(Person.id).where(
+        Person.kind == PersonKind.PROFESSIONAL,
+        func.lower(Person.display_name).contains(fragment, autoescape=True))
+
+
+def _named(fragment: str, ids: tuple[str, ...] | None) -> ColumnElement[bool]:
     """Records of the professionals whose name contains ``fragment``, found through
     their ids (indexed) rather than by scanning every record's stored name; records
     without a person (the system, SCIM, operators) by the name they carry.
 
+    ``ids`` are those professionals, looked up beforehand (``by_name``): a list of
+    ids lets PostgreSQL combine the user-id index for both branches (a subquery in
+    an OR made it read the whole log). Without it the subquery does the same.
+
     A citizen's record carries no name (it is sealed at rest), so none is found by
     name, as before; a professional is found by their current name."""
-    people = select(Person.id).where(
-        Person.kind == PersonKind.PROFESSIONAL,
-        func.lower(Person.display_name).contains(fragment, autoescape=True))
+    people = _professionals_named(fragment) if ids is None else ids
     return or_(AccessRecord.user_id.in_(people),
                and_(AccessRecord.user_id.is_(None),
                     func.lower(AccessRecord.user_name).contains(fragment, autoescape=True)))
@@ -145,7 +156,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         if is_uuid(filters.person):
             where.append(AccessRecord.user_id == filters.person)
         else:
-            where.append(_named(filters.person.lower()))
+            where.append(_named(filters.person.lower(), filters.person_ids))
     if filters.child_ids is not None:
         where.append(AccessRecord.child_id.in_(filters.child_ids))
     elif filters.child:
@@ -248,7 +259,8 @@ class SearchPage:
 
 def by_name(db: Session, vault: Vault, now: datetime, filters: Filters) -> Filters:
     """Words in the child or case filter, looked up in the cases' blind index (names
-    and titles are sealed): the children of the matching cases, or those cases."""
+    and titles are sealed): the children of the matching cases, or those cases; and
+    the professionals a part of a name in the person filter matches."""
 
     def matching(text: str) -> tuple[str, ...] | None:
         if not text or is_uuid(text):
@@ -256,10 +268,16 @@ def by_name(db: Session, vault: Vault, now: datetime, filters: Filters) -> Filte
         return tuple(cases_matching(db, vault, now, text, NAME_MATCHES) or ())
 
     child_cases, case_ids = matching(filters.child), matching(filters.case)
+    person_ids = None
+    if filters.person and not is_uuid(filters.person):
+        found = tuple(db.scalars(_professionals_named(filters.person.lower())
+                                 .limit(NAME_MATCHES + 1)))
+        # More than NAME_MATCHES people: the subquery, exact if slower.
+        person_ids = found if len(found) <= NAME_MATCHES else None
     child_ids = None if child_cases is None else tuple(
         child for child in db.scalars(select(Case.child_id).where(Case.id.in_(child_cases))
                                       .distinct()) if child is not None)
-    return replace(filters, child_ids=child_ids, case_ids=case_ids)
+    return replace(filters, child_ids=child_ids, case_ids=case_ids, person_ids=person_ids)
 
 
 def recorded_params(db: Session, vault: Vault, now: datetime, actor: Actor,
