@@ -38,12 +38,12 @@ def minutes_states(db: Session, meetings: Sequence[tuple[str, datetime]],
     if not ids:
         return {}
     minutes = dict(db.execute(select(Minutes.meeting_id, Minutes.id)
-                              .where(Minutes.meeting_id.in_(ids))).tuples().all())
+                              .where(Minutes.meeting_id.in_(ids))).all())
     latest: dict[str, MinutesStatus] = {}
     for minutes_id, status in db.execute(
             select(MinutesVersion.minutes_id, MinutesVersion.status)
             .where(MinutesVersion.minutes_id.in_(list(minutes.values())))
-            .order_by(MinutesVersion.minutes_id, MinutesVersion.version)).tuples():
+            .order_by(MinutesVersion.minutes_id, MinutesVersion.version)):
         latest[minutes_id] = status
     drafted = set(db.scalars(select(MinutesDraft.minutes_id)
                              .where(MinutesDraft.minutes_id.in_(list(minutes.values())))))

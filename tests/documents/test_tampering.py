@@ -25,11 +25,10 @@ from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersi
 from portal.documents.storage import YIELD_BYTES
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import PortalClient, Running
 
@@ -60,10 +59,10 @@ def stored(running_sqlite: Running) -> Stored:
                         for i in range(SIZE // 30)).encode()
     b = upload_new(running_sqlite, ib, b"B" * len(content_a), "b.txt")
     a = upload_new(running_sqlite, ib, content_a, "a.txt")
-    m1 = document_id_from(write_minutes(ib, "Eerste notulen", "Versie een"))
+    m1 = legacy_minutes(running_sqlite, "ib", "Eerste notulen", "Versie een")
     ib.submit(f"{CASE_PATH}/documents/{m1}/versions", {"title": "Eerste notulen",
                                                        "text": "Versie twee"})
-    m2 = document_id_from(write_minutes(ib, "Tweede notulen", "Ander verslag"))
+    m2 = legacy_minutes(running_sqlite, "ib", "Tweede notulen", "Ander verslag")
     created = ib.submit("/cases", {"anonymous": "on", "title": "Anonieme casus",
                                    "purpose": "Anoniem overleg", "legal_basis": "consent"})
     other_case = created.url.path.split("/")[2]
