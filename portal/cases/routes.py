@@ -92,7 +92,7 @@ def case_meetings(page: Page, case_id: str) -> Response:
     tab = tabs.meetings_tab(page.db, page.portal.vault, page.requester(), page.user, page.now,
                             case_id)
     return page.render("cases/meetings.html", tab=tab, case=tab.case, agenda=tab.agenda,
-                       current="meetings")
+                       minutes=tab.minutes, current="meetings")
 
 
 @endpoint()
