@@ -53,7 +53,7 @@ def test_widened_file_fails_closed_with_a_record(running: Running, downgrade: bo
 
     response = ib.get(f"{CASE_PATH}/documents/{file_id}/download")
     assert response.status_code == 500 and b"medisch" not in response.content
-    page = ib.page(CASE_PATH).text
+    page = ib.page(f"{CASE_PATH}/documents").text
     assert "medisch-verslag" not in page and "kon niet worden ontsleuteld" in page
     outcomes = _outcomes(running, file_id)
     assert ("document.download", "allowed", "") in outcomes  # the widened decision...

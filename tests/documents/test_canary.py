@@ -110,7 +110,7 @@ def test_canary_is_nowhere_at_rest(running: Running, database_url: str,
                              f"Gesprek.\n\nZorg: {canary}\n")
     content = (f"Verslag {canary}\n" * 8000).encode()  # several segments
     document_id = upload_new(running, ib, content, f"{canary}.txt")
-    assert canary in ib.page(CASE_PATH).text
+    assert canary in ib.page(f"{CASE_PATH}/documents").text
     _, headers, body, clean = stream_download(ib, f"{CASE_PATH}/documents/{document_id}/download")
     assert clean and body == content and canary in headers["content-disposition"]
     assert canary in ib.page(f"{CASE_PATH}/documents/{written}").text

@@ -52,7 +52,7 @@ def test_chair_erases_a_document(running: Running) -> None:
     assert unconfirmed.status_code == 400
     assert counts(running) == before
     page = ib.submit(f"{CASE_PATH}/documents/{minutes_id}/erase", {"confirm": "on"})
-    assert page.status_code == 200 and page.url.path == CASE_PATH
+    assert page.status_code == 200 and page.url.path == f"{CASE_PATH}/documents"
     assert "Geheime notulen" not in page.text
     assert "Gewist" in page.text and "Ilse Bakker" in page.text and "Gedrag" in page.text
 

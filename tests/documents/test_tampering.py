@@ -235,7 +235,7 @@ def test_document_moved_to_another_case_is_refused(running_sqlite: Running,
     assert stored.client.get(f"{moved}/{stored.a}/download").status_code == 500
     assert set(_failures(running_sqlite, "document.view")) == {stored.m1}
     # Nor does it show in the other case's list: it is marked damaged there.
-    page = stored.client.page(f"/cases/{stored.other_case}").text
+    page = stored.client.page(f"/cases/{stored.other_case}/documents").text
     assert "Eerste notulen" not in page and "kon niet worden ontsleuteld" in page
 
 
@@ -283,7 +283,7 @@ def test_swapped_file_names_show_as_damaged(running_sqlite: Running, stored: Sto
         vb = db.scalars(select(DocumentVersion).where(DocumentVersion.document_id == stored.b))
         row_a, row_b = va.one(), vb.one()
         row_a.filename_ct, row_b.filename_ct = row_b.filename_ct, row_a.filename_ct
-    page = stored.client.page(CASE_PATH).text
+    page = stored.client.page(f"{CASE_PATH}/documents").text
     assert "a.txt" not in page and "b.txt" not in page
     assert page.count("kon niet worden ontsleuteld") == 2
     assert set(_failures(running_sqlite, "document.list")) == {stored.a, stored.b}
