@@ -15,7 +15,7 @@ from portal.audit.service import Requester
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.documents import minutes
-from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersion
+from portal.documents.models import CATEGORIES, CaseDocument, DocumentSegment, DocumentVersion
 from portal.errors import AccessDenied
 from portal.vault.models import DataKey
 from tests.harness import PortalClient, Running
@@ -53,7 +53,8 @@ def legacy_minutes(running: Running, persona: str, title: str, text: str, *,
         try:
             return minutes.create_minutes(db, running.portal.vault, who, actor,
                                           running.clock(), case_id, title, text,
-                                          list(categories))
+                                          # in the form's order, as the route chose them
+                                          [c for c in CATEGORIES if c in set(categories)])
         except AccessDenied:
             db.commit()  # as the request boundary does: the refusal stays on record
             raise
