@@ -147,7 +147,8 @@ def test_legacy_rows_still_open_and_rebind_upgrades_them(
     with running.portal.sessions() as db:
         assert db.get_one(Meeting, MEETING_ID).binding == WITH_ACCESS_FACTS
         assert set(db.scalars(select(ActionItem.binding))) == {WITH_ACCESS_FACTS}
-    assert "Twee weken observeren in de klas" in chair.page(f"{CASE_PATH}/actions").text  # still opens
+    # still opens
+    assert "Twee weken observeren in de klas" in chair.page(f"{CASE_PATH}/actions").text
 
     _widen_agenda(running)
     with running.portal.sessions() as db, db.begin():
