@@ -30,6 +30,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, ViewportSize, expect
 
 from e2e.pages import LoginPage
+from portal.demo import DEMO_CASE, stable_id
 
 if TYPE_CHECKING:
     from e2e.conftest import Browse
@@ -97,6 +98,12 @@ PERSONAS = {
 }
 
 MAX_PAGES = 40  # per persona
+# The demo case's tabs (templates/cases/_header.html), offered first to everyone
+# who takes part in it: each is its own page, with forms behind buttons.
+SAM_CASE = stable_id("case", DEMO_CASE.key)
+CASE_TABS = tuple(f"/cases/{SAM_CASE}{tab}" for tab in
+                  ("", "/meetings", "/documents", "/actions", "/consent", "/timeline"))
+IN_THE_CASE = frozenset({"mentor", "ib", "notulist"})  # portal/demo.py
 MAX_PER_PATTERN = 2  # concrete pages per normalised URL (e.g. two cases, not twenty)
 # Never followed: they end the session, change state on GET in an identity
 # provider, or are files rather than pages.
@@ -267,5 +274,10 @@ def test_every_reachable_page_passes_axe_and_reflows(
     crawl = Crawl(browse.base_url)
     crawl.offer(page.url)
     crawl.offer(f"{browse.base_url}/")
+    if subject in IN_THE_CASE:
+        for tab in CASE_TABS:
+            crawl.offer(browse.base_url + tab)
     crawl_from(page, crawl, axe_source)
+    if subject in IN_THE_CASE:
+        assert set(CASE_TABS) <= set(crawl.pages), "every tab of the case was audited"
     report(crawl, subject, started)

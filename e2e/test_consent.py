@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from e2e.pages import CaseListPage, ErrorPage, LoginPage, log_in
 from portal.demo import DEMO_CASE, stable_id
+from tests.documents.helpers import upload_new
 from tests.harness import PortalClient, Running
 
 if TYPE_CHECKING:
@@ -98,16 +99,15 @@ def prepare_sams_case(portal: Running) -> tuple[str, str]:
         ("valid_until", "")]).encode(), headers=FORM)
     assert "Uw toestemming is vastgelegd" in response.text
     urls = []
+    # Minutes written elsewhere, uploaded as files. Now that youth care takes part,
+    # Sam's own consent is needed for the school too, so even the chair may not read
+    # back what they uploaded: the new document is found in the database.
     for title, category in (("Gedrag in de klas (e2e)", "behaviour"),
                             ("Medische achtergrond (e2e)", "health")):
-        chair.page(f"/cases/{SAM_CASE}/minutes/new")
-        # Not followed: now that youth care takes part, Sam's own consent is needed
-        # for the school too, so even the chair may not read back what they wrote.
-        created = chair.post(f"/cases/{SAM_CASE}/minutes", follow_redirects=False, data={
-            "csrf_token": chair.csrf, "title": title, "text": f"Besproken: {title}.",
-            f"category_{category}": "on"})
-        assert created.status_code == 303
-        urls.append(created.headers["location"])
+        document_id = upload_new(portal, chair, f"Besproken: {title}.\n".encode(),
+                                 f"{title}.txt", kind="minutes", categories=(category,),
+                                 case_id=SAM_CASE)
+        urls.append(f"/cases/{SAM_CASE}/documents/{document_id}")
     return urls[0], urls[1]
 
 
@@ -129,12 +129,15 @@ def test_parent_consents_then_withdraws_and_the_worker_follows(
     worker = browse()
     cases = log_in(worker, "Youssef El Amrani")
     cases.open_case(DEMO_CASE.title)
+    worker.get_by_role("navigation", name="Onderdelen van deze casus") \
+        .get_by_role("link", name="Verslagen en documenten").click()
     documents = worker.get_by_role("region", name="Verslagen en bijlagen")
-    expect(documents.get_by_role("link", name="Gedrag in de klas (e2e)")).to_be_visible()
+    behaviour = documents.get_by_role("link", name="Gedrag in de klas (e2e).txt", exact=True)
+    expect(behaviour).to_be_visible()
     expect(documents.get_by_text("Medische achtergrond (e2e)")).to_have_count(0)
-    documents.get_by_role("link", name="Gedrag in de klas (e2e)").click()
-    expect(worker.get_by_role("article", name="Verslag")).to_contain_text(
-        "Besproken: Gedrag in de klas (e2e).")
+    behaviour.click()
+    expect(worker.get_by_role("heading", level=1)).to_have_text("Gedrag in de klas (e2e).txt")
+    expect(worker.get_by_role("link", name="Downloaden")).to_be_visible()
     worker.goto(health_url)
     expect(worker.get_by_role("heading", level=1, name="Niet toegestaan")).to_be_visible()
 

@@ -110,7 +110,7 @@ def altered_byte(portal: Running, db: Session, document_id: str) -> None:
 def _download(browse: Browse, running: Running) -> tuple[str | None, bytes | None]:
     page = browse()
     log_in(page, "Ilse Bakker")
-    page.goto(CASE_PATH)
+    page.goto(f"{CASE_PATH}/documents")
     section = page.get_by_role("region", name="Verslagen en bijlagen")
     with page.expect_download() as started:
         section.get_by_role("link", name=f"downloaden {NAME}").click()

@@ -77,6 +77,8 @@ def test_the_whole_mdo_flow(browse: Browse, portal: Running) -> None:
     # The chair schedules the MDO, inviting the youth-care worker and the family.
     chair = browse()
     log_in(chair, "Ilse Bakker").open_case(DEMO_CASE.title)
+    chair.get_by_role("navigation", name="Onderdelen van deze casus") \
+        .get_by_role("link", name="Overleggen").click()
     chair.get_by_role("link", name="Een MDO plannen").click()
     day = (portal.clock.now + timedelta(days=3)).astimezone(LOCAL_TIME).date()
     chair.get_by_label("Datum").fill(day.isoformat())
@@ -127,6 +129,10 @@ def test_the_whole_mdo_flow(browse: Browse, portal: Running) -> None:
     expect(chair.get_by_text(HEALTH)).to_be_visible()
     chair.get_by_role("button", name="Versie 1 vaststellen").click()
     expect(chair.get_by_text(re.compile("vastgesteld door Ilse Bakker"))).to_be_visible()
+    # The case's meetings tab follows the minutes: approved now.
+    chair.goto(f"/cases/{SAM_CASE}/meetings")
+    expect(chair.get_by_role("region", name="Overleggen").get_by_text("verslag vastgesteld")) \
+        .not_to_have_count(0)
 
     # The youth-care worker, behaviour only: neither health nor school progress.
     worker = browse()

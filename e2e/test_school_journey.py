@@ -40,6 +40,7 @@ from e2e.pages import NewCasePage
 from portal.app import create_app
 from portal.mail.catcher import CaughtMessage, MailCatcher, free_port
 from portal.settings import load_settings
+from tests.documents.helpers import document_ids
 from tests.harness import FakeClock, PostgresServer, Running, bind_socket, serve
 from tests.interop.op import start_op, stop_op
 from tests.ops.conftest import CLI_TOKEN, PIN, portal_command, production_env
@@ -407,26 +408,40 @@ def test_a_school_from_an_empty_database_to_consent_read_by_youth_care(
     give.get_by_role("button", name="Toestemming geven").click()
     expect(anna.get_by_role("status")).to_have_text("Uw toestemming is vastgelegd.")
 
-    # The school records two discussions; only behaviour is covered.
+    # The school attaches two reports written elsewhere; only behaviour is covered.
+    # (Minutes of a meeting are written with the meeting; a file is uploaded here.)
+    # Health is outside the consent, even for the school: the new document is found
+    # in the database, since the list does not show it to Ilse either.
     written = {}
     for title, category in (("Gedrag in groep 5a", "Gedrag"),
                             ("Medische achtergrond", "Gezondheid")):
-        ilse.goto(f"{case_url}/minutes/new")
-        ilse.get_by_label("Titel").fill(title)
-        ilse.get_by_label("Verslag", exact=True).fill(f"Besproken: {title}.")
-        ilse.get_by_role("checkbox", name=category, exact=True).check()
-        ilse.get_by_role("button", name="Verslag opslaan").click()
-        expect(ilse).to_have_url(re.compile(r"/documents/[0-9a-f-]{36}$"))
-        written[category] = ilse.url
+        before = document_ids(school.running)
+        ilse.goto(f"{case_url}/documents")
+        upload = ilse.locator("#upload-form")
+        upload.get_by_text("Een bestand uploaden").click()
+        upload.get_by_label("Wat is het?").select_option(label="Verslagen die elders zijn gemaakt")
+        upload.get_by_role("checkbox", name=category, exact=True).check()
+        upload.get_by_label("Bestand", exact=True).set_input_files(files=[{
+            "name": f"{title}.txt", "mimeType": "text/plain",
+            "buffer": f"Besproken: {title}.\n".encode()}])
+        upload.get_by_role("button", name="Uploaden").click()
+        expect(ilse).to_have_url(f"{case_url}/documents")
+        (document_id,) = document_ids(school.running) - before
+        written[category] = f"{case_url}/documents/{document_id}"
 
     # Youth care reads what the consent covers, and nothing else.
     worker.goto(case_url)
+    worker.get_by_role("navigation", name="Onderdelen van deze casus") \
+        .get_by_role("link", name="Verslagen en documenten").click()
     documents = worker.get_by_role("region", name="Verslagen en bijlagen")
-    expect(documents.get_by_role("link", name="Gedrag in groep 5a")).to_be_visible()
+    expect(documents.get_by_role("link", name="Gedrag in groep 5a.txt", exact=True)) \
+        .to_be_visible()
     expect(documents.get_by_text("Medische achtergrond")).to_have_count(0)
-    documents.get_by_role("link", name="Gedrag in groep 5a").click()
-    expect(worker.get_by_role("article", name="Verslag")).to_contain_text(
-        "Besproken: Gedrag in groep 5a.")
+    documents.get_by_role("link", name="Gedrag in groep 5a.txt", exact=True).click()
+    expect(worker.get_by_role("heading", level=1)).to_have_text("Gedrag in groep 5a.txt")
+    with worker.expect_download() as download:
+        worker.get_by_role("link", name="Downloaden").click()
+    assert download.value.path().read_bytes() == b"Besproken: Gedrag in groep 5a.\n"
     worker.goto(written["Gezondheid"])
     expect(worker.get_by_role("heading", level=1, name="Niet toegestaan")).to_be_visible()
     expect(worker.get_by_text("Medische achtergrond")).to_have_count(0)

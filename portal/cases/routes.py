@@ -5,15 +5,13 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.cases import capacity, erasure, service
+from portal.cases import capacity, erasure, service, tabs
 from portal.cases.models import LegalBasis
 from portal.cases.preview import ConfirmationNeeded
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
-from portal.documents import service as documents
 from portal.errors import N_, InvalidInput
 from portal.meetings import service as meetings
-from portal.rights.restriction import restriction_notices
 from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
 
@@ -80,40 +78,58 @@ def show_case(page: Page, case_id: str) -> Response:
 
 def _show(page: Page, case_id: str, status: int = 200,
           erase_errors: dict[str, str] | None = None) -> Response:
-    case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
+    """The overview tab: participants, what needs attention, close and erase."""
+    tab = tabs.overview(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                        case_id)
+    return page.render("cases/show.html", status=status, tab=tab, case=tab.case,
+                       candidates=tab.candidates, addable_roles=service.ADDABLE_ROLES,
+                       errors={}, notice=None, erase_errors=erase_errors or {},
+                       agenda=tab.agenda, restrictions=tab.restrictions, current="overview")
+
+
+@endpoint()
+def case_meetings(page: Page, case_id: str) -> Response:
+    tab = tabs.meetings_tab(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                            case_id)
+    return page.render("cases/meetings.html", tab=tab, case=tab.case, agenda=tab.agenda,
+                       minutes=tab.minutes, current="meetings")
+
+
+@endpoint()
+def case_documents(page: Page, case_id: str) -> Response:
+    tab = tabs.documents_tab(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
-    candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
-        if case.can_manage else []
-    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,
-                                  page.requester(), fragment=False, facts=case.facts)
-    case_documents = documents.case_documents(page.db, page.portal.vault, page.requester(),
-                                              page.user, page.now, case.id, facts=case.facts)
-    return page.render("cases/show.html", status=status, case=case, candidates=candidates,
-                       addable_roles=service.ADDABLE_ROLES, errors={}, notice=None,
-                       erase_errors=erase_errors or {},
-                       agenda=agenda, documents=case_documents,
-                       max_upload_mb=page.portal.settings.max_upload_mb,
-                       restrictions=restriction_notices(page.db, page.portal.vault,
-                                                        page.requester(), page.now, case.facts)
-                       if case.facts is not None
-                       and (case.facts.restricted or case.facts.restricted_items) else [])
+    return page.render("cases/documents.html", tab=tab, case=tab.case,
+                       documents=tab.documents, current="documents",
+                       max_upload_mb=page.portal.settings.max_upload_mb)
+
+
+@endpoint()
+def case_actions(page: Page, case_id: str) -> Response:
+    tab = tabs.actions_tab(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id)
+    return page.render("cases/actions.html", tab=tab, case=tab.case, agenda=tab.agenda,
+                       errors={}, current="actions")
 
 
 def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                            notice: str | None = None) -> Response:
     # After a confirmed change the confirm button is gone: focus goes to the notice.
+    focus = notice is not None and page.form.get("confirm") == "1"
+    if not page.htmx:
+        tab = tabs.overview(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                            case_id)
+        return page.render("cases/show.html", status=400 if errors else 200, tab=tab,
+                           case=tab.case, candidates=tab.candidates,
+                           addable_roles=service.ADDABLE_ROLES, errors=errors, notice=notice,
+                           erase_errors={}, agenda=tab.agenda, restrictions=tab.restrictions,
+                           current="overview", focus_notice=focus)
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
-    template = "cases/_participants.html" if page.htmx else "cases/show.html"
-    # The fragment shows no action items: none is read for it.
-    agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,
-                                  None if page.htmx else page.requester(), fragment=False,
-                                  facts=case.facts)
-    return page.render(template, status=400 if errors else 200, case=case,
+    return page.render("cases/_participants.html", status=400 if errors else 200, case=case,
                        candidates=candidates, addable_roles=service.ADDABLE_ROLES,
-                       errors=errors, notice=notice, agenda=agenda,
-                       focus_notice=notice is not None and page.form.get("confirm") == "1")
+                       errors=errors, notice=notice, focus_notice=focus)
 
 
 @endpoint()
@@ -173,6 +189,12 @@ def choose_capacity(page: Page, case_id: str) -> Response:
 
 @endpoint()
 def close_case(page: Page, case_id: str) -> Response:
+    # Closing starts the retention periods: asked once more on a page of its own.
+    if page.form.get("confirm") != "1":
+        case = tabs.header(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                           case_id)
+        if case.can_close:
+            return page.render("cases/confirm_close.html", case=case, current="overview")
     service.close_case(page.db, page.requester(), page.user, page.now, case_id)
     return page.redirect(f"/cases/{case_id}")
 
@@ -193,6 +215,9 @@ routes = [
     Route("/cases/new", new_case),
     Route("/cases", create_case, methods=["POST"]),
     Route("/cases/{case_id}", show_case),
+    Route("/cases/{case_id}/meetings", case_meetings),
+    Route("/cases/{case_id}/documents", case_documents),
+    Route("/cases/{case_id}/actions", case_actions),
     Route("/cases/{case_id}/participants", add_participant, methods=["POST"]),
     Route("/cases/{case_id}/participants/{participant_id}/remove", remove_participant,
           methods=["POST"]),

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.audit.views import StepUpRequired
+from portal.cases import tabs
 from portal.consent import breakglass, conversion, custody, grounds, service
 from portal.consent.access import local_date
 from portal.errors import InvalidInput
@@ -20,7 +21,11 @@ def _page(page: Page, case_id: str, errors: dict[str, str], values: dict[str, st
           status: int = 200) -> Response:
     view = service.case_page(page.db, page.portal.vault, page.requester(), page.user,
                              page.now, case_id)
+    # The case page's header and tabs (the case read on record, like each tab's).
+    case = tabs.header(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                       case_id)
     return page.render("consent/case.html", status=400 if errors else status, view=view,
+                       case=case, current="consent",
                        errors=errors, values=values,
                        chosen=[v for k, v in page.form_items if k in ("category", "recipient")])
 

@@ -1,4 +1,6 @@
-"""Minutes and attachments pages: identify, call one service, render or stream.
+"""Documents pages (attachments, uploaded minutes and the older free-text minutes):
+identify, call one service, render or stream. New minutes are structured, written
+per meeting (:mod:`portal.minutes`); free text is only revised here, no longer created.
 
 No SQL and no role checks here. A download is decided, recorded and its key
 unwrapped inside the request's transaction, which commits before the first
@@ -29,29 +31,6 @@ def _error(page: Page, status: int) -> Response:
                        csrf_failed=False)
 
 
-@endpoint()
-def new_minutes(page: Page, case_id: str) -> Response:
-    facts = service.authorize_write_form(page.db, page.requester(), page.user, page.now,
-                                         case_id)
-    return page.render("documents/minutes_form.html", case_id=facts.case_id,
-                       categories=CATEGORIES, errors={}, values={})
-
-
-@endpoint()
-def create_minutes(page: Page, case_id: str) -> Response:
-    try:
-        document_id = minutes.create_minutes(
-            page.db, page.portal.vault, page.requester(), page.user, page.now, case_id,
-            page.form.get("title", ""), page.form.get("text", ""),
-            service.chosen_categories(page.form),
-            confirm_identifiers=page.form.get("confirm_identifiers") == "on")
-    except InvalidInput as invalid:
-        return page.render("documents/minutes_form.html", status=400, case_id=case_id,
-                           categories=CATEGORIES, errors=invalid.errors, values=dict(page.form),
-                           findings=_findings(invalid))
-    return page.redirect(f"/cases/{case_id}/documents/{document_id}")
-
-
 def _findings(invalid: InvalidInput) -> dict[str, list[Finding]]:
     """What the identifier check found (anonymous cases), for the confirm box."""
     return invalid.findings if isinstance(invalid, IdentifiersFound) else {}
@@ -70,7 +49,7 @@ def upload_document(page: Page, case_id: str) -> Response:
         return page.render("documents/upload.html", status=rejected.status, case_id=case_id,
                            categories=CATEGORIES, errors=rejected.errors,
                            values=dict(page.form), max_upload_mb=settings.max_upload_mb)
-    return page.redirect(f"/cases/{case_id}#documents")
+    return page.redirect(f"/cases/{case_id}/documents")
 
 
 @endpoint()
@@ -161,7 +140,7 @@ def erase_document(page: Page, case_id: str, document_id: str) -> Response:
                                confirmed=page.form.get("confirm") == "on")
     except InvalidInput:
         return _error(page, 400)
-    return page.redirect(f"/cases/{case_id}#documents")
+    return page.redirect(f"/cases/{case_id}/documents")
 
 
 @endpoint()
@@ -172,7 +151,7 @@ def erase_case_documents(page: Page, case_id: str) -> Response:
                                      confirmed=page.form.get("confirm") == "on")
     except InvalidInput:
         return _error(page, 400)
-    return page.redirect(f"/cases/{case_id}#documents")
+    return page.redirect(f"/cases/{case_id}/documents")
 
 
 # Starlette's own limit would answer an oversized upload with a bare text/plain
@@ -182,8 +161,6 @@ def erase_case_documents(page: Page, case_id: str) -> Response:
 _NO_STARLETTE_LIMIT = 2**62
 
 routes = [
-    Route("/cases/{case_id}/minutes/new", new_minutes),
-    Route("/cases/{case_id}/minutes", create_minutes, methods=["POST"]),
     Route("/cases/{case_id}/documents", upload_document, methods=["POST"],
           max_body_size=_NO_STARLETTE_LIMIT),
     Route("/cases/{case_id}/documents/{document_id}", show_document),

@@ -71,7 +71,7 @@ def show_meeting(page: Page, meeting_id: str) -> Response:
 def cancel_meeting(page: Page, meeting_id: str) -> Response:
     case_id = service.cancel_meeting(page.db, page.requester(), page.user, page.now,
                                      meeting_id, page.portal.settings.public_url)
-    return page.redirect(f"/cases/{case_id}")
+    return page.redirect(f"/cases/{case_id}/meetings")
 
 
 @endpoint()
@@ -105,7 +105,7 @@ def set_action_item_status(page: Page, item_id: str) -> Response:
 def _items_fragment(page: Page, case_id: str, errors: dict[str, str],
                     findings: dict[str, list[Finding]] | None = None) -> Response:
     if not page.htmx and not errors:
-        return page.redirect(f"/cases/{case_id}#action-items")
+        return page.redirect(f"/cases/{case_id}/actions")
     agenda = service.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id,
                                  who=page.requester())
     template = "meetings/_action_items.html" if page.htmx else "meetings/action_items.html"

@@ -18,10 +18,9 @@ from portal.audit.replay import database_checkpoints, verify_database
 from portal.settings import SettingsError, load_settings
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     upload_new,
-    write_minutes,
 )
 from tests.harness import Running
 
@@ -42,8 +41,8 @@ def verify(running: Running) -> Any:
 
 def test_records_survive_erasure_and_the_erasure_is_logged(running: Running) -> None:
     ib = logged_in(running, "ib")
-    minutes_id = document_id_from(write_minutes(ib, "Notulen", "Tekst",
-                                                categories=("behaviour",)))
+    minutes_id = legacy_minutes(running, "ib", "Notulen", "Tekst",
+                                categories=("behaviour",))
     assert ib.page(f"{CASE_PATH}/documents/{minutes_id}").status_code == 200
     attachment = upload_new(running, ib, b"bijlage", "bijlage.txt")
     before = about(running, minutes_id)

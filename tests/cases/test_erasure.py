@@ -15,7 +15,7 @@ from portal.minutes.models import Minutes, MinutesDraft, MinutesSection, Minutes
 from portal.retention.models import HoldReason, LegalHold
 from portal.vault.models import DataKey
 from portal.vault.service import KeyDestroyed
-from tests.documents.helpers import CASE_ID, CASE_PATH, logged_in, upload_new
+from tests.documents.helpers import CASE_ID, CASE_PATH, legacy_minutes, logged_in, upload_new
 from tests.harness import Running
 from tests.minutes import helpers as minutes
 
@@ -59,8 +59,7 @@ def _readable(running: Running, blob: bytes) -> bool:
 
 def test_erasing_a_case_shreds_everything_it_holds(running: Running) -> None:
     ib = logged_in(running, "ib")
-    ib.submit(f"{CASE_PATH}/minutes", {"title": f"Notulen {CANARY}", "text": CANARY,
-                                       "category_behaviour": "on"})
+    legacy_minutes(running, "ib", f"Notulen {CANARY}", CANARY)
     upload_new(running, ib, f"bijlage {CANARY}\n".encode(), "bijlage.txt")
     writer = minutes.logged_in(running, "notulist")
     saved = minutes.save(writer, minutes.section("Voortgang", f"verslag {CANARY}"))

@@ -85,8 +85,11 @@ def test_closed_case_refuses_changes(running: Running) -> None:
     chair = running.client()
     chair.login("ib")
     chair.page(f"/cases/{case_id}")
-    assert chair.submit(f"/cases/{case_id}/close").status_code == 200
-    refused = chair.submit(f"/cases/{case_id}/close")
+    asked = chair.submit(f"/cases/{case_id}/close")
+    assert asked.status_code == 200 and 'name="confirm" value="1"' in asked.text
+    assert "Deze casus afsluiten?" in asked.text, "asked first, nothing closed yet"
+    assert chair.submit(f"/cases/{case_id}/close", {"confirm": "1"}).status_code == 200
+    refused = chair.submit(f"/cases/{case_id}/close", {"confirm": "1"})
     assert refused.status_code == 403
     with running.portal.sessions() as db:
         count = db.scalar(select(func.count()).select_from(AccessRecord).where(

@@ -222,7 +222,7 @@ def test_after_closing_the_duties_stay_visible_but_no_ground_is_invoked(
     chair = logged_in(running_sqlite, "ib")
     invoke(chair, "tlv_or_extra_support", [f"person:{person('ib')}"], ["school_progress"])
     chair.page(f"/cases/{SAM_CASE}")
-    assert chair.submit(f"/cases/{SAM_CASE}/close").status_code == 200
+    assert chair.submit(f"/cases/{SAM_CASE}/close", {"confirm": "1"}).status_code == 200
     page = chair.page(f"/cases/{SAM_CASE}/grounds")
     assert page.status_code == 200 and "Informeer de ouders of jongere" in page.text
     assert "Deze grondslag inroepen" not in page.text

@@ -1,4 +1,5 @@
-"""Shared steps for the documents tests: upload and write through the real routes."""
+"""Shared steps for the documents tests: upload through the real routes; older
+free-text minutes (no longer written in the portal) made through their service."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from portal.audit.service import Requester
+from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
-from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersion
+from portal.documents import minutes
+from portal.documents.models import CATEGORIES, CaseDocument, DocumentSegment, DocumentVersion
+from portal.errors import AccessDenied
 from portal.vault.models import DataKey
 from tests.harness import PortalClient, Running
 
@@ -33,12 +38,26 @@ def upload(client: PortalClient, content: bytes, filename: str, *, kind: str = "
     return response
 
 
-def write_minutes(client: PortalClient, title: str, text: str, *,
-                  categories: Iterable[str] = ("behaviour",),
-                  case_id: str = CASE_ID) -> httpx.Response:
-    return client.submit(f"/cases/{case_id}/minutes",
-                         {"title": title, "text": text,
-                          **{f"category_{c}": "on" for c in categories}})
+def legacy_minutes(running: Running, persona: str, title: str, text: str, *,
+                   categories: Iterable[str] = ("behaviour",), case_id: str = CASE_ID) -> str:
+    """Free-text minutes as the portal wrote them before minutes became structured
+    (the route is gone; such documents remain, are read, revised and erased):
+    written by ``persona`` through the same service, decided and recorded as then.
+    Returns the new document's id; raises what the service raises (a refusal)."""
+    with running.portal.sessions() as db:
+        actor = running.portal.load_actor(db, stable_id("person", persona))
+    assert actor is not None
+    who = Requester(user_id=actor.person_id, user_name=actor.name, user_role=None,
+                    organisation_id=None, session_ref="test", client_address="127.0.0.1")
+    with unit_of_work(running.portal.sessions) as db:
+        try:
+            return minutes.create_minutes(db, running.portal.vault, who, actor,
+                                          running.clock(), case_id, title, text,
+                                          # in the form's order, as the route chose them
+                                          [c for c in CATEGORIES if c in set(categories)])
+        except AccessDenied:
+            db.commit()  # as the request boundary does: the refusal stays on record
+            raise
 
 
 def document_id_from(response: httpx.Response) -> str:

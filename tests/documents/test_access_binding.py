@@ -15,11 +15,10 @@ from portal.audit.models import AccessRecord
 from portal.documents.models import CaseDocument, DocumentVersion
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import Running
 
@@ -54,7 +53,7 @@ def test_widened_file_fails_closed_with_a_record(running: Running, downgrade: bo
 
     response = ib.get(f"{CASE_PATH}/documents/{file_id}/download")
     assert response.status_code == 500 and b"medisch" not in response.content
-    page = ib.page(CASE_PATH).text
+    page = ib.page(f"{CASE_PATH}/documents").text
     assert "medisch-verslag" not in page and "kon niet worden ontsleuteld" in page
     outcomes = _outcomes(running, file_id)
     assert ("document.download", "allowed", "") in outcomes  # the widened decision...
@@ -65,8 +64,8 @@ def test_widened_file_fails_closed_with_a_record(running: Running, downgrade: bo
 @pytest.mark.parametrize("downgrade", [False, True], ids=["widened", "widened+downgraded"])
 def test_widened_minutes_fail_closed_with_a_record(running: Running, downgrade: bool) -> None:
     ib = logged_in(running, "ib")
-    minutes_id = document_id_from(write_minutes(ib, "Medische notulen", "Diagnose van Sam",
-                                                categories=("health",)))
+    minutes_id = legacy_minutes(running, "ib", "Medische notulen", "Diagnose van Sam",
+                                categories=("health",))
     _widen(running, minutes_id, downgrade=downgrade)
     response = ib.get(f"{CASE_PATH}/documents/{minutes_id}")
     assert response.status_code == 500

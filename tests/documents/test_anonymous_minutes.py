@@ -1,13 +1,16 @@
-"""Minutes written into an anonymous case go through the identifier check first."""
+"""Free-text minutes of an anonymous case (older ones; revised here) go through the
+identifier check first."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from portal.consent.anonymous import IdentifiersFound
 from portal.consent.models import IdentifierOverride
 from portal.documents.models import CaseDocument
 from tests.consent.test_anonymous import CASE_URL, create_anonymous
-from tests.documents.helpers import CASE_PATH, document_id_from, logged_in
+from tests.documents.helpers import CASE_PATH, legacy_minutes, logged_in
 from tests.harness import Running
 
 
@@ -22,18 +25,14 @@ def test_identifiers_in_minutes_of_an_anonymous_case(running_sqlite: Running) ->
     match = CASE_URL.search(str(created.url))  # type: ignore[attr-defined]
     assert match
     case_id = match.group(1)
-    path = f"/cases/{case_id}/minutes"
-    form = {"title": "Overleg groep 7", "text": "Sam was vandaag onrustig.",
-            "category_behaviour": "on"}
-
-    blocked = ib.submit(path, form)
-    assert blocked.status_code == 400
-    assert "naam van een geregistreerd kind" in blocked.text
-    assert 'name="confirm_identifiers"' in blocked.text
+    with pytest.raises(IdentifiersFound) as blocked:
+        legacy_minutes(running_sqlite, "ib", "Overleg groep 7", "Sam was vandaag onrustig.",
+                       case_id=case_id)
+    assert "text" in blocked.value.findings
     assert _minutes(running_sqlite, case_id) == [], "nothing saved"
 
-    clean = ib.submit(path, {**form, "text": "De leerling was vandaag onrustig."})
-    document_id = document_id_from(clean)
+    document_id = legacy_minutes(running_sqlite, "ib", "Overleg groep 7",
+                                 "De leerling was vandaag onrustig.", case_id=case_id)
     revised = ib.submit(f"/cases/{case_id}/documents/{document_id}/versions",
                         {"title": "Overleg met Sam", "text": "Rustiger."})
     assert revised.status_code == 400 and "naam van een geregistreerd kind" in revised.text
@@ -51,7 +50,5 @@ def test_identifiers_in_minutes_of_an_anonymous_case(running_sqlite: Running) ->
 
 def test_named_cases_are_not_checked(running_sqlite: Running) -> None:
     ib = logged_in(running_sqlite, "ib")
-    written = ib.submit(f"{CASE_PATH}/minutes", {"title": "Overleg over Sam",
-                                                 "text": "Sam was onrustig.",
-                                                 "category_behaviour": "on"})
-    assert written.status_code == 200 and "Sam was onrustig" in written.text
+    written = legacy_minutes(running_sqlite, "ib", "Overleg over Sam", "Sam was onrustig.")
+    assert "Sam was onrustig" in ib.page(f"{CASE_PATH}/documents/{written}").text

@@ -26,11 +26,10 @@ from sqlalchemy import text
 from portal.demo import stable_id
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import PostgresServer, Running, _pg_bin
 
@@ -107,14 +106,14 @@ def test_canary_is_nowhere_at_rest(running: Running, database_url: str,
                                    "title": f"MDO {canary}", "purpose": f"Doel {canary}",
                                    "legal_basis": "consent"})
     assert created.status_code == 200 and canary in created.text
-    written = write_minutes(ib, f"Notulen {canary}", f"Gesprek.\n\nZorg: {canary}\n")
-    assert written.status_code == 200 and canary in written.text
+    written = legacy_minutes(running, "ib", f"Notulen {canary}",
+                             f"Gesprek.\n\nZorg: {canary}\n")
     content = (f"Verslag {canary}\n" * 8000).encode()  # several segments
     document_id = upload_new(running, ib, content, f"{canary}.txt")
-    assert canary in ib.page(CASE_PATH).text
+    assert canary in ib.page(f"{CASE_PATH}/documents").text
     _, headers, body, clean = stream_download(ib, f"{CASE_PATH}/documents/{document_id}/download")
     assert clean and body == content and canary in headers["content-disposition"]
-    assert canary in ib.page(f"{CASE_PATH}/documents/{document_id_from(written)}").text
+    assert canary in ib.page(f"{CASE_PATH}/documents/{written}").text
 
     # Controls: the same searches find a string that *was* stored or logged in plaintext.
     plant_control(running, control)

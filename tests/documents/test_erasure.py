@@ -19,10 +19,9 @@ from portal.vault.models import DataKey
 from tests.documents.helpers import (
     CASE_PATH,
     counts,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     upload_new,
-    write_minutes,
 )
 from tests.harness import Running
 from tests.vault.test_rotation import local  # noqa: F401  (fixture)
@@ -40,8 +39,8 @@ def _keys_and_segments(running: Running, document_id: str) -> tuple[list[DataKey
 
 def test_chair_erases_a_document(running: Running) -> None:
     ib = logged_in(running, "ib")
-    minutes_id = document_id_from(write_minutes(ib, "Geheime notulen", "Versie een",
-                                                categories=("behaviour", "school_progress")))
+    minutes_id = legacy_minutes(running, "ib", "Geheime notulen", "Versie een",
+                                categories=("behaviour", "school_progress"))
     ib.submit(f"{CASE_PATH}/documents/{minutes_id}/versions",
               {"title": "Geheime notulen", "text": "Versie twee"})
     keep = upload_new(running, ib, b"blijft bestaan", "blijft.txt")
@@ -53,7 +52,7 @@ def test_chair_erases_a_document(running: Running) -> None:
     assert unconfirmed.status_code == 400
     assert counts(running) == before
     page = ib.submit(f"{CASE_PATH}/documents/{minutes_id}/erase", {"confirm": "on"})
-    assert page.status_code == 200 and page.url.path == CASE_PATH
+    assert page.status_code == 200 and page.url.path == f"{CASE_PATH}/documents"
     assert "Geheime notulen" not in page.text
     assert "Gewist" in page.text and "Ilse Bakker" in page.text and "Gedrag" in page.text
 
@@ -72,10 +71,10 @@ def test_chair_erases_a_document(running: Running) -> None:
 
 def test_chair_erases_all_content_of_a_case(running: Running) -> None:
     notulist = logged_in(running, "notulist")
-    write_minutes(notulist, "Notulen", "Tekst")
+    legacy_minutes(running, "notulist", "Notulen", "Tekst")
     upload_new(running, notulist, b"bijlage\n" * 30_000, "bijlage.txt")
     ib = logged_in(running, "ib")
-    ib.submit(f"{CASE_PATH}/close")  # erasure outlives the consultation
+    ib.submit(f"{CASE_PATH}/close", {"confirm": "1"})  # erasure outlives the consultation
     before = counts(running)
     page = ib.submit(f"{CASE_PATH}/erasure", {"confirm": "on"})
     assert page.status_code == 200

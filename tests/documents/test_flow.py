@@ -1,41 +1,43 @@
-"""Minutes and attachments through the real routes: write, list, read, revise, download."""
+"""Minutes and attachments through the real routes: upload, list, read, revise, download.
+
+Free-text minutes are no longer written in the portal; the older ones (made here
+through their service) are still listed, read and revised."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
 from portal.documents.models import DocumentVersion
+from portal.errors import AccessDenied
 from tests.documents.helpers import (
     CASE_ID,
     CASE_PATH,
     PDF,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload,
     upload_new,
-    write_minutes,
 )
 from tests.harness import Running
 
 
 def test_minutes_are_written_listed_read_and_revised(running: Running) -> None:
     notulist = logged_in(running, "notulist")
-    written = write_minutes(notulist, "MDO 3 december",
-                            "# Afspraken\n- mentor belt ouders\n- **IB** plant vervolg\n\n"
-                            "Sam <script>alert(1)</script> doet *zijn best*.",
-                            categories=("behaviour", "school_progress"))
-    assert written.status_code == 200
-    document_id = document_id_from(written)
-    page = written.text
+    document_id = legacy_minutes(running, "notulist", "MDO 3 december",
+                                 "# Afspraken\n- mentor belt ouders\n- **IB** plant vervolg\n\n"
+                                 "Sam <script>alert(1)</script> doet *zijn best*.",
+                                 categories=("behaviour", "school_progress"))
+    page = notulist.page(f"{CASE_PATH}/documents/{document_id}").text
     assert "<h3>Afspraken</h3>" in page and "<li>mentor belt ouders</li>" in page
     assert "<strong>IB</strong>" in page and "<em>zijn best</em>" in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
     mentor = logged_in(running, "mentor")
-    case_page = mentor.page(CASE_PATH).text
+    case_page = mentor.page(f"{CASE_PATH}/documents").text
     assert "MDO 3 december" in case_page and "Gedrag" in case_page
 
     revised = mentor.submit(f"{CASE_PATH}/documents/{document_id}/versions",
@@ -57,7 +59,7 @@ def test_attachment_upload_and_download(running: Running) -> None:
     content = ("Verslag\n" + "regel met tekst\n" * 20_000).encode()  # several segments
     response = upload(ib, content, "../../verslag \u202eexe.txt", categories=("school_progress",))
     assert response.status_code == 200, response.text
-    assert response.url.path == CASE_PATH
+    assert response.url.path == f"{CASE_PATH}/documents"
     assert "verslag exe.txt" in response.text
     document_id = response.text.split(f"{CASE_PATH}/documents/")[1].split('"')[0]
 
@@ -98,11 +100,15 @@ def test_uploaded_minutes_are_minutes(running_sqlite: Running) -> None:
 
 def test_who_may_do_what(running_sqlite: Running) -> None:
     notulist = logged_in(running_sqlite, "notulist")
-    document_id = document_id_from(write_minutes(notulist, "Titel", "Tekst"))
+    document_id = legacy_minutes(running_sqlite, "notulist", "Titel", "Tekst")
     mentor = logged_in(running_sqlite, "mentor")
-    # Participants and minute-takers write; only the chair erases.
-    assert f"{CASE_PATH}/minutes/new" in mentor.page(CASE_PATH).text
-    assert f"{CASE_PATH}/erasure" not in mentor.page(CASE_PATH).text
+    # Participants and minute-takers upload; only the chair erases. Free-text
+    # minutes are no longer written here (one minutes feature: per meeting).
+    documents_tab = mentor.page(f"{CASE_PATH}/documents").text
+    assert 'id="upload-form"' in documents_tab
+    assert f"{CASE_PATH}/erasure" not in documents_tab
+    assert f"{CASE_PATH}/minutes/new" not in documents_tab
+    assert mentor.get(f"{CASE_PATH}/minutes/new").status_code == 404
     assert mentor.submit(f"{CASE_PATH}/documents/{document_id}/erase",
                          {"confirm": "on"}).status_code == 403
     outsider = logged_in(running_sqlite, "buitenstaander")
@@ -119,8 +125,9 @@ def test_who_may_do_what(running_sqlite: Running) -> None:
 
 def test_writing_refused_on_a_closed_case(running_sqlite: Running) -> None:
     ib = logged_in(running_sqlite, "ib")
-    ib.submit(f"{CASE_PATH}/close")
-    assert write_minutes(ib, "Te laat", "Tekst").status_code == 403
+    ib.submit(f"{CASE_PATH}/close", {"confirm": "1"})
+    with pytest.raises(AccessDenied):
+        legacy_minutes(running_sqlite, "ib", "Te laat", "Tekst")
     assert upload(ib, b"tekst", "a.txt").status_code == 403
 
 

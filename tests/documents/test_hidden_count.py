@@ -11,7 +11,7 @@ from tests.harness import Running
 
 def _section(page: str) -> str:
     """The documents list and its notice, not the upload form (which names every category)."""
-    return page[page.index('id="documents"'):page.index("/minutes/new")]
+    return page[page.index('id="documents"'):page.index('id="upload-form"')]
 
 
 def test_items_outside_the_consent_scope_are_counted_not_shown(running_sqlite: Running) -> None:
@@ -19,11 +19,11 @@ def test_items_outside_the_consent_scope_are_counted_not_shown(running_sqlite: R
     # development for Het Baken; health and family situation are outside them.
     ib = logged_in(running_sqlite, "ib")
     upload_new(running_sqlite, ib, b"leesbaar\n", "leesbaar.txt", categories=("behaviour",))
-    assert "Stukken buiten uw toestemming" not in _section(ib.page(CASE_PATH).text)
+    assert "Stukken buiten uw toestemming" not in _section(ib.page(f"{CASE_PATH}/documents").text)
     upload_new(running_sqlite, ib, b"medisch\n", "medisch-verslag.txt", categories=("health",))
     upload_new(running_sqlite, ib, b"thuis\n", "thuissituatie.txt",
                categories=("family_situation",))
-    section = _section(ib.page(CASE_PATH).text)
+    section = _section(ib.page(f"{CASE_PATH}/documents").text)
     assert "Stukken buiten uw toestemming: 2" in section
     assert "leesbaar.txt" in section
     for secret in ("medisch-verslag", "thuissituatie", "Gezondheid", "Gezinssituatie"):

@@ -15,7 +15,7 @@ from portal.documents.service import shred
 from portal.vault.service import FieldKey
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
@@ -34,9 +34,7 @@ def _records(running: Running, document_id: str) -> list[tuple[str, str, int | N
 
 def test_reads_name_the_version_they_read(running: Running) -> None:
     ib = logged_in(running, "ib")
-    response = ib.submit(f"{CASE_PATH}/minutes", {"title": "Notulen", "text": "Versie een",
-                                                 "category_behaviour": "on"})
-    minutes_id = document_id_from(response)
+    minutes_id = legacy_minutes(running, "ib", "Notulen", "Versie een")
     ib.submit(f"{CASE_PATH}/documents/{minutes_id}/versions",
               {"title": "Notulen", "text": "Versie twee"})
     file_id = upload_new(running, ib, b"bijlage\n", "bijlage.txt")

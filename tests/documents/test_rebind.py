@@ -15,11 +15,10 @@ from portal.minutes.sections import Opener, section_binding
 from portal.vault.service import LOCATION_ONLY
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import Running
 from tests.minutes.helpers import MINUTES, save, section
@@ -56,8 +55,8 @@ def test_rebind_closes_the_gap_for_existing_content(
         capsys: pytest.CaptureFixture[str]) -> None:
     ib = logged_in(running, "ib")
     file_id = upload_new(running, ib, CONTENT, "oud.txt", categories=("health",))
-    minutes_id = document_id_from(write_minutes(ib, "Oude notulen", "Oude tekst",
-                                                categories=("health",)))
+    minutes_id = legacy_minutes(running, "ib", "Oude notulen", "Oude tekst",
+                                categories=("health",))
     writer = logged_in(running, "notulist")
     save(writer, section("Gezondheid", "Oude sectie", categories=("health",)))
     running.extra["case_id"] = CASE_PATH.split("/")[2]

@@ -25,11 +25,10 @@ from portal.documents.models import CaseDocument, DocumentSegment, DocumentVersi
 from portal.documents.storage import YIELD_BYTES
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import PortalClient, Running
 
@@ -60,10 +59,10 @@ def stored(running_sqlite: Running) -> Stored:
                         for i in range(SIZE // 30)).encode()
     b = upload_new(running_sqlite, ib, b"B" * len(content_a), "b.txt")
     a = upload_new(running_sqlite, ib, content_a, "a.txt")
-    m1 = document_id_from(write_minutes(ib, "Eerste notulen", "Versie een"))
+    m1 = legacy_minutes(running_sqlite, "ib", "Eerste notulen", "Versie een")
     ib.submit(f"{CASE_PATH}/documents/{m1}/versions", {"title": "Eerste notulen",
                                                        "text": "Versie twee"})
-    m2 = document_id_from(write_minutes(ib, "Tweede notulen", "Ander verslag"))
+    m2 = legacy_minutes(running_sqlite, "ib", "Tweede notulen", "Ander verslag")
     created = ib.submit("/cases", {"anonymous": "on", "title": "Anonieme casus",
                                    "purpose": "Anoniem overleg", "legal_basis": "consent"})
     other_case = created.url.path.split("/")[2]
@@ -236,7 +235,7 @@ def test_document_moved_to_another_case_is_refused(running_sqlite: Running,
     assert stored.client.get(f"{moved}/{stored.a}/download").status_code == 500
     assert set(_failures(running_sqlite, "document.view")) == {stored.m1}
     # Nor does it show in the other case's list: it is marked damaged there.
-    page = stored.client.page(f"/cases/{stored.other_case}").text
+    page = stored.client.page(f"/cases/{stored.other_case}/documents").text
     assert "Eerste notulen" not in page and "kon niet worden ontsleuteld" in page
 
 
@@ -284,7 +283,7 @@ def test_swapped_file_names_show_as_damaged(running_sqlite: Running, stored: Sto
         vb = db.scalars(select(DocumentVersion).where(DocumentVersion.document_id == stored.b))
         row_a, row_b = va.one(), vb.one()
         row_a.filename_ct, row_b.filename_ct = row_b.filename_ct, row_a.filename_ct
-    page = stored.client.page(CASE_PATH).text
+    page = stored.client.page(f"{CASE_PATH}/documents").text
     assert "a.txt" not in page and "b.txt" not in page
     assert page.count("kon niet worden ontsleuteld") == 2
     assert set(_failures(running_sqlite, "document.list")) == {stored.a, stored.b}

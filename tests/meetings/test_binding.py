@@ -93,12 +93,12 @@ def test_a_widened_action_item_fails_closed_with_a_record(running_sqlite: Runnin
     running = running_sqlite
     chair = _chair(running)
     item_id = _add_unreadable_item(running, chair)
-    assert ITEM_TEXT not in chair.page(CASE_PATH).text
+    assert ITEM_TEXT not in chair.page(f"{CASE_PATH}/actions").text
     values = {"categories": ["behaviour"]} if column == "categories" else \
         {"owner_id": stable_id("person", "ib"), "categories": ["behaviour"]}
     with running.portal.sessions() as db, db.begin():
         db.execute(update(ActionItem).where(ActionItem.id == item_id).values(**values))
-    page = chair.page(CASE_PATH)
+    page = chair.page(f"{CASE_PATH}/actions")
     assert page.status_code == 200 and ITEM_TEXT not in page.text
     assert _failures(running, "action_item.read", item_id) == 1
 
@@ -113,7 +113,7 @@ def test_a_data_key_of_another_object_does_not_open(running_sqlite: Running) -> 
         demo = db.get_one(ActionItem, demo_item)
         db.execute(update(ActionItem).where(ActionItem.id == item_id).values(
             text_ct=demo.text_ct, categories=demo.categories, owner_id=demo.owner_id))
-    page = chair.page(CASE_PATH)
+    page = chair.page(f"{CASE_PATH}/actions")
     assert page.status_code == 200
     assert page.text.count("Twee weken observeren in de klas") == 1  # the demo item only
     assert _failures(running, "action_item.read", item_id) == 1
@@ -129,7 +129,7 @@ def test_legacy_rows_still_open_and_rebind_upgrades_them(
     with running.portal.sessions() as db:
         assert set(db.scalars(select(ActionItem.binding))) == {LOCATION_ONLY}
     # A legacy row still opens...
-    assert "Twee weken observeren in de klas" in chair.page(CASE_PATH).text
+    assert "Twee weken observeren in de klas" in chair.page(f"{CASE_PATH}/actions").text
     # ...and, widened before the rebind, it would open: the gap the rebind closes.
     _widen_agenda(running)
     assert AGENDA in chair.page(f"/meetings/{MEETING_ID}").text
@@ -147,14 +147,15 @@ def test_legacy_rows_still_open_and_rebind_upgrades_them(
     with running.portal.sessions() as db:
         assert db.get_one(Meeting, MEETING_ID).binding == WITH_ACCESS_FACTS
         assert set(db.scalars(select(ActionItem.binding))) == {WITH_ACCESS_FACTS}
-    assert "Twee weken observeren in de klas" in chair.page(CASE_PATH).text  # still opens
+    # still opens
+    assert "Twee weken observeren in de klas" in chair.page(f"{CASE_PATH}/actions").text
 
     _widen_agenda(running)
     with running.portal.sessions() as db, db.begin():
         db.execute(update(ActionItem).where(ActionItem.id == item_id)
                    .values(categories=["behaviour"]))
     assert AGENDA not in chair.page(f"/meetings/{MEETING_ID}").text
-    assert ITEM_TEXT not in chair.page(CASE_PATH).text
+    assert ITEM_TEXT not in chair.page(f"{CASE_PATH}/actions").text
     assert _failures(running, "meeting.agenda.read", MEETING_ID) == 1
     assert _failures(running, "action_item.read", item_id) == 1
 

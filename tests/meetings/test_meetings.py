@@ -275,7 +275,7 @@ def test_action_items_are_read_within_the_consent_scope(running: Running) -> Non
     assert missing.status_code == 400
     mentor = running.client()
     mentor.login("mentor")
-    page = mentor.page(CASE_PATH).text
+    page = mentor.page(f"{CASE_PATH}/actions").text
     assert "Rooster aanpassen" in page and "Overleg met de huisarts" not in page
     # The demo's own item (behaviour) is readable; the health item is counted.
     assert "Twee weken observeren" in page

@@ -19,7 +19,7 @@ from portal.mail.catcher import free_port
 from portal.mail.models import OutboxMessage
 from portal.mail.service import enqueue
 from portal.mail.worker import RoundWorker
-from tests.documents.helpers import CASE_PATH, document_id_from, write_minutes
+from tests.documents.helpers import CASE_PATH, legacy_minutes
 from tests.harness import Running
 
 TOKEN = "m" * 40
@@ -125,7 +125,7 @@ def test_key_provider_errors_are_counted(sqlite_url: str, start_portal: StartPor
     running = start_portal(sqlite_url, keyring_file=keyring, metrics_token=TOKEN)
     ib = running.client()
     ib.login("ib")
-    minutes_id = document_id_from(write_minutes(ib, "Notulen", "Versie een"))
+    minutes_id = legacy_minutes(running, "ib", "Notulen", "Versie een")
     before = value(scrape(running), "portal_key_provider_errors_total")
     keyring.rename(tmp_path / "elsewhere.json")
     assert ib.get(f"{CASE_PATH}/documents/{minutes_id}").status_code == 503

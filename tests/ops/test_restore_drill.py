@@ -31,11 +31,10 @@ from portal.db import make_engine
 from portal.settings import Settings
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import FakeClock, PostgresServer, Running, _pg_bin, bind_socket, serve
 
@@ -132,7 +131,7 @@ def test_backup_and_restore_into_a_fresh_cluster(
     portal = start(postgres_url, source, tmp_path / "source" / "data")
     try:
         ib = logged_in(portal, "ib")
-        minutes_id = document_id_from(write_minutes(ib, "Verslag MDO", MINUTES_TEXT))
+        minutes_id = legacy_minutes(portal, "ib", "Verslag MDO", MINUTES_TEXT)
         attachment_id = upload_new(portal, ib, ATTACHMENT, "verslag.txt")
         for path in (CASE_PATH, f"{CASE_PATH}/documents/{minutes_id}"):
             assert ib.get(path).status_code == 200

@@ -7,7 +7,7 @@ import difflib
 from datetime import timedelta
 
 from portal.demo import stable_id
-from tests.documents.helpers import CASE_PATH, upload, write_minutes
+from tests.documents.helpers import CASE_PATH, legacy_minutes, upload
 from tests.harness import PortalClient, Running
 from tests.perf.statements import counted
 
@@ -36,12 +36,16 @@ def _add(running: Running, chair: PortalClient, meetings: int, documents: int,
         if n % 2:
             assert upload(chair, b"bijlage %d" % n, f"bijlage-{start}-{n}.txt").status_code == 200
         else:
-            assert write_minutes(chair, f"Verslag {start}-{n}", "tekst").status_code == 200
+            legacy_minutes(running, "ib", f"Verslag {start}-{n}", "tekst")
 
 
-def _statements(running: Running, client: PortalClient) -> list[str]:
+# The case page's tabs: each loads the case once and only its own part.
+TABS = ("", "/meetings", "/documents", "/actions")
+
+
+def _statements(running: Running, client: PortalClient, tab: str) -> list[str]:
     with counted(running.portal.engine) as statements:
-        page = client.get(CASE_PATH)
+        page = client.get(CASE_PATH + tab)
     assert page.status_code == 200
     return statements.of_requests()
 
@@ -51,8 +55,10 @@ def test_case_page_statements_do_not_grow_with_its_content(running: Running) -> 
     chair.login("ib")
     chair.page(CASE_PATH)
     _add(running, chair, meetings=1, documents=2, start=0)
-    few = _statements(running, chair)
+    few = {tab: _statements(running, chair, tab) for tab in TABS}
     _add(running, chair, meetings=4, documents=8, start=1)
-    many = _statements(running, chair)
-    assert len(many) <= CASE_PAGE_MAX, "\n".join(many)
-    assert len(many) == len(few), "\n".join(difflib.unified_diff(few, many, lineterm=""))
+    for tab in TABS:
+        many = _statements(running, chair, tab)
+        assert len(many) <= CASE_PAGE_MAX, tab + "\n" + "\n".join(many)
+        assert len(many) == len(few[tab]), "\n".join(
+            difflib.unified_diff(few[tab], many, lineterm=""))

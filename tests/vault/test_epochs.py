@@ -34,11 +34,10 @@ from portal.vault.models import DataKey, KeyShredding
 from portal.vault.service import Vault
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import PostgresServer, Running, _pg_bin
 from tests.vault.softhsm import SoftHsm, prepared_database, softhsm_token
@@ -137,7 +136,7 @@ def test_erasure_outlives_a_restored_backup(start_portal: StartPortal, hsm: Soft
     ib = logged_in(running, "ib")
     erased = upload_new(running, ib, ERASED, "gewist.txt")
     living = upload_new(running, ib, LIVING, "blijft.txt")
-    minutes = document_id_from(write_minutes(ib, "Notulen", "Blijft leesbaar"))
+    minutes = legacy_minutes(running, "ib", "Notulen", "Blijft leesbaar")
     erased_key = key_of(running, erased)
     old_backup = store.backup(running)
 

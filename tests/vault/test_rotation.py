@@ -18,11 +18,10 @@ from portal.vault import rotation
 from portal.vault.models import DataKey
 from tests.documents.helpers import (
     CASE_PATH,
-    document_id_from,
+    legacy_minutes,
     logged_in,
     stream_download,
     upload_new,
-    write_minutes,
 )
 from tests.harness import Running
 from tests.vault.softhsm import SoftHsm, prepared_database, softhsm_token
@@ -58,7 +57,7 @@ def wrapped_keys(running: Running) -> dict[str, tuple[int, bytes]]:
 def _content(running: Running) -> tuple[str, str, bytes]:
     ib = logged_in(running, "ib")
     running.extra["client"] = ib
-    minutes_id = document_id_from(write_minutes(ib, "Notulen", "Versie een"))
+    minutes_id = legacy_minutes(running, "ib", "Notulen", "Versie een")
     content = b"bijlage met meerdere segmenten\n" * 10_000
     return minutes_id, upload_new(running, ib, content, "bijlage.txt"), content
 

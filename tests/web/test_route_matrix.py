@@ -28,6 +28,10 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "create_case": ("ouder1", None),
     "show_case": (None, "buitenstaander"),
     "case_timeline": (None, "buitenstaander"),
+    # The case page's tabs: every participant, nobody outside the case.
+    "case_meetings": (None, "buitenstaander"),
+    "case_documents": (None, "buitenstaander"),
+    "case_actions": (None, "buitenstaander"),
     "add_participant": ("mentor", "buitenstaander"),
     "remove_participant": ("notulist", "buitenstaander"),
     "close_case": ("mentor", "buitenstaander"),
@@ -87,8 +91,6 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     # Without a standing towards the child (professionals too) its existence must not leak.
     "child_access": (None, "mentor"),
     # Minutes and attachments: every participant reads and writes, the chair erases.
-    "new_minutes": (None, "buitenstaander"),
-    "create_minutes": (None, "buitenstaander"),
     "upload_document": (None, "buitenstaander"),
     "show_document": (None, "buitenstaander"),
     "revise_minutes": (None, "buitenstaander"),
