@@ -21,9 +21,9 @@ from portal.cases.capacity import (
     CONTENT_FREE_ROLES,
     capacities_of,
     capacity_options,
-    capacity_value,
     creating_capacities,
 )
+from portal.cases.loaded import LoadedCase, load_case, remembered
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
 from portal.cases.preview import (
     ConfirmationNeeded,
@@ -165,14 +165,16 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
     custody, consents), which reading an item (``Action.ITEM_READ``) and every
     family decision need: without them those are refused.
     """
-    case = db.get(Case, case_id) if is_uuid(case_id) else None
-    if case is None:
+    loaded = load_case(db, case_id) if is_uuid(case_id) else None
+    if loaded is None:
         return None
-    rows = db.execute(
-        select(CaseParticipant.person_id, CaseParticipant.case_role,
-               CaseParticipant.organisation_id, CaseParticipant.capacity_role)
-        .where(CaseParticipant.case_id == case_id)
-    ).all()
+    return remembered(db, ("facts", case_id, now, vault is not None),
+                      lambda: _case_facts(db, loaded, vault, now))
+
+
+def _case_facts(db: Session, loaded: LoadedCase, vault: Vault | None,
+                now: datetime | None) -> CaseFacts:
+    case, rows = loaded.case, loaded.participants
     facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                       anonymous=case.anonymous, child_id=case.child_id,
                       participants={r.person_id: r.case_role for r in rows},
@@ -183,6 +185,11 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
     if now is None:
         return facts
     guards = load_safeguards(db, case.id, now)
+    if vault is not None and loaded.child is not None and case.erased_at is None:
+        # The child's key (for the birth date the consent facts need) and the case's
+        # (for the page's title, once allowed) in one look-up; nothing is decrypted here.
+        vault.preload(db, (record_dek_id(loaded.child.birthdate_ct),
+                           record_dek_id(case.title_ct)))
     return replace(
         facts, now=now, restricted=guards.restricted, restricted_items=guards.restricted_items,
         verifying_items=guards.verifying_items,
@@ -288,13 +295,12 @@ def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
 
 def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
               case_id: str) -> CaseView:
-    # Held while the facts are loaded, so that they (and the view) find these rows in
-    # the session instead of reading them again; nothing is decrypted before the decision.
-    held = db.get(Case, case_id) if is_uuid(case_id) else None
-    child = db.get(Child, held.child_id) if held is not None and held.child_id else None
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
                       event_type="case.view", action_code="read", vault=vault)
-    case = db.get_one(Case, facts.case_id)
+    # The rows the decision was made on, loaded once for this request (portal.cases.loaded).
+    loaded = load_case(db, facts.case_id)
+    assert loaded is not None  # just decided on: the case exists
+    case, child = loaded.case, loaded.child
     if case.erased_at is not None:
         return replace(_erased_view(db, case), facts=facts)
     can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
@@ -314,7 +320,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         purpose=vault.open(db, case.purpose_ct, case_field(case.id, "purpose"), key),
         child_name=child_name, child_birthdate=child_birthdate, anonymous=case.anonymous,
         legal_basis=case.legal_basis, status=case.status, created_at=case.created_at,
-        participants=participants_of(db, case.id),
+        participants=_participant_views(loaded),
         can_manage=decide(actor, Action.CASE_MANAGE_PARTICIPANTS, facts).allowed,
         can_close=decide(actor, Action.CASE_CLOSE, facts).allowed,
         consent=consent, can_view_consent=can_view_consent,
@@ -323,14 +329,17 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
         chair_vacancy=chair_vacancy(db, case),
+        # A choice needs two capacities: with fewer (known from the actor) nothing to look up.
         capacities=capacity_options(db, actor.person_id)
-        if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
-        my_capacity=capacity_value(db, case.id, actor.person_id),
+        if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed
+        and sum(role not in CONTENT_FREE_ROLES for _, role in actor.memberships) > 1 else (),
+        my_capacity=next((f"{p.organisation_id}|{p.capacity_role}" for p in loaded.participants
+                          if p.person_id == actor.person_id and p.capacity_role), ""),
         setting_cause=_setting_cause(db, case),
         child_id=case.child_id,
         can_invite=case.child_id is not None and decide(
             actor, Action.INVITATION_MANAGE, child=ChildFacts(
-                child_id=case.child_id, school_id=db.get_one(Child, case.child_id).school_id)
+                child_id=case.child_id, school_id=child.school_id if child else "")
         ).allowed,
         facts=facts,
     )
@@ -360,6 +369,12 @@ def _erased_view(db: Session, case: Case) -> CaseView:
                             roles=tuple(r for r in (case.erased_by_role or "").split(",") if r),
                             organisation=organisation,
                             summary={k: int(v) for k, v in summary.items() if v.isdigit()}))
+
+
+def _participant_views(loaded: LoadedCase) -> list[ParticipantView]:
+    return [ParticipantView(id=p.id, person_id=p.person_id, name=p.name,
+                            organisation=p.organisation, case_role=p.case_role,
+                            capacity_role=p.capacity_role) for p in loaded.participants]
 
 
 def participants_of(db: Session, case_id: str) -> list[ParticipantView]:
