@@ -295,11 +295,7 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     if facts is None or not decide(actor, Action.CASE_VIEW, facts).allowed:
         return CaseDocuments(case_id=case_id, documents=[], erasures=[], can_write=False,
                              can_erase=False)
-    documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == facts.case_id)
-                           .order_by(CaseDocument.created_at.desc(), CaseDocument.id)).all()
-    versions = complete_versions(db, (d.id for d in documents))
-    # Nothing complete cannot outlive its transaction; skipped, belt and braces.
-    documents = [d for d in documents if versions.get(d.id)]
+    documents, versions = _documents_with_versions(db, facts.case_id)
     decisions = {d.id: decide(actor, Action.ITEM_READ, facts, item_facts(d)) for d in documents}
     # Every listed document's record, in one go, before any title is decrypted.
     record_all(db, [entry(who, now, event_type="document.list", action="read",
@@ -333,6 +329,25 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
         case_id=facts.case_id, documents=summaries, erasures=_erasures(db, facts.case_id),
         can_write=decide(actor, Action.ITEM_WRITE, facts).allowed,
         can_erase=decide(actor, Action.ITEM_ERASE, facts).allowed, hidden=hidden)
+
+
+def _documents_with_versions(db: Session, case_id: str
+                             ) -> tuple[list[CaseDocument], dict[str, list[DocumentVersion]]]:
+    """The case's documents, newest first, each with its complete versions (oldest
+    first), in one query. A document with nothing complete (which cannot outlive its
+    transaction) is skipped, belt and braces."""
+    documents: dict[str, CaseDocument] = {}
+    versions: dict[str, list[DocumentVersion]] = {}
+    for document, version in db.execute(
+            select(CaseDocument, DocumentVersion)
+            .join(DocumentVersion, (DocumentVersion.document_id == CaseDocument.id)
+                  & (DocumentVersion.status == VersionStatus.COMPLETE))
+            .where(CaseDocument.case_id == case_id)
+            .order_by(CaseDocument.created_at.desc(), CaseDocument.id,
+                      DocumentVersion.version)):
+        documents.setdefault(document.id, document)
+        versions.setdefault(document.id, []).append(version)
+    return list(documents.values()), versions
 
 
 def _erasures(db: Session, case_id: str) -> list[ErasureView]:

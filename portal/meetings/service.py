@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from crypto import DecryptionError
 from portal.audit.service import Requester, record
+from portal.cases.loaded import load_case
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
 from portal.consent.status import ordered_categories
@@ -320,24 +321,54 @@ def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id:
                object_id=facts.case_id if facts else None)
     if facts is None or not decision.allowed:
         return CaseAgenda((), (), False, False, ())
-    meetings = db.scalars(select(Meeting).where(Meeting.case_id == facts.case_id)
-                          .order_by(Meeting.starts_at)).all()
-    invitees = _invitees(db, [m.id for m in meetings])
-    minute_takers = dict(db.execute(select(Person.id, Person.display_name).where(
-        Person.id.in_({m.minute_taker_id for m in meetings if m.minute_taker_id}))).all())
+    meetings, invitees = _meetings_with_invitees(db, facts.case_id)
+    names = _names(db, {*facts.participants,
+                        *(m.minute_taker_id for m in meetings if m.minute_taker_id)},
+                   facts.case_id)
     items, hidden = _item_views(db, vault, actor, now, select_items(case_id=facts.case_id),
                                 who, listed=False, facts={facts.case_id: facts})
     return CaseAgenda(
         # The list shows date and time only: no place or agenda is decrypted for it.
         meetings=[_meeting_view(db, vault, actor, m, facts, content=False,
                                 invitees=invitees[m.id],
-                                minute_taker=minute_takers.get(m.minute_taker_id or ""))
+                                minute_taker=names.get(m.minute_taker_id or ""))
                   for m in meetings],
         action_items=items, hidden_items=hidden,
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
         can_manage_items=decide(actor, Action.ACTION_ITEM_MANAGE, facts).allowed,
-        participants=_participant_names(db, facts.participants),
+        participants=sorted(((p, names[p]) for p in facts.participants if p in names),
+                            key=lambda item: item[1]),
     )
+
+
+def _meetings_with_invitees(db: Session, case_id: str
+                            ) -> tuple[list[Meeting], dict[str, list[str]]]:
+    """The case's meetings in time order and each one's invitees' names, in one query."""
+    meetings: dict[str, Meeting] = {}
+    invitees: dict[str, list[str]] = {}
+    for meeting, name in db.execute(
+            select(Meeting, Person.display_name)
+            .outerjoin(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
+            .outerjoin(Person, Person.id == MeetingInvitee.person_id)
+            .where(Meeting.case_id == case_id)
+            .order_by(Meeting.starts_at, Meeting.id)):
+        meetings.setdefault(meeting.id, meeting)
+        found = invitees.setdefault(meeting.id, [])
+        if name is not None:
+            found.append(name)
+    return list(meetings.values()), {m: sorted(names) for m, names in invitees.items()}
+
+
+def _names(db: Session, person_ids: Iterable[str], case_id: str) -> dict[str, str]:
+    """Display names, from the participants this request loaded; others looked up."""
+    loaded = load_case(db, case_id)
+    known = loaded.names() if loaded is not None else {}
+    wanted = set(person_ids)
+    missing = wanted - known.keys()
+    if missing:
+        known = {**known, **dict(db.execute(select(Person.id, Person.display_name)
+                                            .where(Person.id.in_(missing))).all())}
+    return {p: known[p] for p in wanted if p in known}
 
 
 def _participant_names(db: Session, person_ids: Iterable[str]) -> list[tuple[str, str]]:
