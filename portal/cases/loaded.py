@@ -39,6 +39,20 @@ def remembered(db: Session, key: Hashable, load: Callable[[], T]) -> T:
     return memo[key]  # type: ignore[no-any-return]
 
 
+def remember(db: Session, key: Hashable, value: object) -> None:
+    """Keep ``value`` under ``key`` for the rest of this transaction (until a write)."""
+    if _pending_write(db):
+        forget(db)
+    db.info.setdefault(_MEMO, {})[key] = value
+
+
+def recall(db: Session, key: Hashable) -> object | None:
+    """What was remembered under ``key`` in this transaction, if nothing was written since."""
+    if _pending_write(db):
+        forget(db)
+    return db.info.get(_MEMO, {}).get(key)
+
+
 def forget(db: Session) -> None:
     """Drop everything remembered (a write, or the transaction's end)."""
     db.info.pop(_MEMO, None)

@@ -81,7 +81,7 @@ def show_case(page: Page, case_id: str) -> Response:
 def _show(page: Page, case_id: str, status: int = 200,
           erase_errors: dict[str, str] | None = None) -> Response:
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
-                             case_id)
+                             case_id, sections=True)
     candidates = service.selectable_people(page.db, (p.person_id for p in case.participants)) \
         if case.can_manage else []
     agenda = meetings.case_agenda(page.db, page.portal.vault, page.user, page.now, case.id,

@@ -8,7 +8,7 @@ was written, so the denied attempt is kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto import record_dek_id
+from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
 from portal.cases.capacity import (
     CONTENT_FREE_ROLES,
@@ -198,13 +199,20 @@ def _case_facts(db: Session, loaded: LoadedCase, vault: Vault | None,
         consent=load_consent_facts(db, vault, case, now) if vault is not None else None)
 
 
+# Decides a page's further reads once the case's own is allowed, and returns their
+# records (not written): see ``authorize(also=...)``.
+Planner = Callable[[CaseFacts], Sequence[AccessRecord]]
+
+
 def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
               case_id: str, *, event_type: str, action_code: str,
-              vault: Vault | None = None) -> CaseFacts:
+              vault: Vault | None = None, also: Sequence[Planner] = ()) -> CaseFacts:
     """The one gate for a single case: decide, record, and refuse or return the facts.
 
     Pass ``vault`` when the decision (or the caller's next ones) needs the
-    consent facts: family actions, reading items.
+    consent facts: family actions, reading items. ``also``: the page's other
+    reads, decided on the same facts when this one is allowed; all the records
+    are written together (one insert) before the caller decrypts anything.
     """
     facts = case_facts(db, case_id, vault, now if vault is not None else None)
     if facts is None:
@@ -213,9 +221,13 @@ def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: 
                object_id=case_id if is_uuid(case_id) else None)
         raise AccessDenied(Deny(reason="no_such_case", hide=True))
     decision = decide(actor, action, facts)
-    record(db, who, now, event_type=event_type, action=action_code, decision=decision,
-           case_id=facts.case_id, child_id=facts.child_id, object_type="case",
-           object_id=facts.case_id)
+    entries = [entry(who, now, event_type=event_type, action=action_code, decision=decision,
+                     case_id=facts.case_id, child_id=facts.child_id, object_type="case",
+                     object_id=facts.case_id)]
+    if decision.allowed:
+        for plan in also:
+            entries.extend(plan(facts))
+    record_all(db, entries)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
     return facts
@@ -294,9 +306,12 @@ def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
 
 
 def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-              case_id: str) -> CaseView:
+              case_id: str, *, sections: bool = False) -> CaseView:
+    """The case's own view. ``sections``: the page also shows its agenda and documents;
+    they are decided with this read and recorded with it, in one insert."""
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
-                      event_type="case.view", action_code="read", vault=vault)
+                      event_type="case.view", action_code="read", vault=vault,
+                      also=_page_sections(db, vault, who, actor, now) if sections else ())
     # The rows the decision was made on, loaded once for this request (portal.cases.loaded).
     loaded = load_case(db, facts.case_id)
     assert loaded is not None  # just decided on: the case exists
@@ -343,6 +358,15 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         ).allowed,
         facts=facts,
     )
+
+
+def _page_sections(db: Session, vault: Vault, who: Requester, actor: Actor,
+                   now: datetime) -> tuple[Planner, ...]:
+    # Imported here: both sections build on this module (authorize, case_facts).
+    from portal.documents import service as documents
+    from portal.meetings import service as meetings
+    return (lambda facts: meetings.plan_case_page(db, vault, who, actor, now, facts),
+            lambda facts: documents.plan_case_page(db, who, actor, now, facts))
 
 
 def _setting_cause(db: Session, case: Case) -> SettingCause | None:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.cases.loaded import remembered
 from portal.cases.models import Case, CaseParticipant
 from portal.consent.access import ConsentFacts, Standing, family_standing, local_date
 from portal.consent.engine import (
@@ -67,10 +68,13 @@ class OrganisationOptions:
 
 
 def organisation_options(db: Session, organisation_id: str) -> OrganisationOptions:
-    row = db.get(OrganisationConsentRule, organisation_id)
-    if row is None:
-        return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
-    return OrganisationOptions(row.rule, row.warning_days)
+    """The organisation's consent rule, looked up once per transaction (portal.cases.loaded)."""
+    def load() -> OrganisationOptions:
+        row = db.get(OrganisationConsentRule, organisation_id)
+        if row is None:
+            return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
+        return OrganisationOptions(row.rule, row.warning_days)
+    return remembered(db, ("organisation options", organisation_id), load)
 
 
 def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
@@ -160,7 +164,12 @@ def setting_of(capacities: Iterable[tuple[str | None, OrganisationKind]]) -> Set
 
 
 def setting_causes(db: Session, case_id: str) -> list[SettingCause]:
-    """The participants that make the case youth care, longest-standing first."""
+    """The participants that make the case youth care, longest-standing first (looked
+    up once per transaction until a write)."""
+    return list(remembered(db, ("setting causes", case_id), lambda: _setting_causes(db, case_id)))
+
+
+def _setting_causes(db: Session, case_id: str) -> list[SettingCause]:
     rows = db.execute(select(CaseParticipant.person_id, Person.display_name,
                              CaseParticipant.capacity_role, Organisation.kind,
                              CaseParticipant.added_at)
@@ -181,6 +190,13 @@ def case_setting(db: Session, case: Case) -> Setting:
     return Setting.SCHOOL
 
 
+def consent_records(db: Session, case_id: str) -> list[ConsentRecord]:
+    """The case's consent records in the order given, once per transaction until a write."""
+    return list(remembered(db, ("consent records", case_id), lambda: list(db.scalars(
+        select(ConsentRecord).where(ConsentRecord.case_id == case_id)
+        .order_by(ConsentRecord.given_at, ConsentRecord.id)))))
+
+
 def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
                        *, extra: Iterable[Consent] = (), child_id: str | None = None
                        ) -> ConsentFacts | None:
@@ -194,8 +210,7 @@ def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
         return None
     child = db.get_one(Child, child_id)
     adults = adults_of(db, child.id)
-    records = db.scalars(select(ConsentRecord).where(ConsentRecord.case_id == case.id)
-                         .order_by(ConsentRecord.given_at, ConsentRecord.id)).all()
+    records = consent_records(db, case.id)
     options = organisation_options(db, case.organisation_id)
     return ConsentFacts(
         on=local_date(now), birthdate=child_birthdate(db, vault, child),
