@@ -14,7 +14,7 @@ the loader returned (frozen facts or ORM rows of this transaction).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,6 +51,18 @@ def recall(db: Session, key: Hashable) -> object | None:
     if _pending_write(db):
         forget(db)
     return db.info.get(_MEMO, {}).get(key)
+
+
+def want_keys(db: Session, key_ids: Iterable[str]) -> None:
+    """Data keys a page will need once its reads are recorded (see ``wanted_keys``)."""
+    wanted: set[str] = db.info.setdefault(_MEMO, {}).setdefault("wanted keys", set())
+    wanted.update(key_ids)
+
+
+def wanted_keys(db: Session) -> set[str]:
+    """The keys asked for with ``want_keys``, to unwrap in one look-up, and forgotten."""
+    wanted: set[str] = db.info.get(_MEMO, {}).pop("wanted keys", set())
+    return wanted
 
 
 def forget(db: Session) -> None:

@@ -24,7 +24,7 @@ from portal.cases.capacity import (
     capacity_options,
     creating_capacities,
 )
-from portal.cases.loaded import LoadedCase, load_case, remembered
+from portal.cases.loaded import LoadedCase, load_case, remembered, wanted_keys
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
 from portal.cases.preview import (
     ConfirmationNeeded,
@@ -312,6 +312,8 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
                       event_type="case.view", action_code="read", vault=vault,
                       also=_page_sections(db, vault, who, actor, now) if sections else ())
+    # The sections' keys, now that their reads are on record: one look-up for all.
+    vault.preload(db, wanted_keys(db))
     # The rows the decision was made on, loaded once for this request (portal.cases.loaded).
     loaded = load_case(db, facts.case_id)
     assert loaded is not None  # just decided on: the case exists

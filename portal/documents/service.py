@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crypto import Binding, DecryptionError
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
-from portal.cases.loaded import recall, remember
+from portal.cases.loaded import recall, remember, want_keys
 from portal.cases.service import case_facts, is_uuid
 from portal.db import new_id, unit_of_work
 from portal.documents import markdown
@@ -376,6 +376,8 @@ def plan_case_page(db: Session, who: Requester, actor: Actor, now: datetime,
     decided, in this transaction, without recording again."""
     plan = _plan_documents(db, actor, facts)
     remember(db, _plan_key(facts.case_id, now, actor, who), plan)
+    want_keys(db, (plan.versions[d.id][-1].data_key_id for d in plan.documents
+                   if plan.decisions[d.id].allowed))
     return _document_entries(who, now, plan)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from crypto import DecryptionError, record_dek_id
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
-from portal.cases.loaded import load_case, recall, remember
+from portal.cases.loaded import load_case, recall, remember, want_keys
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
 from portal.consent.status import ordered_categories
@@ -389,6 +389,7 @@ def plan_case_page(db: Session, vault: Vault, who: Requester, actor: Actor, now:
     ``who`` then shows what was decided, in this transaction, without recording again."""
     plan = _plan_agenda(db, vault, who, actor, now, facts)
     remember(db, _plan_key(facts.case_id, now, actor, who), plan)
+    want_keys(db, _key_ids(d.item for d in plan.items if d.read is not None and d.read.allowed))
     return _item_entries(who, now, plan.items)
 
 
