@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
@@ -23,7 +24,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant, CaseRole
-from portal.people.models import Child, Organisation, Person
+from portal.people.models import Child, Organisation, OrganisationKind, Person
+from portal.staff.models import ChairVacancy
 
 _MEMO = "portal.cases.loaded"
 T = TypeVar("T")
@@ -113,6 +115,8 @@ class LoadedParticipant:
     organisation: str
     case_role: CaseRole
     capacity_role: str | None
+    organisation_kind: OrganisationKind | None
+    added_at: datetime
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class LoadedCase:
     case: Case
     child: Child | None
     participants: tuple[LoadedParticipant, ...]
+    organisation_kind: OrganisationKind | None  # of the case's own organisation
+    chair_vacant: bool  # a chair left and none was appointed yet (portal.staff.vacancy)
 
     def names(self) -> dict[str, str]:
         return {p.person_id: p.name for p in self.participants}
@@ -131,20 +137,25 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
     """The case with its child (one query) and its participants with names (one
     query), once per transaction. ``case_id`` must look like an id."""
     def load() -> LoadedCase | None:
-        row = db.execute(select(Case, Child).outerjoin(Child, Child.id == Case.child_id)
+        row = db.execute(select(Case, Child, Organisation.kind, ChairVacancy.case_id)
+                         .outerjoin(Child, Child.id == Case.child_id)
+                         .outerjoin(Organisation, Organisation.id == Case.organisation_id)
+                         .outerjoin(ChairVacancy, ChairVacancy.case_id == Case.id)
                          .where(Case.id == case_id)).one_or_none()
         if row is None:
             return None
-        case, child = row
+        case, child, kind, vacant = row
         rows = db.execute(
-            select(CaseParticipant, Person.display_name, Organisation.name)
+            select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind)
             .outerjoin(Person, Person.id == CaseParticipant.person_id)
             .outerjoin(Organisation, Organisation.id == CaseParticipant.organisation_id)
             .where(CaseParticipant.case_id == case_id)
             .order_by(CaseParticipant.added_at, Person.display_name)).all()
-        return LoadedCase(case=case, child=child, participants=tuple(
+        return LoadedCase(case=case, child=child, organisation_kind=kind,
+                          chair_vacant=vacant is not None, participants=tuple(
             LoadedParticipant(id=p.id, person_id=p.person_id, name=name or "",
                               organisation_id=p.organisation_id, organisation=org or "",
-                              case_role=p.case_role, capacity_role=p.capacity_role)
-            for p, name, org in rows))
+                              case_role=p.case_role, capacity_role=p.capacity_role,
+                              organisation_kind=org_kind, added_at=p.added_at)
+            for p, name, org, org_kind in rows))
     return remembered(db, ("case", case_id), load)

@@ -345,7 +345,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_open_grounds=may_open_grounds(db, actor, facts),
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
-        chair_vacancy=chair_vacancy(db, case),
+        chair_vacancy=chair_vacancy(db, case) if loaded.chair_vacant else None,
         # A choice needs two capacities: with fewer (known from the actor) nothing to look up.
         capacities=capacity_options(db, actor.person_id)
         if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed
