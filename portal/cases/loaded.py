@@ -52,7 +52,8 @@ def recall(db: Session, key: Hashable) -> object | None:
     """What was remembered under ``key`` in this transaction, if nothing was written since."""
     if _pending_write(db):
         forget(db)
-    return db.info.get(_MEMO, {}).get(key)
+    memo: dict[Hashable, object] = db.info.get(_MEMO, {})
+    return memo.get(key)
 
 
 def want_keys(db: Session, key_ids: Iterable[str]) -> None:
