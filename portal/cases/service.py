@@ -8,7 +8,7 @@ was written, so the denied attempt is kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -16,14 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto import record_dek_id
+from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
 from portal.cases.capacity import (
     CONTENT_FREE_ROLES,
     capacities_of,
     capacity_options,
-    capacity_value,
     creating_capacities,
 )
+from portal.cases.loaded import LoadedCase, load_case, remembered, wanted_keys
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus, LegalBasis
 from portal.cases.preview import (
     ConfirmationNeeded,
@@ -165,14 +166,16 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
     custody, consents), which reading an item (``Action.ITEM_READ``) and every
     family decision need: without them those are refused.
     """
-    case = db.get(Case, case_id) if is_uuid(case_id) else None
-    if case is None:
+    loaded = load_case(db, case_id) if is_uuid(case_id) else None
+    if loaded is None:
         return None
-    rows = db.execute(
-        select(CaseParticipant.person_id, CaseParticipant.case_role,
-               CaseParticipant.organisation_id, CaseParticipant.capacity_role)
-        .where(CaseParticipant.case_id == case_id)
-    ).all()
+    return remembered(db, ("facts", case_id, now, vault is not None),
+                      lambda: _case_facts(db, loaded, vault, now))
+
+
+def _case_facts(db: Session, loaded: LoadedCase, vault: Vault | None,
+                now: datetime | None) -> CaseFacts:
+    case, rows = loaded.case, loaded.participants
     facts = CaseFacts(case_id=case.id, status=case.status, legal_basis=case.legal_basis,
                       anonymous=case.anonymous, child_id=case.child_id,
                       participants={r.person_id: r.case_role for r in rows},
@@ -183,6 +186,11 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
     if now is None:
         return facts
     guards = load_safeguards(db, case.id, now)
+    if vault is not None and loaded.child is not None and case.erased_at is None:
+        # The child's key (for the birth date the consent facts need) and the case's
+        # (for the page's title, once allowed) in one look-up; nothing is decrypted here.
+        vault.preload(db, (record_dek_id(loaded.child.birthdate_ct),
+                           record_dek_id(case.title_ct)))
     return replace(
         facts, now=now, restricted=guards.restricted, restricted_items=guards.restricted_items,
         verifying_items=guards.verifying_items,
@@ -191,13 +199,20 @@ def case_facts(db: Session, case_id: str, vault: Vault | None = None,
         consent=load_consent_facts(db, vault, case, now) if vault is not None else None)
 
 
+# Decides a page's further reads once the case's own is allowed, and returns their
+# records (not written): see ``authorize(also=...)``.
+Planner = Callable[[CaseFacts], Sequence[AccessRecord]]
+
+
 def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: Action,
               case_id: str, *, event_type: str, action_code: str,
-              vault: Vault | None = None) -> CaseFacts:
+              vault: Vault | None = None, also: Sequence[Planner] = ()) -> CaseFacts:
     """The one gate for a single case: decide, record, and refuse or return the facts.
 
     Pass ``vault`` when the decision (or the caller's next ones) needs the
-    consent facts: family actions, reading items.
+    consent facts: family actions, reading items. ``also``: the page's other
+    reads, decided on the same facts when this one is allowed; all the records
+    are written together (one insert) before the caller decrypts anything.
     """
     facts = case_facts(db, case_id, vault, now if vault is not None else None)
     if facts is None:
@@ -206,9 +221,13 @@ def authorize(db: Session, who: Requester, actor: Actor, now: datetime, action: 
                object_id=case_id if is_uuid(case_id) else None)
         raise AccessDenied(Deny(reason="no_such_case", hide=True))
     decision = decide(actor, action, facts)
-    record(db, who, now, event_type=event_type, action=action_code, decision=decision,
-           case_id=facts.case_id, child_id=facts.child_id, object_type="case",
-           object_id=facts.case_id)
+    entries = [entry(who, now, event_type=event_type, action=action_code, decision=decision,
+                     case_id=facts.case_id, child_id=facts.child_id, object_type="case",
+                     object_id=facts.case_id)]
+    if decision.allowed:
+        for plan in also:
+            entries.extend(plan(facts))
+    record_all(db, entries)
     if isinstance(decision, Deny):
         raise AccessDenied(decision)
     return facts
@@ -287,14 +306,18 @@ def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: dat
 
 
 def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-              case_id: str) -> CaseView:
-    # Held while the facts are loaded, so that they (and the view) find these rows in
-    # the session instead of reading them again; nothing is decrypted before the decision.
-    held = db.get(Case, case_id) if is_uuid(case_id) else None
-    child = db.get(Child, held.child_id) if held is not None and held.child_id else None
+              case_id: str, *, sections: Collection[str] = ()) -> CaseView:
+    """The case's own view. ``sections``: the page also shows its ``"agenda"`` and/or
+    ``"documents"``; they are decided with this read and recorded with it, in one insert."""
     facts = authorize(db, who, actor, now, Action.CASE_VIEW, case_id,
-                      event_type="case.view", action_code="read", vault=vault)
-    case = db.get_one(Case, facts.case_id)
+                      event_type="case.view", action_code="read", vault=vault,
+                      also=_page_sections(db, vault, who, actor, now, sections))
+    # The sections' keys, now that their reads are on record: one look-up for all.
+    vault.preload(db, wanted_keys(db))
+    # The rows the decision was made on, loaded once for this request (portal.cases.loaded).
+    loaded = load_case(db, facts.case_id)
+    assert loaded is not None  # just decided on: the case exists
+    case, child = loaded.case, loaded.child
     if case.erased_at is not None:
         return replace(_erased_view(db, case), facts=facts)
     can_view_consent = decide(actor, Action.CONSENT_VIEW, facts).allowed
@@ -314,7 +337,7 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         purpose=vault.open(db, case.purpose_ct, case_field(case.id, "purpose"), key),
         child_name=child_name, child_birthdate=child_birthdate, anonymous=case.anonymous,
         legal_basis=case.legal_basis, status=case.status, created_at=case.created_at,
-        participants=participants_of(db, case.id),
+        participants=_participant_views(loaded),
         can_manage=decide(actor, Action.CASE_MANAGE_PARTICIPANTS, facts).allowed,
         can_close=decide(actor, Action.CASE_CLOSE, facts).allowed,
         consent=consent, can_view_consent=can_view_consent,
@@ -322,18 +345,35 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
         can_open_grounds=may_open_grounds(db, actor, facts),
         can_convert=case.anonymous and decide(actor, Action.CASE_CONVERT, facts).allowed,
         can_erase=decide(actor, Action.CASE_ERASE, facts).allowed,
-        chair_vacancy=chair_vacancy(db, case),
+        chair_vacancy=chair_vacancy(db, case) if loaded.chair_vacant else None,
+        # A choice needs two capacities: with fewer (known from the actor) nothing to look up.
         capacities=capacity_options(db, actor.person_id)
-        if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed else (),
-        my_capacity=capacity_value(db, case.id, actor.person_id),
+        if decide(actor, Action.CASE_CHOOSE_CAPACITY, facts).allowed
+        and sum(role not in CONTENT_FREE_ROLES for _, role in actor.memberships) > 1 else (),
+        my_capacity=next((f"{p.organisation_id}|{p.capacity_role}" for p in loaded.participants
+                          if p.person_id == actor.person_id and p.capacity_role), ""),
         setting_cause=_setting_cause(db, case),
         child_id=case.child_id,
         can_invite=case.child_id is not None and decide(
             actor, Action.INVITATION_MANAGE, child=ChildFacts(
-                child_id=case.child_id, school_id=db.get_one(Child, case.child_id).school_id)
+                child_id=case.child_id, school_id=child.school_id if child else "")
         ).allowed,
         facts=facts,
     )
+
+
+def _page_sections(db: Session, vault: Vault, who: Requester, actor: Actor,
+                   now: datetime, sections: Collection[str]) -> tuple[Planner, ...]:
+    # Imported here: both sections build on this module (authorize, case_facts).
+    from portal.documents import service as documents
+    from portal.meetings import service as meetings
+    planners: dict[str, Planner] = {
+        "agenda": lambda facts: meetings.plan_case_page(db, vault, who, actor, now, facts),
+        "documents": lambda facts: documents.plan_case_page(db, who, actor, now, facts)}
+    unknown = set(sections) - planners.keys()
+    if unknown:
+        raise ValueError(f"unknown case page sections: {sorted(unknown)}")
+    return tuple(planners[name] for name in planners if name in sections)
 
 
 def _setting_cause(db: Session, case: Case) -> SettingCause | None:
@@ -360,6 +400,12 @@ def _erased_view(db: Session, case: Case) -> CaseView:
                             roles=tuple(r for r in (case.erased_by_role or "").split(",") if r),
                             organisation=organisation,
                             summary={k: int(v) for k, v in summary.items() if v.isdigit()}))
+
+
+def _participant_views(loaded: LoadedCase) -> list[ParticipantView]:
+    return [ParticipantView(id=p.id, person_id=p.person_id, name=p.name,
+                            organisation=p.organisation, case_role=p.case_role,
+                            capacity_role=p.capacity_role) for p in loaded.participants]
 
 
 def participants_of(db: Session, case_id: str) -> list[ParticipantView]:

@@ -8,7 +8,7 @@ timeline are pages of their own packages that show the same header.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -64,9 +64,10 @@ class CaseTab:
 
 
 def header(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
-           case_id: str) -> CaseView:
-    """The case as the header shows it (the read is decided and recorded)."""
-    return service.view_case(db, vault, who, actor, now, case_id)
+           case_id: str, sections: Collection[str] = ()) -> CaseView:
+    """The case as the header shows it (the read is decided and recorded), with the
+    tab's ``sections`` decided and recorded in the same insert."""
+    return service.view_case(db, vault, who, actor, now, case_id, sections=sections)
 
 
 def _restrictions(db: Session, vault: Vault, who: Requester, now: datetime,
@@ -92,7 +93,7 @@ def _states(db: Session, agenda: CaseAgenda, now: datetime) -> dict[str, Minutes
 
 def overview(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
              case_id: str) -> CaseTab:
-    case = header(db, vault, who, actor, now, case_id)
+    case = header(db, vault, who, actor, now, case_id, sections=("agenda",))
     agenda = _agenda(db, vault, who, actor, now, case)
     states = _states(db, agenda, now)
     upcoming = [m for m in agenda.meetings
@@ -122,13 +123,13 @@ def meetings_tab(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
 
 def actions_tab(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                 case_id: str) -> CaseTab:
-    case = header(db, vault, who, actor, now, case_id)
+    case = header(db, vault, who, actor, now, case_id, sections=("agenda",))
     return CaseTab(case=case, agenda=_agenda(db, vault, who, actor, now, case))
 
 
 def documents_tab(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                   case_id: str) -> CaseTab:
-    case = header(db, vault, who, actor, now, case_id)
+    case = header(db, vault, who, actor, now, case_id, sections=("documents",))
     if case.erasure is not None:
         return CaseTab(case=case)
     return CaseTab(case=case, documents=documents.case_documents(

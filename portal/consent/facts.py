@@ -14,7 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.cases.models import Case, CaseParticipant
+from portal.cases.loaded import load_case, remembered
+from portal.cases.models import Case
 from portal.consent.access import ConsentFacts, Standing, family_standing, local_date
 from portal.consent.engine import (
     CHILD,
@@ -40,7 +41,6 @@ from portal.people.models import (
     ChildRelation,
     Organisation,
     OrganisationKind,
-    Person,
     Role,
 )
 from portal.people.models import Relation as ChildRelationKind
@@ -67,10 +67,13 @@ class OrganisationOptions:
 
 
 def organisation_options(db: Session, organisation_id: str) -> OrganisationOptions:
-    row = db.get(OrganisationConsentRule, organisation_id)
-    if row is None:
-        return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
-    return OrganisationOptions(row.rule, row.warning_days)
+    """The organisation's consent rule, looked up once per transaction (portal.cases.loaded)."""
+    def load() -> OrganisationOptions:
+        row = db.get(OrganisationConsentRule, organisation_id)
+        if row is None:
+            return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
+        return OrganisationOptions(row.rule, row.warning_days)
+    return remembered(db, ("organisation options", organisation_id), load)
 
 
 def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
@@ -160,25 +163,34 @@ def setting_of(capacities: Iterable[tuple[str | None, OrganisationKind]]) -> Set
 
 
 def setting_causes(db: Session, case_id: str) -> list[SettingCause]:
-    """The participants that make the case youth care, longest-standing first."""
-    rows = db.execute(select(CaseParticipant.person_id, Person.display_name,
-                             CaseParticipant.capacity_role, Organisation.kind,
-                             CaseParticipant.added_at)
-                      .join(Person, Person.id == CaseParticipant.person_id)
-                      .join(Organisation, Organisation.id == CaseParticipant.organisation_id)
-                      .where(CaseParticipant.case_id == case_id)
-                      .order_by(CaseParticipant.added_at, CaseParticipant.person_id)).all()
-    return [SettingCause(pid, name, role, kind, added_at)
-            for pid, name, role, kind, added_at in rows if makes_youth_care(role, kind)]
+    """The participants that make the case youth care, longest-standing first (from
+    the participants this transaction loaded, portal.cases.loaded)."""
+    loaded = load_case(db, case_id)
+    if loaded is None:
+        return []
+    return [SettingCause(p.person_id, p.name, p.capacity_role, p.organisation_kind, p.added_at)
+            for p in sorted(loaded.participants, key=lambda p: (p.added_at, p.person_id))
+            if p.organisation_kind is not None
+            and makes_youth_care(p.capacity_role, p.organisation_kind)]
 
 
 def case_setting(db: Session, case: Case) -> Setting:
     """Youth care when a participant acts in a youth-care capacity (whoever employs them)
     or for a youth-care organisation, or the case belongs to one."""
-    own = db.scalar(select(Organisation.kind).where(Organisation.id == case.organisation_id))
+    loaded = load_case(db, case.id)
+    own = loaded.organisation_kind if loaded is not None \
+        and loaded.case.organisation_id == case.organisation_id else \
+        db.scalar(select(Organisation.kind).where(Organisation.id == case.organisation_id))
     if own is OrganisationKind.YOUTH_CARE or setting_causes(db, case.id):
         return Setting.YOUTH_CARE
     return Setting.SCHOOL
+
+
+def consent_records(db: Session, case_id: str) -> list[ConsentRecord]:
+    """The case's consent records in the order given, once per transaction until a write."""
+    return list(remembered(db, ("consent records", case_id), lambda: list(db.scalars(
+        select(ConsentRecord).where(ConsentRecord.case_id == case_id)
+        .order_by(ConsentRecord.given_at, ConsentRecord.id)))))
 
 
 def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
@@ -194,8 +206,7 @@ def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
         return None
     child = db.get_one(Child, child_id)
     adults = adults_of(db, child.id)
-    records = db.scalars(select(ConsentRecord).where(ConsentRecord.case_id == case.id)
-                         .order_by(ConsentRecord.given_at, ConsentRecord.id)).all()
+    records = consent_records(db, case.id)
     options = organisation_options(db, case.organisation_id)
     return ConsentFacts(
         on=local_date(now), birthdate=child_birthdate(db, vault, child),

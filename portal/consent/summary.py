@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.cases.loaded import remembered
 from portal.cases.models import CaseParticipant
 from portal.consent.access import ConsentFacts
 from portal.consent.engine import CHILD, Basis, Relation, resolve_custody
-from portal.consent.facts import organisation_options
-from portal.consent.models import BreakGlassGrant, ConsentRecord
+from portal.consent.facts import consent_records, organisation_options
+from portal.consent.models import BreakGlassGrant
 from portal.consent.status import Cell, ConsentStatus, consent_status
 from portal.people.models import Membership, Organisation, Person
 from portal.people.names import names_of
@@ -85,6 +86,10 @@ def person_names(db: Session, vault: Vault, ids: Iterable[str]) -> dict[str, str
 
 def case_recipients(db: Session, case_id: str) -> list[str]:
     """The organisations taking part, then the participants' roles in them."""
+    return list(remembered(db, ("case recipients", case_id), lambda: _case_recipients(db, case_id)))
+
+
+def _case_recipients(db: Session, case_id: str) -> list[str]:
     rows = db.execute(select(CaseParticipant.organisation_id, Membership.role)
                       .join(Membership, (Membership.person_id == CaseParticipant.person_id)
                             & (Membership.organisation_id == CaseParticipant.organisation_id))
@@ -149,8 +154,7 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
     consent = facts.consent
     if consent is None:
         return None
-    recorded = db.scalars(select(ConsentRecord.recipients)
-                          .where(ConsentRecord.case_id == facts.case_id)).all()
+    recorded = [r.recipients for r in consent_records(db, facts.case_id)]
     # A grid per organisation taking part, and per other recipient a consent names
     # (a role, a foster parent); roles nobody named would only show empty grids.
     organisations = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]

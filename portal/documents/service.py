@@ -10,7 +10,7 @@ has its own data key, so erasing a document destroys exactly its keys.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import Binding, DecryptionError
+from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
+from portal.cases.loaded import recall, remember, want_keys
 from portal.cases.service import case_facts, is_uuid
 from portal.db import new_id, unit_of_work
 from portal.documents import markdown
@@ -288,24 +290,21 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
                    case_id: str, facts: CaseFacts | None = None) -> CaseDocuments:
     """The case's documents the actor may read (each decided and recorded), and erasures.
 
-    ``facts``: the case page's own (with consent, at ``now``), reused."""
+    ``facts``: the case page's own (with consent, at ``now``), reused. When the case
+    page decided its documents ahead (``plan_case_page``), their records are written
+    already and are not written again."""
     if facts is None or facts.case_id != case_id or facts.now != now:
         facts = case_facts(db, case_id, vault, now)
+    plan = recall(db, _plan_key(case_id, now, actor, who)) if facts is not None else None
+    if not isinstance(plan, _DocumentsPlan):
+        plan = _plan_documents(db, actor, facts)
+        record_all(db, _document_entries(who, now, plan))
     # The section belongs to the case page: nothing at all unless the case may be seen.
-    if facts is None or not decide(actor, Action.CASE_VIEW, facts).allowed:
+    if plan.facts is None or not plan.visible:
         return CaseDocuments(case_id=case_id, documents=[], erasures=[], can_write=False,
                              can_erase=False)
-    documents = db.scalars(select(CaseDocument).where(CaseDocument.case_id == facts.case_id)
-                           .order_by(CaseDocument.created_at.desc(), CaseDocument.id)).all()
-    versions = complete_versions(db, (d.id for d in documents))
-    # Nothing complete cannot outlive its transaction; skipped, belt and braces.
-    documents = [d for d in documents if versions.get(d.id)]
-    decisions = {d.id: decide(actor, Action.ITEM_READ, facts, item_facts(d)) for d in documents}
-    # Every listed document's record, in one go, before any title is decrypted.
-    record_all(db, [entry(who, now, event_type="document.list", action="read",
-                          decision=decisions[d.id], case_id=facts.case_id,
-                          child_id=facts.child_id, object_type=d.kind.value, object_id=d.id,
-                          **about(d, versions[d.id][-1].version)) for d in documents])
+    facts, documents, versions, decisions = \
+        plan.facts, plan.documents, plan.versions, plan.decisions
     vault.preload(db, (versions[d.id][-1].data_key_id for d in documents
                        if decisions[d.id].allowed))
     summaries = []
@@ -333,6 +332,72 @@ def case_documents(db: Session, vault: Vault, who: Requester, actor: Actor, now:
         case_id=facts.case_id, documents=summaries, erasures=_erasures(db, facts.case_id),
         can_write=decide(actor, Action.ITEM_WRITE, facts).allowed,
         can_erase=decide(actor, Action.ITEM_ERASE, facts).allowed, hidden=hidden)
+
+
+@dataclass(frozen=True)
+class _DocumentsPlan:
+    """A case's documents decided, their rows loaded, nothing recorded or decrypted yet."""
+
+    facts: CaseFacts | None
+    visible: bool
+    documents: list[CaseDocument] = field(default_factory=list)
+    versions: dict[str, list[DocumentVersion]] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+
+def _plan_key(case_id: str, now: datetime, actor: Actor, who: Requester) -> Hashable:
+    return ("documents plan", case_id, now, actor.person_id, who)
+
+
+def _plan_documents(db: Session, actor: Actor, facts: CaseFacts | None) -> _DocumentsPlan:
+    if facts is None or not decide(actor, Action.CASE_VIEW, facts).allowed:
+        return _DocumentsPlan(facts, visible=False)
+    documents, versions = _documents_with_versions(db, facts.case_id)
+    decisions = {d.id: decide(actor, Action.ITEM_READ, facts, item_facts(d)) for d in documents}
+    return _DocumentsPlan(facts, True, documents, versions, decisions)
+
+
+def _document_entries(who: Requester, now: datetime,
+                      plan: _DocumentsPlan) -> list[AccessRecord]:
+    """Every listed document's record, written in one go before any title is decrypted."""
+    facts = plan.facts
+    if facts is None:
+        return []
+    return [entry(who, now, event_type="document.list", action="read",
+                  decision=plan.decisions[d.id], case_id=facts.case_id,
+                  child_id=facts.child_id, object_type=d.kind.value, object_id=d.id,
+                  **about(d, plan.versions[d.id][-1].version)) for d in plan.documents]
+
+
+def plan_case_page(db: Session, who: Requester, actor: Actor, now: datetime,
+                   facts: CaseFacts) -> list[AccessRecord]:
+    """The documents of a case page decided ahead of the page's read: the records to
+    write with it. ``case_documents`` with the same ``who`` then shows what was
+    decided, in this transaction, without recording again."""
+    plan = _plan_documents(db, actor, facts)
+    remember(db, _plan_key(facts.case_id, now, actor, who), plan)
+    want_keys(db, (plan.versions[d.id][-1].data_key_id for d in plan.documents
+                   if plan.decisions[d.id].allowed))
+    return _document_entries(who, now, plan)
+
+
+def _documents_with_versions(db: Session, case_id: str
+                             ) -> tuple[list[CaseDocument], dict[str, list[DocumentVersion]]]:
+    """The case's documents, newest first, each with its complete versions (oldest
+    first), in one query. A document with nothing complete (which cannot outlive its
+    transaction) is skipped, belt and braces."""
+    documents: dict[str, CaseDocument] = {}
+    versions: dict[str, list[DocumentVersion]] = {}
+    for document, version in db.execute(
+            select(CaseDocument, DocumentVersion)
+            .join(DocumentVersion, (DocumentVersion.document_id == CaseDocument.id)
+                  & (DocumentVersion.status == VersionStatus.COMPLETE))
+            .where(CaseDocument.case_id == case_id)
+            .order_by(CaseDocument.created_at.desc(), CaseDocument.id,
+                      DocumentVersion.version)):
+        documents.setdefault(document.id, document)
+        versions.setdefault(document.id, []).append(version)
+    return list(documents.values()), versions
 
 
 def _erasures(db: Session, case_id: str) -> list[ErasureView]:

@@ -15,15 +15,17 @@ recipients.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crypto import DecryptionError
-from portal.audit.service import Requester, record
+from crypto import DecryptionError, record_dek_id
+from portal.audit.models import AccessRecord
+from portal.audit.service import Requester, entry, record, record_all
+from portal.cases.loaded import load_case, recall, remember, want_keys
 from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
 from portal.consent.status import ordered_categories
@@ -309,35 +311,116 @@ def case_agenda(db: Session, vault: Vault, actor: Actor, now: datetime, case_id:
     ``now``), so the case is not loaded again."""
     if facts is None or facts.case_id != case_id or facts.now != now:
         facts = case_facts(db, case_id, vault, now)
-    decision: Decision = Deny(reason="no_such_case", hide=True)
-    if facts is not None:
-        decision = Deny(reason="restricted") if facts.restricted else \
-            decide(actor, Action.MEETING_VIEW, facts)
-    if who is not None and fragment:
-        record(db, who, now, event_type="meeting.agenda", action="read", decision=decision,
-               case_id=facts.case_id if facts else None,
-               child_id=facts.child_id if facts else None, object_type="case",
-               object_id=facts.case_id if facts else None)
-    if facts is None or not decision.allowed:
+    # The case page decided (and recorded) its agenda with its own read: see plan_case_page.
+    plan = recall(db, _plan_key(case_id, now, actor, who)) \
+        if who is not None and not fragment and facts is not None else None
+    if not isinstance(plan, _AgendaPlan):
+        plan = _plan_agenda(db, vault, who, actor, now, facts)
+        if who is not None:
+            record_all(db, [*_agenda_entries(who, now, plan, fragment=fragment),
+                            *_item_entries(who, now, plan.items)])
+    if plan.facts is None or not plan.decision.allowed:
         return CaseAgenda((), (), False, False, ())
-    meetings = db.scalars(select(Meeting).where(Meeting.case_id == facts.case_id)
-                          .order_by(Meeting.starts_at)).all()
-    invitees = _invitees(db, [m.id for m in meetings])
-    minute_takers = dict(db.execute(select(Person.id, Person.display_name).where(
-        Person.id.in_({m.minute_taker_id for m in meetings if m.minute_taker_id}))).all())
-    items, hidden = _item_views(db, vault, actor, now, select_items(case_id=facts.case_id),
-                                who, listed=False, facts={facts.case_id: facts})
+    facts, meetings, invitees = plan.facts, plan.meetings, plan.invitees
+    names = _names(db, {*facts.participants,
+                        *(m.minute_taker_id for m in meetings if m.minute_taker_id)},
+                   facts.case_id)
+    items, hidden = _open_items(db, vault, actor, now, who, plan.items)
     return CaseAgenda(
         # The list shows date and time only: no place or agenda is decrypted for it.
         meetings=[_meeting_view(db, vault, actor, m, facts, content=False,
                                 invitees=invitees[m.id],
-                                minute_taker=minute_takers.get(m.minute_taker_id or ""))
+                                minute_taker=names.get(m.minute_taker_id or ""))
                   for m in meetings],
         action_items=items, hidden_items=hidden,
         can_schedule=decide(actor, Action.MEETING_SCHEDULE, facts).allowed,
         can_manage_items=decide(actor, Action.ACTION_ITEM_MANAGE, facts).allowed,
-        participants=_participant_names(db, facts.participants),
+        participants=sorted(((p, names[p]) for p in facts.participants if p in names),
+                            key=lambda item: item[1]),
     )
+
+
+@dataclass(frozen=True)
+class _AgendaPlan:
+    """A case's agenda decided, its rows loaded, nothing recorded or decrypted yet."""
+
+    facts: CaseFacts | None
+    decision: Decision
+    meetings: Sequence[Meeting] = ()
+    invitees: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    items: Sequence[_DecidedItem] = ()
+
+
+def _plan_key(case_id: str, now: datetime, actor: Actor, who: Requester | None) -> Hashable:
+    return ("agenda plan", case_id, now, actor.person_id, who)
+
+
+def _plan_agenda(db: Session, vault: Vault, who: Requester | None, actor: Actor,
+                 now: datetime, facts: CaseFacts | None) -> _AgendaPlan:
+    if facts is None:
+        return _AgendaPlan(None, Deny(reason="no_such_case", hide=True))
+    decision = Deny(reason="restricted") if facts.restricted else \
+        decide(actor, Action.MEETING_VIEW, facts)
+    if not decision.allowed:
+        return _AgendaPlan(facts, decision)
+    meetings, invitees = _meetings_with_invitees(db, facts.case_id)
+    rows = _rows(db, select_items(case_id=facts.case_id))
+    return _AgendaPlan(facts, decision, meetings, invitees, _decide_items(
+        db, vault, actor, now, rows, who, listed=False, facts={facts.case_id: facts}))
+
+
+def _agenda_entries(who: Requester, now: datetime, plan: _AgendaPlan, *,
+                    fragment: bool) -> list[AccessRecord]:
+    """A fragment rendered on its own is a read of its own; on the case page the page's
+    own read is the record."""
+    if not fragment:
+        return []
+    facts = plan.facts
+    return [entry(who, now, event_type="meeting.agenda", action="read", decision=plan.decision,
+                  case_id=facts.case_id if facts else None,
+                  child_id=facts.child_id if facts else None, object_type="case",
+                  object_id=facts.case_id if facts else None)]
+
+
+def plan_case_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
+                   facts: CaseFacts) -> list[AccessRecord]:
+    """The agenda of a case page decided ahead of the page's read: the records to write
+    with it (in one go, before anything is decrypted). ``case_agenda`` with the same
+    ``who`` then shows what was decided, in this transaction, without recording again."""
+    plan = _plan_agenda(db, vault, who, actor, now, facts)
+    remember(db, _plan_key(facts.case_id, now, actor, who), plan)
+    want_keys(db, _key_ids(d.item for d in plan.items if d.read is not None and d.read.allowed))
+    return _item_entries(who, now, plan.items)
+
+
+def _meetings_with_invitees(db: Session, case_id: str
+                            ) -> tuple[list[Meeting], dict[str, list[str]]]:
+    """The case's meetings in time order and each one's invitees' names, in one query."""
+    meetings: dict[str, Meeting] = {}
+    invitees: dict[str, list[str]] = {}
+    for meeting, name in db.execute(
+            select(Meeting, Person.display_name)
+            .outerjoin(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
+            .outerjoin(Person, Person.id == MeetingInvitee.person_id)
+            .where(Meeting.case_id == case_id)
+            .order_by(Meeting.starts_at, Meeting.id)):
+        meetings.setdefault(meeting.id, meeting)
+        found = invitees.setdefault(meeting.id, [])
+        if name is not None:
+            found.append(name)
+    return list(meetings.values()), {m: sorted(names) for m, names in invitees.items()}
+
+
+def _names(db: Session, person_ids: Iterable[str], case_id: str) -> dict[str, str]:
+    """Display names, from the participants this request loaded; others looked up."""
+    loaded = load_case(db, case_id)
+    known = loaded.names() if loaded is not None else {}
+    wanted = set(person_ids)
+    missing = wanted - known.keys()
+    if missing:
+        known = {**known, **dict(db.execute(select(Person.id, Person.display_name)
+                                            .where(Person.id.in_(missing))).all())}
+    return {p: known[p] for p in wanted if p in known}
 
 
 def _participant_names(db: Session, person_ids: Iterable[str]) -> list[tuple[str, str]]:
@@ -476,31 +559,79 @@ def my_action_items(db: Session, vault: Vault, who: Requester, actor: Actor,
     return items
 
 
+@dataclass(frozen=True)
+class _DecidedItem:
+    item: ActionItem
+    owner: str
+    case: CaseFacts
+    facts: ItemFacts
+    listed: Decision | None  # the case's own view, per item in a list across cases
+    read: Decision | None  # the item-level decision; None: not asked (nothing is read)
+
+
+def _decide_items(db: Session, vault: Vault, actor: Actor, now: datetime,
+                  rows: Sequence[tuple[ActionItem, str]], who: Requester | None, *,
+                  listed: bool, facts: dict[str, CaseFacts | None]) -> list[_DecidedItem]:
+    """Every item's decisions, nothing written or decrypted yet. ``facts`` caches each
+    case's facts (with consent)."""
+    decided = []
+    for item, owner in rows:
+        if item.case_id not in facts:
+            facts[item.case_id] = case_facts(db, item.case_id, vault, now)
+        case = facts[item.case_id]
+        assert case is not None  # the item's case exists: foreign key
+        view = decide(actor, Action.CASE_VIEW, case) if listed else None
+        item_facts = _item_facts(item)
+        read = decide(actor, Action.ITEM_READ, case, item_facts) \
+            if who is not None and (view is None or view.allowed) else None
+        decided.append(_DecidedItem(item, owner, case, item_facts, view, read))
+    return decided
+
+
+def _item_entries(who: Requester, now: datetime,
+                  decided: Iterable[_DecidedItem]) -> list[AccessRecord]:
+    """The records of the items' decisions, in the order they were made."""
+    entries = []
+    for d in decided:
+        if d.listed is not None:
+            entries.append(entry(who, now, event_type="action_item.list", action="read",
+                                 decision=d.listed, case_id=d.item.case_id,
+                                 child_id=d.case.child_id, object_type="action_item",
+                                 object_id=d.item.id))
+        if d.read is not None:
+            entries.append(entry(who, now, event_type="action_item.read", action="read",
+                                 decision=d.read, case_id=d.case.case_id,
+                                 child_id=d.case.child_id, object_type="action_item",
+                                 object_id=d.item.id,
+                                 data_categories=sorted(d.facts.categories)))
+    return entries
+
+
 def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
                 query: Select[ActionItem, str], who: Requester | None, *, listed: bool,
                 facts: dict[str, CaseFacts | None]) -> tuple[list[ActionItemView], int]:
     """The items the actor may read, and how many more exist outside their consent scope.
 
     ``listed``: a list across cases, where the case's own view is decided and
-    recorded per item too. ``facts`` caches each case's facts (with consent).
+    recorded per item too. All the items' records are written in one go, before
+    any text is decrypted.
     """
+    decided = _decide_items(db, vault, actor, now, _rows(db, query), who,
+                            listed=listed, facts=facts)
+    if who is not None:
+        record_all(db, _item_entries(who, now, decided))
+    return _open_items(db, vault, actor, now, who, decided)
+
+
+def _open_items(db: Session, vault: Vault, actor: Actor, now: datetime, who: Requester | None,
+                decided: Sequence[_DecidedItem]) -> tuple[list[ActionItemView], int]:
+    """The decided items' texts (their records written before), and how many are hidden."""
     views, hidden = [], 0
-    for item, owner in db.execute(query).all():
-        if item.case_id not in facts:
-            facts[item.case_id] = case_facts(db, item.case_id, vault, now)
-        case = facts[item.case_id]
-        assert case is not None  # the item's case exists: foreign key
-        if listed:
-            decision = decide(actor, Action.CASE_VIEW, case)
-            if who is not None:
-                record(db, who, now, event_type="action_item.list", action="read",
-                       decision=decision, case_id=item.case_id, child_id=case.child_id,
-                       object_type="action_item", object_id=item.id)
-            if not decision.allowed:
-                continue
-        item_facts = _item_facts(item)
-        if who is None or not _read_item(db, who, now, actor, case, item_facts,
-                                         "action_item.read"):
+    shown = [d for d in decided if d.listed is None or d.listed.allowed]
+    vault.preload(db, _key_ids(d.item for d in shown if d.read is not None and d.read.allowed))
+    for d in shown:
+        item, case, item_facts = d.item, d.case, d.facts
+        if who is None or d.read is None or not d.read.allowed:
             hidden += 1
             continue
         try:
@@ -512,9 +643,24 @@ def _item_views(db: Session, vault: Vault, actor: Actor, now: datetime,
             hidden += 1
             continue
         views.append(ActionItemView(
-            id=item.id, case_id=item.case_id, owner=owner, due_on=item.due_on,
+            id=item.id, case_id=item.case_id, owner=d.owner, due_on=item.due_on,
             categories=ordered_categories(item.categories), text=text,
             status=item.status,
             overdue=item.status is ActionItemStatus.OPEN and item.due_on < now.date(),
             can_update=decide(actor, Action.ACTION_ITEM_UPDATE, case, item_facts).allowed))
     return views, hidden
+
+
+def _rows(db: Session, query: Select[ActionItem, str]) -> list[tuple[ActionItem, str]]:
+    return [(item, owner) for item, owner in db.execute(query)]
+
+
+def _key_ids(items: Iterable[ActionItem]) -> list[str]:
+    """The items' key ids to unwrap in one look-up; a damaged blob is left to ``open_item``."""
+    ids = []
+    for item in items:
+        try:
+            ids.append(record_dek_id(item.text_ct))
+        except (DecryptionError, ValueError):
+            continue
+    return ids

@@ -1,0 +1,162 @@
+"""What one request loaded about a case, kept for the rest of that request.
+
+The case page asks the same questions several times (the case's own view, its
+agenda, its documents, the consent summary): the case and child rows, the
+participants, the facts the policy decides on. They are loaded once and kept in
+the session's ``info`` for the current transaction only.
+
+The memo is dropped at every commit and rollback, and before any flush that
+writes something other than access records (or an ORM ``UPDATE``/``DELETE``
+statement), so no decision is ever made on facts older than a write of the
+same request. Keys into the memo name what they hold; values are whatever
+the loader returned (frozen facts or ORM rows of this transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from portal.audit.models import AccessRecord
+from portal.cases.models import Case, CaseParticipant, CaseRole
+from portal.people.models import Child, Organisation, OrganisationKind, Person
+from portal.staff.models import ChairVacancy
+
+_MEMO = "portal.cases.loaded"
+T = TypeVar("T")
+
+
+def remembered(db: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()`` once per transaction for ``key``; later calls get the same value."""
+    if _pending_write(db):  # not flushed yet: what is remembered may be stale
+        forget(db)
+    memo: dict[Hashable, Any] = db.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def remember(db: Session, key: Hashable, value: object) -> None:
+    """Keep ``value`` under ``key`` for the rest of this transaction (until a write)."""
+    if _pending_write(db):
+        forget(db)
+    db.info.setdefault(_MEMO, {})[key] = value
+
+
+def recall(db: Session, key: Hashable) -> object | None:
+    """What was remembered under ``key`` in this transaction, if nothing was written since."""
+    if _pending_write(db):
+        forget(db)
+    memo: dict[Hashable, object] = db.info.get(_MEMO, {})
+    return memo.get(key)
+
+
+def want_keys(db: Session, key_ids: Iterable[str]) -> None:
+    """Data keys a page will need once its reads are recorded (see ``wanted_keys``)."""
+    wanted: set[str] = db.info.setdefault(_MEMO, {}).setdefault("wanted keys", set())
+    wanted.update(key_ids)
+
+
+def wanted_keys(db: Session) -> set[str]:
+    """The keys asked for with ``want_keys``, to unwrap in one look-up, and forgotten."""
+    wanted: set[str] = db.info.get(_MEMO, {}).pop("wanted keys", set())
+    return wanted
+
+
+def forget(db: Session) -> None:
+    """Drop everything remembered (a write, or the transaction's end)."""
+    db.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(db: Session) -> None:
+    forget(db)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(db: Session) -> None:
+    forget(db)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_soft_rollback(db: Session, previous_transaction: Any) -> None:
+    forget(db)
+
+
+def _pending_write(db: Session) -> bool:
+    # Access records are the one write a read makes: they change no fact.
+    return any(not isinstance(row, AccessRecord) for row in (*db.new, *db.dirty, *db.deleted))
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(db: Session, flush_context: Any, instances: Any) -> None:
+    if _pending_write(db):
+        forget(db)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        forget(state.session)
+
+
+@dataclass(frozen=True)
+class LoadedParticipant:
+    """One participant with the names the pages show."""
+
+    id: str
+    person_id: str
+    name: str
+    organisation_id: str
+    organisation: str
+    case_role: CaseRole
+    capacity_role: str | None
+    organisation_kind: OrganisationKind | None
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A case's rows as this transaction read them (one query each)."""
+
+    case: Case
+    child: Child | None
+    participants: tuple[LoadedParticipant, ...]
+    organisation_kind: OrganisationKind | None  # of the case's own organisation
+    chair_vacant: bool  # a chair left and none was appointed yet (portal.staff.vacancy)
+
+    def names(self) -> dict[str, str]:
+        return {p.person_id: p.name for p in self.participants}
+
+
+def load_case(db: Session, case_id: str) -> LoadedCase | None:
+    """The case with its child (one query) and its participants with names (one
+    query), once per transaction. ``case_id`` must look like an id."""
+    def load() -> LoadedCase | None:
+        row = db.execute(select(Case, Child, Organisation.kind, ChairVacancy.case_id)
+                         .outerjoin(Child, Child.id == Case.child_id)
+                         .outerjoin(Organisation, Organisation.id == Case.organisation_id)
+                         .outerjoin(ChairVacancy, ChairVacancy.case_id == Case.id)
+                         .where(Case.id == case_id)).one_or_none()
+        if row is None:
+            return None
+        case, child, kind, vacant = row
+        rows = db.execute(
+            select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind)
+            .outerjoin(Person, Person.id == CaseParticipant.person_id)
+            .outerjoin(Organisation, Organisation.id == CaseParticipant.organisation_id)
+            .where(CaseParticipant.case_id == case_id)
+            .order_by(CaseParticipant.added_at, Person.display_name)).all()
+        return LoadedCase(case=case, child=child, organisation_kind=kind,
+                          chair_vacant=vacant is not None, participants=tuple(
+            LoadedParticipant(id=p.id, person_id=p.person_id, name=name or "",
+                              organisation_id=p.organisation_id, organisation=org or "",
+                              case_role=p.case_role, capacity_role=p.capacity_role,
+                              organisation_kind=org_kind, added_at=p.added_at)
+            for p, name, org, org_kind in rows))
+    return remembered(db, ("case", case_id), load)
