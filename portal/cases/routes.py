@@ -190,11 +190,12 @@ def choose_capacity(page: Page, case_id: str) -> Response:
 @endpoint()
 def close_case(page: Page, case_id: str) -> Response:
     # Closing starts the retention periods: asked once more on a page of its own.
-    if page.form.get("confirm") != "1":
+    # A refused close leaves one record, the refusal: the header (a case read) only
+    # for the confirmation page of a close that would be allowed.
+    if page.form.get("confirm") != "1" and service.may_close(page.db, page.user, case_id):
         case = tabs.header(page.db, page.portal.vault, page.requester(), page.user, page.now,
                            case_id)
-        if case.can_close:
-            return page.render("cases/confirm_close.html", case=case, current="overview")
+        return page.render("cases/confirm_close.html", case=case, current="overview")
     service.close_case(page.db, page.requester(), page.user, page.now, case_id)
     return page.redirect(f"/cases/{case_id}")
 

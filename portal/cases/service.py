@@ -670,6 +670,14 @@ def remove_participant(db: Session, vault: Vault, who: Requester, actor: Actor,
     db.flush()
 
 
+def may_close(db: Session, actor: Actor, case_id: str) -> bool:
+    """Whether a close would be allowed: the question before the confirmation page.
+    Nothing is recorded here: the page that follows (the confirmation, or the refused
+    close) records the one access it is."""
+    facts = case_facts(db, case_id, None, None)
+    return facts is not None and decide(actor, Action.CASE_CLOSE, facts).allowed
+
+
 def close_case(db: Session, who: Requester, actor: Actor, now: datetime, case_id: str) -> None:
     facts = authorize(db, who, actor, now, Action.CASE_CLOSE, case_id,
                       event_type="case.close", action_code="update")

@@ -79,7 +79,7 @@ READERS: dict[str, str] = {
     "dpo_search": "fg", "dpo_export_csv": "fg", "dpo_export_fhir": "fg",
     "dpo_break_glass": "fg", "family_children": "ouder1", "child_access": "ouder1",
     "family_home": "ouder1", "family_case": "ouder1", "consent_page": "ib",
-    "new_meeting": "ib", "show_meeting": "ib", "new_minutes": "ib",
+    "new_meeting": "ib", "show_meeting": "ib",
     "show_minutes": "ib", "minutes_history": "ib", "export_minutes": "ib",
     "edit_minutes": "notulist",
     "invitations_overview": "ib", "invitation_child": "ib",
@@ -92,6 +92,8 @@ READERS: dict[str, str] = {
     "family_requests": "ouder1", "new_family_request": "ouder1", "dpo_requests": "fg",
     "dpo_new_request": "fg",
     "search": "ib",
+    # The case page's tabs (Overzicht is show_case).
+    "case_meetings": "ib", "case_documents": "ib", "case_actions": "ib",
 }
 READERS |= {"fg_restrictions": "fg", "fg_case": "fg"}
 UNREADABLE = {
