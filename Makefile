@@ -79,13 +79,14 @@ $(APT_STAMP):
 # PostgreSQL cluster): a third of its time is spent waiting on the database and
 # servers. The browser tests run after it in one process, so no two Chromiums
 # compete for the two cores. The second run starts even when the first fails,
-# so one `make test` reports every failure; it fails if either did.
+# so one `make test` reports every failure; it fails if either did. Each run
+# lists its slowest tests, so a run that grows shows where.
 TEST_ENV := PORTAL_TEST_REQUIRE_POSTGRES=1 PORTAL_TEST_REQUIRE_ALL=1
 WORKERS ?= $(shell nproc)
 test: setup-test
 	@status=0; \
-	$(TEST_ENV) $(BIN)/pytest -n $(WORKERS) tests -p no:playwright || status=$$?; \
-	$(TEST_ENV) $(BIN)/pytest e2e || status=$$?; \
+	$(TEST_ENV) $(BIN)/pytest -n $(WORKERS) tests -p no:playwright --durations=20 || status=$$?; \
+	$(TEST_ENV) $(BIN)/pytest e2e --durations=10 || status=$$?; \
 	exit $$status
 
 unit: setup-test
