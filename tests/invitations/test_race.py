@@ -57,7 +57,11 @@ def invitation_for(running: Running, person_id: str) -> str:
 def wait_until_blocked(running: Running, thread: threading.Thread) -> None:
     """Until another connection waits for a lock (a row or an advisory lock)."""
     deadline = time.monotonic() + 20
-    with running.portal.engine.connect() as watcher:
+    # Autocommit: inside one transaction PostgreSQL answers pg_stat_activity from the
+    # snapshot taken at its first read, so a wait that began after the first poll was
+    # never seen (the test then failed at random, whenever the poll came first).
+    with running.portal.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT") as watcher:
         while not watcher.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND datname = current_database()")).scalar():
