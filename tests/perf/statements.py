@@ -16,8 +16,11 @@ class Statements(list[tuple[int, str]]):
 
     def of_requests(self) -> list[str]:
         """Only those of the threads that served a request (each reads its web session):
-        the portal's background jobs share the engine and run when they please."""
-        served = {thread for thread, sql in self if "FROM web_session" in sql}
+        the portal's background jobs share the engine and run when they please. The
+        session sweeper deletes from ``web_session``: a read, not a mention, marks a
+        request (counting the sweeper's thread made the counts differ at random)."""
+        served = {thread for thread, sql in self
+                  if sql.lstrip().startswith("SELECT") and "FROM web_session" in sql}
         return [sql for thread, sql in self if thread in served]
 
 
