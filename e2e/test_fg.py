@@ -6,9 +6,7 @@ makes the memberships what the dev IdP's claims say).
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,11 +14,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import delete
 
-from e2e.pages import Header, LoginPage, log_in
-from portal.audit.service import Requester, record
-from portal.demo import DEMO_CASE, stable_id
+from e2e.pages import LoginPage, log_in
+from portal.demo import stable_id
 from portal.people.models import Membership, Role
-from portal.policy import Allow
 from tests.harness import Running
 
 if TYPE_CHECKING:
@@ -72,35 +68,3 @@ def test_a_parent_finds_the_privacy_page_in_both_languages(browse: Browse) -> No
     expect(page.get_by_role("heading", level=1, name=
                             "Privacy: what the MDO portal keeps about your child")).to_be_visible()
     expect(page.get_by_role("heading", name="Your rights, and how to use them")).to_be_visible()
-
-
-def test_the_fg_finds_a_child_by_name_reads_the_log_and_exports_it(
-        browse: Browse, portal: Running) -> None:
-    """The FG's journey: a child by name (never by pasting an id), its log, its export.
-    Keyboard only from the search field on."""
-    sam, noor = stable_id("child", "sam"), stable_id("child", "noor")
-    who = Requester(user_id=stable_id("person", "ib"), user_name="Ilse Bakker",
-                    user_role="care_coordinator", organisation_id=BAKEN, session_ref="x",
-                    client_address="127.0.0.1")
-    with portal.portal.sessions.begin() as db:
-        for child, case_key in ((sam, DEMO_CASE.key), (noor, "noor-mdo")):
-            record(db, who, portal.clock.now, event_type="item.read", action="read",
-                   decision=Allow(basis="participant"), case_id=stable_id("case", case_key),
-                   child_id=child, data_categories=["behaviour"])
-    page = browse()
-    LoginPage(page).open().choose_demo_login().persona("Fenna Gerritsen").click()
-    Header(page).menu.get_by_role("link", name="Inzagelog").click()
-    page.get_by_label("Kind (naam of id)").fill("Sam")
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/audit\?.*child=Sam"))
-    table = page.get_by_role("table", name="Inzagevastleggingen")
-    expect(table.get_by_role("link", name=sam[:8]).first).to_be_visible()
-    expect(table.get_by_role("link", name=noor[:8])).to_have_count(0)
-
-    export = page.get_by_role("link", name="Exporteren als CSV")
-    export.focus()
-    with page.expect_download() as started:
-        page.keyboard.press("Enter")
-    rows = list(csv.DictReader(io.StringIO(
-        Path(started.value.path()).read_text(encoding="utf-8"))))
-    assert rows and {row["child_id"] for row in rows} == {sam}
