@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_parallel_reads_on_several_workers_leave_one_unforked_chain(
         # An append seals once EVERY records are pending; one request appends its
         # records together (a case page and its sections), so a checkpoint may
         # cover a few more than EVERY, never twice as many.
-        gaps = [after - before for before, after in zip([0, *sizes], sizes)]
+        gaps = [after - before for before, after in pairwise([0, *sizes])]
         assert gaps and all(0 < gap < 2 * EVERY for gap in gaps), gaps
         assert len(seqs) - sizes[-1] < 2 * EVERY, (len(seqs), sizes[-1])
         settings = keys.with_dev_signing_key(Settings(mode="dev", data_dir=keys_dir))
