@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
@@ -149,6 +149,16 @@ def review_list(db: Session, vault: Vault, who: Requester, actor: Actor, now: da
             reviewed_at=grant.reviewed_at,
             reviewer_name=names.get(grant.reviewed_by) if grant.reviewed_by else None))
     return entries
+
+
+def open_count(db: Session, actor: Actor) -> int:
+    """How many grants in the FG's scope wait for review (a count: no reason is read)."""
+    query = select(func.count()).select_from(BreakGlassGrant).where(
+        BreakGlassGrant.reviewed_at.is_(None))
+    cases = fg_case_ids(db, actor)
+    if cases is not None:
+        query = query.where(BreakGlassGrant.case_id.in_(cases))
+    return db.scalar(query) or 0
 
 
 def mark_reviewed(db: Session, who: Requester, actor: Actor, now: datetime,

@@ -148,6 +148,24 @@ def grants_of(db: Session, case_id: str, now: datetime) -> tuple[GrantView, ...]
                  for g, name in rows)
 
 
+def _status(db: Session, facts: CaseFacts, consent: ConsentFacts, organisation_id: str,
+            recipients: Sequence[str]) -> ConsentStatus:
+    options = organisation_options(db, organisation_id)
+    return consent_status(consent, Basis(facts.legal_basis.value), recipients,
+                          options.warning_days)
+
+
+def missing_consenters(db: Session, facts: CaseFacts) -> int:
+    """How many people still have to consent before every organisation taking part can
+    read what it needs (the case banner's count, without the names or the grids)."""
+    if facts.consent is None or facts.organisation_id is None:
+        return 0
+    organisations = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]
+    return len(outstanding(_status(db, facts, facts.consent, facts.organisation_id,
+                                   organisations),
+                           organisations))
+
+
 def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, organisation_id: str,
               professional: bool, now: datetime) -> ConsentSummary | None:
     """The consent picture of a named case (None for an anonymous one)."""
@@ -160,9 +178,7 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
     organisations = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]
     recipients = list(organisations)
     recipients += sorted({r for rs in recorded for r in rs} - set(recipients))
-    options = organisation_options(db, organisation_id)
-    status = consent_status(consent, Basis(facts.legal_basis.value), recipients,
-                            options.warning_days)
+    status = _status(db, facts, consent, organisation_id, recipients)
     names = person_names(db, vault, (a.id for a in consent.adults))
     names[CHILD] = ""
     return ConsentSummary(

@@ -14,8 +14,10 @@ from portal.web.endpoint import Page, endpoint
 def home(page: Page) -> Response:
     if page.user.kind is PersonKind.CITIZEN:
         return page.redirect("/family")
+    settings = page.portal.settings
     start = service.start_page(page.db, page.portal.vault, page.requester(), page.user,
-                               page.now)
+                               page.now, witness_url=settings.audit_checkpoint_url,
+                               witness_vkey=settings.audit_witness_vkey)
     return page.render("home/index.html", start=start)
 
 

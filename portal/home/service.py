@@ -14,16 +14,27 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.audit import witness
 from portal.audit.service import Requester
 from portal.breaches import service as breach_service
 from portal.cases import service as cases
 from portal.cases.models import CaseRole, CaseStatus
 from portal.cases.service import CaseSummary
+from portal.consent import breakglass
+from portal.consent.summary import missing_consenters
 from portal.meetings import service as meetings
 from portal.meetings.models import Meeting, MeetingStatus
 from portal.meetings.service import ActionItemView
 from portal.minutes import service as minutes
-from portal.minutes.models import Minutes, MinutesStatus, MinutesVersion
+from portal.minutes.models import (
+    CorrectionStatus,
+    Minutes,
+    MinutesCorrection,
+    MinutesStatus,
+    MinutesVersion,
+)
+from portal.notifications.models import Notification
+from portal.notifications.service import Kind
 from portal.people.models import Organisation, Person
 from portal.policy import Action, Actor, decide
 from portal.register.service import keeps_a_register
@@ -35,6 +46,8 @@ from portal.staff import chair
 from portal.vault.service import Vault
 
 WEEK = timedelta(days=7)
+# The birthday job tells the chair a month ahead (portal.notifications.birthdays).
+BIRTHDAY_NOTICE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -53,16 +66,31 @@ class MinutesWaiting:
 
 
 @dataclass(frozen=True)
+class CaseToDo:
+    """A case with something to do and how much (people to consent; 0 when not a count)."""
+
+    case_id: str
+    case_title: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class StartPage:
     cases: list[CaseSummary] | None = None  # None: no case work for this person
     meetings: list[UpcomingMeeting] = field(default_factory=list)
     minutes_to_approve: list[MinutesWaiting] = field(default_factory=list)
+    minutes_to_write: list[MinutesWaiting] = field(default_factory=list)
+    corrections: list[MinutesWaiting] = field(default_factory=list)  # proposed, to decide
+    consents_missing: list[CaseToDo] = field(default_factory=list)
+    birthdays: list[CaseToDo] = field(default_factory=list)  # consent changes within 30 days
     action_items: list[ActionItemView] = field(default_factory=list)
     vacancies: list[chair.Vacancy] = field(default_factory=list)
     organisations: int | None = None  # the administrator's counts
     accounts: int | None = None
     audit: bool = False
     break_glass_reviews: bool = False
+    break_glass_open: int = 0  # the FG's grants not reviewed yet
+    witness_backlog: int | None = None  # checkpoints the witness has not cosigned; None: none
     invitations: bool = False
     register: bool = False
     rights_desk: bool = False  # the FG's restrictions and objections (portal.rights)
@@ -73,12 +101,13 @@ class StartPage:
 
     @property
     def empty(self) -> bool:
-        return not (self.meetings or self.minutes_to_approve or self.action_items
-                    or self.vacancies)
+        return not (self.meetings or self.minutes_to_approve or self.minutes_to_write
+                    or self.corrections or self.consents_missing or self.birthdays
+                    or self.action_items or self.vacancies)
 
 
 def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
-               now: datetime) -> StartPage:
+               now: datetime, *, witness_url: str = "", witness_vkey: str = "") -> StartPage:
     allowed = {action: decide(actor, action).allowed for action in (
         Action.CASE_LIST, Action.ORGANISATION_MANAGE, Action.AUDIT_SEARCH,
         Action.INVITATION_LIST, Action.REGISTER_VIEW, Action.DPO_REVIEW)}
@@ -87,7 +116,11 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
                      invitations=allowed[Action.INVITATION_LIST],
                      register=allowed[Action.REGISTER_VIEW] and keeps_a_register(db, actor))
     if allowed[Action.DPO_REVIEW]:
-        page = replace(page, rights_desk=True, pending_objections=pending_objections(db, actor))
+        page = replace(page, rights_desk=True, pending_objections=pending_objections(db, actor),
+                       break_glass_open=breakglass.open_count(db, actor))
+        witnessed = witness.status(db, witness_url, witness_vkey)
+        if witnessed is not None:
+            page = replace(page, witness_backlog=witnessed.backlog)
         page = replace(page, breaches=breach_service.deadlines(db, actor, now),
                        retention_expiring=expiring_count(db, actor, now),
                        requests=requests_waiting(db, actor, now))
@@ -104,6 +137,10 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
         page, cases=open_cases,
         meetings=_meetings_this_week(db, vault, actor, now, open_cases),
         minutes_to_approve=_minutes_to_approve(db, vault, actor, now, open_cases),
+        minutes_to_write=_minutes_to_write(db, vault, actor, now, open_cases),
+        corrections=_corrections_to_decide(db, vault, actor, now, open_cases),
+        consents_missing=_consents_missing(db, vault, actor, now, open_cases),
+        birthdays=_birthdays(db, who, now, open_cases),
         action_items=meetings.my_action_items(db, vault, who, actor, now),
         vacancies=chair.vacancies_to_fill(db, who, actor, now))
 
@@ -148,3 +185,73 @@ def _minutes_to_approve(db: Session, vault: Vault, actor: Actor, now: datetime,
                 and minutes.can(actor, Action.MINUTES_APPROVE, facts, meeting):
             shown.append(MinutesWaiting(meeting.id, chaired[meeting.case_id], meeting.starts_at))
     return shown
+
+
+def _minutes_to_write(db: Session, vault: Vault, actor: Actor, now: datetime,
+                      open_cases: list[CaseSummary]) -> list[MinutesWaiting]:
+    """Held meetings this person takes the minutes of, with no version handed in yet."""
+    titles = {c.id: c.title for c in open_cases}
+    if not titles:
+        return []
+    handed_in = select(Minutes.meeting_id).join(
+        MinutesVersion, MinutesVersion.minutes_id == Minutes.id).where(
+        MinutesVersion.status.in_((MinutesStatus.SUBMITTED, MinutesStatus.APPROVED)))
+    held = db.scalars(select(Meeting).where(
+        Meeting.case_id.in_(titles), Meeting.minute_taker_id == actor.person_id,
+        Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at < now,
+        Meeting.id.not_in(handed_in)).order_by(Meeting.starts_at)).all()
+    return [MinutesWaiting(m.id, titles[m.case_id], m.starts_at) for m in held
+            if _may(db, vault, actor, now, m, Action.MINUTES_WRITE)]
+
+
+def _corrections_to_decide(db: Session, vault: Vault, actor: Actor, now: datetime,
+                           open_cases: list[CaseSummary]) -> list[MinutesWaiting]:
+    """Meetings whose approved minutes have a proposed correction for this chair."""
+    chaired = {c.id: c.title for c in open_cases if c.case_role is CaseRole.CHAIR}
+    if not chaired:
+        return []
+    proposed = db.scalars(
+        select(Meeting).join(Minutes, Minutes.meeting_id == Meeting.id)
+        .join(MinutesCorrection, MinutesCorrection.minutes_id == Minutes.id)
+        .where(Meeting.case_id.in_(chaired),
+               MinutesCorrection.status == CorrectionStatus.PROPOSED)
+        .order_by(Meeting.starts_at)).unique().all()
+    return [MinutesWaiting(m.id, chaired[m.case_id], m.starts_at) for m in proposed
+            if _may(db, vault, actor, now, m, Action.MINUTES_APPROVE)]
+
+
+def _may(db: Session, vault: Vault, actor: Actor, now: datetime, meeting: Meeting,
+         action: Action) -> bool:
+    facts = cases.case_facts(db, meeting.case_id, vault, now)
+    return facts is not None and not facts.restricted \
+        and minutes.can(actor, action, facts, meeting)
+
+
+def _consents_missing(db: Session, vault: Vault, actor: Actor, now: datetime,
+                      open_cases: list[CaseSummary]) -> list[CaseToDo]:
+    """The chair's cases where someone still has to consent (the case banner's count)."""
+    missing = []
+    for case in open_cases:
+        if case.case_role is not CaseRole.CHAIR or case.anonymous:
+            continue
+        facts = cases.case_facts(db, case.id, vault, now)
+        if facts is None or facts.restricted \
+                or not decide(actor, Action.CONSENT_VIEW, facts).allowed:
+            continue
+        if count := missing_consenters(db, facts):
+            missing.append(CaseToDo(case.id, case.title, count))
+    return missing
+
+
+def _birthdays(db: Session, who: Requester, now: datetime,
+               open_cases: list[CaseSummary]) -> list[CaseToDo]:
+    """Birthdays that change who must consent, from this person's own birthday notices
+    (the job decided and recorded what it read; these carry only the case's id)."""
+    titles = {c.id: c.title for c in open_cases}
+    if not titles or who.user_id is None:
+        return []
+    told = db.scalars(select(Notification.case_id).where(
+        Notification.recipient_id == who.user_id, Notification.kind == Kind.BIRTHDAY.value,
+        Notification.created_at > now - BIRTHDAY_NOTICE, Notification.case_id.in_(titles))
+        .order_by(Notification.created_at)).all()
+    return [CaseToDo(case_id, titles[case_id]) for case_id in dict.fromkeys(told) if case_id]

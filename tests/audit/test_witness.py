@@ -4,6 +4,7 @@ that goes down and comes back; reads never wait for it, the DPO sees the backlog
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -109,7 +110,10 @@ def test_a_dead_witness_blocks_nothing_and_the_backlog_follows(
     assert failed.last_error == "ConnectionError"
 
     dpo = running.client()
-    dpo.login("fg")
+    start = dpo.login("fg")
+    # The FG's start page says how many wait, in words, and leads to the details.
+    assert re.search(r"\d+ controlepunten van het log zijn nog niet medeondertekend",
+                     start.text)
     page = dpo.page("/audit")
     assert page.status_code == 200
     assert "Controlepunten nog niet afgeleverd bij de getuige:" in page.text

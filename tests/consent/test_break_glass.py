@@ -43,10 +43,12 @@ def test_break_glass_opens_health_for_24_hours_and_reaches_the_dpo(running: Runn
     assert opened_record.object_id == grant.id and opened_record.user_id == person("mentor")
 
     dpo = logged_in(running, "fg")
+    assert "1 wacht op uw beoordeling" in dpo.page("/").text  # the FG's start page counts it
     review = dpo.page("/dpo/break-glass")
     assert review.status_code == 200 and REASON in review.text and "Mirjam de Vries" in review.text
     dpo.submit(f"/dpo/break-glass/{grant.id}/reviewed")
     assert "beoordeeld door Fenna Gerritsen" in dpo.page("/dpo/break-glass").text
+    assert "wacht op uw beoordeling" not in dpo.page("/").text
 
     running.clock.advance(hours=24, minutes=1)
     assert not reads(running, "mentor", SAM_CASE, "health")

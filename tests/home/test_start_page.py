@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
+from portal.localtime import LOCAL_TIME
+from portal.minutes.models import MinutesCorrection
+from portal.notifications.birthdays import notify_birthdays
 from tests.harness import Running
 from tests.meetings.test_meetings import schedule
-from tests.minutes.helpers import MINUTES, logged_in, save, section
+from tests.minutes.helpers import (
+    MINUTES,
+    keys_by_heading,
+    logged_in,
+    save,
+    section,
+    submit_and_approve,
+)
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 
@@ -98,3 +112,78 @@ def test_submitted_minutes_wait_on_the_chairs_start_page_until_approved(
     assert "Verslagen om goed te keuren" not in writer.page("/").text
     assert chair.submit(f"{MINUTES}/approve", {"version": "1"}).status_code == 200
     assert "Verslagen om goed te keuren" not in chair.page("/").text
+
+
+def test_the_minute_taker_is_asked_for_minutes_once_the_meeting_was_held(
+        running_sqlite: Running) -> None:
+    writer = logged_in(running_sqlite, "notulist")
+    assert "Verslagen om te schrijven" not in writer.page("/").text  # not held yet
+    running_sqlite.clock.advance(days=8)
+    writer = logged_in(running_sqlite, "notulist")
+    waiting = writer.page("/")
+    assert "Verslagen om te schrijven" in waiting.text and f'href="{MINUTES}"' in waiting.text
+    # The chair does not take these minutes: nobody else is asked to write them.
+    assert "Verslagen om te schrijven" not in logged_in(running_sqlite, "ib").page("/").text
+    save(writer, section("Schoolvoortgang", "Leest op niveau E5."))
+    assert "Verslagen om te schrijven" in writer.page("/").text  # a draft is not handed in
+    assert writer.submit(f"{MINUTES}/submit").status_code == 200
+    assert "Verslagen om te schrijven" not in writer.page("/").text
+
+
+def test_a_proposed_correction_waits_on_the_chairs_start_page_until_decided(
+        running: Running) -> None:
+    writer = logged_in(running, "notulist")
+    save(writer, section("Aanwezigheid", "Sam was drie keer te laat."))
+    [key] = keys_by_heading(running, 1, ["fact"]).values()
+    submit_and_approve(running, writer, 1)
+    chair = logged_in(running, "ib")
+    assert "Correcties om over te beslissen" not in chair.page("/").text
+    mentor = logged_in(running, "mentor")
+    mentor.page(MINUTES)
+    assert mentor.submit(f"{MINUTES}/corrections", {
+        "section": key, "text": "Sam was twee keer te laat.",
+        "reason": "Telfout"}).status_code == 200
+    waiting = chair.page("/")
+    assert "Correcties om over te beslissen" in waiting.text
+    assert f'href="{MINUTES}#corrections"' in waiting.text
+    assert "Correcties om over te beslissen" not in mentor.page("/").text  # only the chair decides
+    with running.portal.sessions() as db:
+        [correction] = db.scalars(select(MinutesCorrection.id))
+    chair.page(MINUTES)
+    assert chair.submit(f"{MINUTES}/corrections/{correction}/accept").status_code == 200
+    assert "Correcties om over te beslissen" not in chair.page("/").text
+
+
+def _missing_on(page: str) -> list[str]:
+    return re.findall(r"toestemming ontbreekt nog van (\d+) perso", page, re.IGNORECASE)
+
+
+def test_missing_consent_is_counted_for_the_chair_as_on_the_case_page(
+        running_sqlite: Running) -> None:
+    chair = logged_in(running_sqlite, "ib")
+    start = chair.page("/").text
+    case_page = chair.page(f"/cases/{CASE_ID}").text
+    # The demo case still waits for a consent: the start page says so, with the same
+    # count as the case's own overview, and leads to its consent page.
+    assert _missing_on(case_page), "the demo case should still miss a consent"
+    [line] = [li for li in start.split("<li>") if f'href="/cases/{CASE_ID}/consent"' in li]
+    assert _missing_on(line) == _missing_on(case_page)
+    # A participant who does not chair the case is not asked to collect consent.
+    assert not _missing_on(logged_in(running_sqlite, "mentor").page("/").text)
+
+
+def test_a_birthday_that_changes_consent_is_on_the_chairs_start_page(
+        running_sqlite: Running) -> None:
+    sessions, vault = running_sqlite.portal.sessions, running_sqlite.portal.vault
+    sixteenth = datetime(2029, 4, 2, 9, tzinfo=LOCAL_TIME)  # Sam's 16th birthday
+    running_sqlite.clock.now = sixteenth - timedelta(days=20)
+    chair = logged_in(running_sqlite, "ib")
+    assert "Verjaardagen die de toestemming veranderen" not in chair.page("/").text
+    with unit_of_work(sessions) as db:
+        assert notify_birthdays(db, vault, running_sqlite.clock.now) == 1
+    page = chair.page("/").text
+    assert "Verjaardagen die de toestemming veranderen" in page
+    assert f'href="/cases/{CASE_ID}/consent"' in page
+    running_sqlite.clock.now = sixteenth + timedelta(days=11)  # the notice is a month old
+    assert "Verjaardagen die de toestemming veranderen" not in \
+        logged_in(running_sqlite, "ib").page("/").text
