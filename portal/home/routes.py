@@ -6,6 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.home import service
+from portal.notifications import service as notifications
 from portal.people.models import PersonKind
 from portal.web.endpoint import Page, endpoint
 
@@ -16,7 +17,8 @@ def home(page: Page) -> Response:
         return page.redirect("/family")
     start = service.start_page(page.db, page.portal.vault, page.requester(), page.user,
                                page.now)
-    return page.render("home/index.html", start=start)
+    return page.render("home/index.html", start=start,
+                       latest=notifications.latest(page.db, page.user.person_id))
 
 
 @endpoint()
