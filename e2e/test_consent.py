@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
-from e2e.pages import CaseListPage, ErrorPage, LoginPage, log_in
+from e2e.pages import CaseListPage, ErrorPage, KeyboardUser, LoginPage, log_in
 from portal.demo import DEMO_CASE, stable_id
 from tests.documents.helpers import upload_new
 from tests.harness import PortalClient, Running
@@ -171,3 +171,33 @@ def test_the_identifier_check_blocks_a_bsn_in_an_anonymous_case(browse: Browse) 
     expect(page.get_by_role("checkbox", name=re.compile("vals alarm"))).not_to_be_checked()
     CaseListPage(page).open()
     expect(page.get_by_role("link", name="Leerling uit groep 7")).to_have_count(0)
+
+
+def test_the_signed_form_opens_from_its_button_and_a_refusal_leads_to_the_field(
+        portal_page: Page) -> None:
+    """The chair's "record a signed form" is closed until asked for; refused, it comes
+    back open, focus on the error summary, whose entries reach the fields by keyboard."""
+    page = portal_page
+    keys = KeyboardUser(page)
+    log_in(page, "Ilse Bakker")
+    page.goto(f"/cases/{SAM_CASE}/consent")
+    opener = page.locator("summary", has_text="Een ondertekend toestemmingsformulier vastleggen")
+    seen = page.get_by_role("checkbox",
+                            name="Ik heb het ondertekende toestemmingsformulier gezien")
+    expect(seen).to_be_hidden()
+    keys.tab_to(opener, max_stops=80)
+    keys.press("Enter")
+    expect(seen).to_be_visible()
+    keys.tab_to(page.get_by_role("button", name="Toestemming vastleggen"), max_stops=40)
+    keys.press("Enter")  # nothing chosen, the form not confirmed
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile("^Fout: "))
+    expect(seen).to_be_visible()  # open again, what was chosen kept
+    entry = summary.get_by_role("link",
+                                name="Bevestig dat u het ondertekende formulier hebt gezien.")
+    keys.tab_to(entry, max_stops=10)
+    keys.press("Enter")
+    expect(seen).to_be_focused()
+    expect(seen).to_have_attribute("aria-invalid", "true")

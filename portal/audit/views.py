@@ -250,6 +250,12 @@ class SearchPage:
     integrity: Sequence[str] = ()  # alarms about the log itself (portal.audit.health)
     older: str | None = None  # the query of the next (older) page
     newest: str | None = None  # the query of the first page, when this is a later one
+    filters: tuple[tuple[str, str], ...] = ()  # this search's own filters (no page)
+
+    def only(self, name: str, value: str) -> str:
+        """The query of this search narrowed to one case or child (a row's "Alleen deze
+        casus" / "Alleen dit kind"): the id is on the record, nothing is decrypted."""
+        return urlencode(sorted({**dict(self.filters), name: value}.items()))
 
     @property
     def beyond_cap(self) -> bool:
@@ -338,7 +344,7 @@ def search(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     chart_from = filters.date_from or chart_to - timedelta(days=CHART_DAYS - 1)
     chart_from = max(chart_from, chart_to - timedelta(days=CHART_MAX_DAYS - 1))
     return SearchPage(rows=[log_row(e, names) for e in entries], total=total,
-                      limit=SEARCH_PAGE, older=older,
+                      limit=SEARCH_PAGE, older=older, filters=tuple(sorted(base.items())),
                       newest=urlencode(sorted(base.items())) if before is not None else None,
                       chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
                       chart_from=chart_from, chart_to=chart_to,

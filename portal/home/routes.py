@@ -6,6 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.home import service
+from portal.notifications import service as notifications
 from portal.people.models import PersonKind
 from portal.web.endpoint import Page, endpoint
 
@@ -18,7 +19,8 @@ def home(page: Page) -> Response:
     start = service.start_page(page.db, page.portal.vault, page.requester(), page.user,
                                page.now, witness_url=settings.audit_checkpoint_url,
                                witness_vkey=settings.audit_witness_vkey)
-    return page.render("home/index.html", start=start)
+    return page.render("home/index.html", start=start,
+                       latest=notifications.latest(page.db, page.user.person_id))
 
 
 @endpoint()

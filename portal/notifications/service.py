@@ -21,6 +21,7 @@ from portal.errors import N_
 from portal.notifications.models import MailChoice, Notification, NotificationSetting
 
 INBOX_LIMIT = 100
+LATEST_LIMIT = 5  # what a start page shows; the inbox holds the rest
 
 
 class Kind(enum.StrEnum):
@@ -117,9 +118,19 @@ def unread_count(db: Session, person_id: str) -> int:
 
 
 def inbox(db: Session, person_id: str) -> list[InboxEntry]:
+    return _newest(db, person_id, INBOX_LIMIT)
+
+
+def latest(db: Session, person_id: str) -> list[InboxEntry]:
+    """The start pages' few newest, read and unread, in one query; the same entries
+    as the inbox's first rows (kind and link only, no content)."""
+    return _newest(db, person_id, LATEST_LIMIT)
+
+
+def _newest(db: Session, person_id: str, limit: int) -> list[InboxEntry]:
     rows = db.scalars(select(Notification).where(Notification.recipient_id == person_id)
                       .order_by(Notification.created_at.desc(), Notification.id)
-                      .limit(INBOX_LIMIT))
+                      .limit(limit))
     return [InboxEntry(id=row.id, label=LABELS.get(row.kind, row.kind),
                        created_at=row.created_at, unread=row.read_at is None)
             for row in rows]

@@ -8,6 +8,7 @@ from starlette.routing import Route
 from portal.consent import service as consent
 from portal.errors import N_, InvalidInput
 from portal.minutes import service as minutes
+from portal.notifications import service as notifications
 from portal.parents import service
 from portal.rights.objection import family_objections
 from portal.rights.rectification import family_corrections, statements_for
@@ -19,7 +20,8 @@ from portal.web.endpoint import Page, endpoint
 def family_home(page: Page) -> Response:
     children = service.family_home(page.db, page.portal.vault, page.requester(), page.user,
                                    page.now)
-    return page.render("parents/home.html", children=children)
+    return page.render("parents/home.html", children=children,
+                       latest=notifications.latest(page.db, page.user.person_id))
 
 
 NOTICES = {"given": N_("Your consent has been recorded."),
