@@ -58,6 +58,10 @@ def test_a_sole_custody_claim_needs_the_evidence_seen(running_sqlite: Running) -
     refused = ib.submit(FORM, claim)
     assert refused.status_code == 400
     assert "geef aan welk bewijs u hebt gezien" in refused.text
+    # The error summary's entry leads to the first choice of evidence, on the page.
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', refused.text, re.S)
+    assert summary is not None and 'href="#evidence-gezagsregister"' in summary.group(1)
+    assert 'id="evidence-gezagsregister"' in refused.text
     assert ib.submit(FORM, {**claim, "evidence": "brp"}).status_code == 200
     with running.portal.sessions() as db:
         row = db.scalars(select(CustodyRecord).where(
