@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -98,7 +99,7 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
 
         class Capture:
             def render(self, context: dict[str, Any]) -> str:
-                captured.setdefault(name, (template, context))
+                captured.setdefault(name, (template, _detached(context)))
                 return str(template.render(context))
         return Capture()
 
@@ -145,6 +146,23 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
         bare_running.stop()
         running.stop()
     return results
+
+
+def _detached(context: dict[str, Any]) -> dict[str, Any]:
+    """The context with its lazy values (``partial``s bound to the request's
+    session, e.g. the header's unread count) evaluated now, inside the request.
+
+    Called later by the bare app, such a partial would open a new transaction
+    on the finished request's session and never end it: on SQLite that holds
+    the write lock (BEGIN IMMEDIATE) and every portal request then waits for
+    it and fails closed; and the bare page would not be bare (it ran SQL).
+    """
+    return {key: _constant(value()) if isinstance(value, partial) else value
+            for key, value in context.items()}
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
 
 
 FAILED: list[str] = []  # answers other than 200 (e.g. 503 when SQLite stays locked)
