@@ -95,7 +95,7 @@ class Portal:
             audit_ledger.configure(self.sessions, audit_keys.audit_config(settings))
         if settings.scim_organisations:
             sync_tokens_at_start(self.sessions, settings.scim_organisations, self.clock())
-        self.templates: Environment = make_environment()
+        self.templates: Environment = make_environment(reload=settings.template_reload)
         self.vault = Vault(key_provider or make_key_provider(settings))
         self.blobs = make_blob_stores(settings)
         names.seal_citizen_names(self.sessions, self.vault, self.clock)

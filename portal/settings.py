@@ -72,6 +72,10 @@ class Settings:
     # Where dev mode keeps its keyring: never beside the database (default <data_dir>-keys).
     keys_dir: Path | None = None
     default_language: Literal["nl", "en"] = "nl"
+    # Re-read a template whose file changed (a stat of every template a page
+    # uses, on every request): for editing templates; PORTAL_TEMPLATE_RELOAD,
+    # on by default in dev mode only.
+    template_reload: bool = False
     log_level: str = "INFO"
     # The largest attachment accepted, in MiB (enforced while the upload streams).
     max_upload_mb: int = 25
@@ -375,6 +379,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pkcs11_token=env.get("PORTAL_PKCS11_TOKEN", ""),
         pkcs11_pin=_read_secret(env, "PORTAL_PKCS11_PIN"),
         default_language=language,  # type: ignore[arg-type]  # checked above
+        template_reload=_flag(env, "PORTAL_TEMPLATE_RELOAD", mode == "dev"),
         log_level=_log_level(env),
         max_upload_mb=_upload_limit(env),
         upload_stall_seconds=float(_integer(env, "PORTAL_UPLOAD_STALL_SECONDS", 20)),

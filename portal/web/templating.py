@@ -13,9 +13,16 @@ from portal.web import i18n, labels
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 
-def make_environment() -> Environment:
+def make_environment(*, reload: bool = False) -> Environment:
+    """The portal's Jinja environment; ``reload`` re-reads templates whose file changed.
+
+    Without ``reload`` each template is compiled once per process: no
+    ``stat`` of every template (and of each one it extends, includes or
+    imports) on every page.
+    """
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        auto_reload=reload,
         autoescape=select_autoescape(["html", "xml"], default=True),
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
