@@ -6,8 +6,8 @@ Usage: .venv/bin/python bench/bench_audit_logging.py [--requests 48] [--rounds 2
 For SQLite (WAL, synchronous=FULL) and PostgreSQL (a throwaway cluster started
 here with fsync and synchronous_commit ON, i.e. durable commits), in one run:
 the demo case page is requested over real HTTP, alternating rounds with
-logging on and off. "Off" is a benchmark-only build: every ``record`` the
-portal's services imported is swapped for a no-op in this process; nothing in
+logging on and off. "Off" is a benchmark-only build: every ``record`` and
+``record_all`` the portal's services imported is swapped for a no-op in this process; nothing in
 the portal can switch logging off. Reported: requests per second (median of
 the batches) and the ratio on/off, one client sequentially and ``--threads``
 clients at once. Target: ratio >= 0.7.
@@ -84,18 +84,22 @@ def prepare(url: str, data_dir: Path) -> None:
 
 
 class Switch:
-    """Swaps every imported ``record`` for a no-op (the benchmark-only build) and back."""
+    """Swaps every imported ``record`` and ``record_all`` for a no-op (the
+    benchmark-only build) and back. The case page writes its records with
+    ``record_all`` (one insert per page): swapping ``record`` alone left
+    logging on in the "off" build."""
 
     def __init__(self) -> None:
-        real = audit_service.record
-        self.holders = [m for name, m in sys.modules.items()
-                        if name.startswith("portal.") and getattr(m, "record", None) is real]
-        self.real = real
+        self.real = {"record": audit_service.record, "record_all": audit_service.record_all}
+        self.holders = [(m, name) for module_name, m in sys.modules.items()
+                        if module_name.startswith("portal.")
+                        for name, real in self.real.items() if getattr(m, name, None) is real]
 
     def logging(self, on: bool) -> None:
-        replacement: Callable[..., Any] = self.real if on else (lambda *a, **k: None)
-        for module in self.holders:
-            module.record = replacement  # type: ignore[attr-defined]
+        off: dict[str, Callable[..., Any]] = {"record": lambda *a, **k: None,
+                                              "record_all": lambda db, entries: entries}
+        for module, name in self.holders:
+            setattr(module, name, self.real[name] if on else off[name])
 
 
 def measure(clients: list[PortalClient], requests: int, failures: list[int]) -> float:
