@@ -33,7 +33,6 @@ from portal.consent.models import (
     ConsentRecord,
     CustodyRecord,
     OrganisationConsentRule,
-    Restriction,
 )
 from portal.consent.scopes import scoped_grounds
 from portal.people.models import (
@@ -41,10 +40,11 @@ from portal.people.models import (
     ChildRelation,
     Organisation,
     OrganisationKind,
+    Person,
     Role,
 )
 from portal.people.models import Relation as ChildRelationKind
-from portal.rights.models import RestrictionGround, RestrictionNote
+from portal.rights.models import RestrictionGround
 from portal.vault.service import Vault, child_field
 
 DEFAULT_WARNING_DAYS = 60
@@ -68,12 +68,22 @@ class OrganisationOptions:
 
 def organisation_options(db: Session, organisation_id: str) -> OrganisationOptions:
     """The organisation's consent rule, looked up once per transaction (portal.cases.loaded)."""
-    def load() -> OrganisationOptions:
-        row = db.get(OrganisationConsentRule, organisation_id)
-        if row is None:
-            return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
-        return OrganisationOptions(row.rule, row.warning_days)
-    return remembered(db, ("organisation options", organisation_id), load)
+    return remembered(db, ("organisation options", organisation_id),
+                      lambda: _options(db.get(OrganisationConsentRule, organisation_id)))
+
+
+def case_options(db: Session, case: Case) -> OrganisationOptions:
+    """The consent rule of the case's organisation, as read with the case."""
+    loaded = load_case(db, case.id)
+    if loaded is None or loaded.case.organisation_id != case.organisation_id:
+        return organisation_options(db, case.organisation_id)
+    return _options(loaded.consent_rule)
+
+
+def _options(row: OrganisationConsentRule | None) -> OrganisationOptions:
+    if row is None:
+        return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
+    return OrganisationOptions(row.rule, row.warning_days)
 
 
 def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
@@ -207,7 +217,7 @@ def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
     child = db.get_one(Child, child_id)
     adults = adults_of(db, child.id)
     records = consent_records(db, case.id)
-    options = organisation_options(db, case.organisation_id)
+    options = case_options(db, case)
     return ConsentFacts(
         on=local_date(now), birthdate=child_birthdate(db, vault, child),
         setting=case_setting(db, case), adults=adults,
@@ -240,21 +250,27 @@ class Safeguards:
 
 
 def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
-    """Restrictions in force and break-glass grants not yet expired."""
-    rows = db.execute(select(Restriction.item_id, RestrictionNote.ground)
-                      .outerjoin(RestrictionNote,
-                                 RestrictionNote.restriction_id == Restriction.id)
-                      .where(Restriction.case_id == case_id,
-                             Restriction.lifted_at.is_(None))).all()
+    """Restrictions in force (read with the case) and break-glass grants not yet expired."""
+    loaded = load_case(db, case_id)
+    rows = loaded.restrictions if loaded is not None else ()
     restrictions = [item for item, _ in rows]
-    grants = db.execute(select(BreakGlassGrant.id, BreakGlassGrant.person_id,
-                               BreakGlassGrant.expires_at)
-                        .where(BreakGlassGrant.case_id == case_id,
-                               BreakGlassGrant.expires_at > now)).all()
     return Safeguards(
         restricted=any(item is None for item in restrictions),
         restricted_items=frozenset(item for item in restrictions if item is not None),
-        grants=tuple((g.id, g.person_id, g.expires_at) for g in grants),
+        grants=tuple((g.id, g.person_id, g.expires_at) for g, _ in case_grants(db, case_id)
+                     if g.expires_at > now),
         verifying_items=frozenset(item for item, ground in rows
                                   if item is not None
                                   and ground is RestrictionGround.RECTIFICATION))
+
+
+def case_grants(db: Session, case_id: str) -> list[tuple[BreakGlassGrant, str]]:
+    """Every break-glass grant of the case with its holder's name, newest first, once
+    per transaction until a write: the decision takes the unexpired, the case page
+    shows them all."""
+    return list(remembered(db, ("grants", case_id), lambda: [
+        (grant, name) for grant, name in db.execute(
+            select(BreakGlassGrant, Person.display_name)
+            .join(Person, Person.id == BreakGlassGrant.person_id)
+            .where(BreakGlassGrant.case_id == case_id)
+            .order_by(BreakGlassGrant.granted_at.desc()))]))

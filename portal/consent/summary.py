@@ -14,14 +14,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.cases.loaded import remembered
+from portal.cases.loaded import load_case, remembered
 from portal.cases.models import CaseParticipant
 from portal.consent.access import ConsentFacts
 from portal.consent.engine import CHILD, Basis, Relation, resolve_custody
-from portal.consent.facts import consent_records, organisation_options
-from portal.consent.models import BreakGlassGrant
+from portal.consent.facts import (
+    case_grants,
+    case_options,
+    consent_records,
+    organisation_options,
+)
 from portal.consent.status import Cell, ConsentStatus, consent_status
-from portal.people.models import Membership, Organisation, Person
+from portal.people.models import Membership, Organisation
 from portal.people.names import names_of
 from portal.policy import Action, Actor, CaseFacts, ItemFacts, decide
 from portal.vault.service import Vault
@@ -90,12 +94,17 @@ def case_recipients(db: Session, case_id: str) -> list[str]:
 
 
 def _case_recipients(db: Session, case_id: str) -> list[str]:
-    rows = db.execute(select(CaseParticipant.organisation_id, Membership.role)
-                      .join(Membership, (Membership.person_id == CaseParticipant.person_id)
-                            & (Membership.organisation_id == CaseParticipant.organisation_id))
-                      .where(CaseParticipant.case_id == case_id)).all()
+    # The roles as read with the participants (portal.cases.loaded), when loaded.
+    loaded = load_case(db, case_id)
+    rows: list[tuple[str, str]] = [(org, role) for _, org, role in loaded.member_roles] \
+        if loaded is not None else [
+        (org, role.value) for org, role in db.execute(
+            select(CaseParticipant.organisation_id, Membership.role)
+            .join(Membership, (Membership.person_id == CaseParticipant.person_id)
+                  & (Membership.organisation_id == CaseParticipant.organisation_id))
+            .where(CaseParticipant.case_id == case_id))]
     orgs = sorted({f"org:{org}" for org, _ in rows})
-    roles = sorted({f"role:{role.value}" for _, role in rows})
+    roles = sorted({f"role:{role}" for _, role in rows})
     return orgs + roles
 
 
@@ -140,12 +149,8 @@ def outstanding(status: ConsentStatus, organisations: Iterable[str]
 
 
 def grants_of(db: Session, case_id: str, now: datetime) -> tuple[GrantView, ...]:
-    rows = db.execute(select(BreakGlassGrant, Person.display_name)
-                      .join(Person, Person.id == BreakGlassGrant.person_id)
-                      .where(BreakGlassGrant.case_id == case_id)
-                      .order_by(BreakGlassGrant.granted_at.desc())).all()
     return tuple(GrantView(g.id, name, g.granted_at, g.expires_at, now < g.expires_at)
-                 for g, name in rows)
+                 for g, name in case_grants(db, case_id))
 
 
 def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, organisation_id: str,
@@ -160,7 +165,9 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
     organisations = [r for r in case_recipients(db, facts.case_id) if r.startswith("org:")]
     recipients = list(organisations)
     recipients += sorted({r for rs in recorded for r in rs} - set(recipients))
-    options = organisation_options(db, organisation_id)
+    loaded = load_case(db, facts.case_id)
+    options = case_options(db, loaded.case) if loaded is not None \
+        else organisation_options(db, organisation_id)
     status = consent_status(consent, Basis(facts.legal_basis.value), recipients,
                             options.warning_days)
     names = person_names(db, vault, (a.id for a in consent.adults))
