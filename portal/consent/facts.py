@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.cases.loaded import load_case, remembered
 from portal.cases.models import Case
@@ -45,7 +45,8 @@ from portal.people.models import (
 )
 from portal.people.models import Relation as ChildRelationKind
 from portal.rights.models import RestrictionGround
-from portal.vault.service import Vault, child_field
+from portal.vault.models import DataKey
+from portal.vault.service import Vault, child_field, hold_keys
 
 DEFAULT_WARNING_DAYS = 60
 
@@ -91,18 +92,50 @@ def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
                                          child_field(child.id, "birthdate")))
 
 
+@dataclass(frozen=True)
+class ChildAdults:
+    """The adults around a child as one query read them: relations, the latest custody
+    record of each, and the people (for their names, sealed for citizens)."""
+
+    relations: tuple[ChildRelation, ...]
+    latest: dict[str, CustodyRecord]  # relation id -> its latest custody record
+    people: dict[str, Person]
+
+    @property
+    def adults(self) -> tuple[Adult, ...]:
+        return tuple(_adult(relation, self.latest.get(relation.id))
+                     for relation in self.relations)
+
+
+def child_adults(db: Session, child_id: str) -> ChildAdults:
+    """The child's relations with their custody records and people, and the people's
+    wrapped name keys (held for this transaction, portal.vault.service.hold_keys), in
+    one query, once per transaction until a write."""
+    def load() -> ChildAdults:
+        name_key = aliased(DataKey)
+        relations: dict[str, ChildRelation] = {}
+        latest: dict[str, CustodyRecord] = {}
+        people: dict[str, Person] = {}
+        for relation, record, person, key in db.execute(
+                select(ChildRelation, CustodyRecord, Person, name_key)
+                .join(Person, Person.id == ChildRelation.person_id)
+                .outerjoin(CustodyRecord, CustodyRecord.child_relation_id == ChildRelation.id)
+                .outerjoin(name_key, (name_key.owner_type == "person")
+                           & (name_key.owner_id == Person.id))
+                .where(ChildRelation.child_id == child_id)
+                .order_by(ChildRelation.person_id, CustodyRecord.recorded_at)):
+            relations.setdefault(relation.id, relation)
+            people[person.id] = person
+            if record is not None:
+                latest[relation.id] = record
+            hold_keys(db, (key,))
+        return ChildAdults(tuple(relations.values()), latest, people)
+    return remembered(db, ("adults", child_id), load)
+
+
 def adults_of(db: Session, child_id: str) -> tuple[Adult, ...]:
     """The adults around a child, with custody from the latest custody record if any."""
-    relations = db.scalars(select(ChildRelation).where(ChildRelation.child_id == child_id)
-                           .order_by(ChildRelation.person_id)).all()
-    latest: dict[str, CustodyRecord] = {}
-    if relations:
-        for record in db.scalars(
-                select(CustodyRecord)
-                .where(CustodyRecord.child_relation_id.in_([r.id for r in relations]))
-                .order_by(CustodyRecord.recorded_at)):
-            latest[record.child_relation_id] = record
-    return tuple(_adult(relation, latest.get(relation.id)) for relation in relations)
+    return child_adults(db, child_id).adults
 
 
 def _adult(relation: ChildRelation, record: CustodyRecord | None) -> Adult:

@@ -21,6 +21,7 @@ from portal.consent.engine import CHILD, Basis, Relation, resolve_custody
 from portal.consent.facts import (
     case_grants,
     case_options,
+    child_adults,
     consent_records,
     organisation_options,
 )
@@ -67,14 +68,20 @@ class ConsentSummary:
     outstanding: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def labels_for(db: Session, vault: Vault, values: Iterable[str]) -> dict[str, Label]:
+def labels_for(db: Session, vault: Vault, values: Iterable[str], *,
+               case_id: str | None = None, child_id: str | None = None) -> dict[str, Label]:
+    """``case_id``, ``child_id``: the names of the case's organisations taking part and
+    of the child's adults as this transaction read them; only others are looked up."""
     values = sorted(set(values))
-    org_ids = [v[4:] for v in values if v.startswith("org:")]
+    loaded = load_case(db, case_id) if case_id is not None else None
+    orgs = {p.organisation_id: p.organisation for p in loaded.participants} \
+        if loaded is not None else {}
+    org_ids = [v[4:] for v in values if v.startswith("org:") and v[4:] not in orgs]
     person_ids = [v.split(":", 1)[1] for v in values if v.startswith(("adult:", "person:"))]
-    orgs = dict(db.execute(select(Organisation.id, Organisation.name)
-                           .where(Organisation.id.in_(org_ids))).all()) \
-        if org_ids else {}
-    people = person_names(db, vault, person_ids)
+    if org_ids:
+        orgs.update(db.execute(select(Organisation.id, Organisation.name)
+                               .where(Organisation.id.in_(org_ids))).all())
+    people = person_names(db, vault, person_ids, child_id)
     labels = {}
     for value in values:
         kind, _, ident = value.partition(":")
@@ -84,8 +91,11 @@ def labels_for(db: Session, vault: Vault, values: Iterable[str]) -> dict[str, La
     return labels
 
 
-def person_names(db: Session, vault: Vault, ids: Iterable[str]) -> dict[str, str]:
-    return names_of(db, vault, ids)
+def person_names(db: Session, vault: Vault, ids: Iterable[str],
+                 child_id: str | None = None) -> dict[str, str]:
+    """Names by person id; ``child_id``: the child's adults as this transaction read them
+    (portal.consent.facts.child_adults) are not looked up again."""
+    return names_of(db, vault, ids, child_adults(db, child_id).people if child_id else None)
 
 
 def case_recipients(db: Session, case_id: str) -> list[str]:
@@ -170,12 +180,13 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
         else organisation_options(db, organisation_id)
     status = consent_status(consent, Basis(facts.legal_basis.value), recipients,
                             options.warning_days)
-    names = person_names(db, vault, (a.id for a in consent.adults))
+    names = person_names(db, vault, (a.id for a in consent.adults), facts.child_id)
     names[CHILD] = ""
     return ConsentSummary(
         status=status, labels=labels_for(db, vault,
                                          [*recipients, *case_recipients(db, facts.case_id),
-                                          *family_recipients(consent)]),
+                                          *family_recipients(consent)],
+                                         case_id=facts.case_id, child_id=facts.child_id),
         names=names,
         your_access=your_access(actor, facts, status.categories) if professional else (),
         show_change=professional and decide(actor, Action.CONSENT_RECORD, facts).allowed,
