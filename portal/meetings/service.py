@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crypto import DecryptionError, record_dek_id
 from portal.audit.models import AccessRecord
@@ -52,7 +52,8 @@ from portal.meetings.notices import announce
 from portal.notifications import events as notifications
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import Vault, child_field
+from portal.vault.models import DataKey
+from portal.vault.service import Vault, child_field, hold_keys
 from portal.web.text import check_text
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -652,7 +653,17 @@ def _open_items(db: Session, vault: Vault, actor: Actor, now: datetime, who: Req
 
 
 def _rows(db: Session, query: Select[ActionItem, str]) -> list[tuple[ActionItem, str]]:
-    return [(item, owner) for item, owner in db.execute(query)]
+    """The items with their owners' names; each item's wrapped key comes along and is
+    held for this transaction (unwrapped only when a text is opened after its read
+    was decided and recorded)."""
+    key = aliased(DataKey)
+    rows = []
+    for item, owner, wrapped in db.execute(query.outerjoin(
+            key, (key.owner_type == "action_item") & (key.owner_id == ActionItem.id))
+            .add_columns(key)):
+        hold_keys(db, (wrapped,))
+        rows.append((item, owner))
+    return rows
 
 
 def _key_ids(items: Iterable[ActionItem]) -> list[str]:
