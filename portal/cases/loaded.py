@@ -24,7 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant, CaseRole
-from portal.consent.models import OrganisationConsentRule, Restriction
+from portal.consent.models import BreakGlassGrant, OrganisationConsentRule, Restriction
 from portal.people.models import Child, Membership, Organisation, OrganisationKind, Person
 from portal.rights.models import RestrictionGround, RestrictionNote
 from portal.staff.models import ChairVacancy
@@ -137,6 +137,8 @@ class LoadedCase:
     consent_rule: OrganisationConsentRule | None = None
     # Restrictions in force: (item id or None for the whole case, the note's ground).
     restrictions: tuple[tuple[str | None, RestrictionGround | None], ...] = ()
+    # Every break-glass grant with its holder's name, newest first (expired ones too).
+    grants: tuple[tuple[BreakGlassGrant, str], ...] = ()
     # Per participant (person id), the roles their membership of the organisation they
     # act for holds (consent recipients, portal.consent.summary).
     member_roles: tuple[tuple[str, str, str], ...] = ()  # (person id, organisation id, role)
@@ -147,15 +149,18 @@ class LoadedCase:
 
 def load_case(db: Session, case_id: str) -> LoadedCase | None:
     """The case with its child, its organisation's kind and consent rule, its chair
-    vacancy, restrictions in force and data keys (one query), and its participants
-    with names and membership roles (one query), once per transaction. ``case_id``
-    must look like an id."""
+    vacancy, restrictions in force, break-glass grants and data keys (one query), and
+    its participants with names and membership roles (one query), once per
+    transaction. ``case_id`` must look like an id."""
     def load() -> LoadedCase | None:
         case_key, child_key = aliased(DataKey), aliased(DataKey)
+        holder = aliased(Person)
+        # Restrictions and grants are few per case (a row per pair of them).
         rows = db.execute(
             select(Case, Child, Organisation.kind, ChairVacancy.case_id,
-                   OrganisationConsentRule, Restriction.id, Restriction.item_id,
-                   RestrictionNote.ground, case_key, child_key)
+                   OrganisationConsentRule, BreakGlassGrant, holder.display_name,
+                   Restriction.id, Restriction.item_id, RestrictionNote.ground,
+                   case_key, child_key)
             .outerjoin(Child, Child.id == Case.child_id)
             .outerjoin(Organisation, Organisation.id == Case.organisation_id)
             .outerjoin(ChairVacancy, ChairVacancy.case_id == Case.id)
@@ -164,6 +169,8 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
             .outerjoin(Restriction, (Restriction.case_id == Case.id)
                        & Restriction.lifted_at.is_(None))
             .outerjoin(RestrictionNote, RestrictionNote.restriction_id == Restriction.id)
+            .outerjoin(BreakGlassGrant, BreakGlassGrant.case_id == Case.id)
+            .outerjoin(holder, holder.id == BreakGlassGrant.person_id)
             .outerjoin(case_key, (case_key.owner_type == "case")
                        & (case_key.owner_id == Case.id))
             .outerjoin(child_key, (child_key.owner_type == "child")
@@ -174,6 +181,7 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
         case, child, kind, vacant, rule = rows[0][:5]
         restrictions = {found: (item, ground) for *_, found, item, ground, _, _ in rows
                         if found is not None}
+        grants = {row[5].id: (row[5], row[6] or "") for row in rows if row[5] is not None}
         # The case's and the child's wrapped keys, held for this transaction (no look-up
         # of their own later); nothing is unwrapped or decrypted here.
         hold_keys(db, (key for row in rows for key in row[-2:]))
@@ -197,6 +205,7 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
             case=case, child=child, organisation_kind=kind, chair_vacant=vacant is not None,
             participants=tuple(seen.values()), consent_rule=rule,
             restrictions=tuple(restrictions.values()),
+            grants=tuple(sorted(grants.values(), key=lambda g: g[0].granted_at, reverse=True)),
             member_roles=tuple((p.person_id, p.organisation_id, role.value)
                                for p, _, _, _, role in participants if role is not None))
     return remembered(db, ("case", case_id), load)

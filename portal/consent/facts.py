@@ -298,9 +298,12 @@ def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
 
 
 def case_grants(db: Session, case_id: str) -> list[tuple[BreakGlassGrant, str]]:
-    """Every break-glass grant of the case with its holder's name, newest first, once
-    per transaction until a write: the decision takes the unexpired, the case page
-    shows them all."""
+    """Every break-glass grant of the case with its holder's name, newest first, as
+    read with the case (portal.cases.loaded): the decision takes the unexpired, the
+    case page shows them all."""
+    loaded = load_case(db, case_id)
+    if loaded is not None:
+        return list(loaded.grants)
     return list(remembered(db, ("grants", case_id), lambda: [
         (grant, name) for grant, name in db.execute(
             select(BreakGlassGrant, Person.display_name)
