@@ -100,6 +100,7 @@ class ChildAdults:
     relations: tuple[ChildRelation, ...]
     latest: dict[str, CustodyRecord]  # relation id -> its latest custody record
     people: dict[str, Person]
+    recorders: dict[str, str]  # who recorded custody facts (professionals) -> name
 
     @property
     def adults(self) -> tuple[Adult, ...]:
@@ -112,14 +113,16 @@ def child_adults(db: Session, child_id: str) -> ChildAdults:
     wrapped name keys (held for this transaction, portal.vault.service.hold_keys), in
     one query, once per transaction until a write."""
     def load() -> ChildAdults:
-        name_key = aliased(DataKey)
+        name_key, recorder = aliased(DataKey), aliased(Person)
         relations: dict[str, ChildRelation] = {}
         latest: dict[str, CustodyRecord] = {}
         people: dict[str, Person] = {}
-        for relation, record, person, key in db.execute(
-                select(ChildRelation, CustodyRecord, Person, name_key)
+        recorders: dict[str, str] = {}
+        for relation, record, person, key, recorded_by in db.execute(
+                select(ChildRelation, CustodyRecord, Person, name_key, recorder.display_name)
                 .join(Person, Person.id == ChildRelation.person_id)
                 .outerjoin(CustodyRecord, CustodyRecord.child_relation_id == ChildRelation.id)
+                .outerjoin(recorder, recorder.id == CustodyRecord.recorded_by)
                 .outerjoin(name_key, (name_key.owner_type == "person")
                            & (name_key.owner_id == Person.id))
                 .where(ChildRelation.child_id == child_id)
@@ -128,8 +131,9 @@ def child_adults(db: Session, child_id: str) -> ChildAdults:
             people[person.id] = person
             if record is not None:
                 latest[relation.id] = record
+                recorders[record.recorded_by] = recorded_by or ""
             hold_keys(db, (key,))
-        return ChildAdults(tuple(relations.values()), latest, people)
+        return ChildAdults(tuple(relations.values()), latest, people, recorders)
     return remembered(db, ("adults", child_id), load)
 
 
