@@ -184,7 +184,8 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
         grants = {row[5].id: (row[5], row[6] or "") for row in rows if row[5] is not None}
         # The case's and the child's wrapped keys, held for this transaction (no look-up
         # of their own later); nothing is unwrapped or decrypted here.
-        hold_keys(db, (key for row in rows for key in row[-2:]))
+        hold_keys(db, (key for *_, case_key_row, child_key_row in rows
+                       for key in (case_key_row, child_key_row)))
         participants = db.execute(
             select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind,
                    Membership.role)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal.cases.loaded import remember, remembered
 from portal.cases.models import CaseParticipant, CaseRole
@@ -113,7 +113,8 @@ def link_of(row: Notification) -> str:
     return "/"
 
 
-def unread_of(person_id: ColumnElement[str]) -> ScalarSelect[int]:
+def unread_of(person_id: ColumnElement[str] | InstrumentedAttribute[str]
+              ) -> ScalarSelect[int]:
     """The unread count as a column, for the request's own look-up of its person."""
     return select(func.count(Notification.id)).where(
         Notification.recipient_id == person_id, Notification.read_at.is_(None)

@@ -59,9 +59,10 @@ def names_of(db: Session, vault: Vault, person_ids: Iterable[str],
     missing = [person_id for person_id in wanted if person_id not in known]
     rows = [(p.id, p.kind, p.display_name, p.name_ct)
             for p in (known[person_id] for person_id in wanted if person_id in known)]
-    rows += [tuple(row) for batch in chunks(missing) for row in db.execute(
-        select(Person.id, Person.kind, Person.display_name, Person.name_ct)
-        .where(Person.id.in_(batch)))]
+    rows += [(person_id, kind, display_name, name_ct)
+             for batch in chunks(missing) for person_id, kind, display_name, name_ct
+             in db.execute(select(Person.id, Person.kind, Person.display_name, Person.name_ct)
+                           .where(Person.id.in_(batch)))]
     sealed = [name_ct for _, kind, _, name_ct in rows
               if kind is PersonKind.CITIZEN and name_ct is not None]
     vault.preload(db, (record_dek_id(name_ct) for name_ct in sealed))

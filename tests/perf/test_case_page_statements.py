@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit.service import Requester
+from portal.cases.loaded import load_case
 from portal.cases.models import CaseParticipant
 from portal.cases.service import authorize
 from portal.demo import stable_id
 from portal.errors import AccessDenied
 from portal.minutes.models import MinutesSection
+from portal.notifications import service as notifications
 from portal.policy import Action
 from portal.web.endpoint import _load_actor
 from tests.documents.helpers import CASE_ID, CASE_PATH, upload
@@ -133,3 +135,42 @@ def test_a_decision_after_a_write_sees_the_write(running: Running) -> None:
                       event_type="case.view", action_code="read")
         assert denied.value.decision.reason == "not_a_participant"
         db.rollback()
+
+
+def test_the_unread_count_read_with_the_person_follows_a_write(running: Running) -> None:
+    """The header's count comes with the request's person; marking notifications read or
+    a new one in the same transaction is seen at once."""
+    portal = running.portal
+    mentor_id = stable_id("person", "mentor")
+    now = running.clock.now
+    with portal.sessions() as db:
+        notifications.notify(db, now, notifications.Kind.ADDED_TO_CASE, [mentor_id],
+                             object_type="case", object_id=CASE_ID, case_id=CASE_ID)
+        db.commit()
+        assert _load_actor(db, mentor_id) is not None
+        before = notifications.unread_count(db, mentor_id)
+        assert before >= 1
+        notifications.notify(db, now, notifications.Kind.ADDED_TO_CASE, [mentor_id],
+                             object_type="case", object_id=CASE_ID, case_id=CASE_ID)
+        assert notifications.unread_count(db, mentor_id) == before + 1
+        notifications.mark_all_read(db, mentor_id, now)
+        assert notifications.unread_count(db, mentor_id) == 0
+        db.rollback()
+
+
+def test_keys_read_with_a_case_last_one_transaction(running: Running) -> None:
+    """The case's wrapped key, read with the case, opens its title without a look-up in
+    that transaction; after its commit the key is looked up again (never kept longer)."""
+    portal = running.portal
+    with portal.sessions() as db:
+        loaded = load_case(db, CASE_ID)
+        assert loaded is not None
+        title_ct = loaded.case.title_ct
+        with counted(portal.engine) as inside:
+            portal.vault.key_for(db, title_ct)
+        db.commit()
+        with counted(portal.engine) as after:
+            portal.vault.key_for(db, title_ct)
+        db.rollback()
+    assert not [sql for _, sql in inside if "data_key" in sql]
+    assert [sql for _, sql in after if "FROM data_key" in sql]
