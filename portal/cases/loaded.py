@@ -20,12 +20,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant, CaseRole
-from portal.people.models import Child, Organisation, OrganisationKind, Person
+from portal.consent.models import BreakGlassGrant, OrganisationConsentRule, Restriction
+from portal.people.models import Child, Membership, Organisation, OrganisationKind, Person
+from portal.rights.models import RestrictionGround, RestrictionNote
 from portal.staff.models import ChairVacancy
+from portal.vault.models import DataKey
+from portal.vault.service import hold_keys
 
 _MEMO = "portal.cases.loaded"
 T = TypeVar("T")
@@ -129,34 +133,80 @@ class LoadedCase:
     participants: tuple[LoadedParticipant, ...]
     organisation_kind: OrganisationKind | None  # of the case's own organisation
     chair_vacant: bool  # a chair left and none was appointed yet (portal.staff.vacancy)
+    # The case's organisation's consent rule row, if it set one (portal.consent.facts).
+    consent_rule: OrganisationConsentRule | None = None
+    # Restrictions in force: (item id or None for the whole case, the note's ground).
+    restrictions: tuple[tuple[str | None, RestrictionGround | None], ...] = ()
+    # Every break-glass grant with its holder's name, newest first (expired ones too).
+    grants: tuple[tuple[BreakGlassGrant, str], ...] = ()
+    # Per participant (person id), the roles their membership of the organisation they
+    # act for holds (consent recipients, portal.consent.summary).
+    member_roles: tuple[tuple[str, str, str], ...] = ()  # (person id, organisation id, role)
 
     def names(self) -> dict[str, str]:
         return {p.person_id: p.name for p in self.participants}
 
 
 def load_case(db: Session, case_id: str) -> LoadedCase | None:
-    """The case with its child (one query) and its participants with names (one
-    query), once per transaction. ``case_id`` must look like an id."""
+    """The case with its child, its organisation's kind and consent rule, its chair
+    vacancy, restrictions in force, break-glass grants and data keys (one query), and
+    its participants with names and membership roles (one query), once per
+    transaction. ``case_id`` must look like an id."""
     def load() -> LoadedCase | None:
-        row = db.execute(select(Case, Child, Organisation.kind, ChairVacancy.case_id)
-                         .outerjoin(Child, Child.id == Case.child_id)
-                         .outerjoin(Organisation, Organisation.id == Case.organisation_id)
-                         .outerjoin(ChairVacancy, ChairVacancy.case_id == Case.id)
-                         .where(Case.id == case_id)).one_or_none()
-        if row is None:
-            return None
-        case, child, kind, vacant = row
+        case_key, child_key = aliased(DataKey), aliased(DataKey)
+        holder = aliased(Person)
+        # Restrictions and grants are few per case (a row per pair of them).
         rows = db.execute(
-            select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind)
+            select(Case, Child, Organisation.kind, ChairVacancy.case_id,
+                   OrganisationConsentRule, BreakGlassGrant, holder.display_name,
+                   Restriction.id, Restriction.item_id, RestrictionNote.ground,
+                   case_key, child_key)
+            .outerjoin(Child, Child.id == Case.child_id)
+            .outerjoin(Organisation, Organisation.id == Case.organisation_id)
+            .outerjoin(ChairVacancy, ChairVacancy.case_id == Case.id)
+            .outerjoin(OrganisationConsentRule,
+                       OrganisationConsentRule.organisation_id == Case.organisation_id)
+            .outerjoin(Restriction, (Restriction.case_id == Case.id)
+                       & Restriction.lifted_at.is_(None))
+            .outerjoin(RestrictionNote, RestrictionNote.restriction_id == Restriction.id)
+            .outerjoin(BreakGlassGrant, BreakGlassGrant.case_id == Case.id)
+            .outerjoin(holder, holder.id == BreakGlassGrant.person_id)
+            .outerjoin(case_key, (case_key.owner_type == "case")
+                       & (case_key.owner_id == Case.id))
+            .outerjoin(child_key, (child_key.owner_type == "child")
+                       & (child_key.owner_id == Case.child_id))
+            .where(Case.id == case_id)).all()
+        if not rows:
+            return None
+        case, child, kind, vacant, rule = rows[0][:5]
+        restrictions = {found: (item, ground) for *_, found, item, ground, _, _ in rows
+                        if found is not None}
+        grants = {row[5].id: (row[5], row[6] or "") for row in rows if row[5] is not None}
+        # The case's and the child's wrapped keys, held for this transaction (no look-up
+        # of their own later); nothing is unwrapped or decrypted here.
+        hold_keys(db, (key for *_, case_key_row, child_key_row in rows
+                       for key in (case_key_row, child_key_row)))
+        participants = db.execute(
+            select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind,
+                   Membership.role)
             .outerjoin(Person, Person.id == CaseParticipant.person_id)
             .outerjoin(Organisation, Organisation.id == CaseParticipant.organisation_id)
+            .outerjoin(Membership, (Membership.person_id == CaseParticipant.person_id)
+                       & (Membership.organisation_id == CaseParticipant.organisation_id))
             .where(CaseParticipant.case_id == case_id)
             .order_by(CaseParticipant.added_at, Person.display_name)).all()
-        return LoadedCase(case=case, child=child, organisation_kind=kind,
-                          chair_vacant=vacant is not None, participants=tuple(
-            LoadedParticipant(id=p.id, person_id=p.person_id, name=name or "",
-                              organisation_id=p.organisation_id, organisation=org or "",
-                              case_role=p.case_role, capacity_role=p.capacity_role,
-                              organisation_kind=org_kind, added_at=p.added_at)
-            for p, name, org, org_kind in rows))
+        seen: dict[str, LoadedParticipant] = {}
+        for p, name, org, org_kind, _ in participants:
+            seen.setdefault(p.id, LoadedParticipant(
+                id=p.id, person_id=p.person_id, name=name or "",
+                organisation_id=p.organisation_id, organisation=org or "",
+                case_role=p.case_role, capacity_role=p.capacity_role,
+                organisation_kind=org_kind, added_at=p.added_at))
+        return LoadedCase(
+            case=case, child=child, organisation_kind=kind, chair_vacant=vacant is not None,
+            participants=tuple(seen.values()), consent_rule=rule,
+            restrictions=tuple(restrictions.values()),
+            grants=tuple(sorted(grants.values(), key=lambda g: g[0].granted_at, reverse=True)),
+            member_roles=tuple((p.person_id, p.organisation_id, role.value)
+                               for p, _, _, _, role in participants if role is not None))
     return remembered(db, ("case", case_id), load)

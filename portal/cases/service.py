@@ -185,12 +185,9 @@ def _case_facts(db: Session, loaded: LoadedCase, vault: Vault | None,
                       erased=case.erased_at is not None)
     if now is None:
         return facts
+    # The child's key (for the birth date the consent facts need) and the case's (for
+    # the page's title, once allowed) were read with the case (portal.cases.loaded).
     guards = load_safeguards(db, case.id, now)
-    if vault is not None and loaded.child is not None and case.erased_at is None:
-        # The child's key (for the birth date the consent facts need) and the case's
-        # (for the page's title, once allowed) in one look-up; nothing is decrypted here.
-        vault.preload(db, (record_dek_id(loaded.child.birthdate_ct),
-                           record_dek_id(case.title_ct)))
     return replace(
         facts, now=now, restricted=guards.restricted, restricted_items=guards.restricted_items,
         verifying_items=guards.verifying_items,

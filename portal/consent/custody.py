@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
 from portal.cases.service import is_uuid
-from portal.consent.facts import adults_of
+from portal.consent.facts import adults_of, child_adults
 from portal.consent.model import CustodyFacts, custody_from_facts, resolve_custody
 from portal.consent.models import CustodyRecord
 from portal.consent.rules import CustodyEvidence, Relationship
@@ -63,16 +63,12 @@ class CustodyPage:
 
 def custody_lines(db: Session, vault: Vault, child_id: str) -> tuple[CustodyLine, ...]:
     """The child's adults: relation, derived custody and the latest custody record."""
-    relations = db.scalars(select(ChildRelation).where(ChildRelation.child_id == child_id)
-                           .order_by(ChildRelation.person_id)).all()
-    latest: dict[str, CustodyRecord] = {}
-    for found in db.scalars(select(CustodyRecord).where(
-            CustodyRecord.child_relation_id.in_([r.id for r in relations]))
-            .order_by(CustodyRecord.recorded_at)):
-        latest[found.child_relation_id] = found
-    engine_adults = {a.id: a for a in adults_of(db, child_id)}
-    people = {r.person_id for r in relations} | {r.recorded_by for r in latest.values()}
-    names = names_of(db, vault, people)
+    loaded = child_adults(db, child_id)
+    relations, latest = loaded.relations, loaded.latest
+    engine_adults = {a.id: a for a in loaded.adults}
+    # The recorders (professionals) were read with the custody records.
+    names = {**loaded.recorders,
+             **names_of(db, vault, (r.person_id for r in relations), loaded.people)}
     lines = []
     for relation in relations:
         row = latest.get(relation.id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.cases.loaded import load_case, remembered
 from portal.cases.models import Case
@@ -33,7 +33,6 @@ from portal.consent.models import (
     ConsentRecord,
     CustodyRecord,
     OrganisationConsentRule,
-    Restriction,
 )
 from portal.consent.scopes import scoped_grounds
 from portal.people.models import (
@@ -41,11 +40,13 @@ from portal.people.models import (
     ChildRelation,
     Organisation,
     OrganisationKind,
+    Person,
     Role,
 )
 from portal.people.models import Relation as ChildRelationKind
-from portal.rights.models import RestrictionGround, RestrictionNote
-from portal.vault.service import Vault, child_field
+from portal.rights.models import RestrictionGround
+from portal.vault.models import DataKey
+from portal.vault.service import Vault, child_field, hold_keys
 
 DEFAULT_WARNING_DAYS = 60
 
@@ -68,12 +69,22 @@ class OrganisationOptions:
 
 def organisation_options(db: Session, organisation_id: str) -> OrganisationOptions:
     """The organisation's consent rule, looked up once per transaction (portal.cases.loaded)."""
-    def load() -> OrganisationOptions:
-        row = db.get(OrganisationConsentRule, organisation_id)
-        if row is None:
-            return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
-        return OrganisationOptions(row.rule, row.warning_days)
-    return remembered(db, ("organisation options", organisation_id), load)
+    return remembered(db, ("organisation options", organisation_id),
+                      lambda: _options(db.get(OrganisationConsentRule, organisation_id)))
+
+
+def case_options(db: Session, case: Case) -> OrganisationOptions:
+    """The consent rule of the case's organisation, as read with the case."""
+    loaded = load_case(db, case.id)
+    if loaded is None or loaded.case.organisation_id != case.organisation_id:
+        return organisation_options(db, case.organisation_id)
+    return _options(loaded.consent_rule)
+
+
+def _options(row: OrganisationConsentRule | None) -> OrganisationOptions:
+    if row is None:
+        return OrganisationOptions(OrganisationRule.EVERY_CUSTODIAN, DEFAULT_WARNING_DAYS)
+    return OrganisationOptions(row.rule, row.warning_days)
 
 
 def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
@@ -81,18 +92,54 @@ def child_birthdate(db: Session, vault: Vault, child: Child) -> date:
                                          child_field(child.id, "birthdate")))
 
 
+@dataclass(frozen=True)
+class ChildAdults:
+    """The adults around a child as one query read them: relations, the latest custody
+    record of each, and the people (for their names, sealed for citizens)."""
+
+    relations: tuple[ChildRelation, ...]
+    latest: dict[str, CustodyRecord]  # relation id -> its latest custody record
+    people: dict[str, Person]
+    recorders: dict[str, str]  # who recorded custody facts (professionals) -> name
+
+    @property
+    def adults(self) -> tuple[Adult, ...]:
+        return tuple(_adult(relation, self.latest.get(relation.id))
+                     for relation in self.relations)
+
+
+def child_adults(db: Session, child_id: str) -> ChildAdults:
+    """The child's relations with their custody records and people, and the people's
+    wrapped name keys (held for this transaction, portal.vault.service.hold_keys), in
+    one query, once per transaction until a write."""
+    def load() -> ChildAdults:
+        name_key, recorder = aliased(DataKey), aliased(Person)
+        relations: dict[str, ChildRelation] = {}
+        latest: dict[str, CustodyRecord] = {}
+        people: dict[str, Person] = {}
+        recorders: dict[str, str] = {}
+        for relation, record, person, key, recorded_by in db.execute(
+                select(ChildRelation, CustodyRecord, Person, name_key, recorder.display_name)
+                .join(Person, Person.id == ChildRelation.person_id)
+                .outerjoin(CustodyRecord, CustodyRecord.child_relation_id == ChildRelation.id)
+                .outerjoin(recorder, recorder.id == CustodyRecord.recorded_by)
+                .outerjoin(name_key, (name_key.owner_type == "person")
+                           & (name_key.owner_id == Person.id))
+                .where(ChildRelation.child_id == child_id)
+                .order_by(ChildRelation.person_id, CustodyRecord.recorded_at)):
+            relations.setdefault(relation.id, relation)
+            people[person.id] = person
+            if record is not None:
+                latest[relation.id] = record
+                recorders[record.recorded_by] = recorded_by or ""
+            hold_keys(db, (key,))
+        return ChildAdults(tuple(relations.values()), latest, people, recorders)
+    return remembered(db, ("adults", child_id), load)
+
+
 def adults_of(db: Session, child_id: str) -> tuple[Adult, ...]:
     """The adults around a child, with custody from the latest custody record if any."""
-    relations = db.scalars(select(ChildRelation).where(ChildRelation.child_id == child_id)
-                           .order_by(ChildRelation.person_id)).all()
-    latest: dict[str, CustodyRecord] = {}
-    if relations:
-        for record in db.scalars(
-                select(CustodyRecord)
-                .where(CustodyRecord.child_relation_id.in_([r.id for r in relations]))
-                .order_by(CustodyRecord.recorded_at)):
-            latest[record.child_relation_id] = record
-    return tuple(_adult(relation, latest.get(relation.id)) for relation in relations)
+    return child_adults(db, child_id).adults
 
 
 def _adult(relation: ChildRelation, record: CustodyRecord | None) -> Adult:
@@ -207,7 +254,7 @@ def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
     child = db.get_one(Child, child_id)
     adults = adults_of(db, child.id)
     records = consent_records(db, case.id)
-    options = organisation_options(db, case.organisation_id)
+    options = case_options(db, case)
     return ConsentFacts(
         on=local_date(now), birthdate=child_birthdate(db, vault, child),
         setting=case_setting(db, case), adults=adults,
@@ -240,21 +287,30 @@ class Safeguards:
 
 
 def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
-    """Restrictions in force and break-glass grants not yet expired."""
-    rows = db.execute(select(Restriction.item_id, RestrictionNote.ground)
-                      .outerjoin(RestrictionNote,
-                                 RestrictionNote.restriction_id == Restriction.id)
-                      .where(Restriction.case_id == case_id,
-                             Restriction.lifted_at.is_(None))).all()
+    """Restrictions in force (read with the case) and break-glass grants not yet expired."""
+    loaded = load_case(db, case_id)
+    rows = loaded.restrictions if loaded is not None else ()
     restrictions = [item for item, _ in rows]
-    grants = db.execute(select(BreakGlassGrant.id, BreakGlassGrant.person_id,
-                               BreakGlassGrant.expires_at)
-                        .where(BreakGlassGrant.case_id == case_id,
-                               BreakGlassGrant.expires_at > now)).all()
     return Safeguards(
         restricted=any(item is None for item in restrictions),
         restricted_items=frozenset(item for item in restrictions if item is not None),
-        grants=tuple((g.id, g.person_id, g.expires_at) for g in grants),
+        grants=tuple((g.id, g.person_id, g.expires_at) for g, _ in case_grants(db, case_id)
+                     if g.expires_at > now),
         verifying_items=frozenset(item for item, ground in rows
                                   if item is not None
                                   and ground is RestrictionGround.RECTIFICATION))
+
+
+def case_grants(db: Session, case_id: str) -> list[tuple[BreakGlassGrant, str]]:
+    """Every break-glass grant of the case with its holder's name, newest first, as
+    read with the case (portal.cases.loaded): the decision takes the unexpired, the
+    case page shows them all."""
+    loaded = load_case(db, case_id)
+    if loaded is not None:
+        return list(loaded.grants)
+    return list(remembered(db, ("grants", case_id), lambda: [
+        (grant, name) for grant, name in db.execute(
+            select(BreakGlassGrant, Person.display_name)
+            .join(Person, Person.id == BreakGlassGrant.person_id)
+            .where(BreakGlassGrant.case_id == case_id)
+            .order_by(BreakGlassGrant.granted_at.desc()))]))

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
@@ -23,6 +22,7 @@ from portal.cases.service import authorize, is_uuid
 from portal.consent.access import ConsentFacts, local_date, may_consent
 from portal.consent.custody import CustodyLine, custody_lines
 from portal.consent.engine import CHILD, Consent, ConsenterStatus, check_consent
+from portal.consent.facts import consent_records
 from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord
 from portal.consent.status import ordered_categories
 from portal.consent.summary import (
@@ -112,12 +112,13 @@ STATE_OF = {ConsenterStatus.WITHDRAWN: "withdrawn", ConsenterStatus.EXPIRED: "ex
 
 
 def consent_views(db: Session, vault: Vault, case_id: str, on: date, viewer: str | None,
-                  pupil: bool) -> tuple[ConsentView, ...]:
-    rows = db.scalars(select(ConsentRecord).where(ConsentRecord.case_id == case_id)
-                      .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id)).all()
+                  pupil: bool, child_id: str | None = None) -> tuple[ConsentView, ...]:
+    # The records the decision read (portal.consent.facts), newest first.
+    rows = sorted(sorted(consent_records(db, case_id), key=lambda r: r.id),
+                  key=lambda r: r.given_at, reverse=True)
     names = person_names(db, vault,
                          [*(r.consenter_person_id for r in rows if r.consenter_person_id),
-                          *(r.recorded_by for r in rows)])
+                          *(r.recorded_by for r in rows)], child_id)
     views = []
     for r in rows:
         by = CHILD if r.consenter_kind is ConsenterKind.CHILD else str(r.consenter_person_id)
@@ -164,7 +165,7 @@ def case_page(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
     return CasePage(
         case_id=case.id, title=vault.open(db, case.title_ct, case_field(case.id, "title")),
         closed=case.status is CaseStatus.CLOSED, summary=summary,
-        consents=consent_views(db, vault, case.id, consent.on, None, False),
+        consents=consent_views(db, vault, case.id, consent.on, None, False, facts.child_id),
         can_record=can_record, consenters=tuple(consenters),
         recipients=tuple(summary.labels[r] for r in _recipient_options(db, facts)),
         today=consent.on, can_break_glass=decide(actor, Action.BREAK_GLASS, facts).allowed,

@@ -14,14 +14,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.cases.loaded import remembered
+from portal.cases.loaded import load_case, remembered
 from portal.cases.models import CaseParticipant
 from portal.consent.access import ConsentFacts
 from portal.consent.engine import CHILD, Basis, Relation, resolve_custody
-from portal.consent.facts import consent_records, organisation_options
-from portal.consent.models import BreakGlassGrant
+from portal.consent.facts import (
+    case_grants,
+    case_options,
+    child_adults,
+    consent_records,
+    organisation_options,
+)
 from portal.consent.status import Cell, ConsentStatus, consent_status
-from portal.people.models import Membership, Organisation, Person
+from portal.people.models import Membership, Organisation
 from portal.people.names import names_of
 from portal.policy import Action, Actor, CaseFacts, ItemFacts, decide
 from portal.vault.service import Vault
@@ -63,14 +68,20 @@ class ConsentSummary:
     outstanding: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def labels_for(db: Session, vault: Vault, values: Iterable[str]) -> dict[str, Label]:
+def labels_for(db: Session, vault: Vault, values: Iterable[str], *,
+               case_id: str | None = None, child_id: str | None = None) -> dict[str, Label]:
+    """``case_id``, ``child_id``: the names of the case's organisations taking part and
+    of the child's adults as this transaction read them; only others are looked up."""
     values = sorted(set(values))
-    org_ids = [v[4:] for v in values if v.startswith("org:")]
+    loaded = load_case(db, case_id) if case_id is not None else None
+    orgs = {p.organisation_id: p.organisation for p in loaded.participants} \
+        if loaded is not None else {}
+    org_ids = [v[4:] for v in values if v.startswith("org:") and v[4:] not in orgs]
     person_ids = [v.split(":", 1)[1] for v in values if v.startswith(("adult:", "person:"))]
-    orgs = dict(db.execute(select(Organisation.id, Organisation.name)
-                           .where(Organisation.id.in_(org_ids))).all()) \
-        if org_ids else {}
-    people = person_names(db, vault, person_ids)
+    if org_ids:
+        orgs.update(db.execute(select(Organisation.id, Organisation.name)
+                               .where(Organisation.id.in_(org_ids))).all())
+    people = person_names(db, vault, person_ids, child_id)
     labels = {}
     for value in values:
         kind, _, ident = value.partition(":")
@@ -80,8 +91,11 @@ def labels_for(db: Session, vault: Vault, values: Iterable[str]) -> dict[str, La
     return labels
 
 
-def person_names(db: Session, vault: Vault, ids: Iterable[str]) -> dict[str, str]:
-    return names_of(db, vault, ids)
+def person_names(db: Session, vault: Vault, ids: Iterable[str],
+                 child_id: str | None = None) -> dict[str, str]:
+    """Names by person id; ``child_id``: the child's adults as this transaction read them
+    (portal.consent.facts.child_adults) are not looked up again."""
+    return names_of(db, vault, ids, child_adults(db, child_id).people if child_id else None)
 
 
 def case_recipients(db: Session, case_id: str) -> list[str]:
@@ -90,12 +104,17 @@ def case_recipients(db: Session, case_id: str) -> list[str]:
 
 
 def _case_recipients(db: Session, case_id: str) -> list[str]:
-    rows = db.execute(select(CaseParticipant.organisation_id, Membership.role)
-                      .join(Membership, (Membership.person_id == CaseParticipant.person_id)
-                            & (Membership.organisation_id == CaseParticipant.organisation_id))
-                      .where(CaseParticipant.case_id == case_id)).all()
+    # The roles as read with the participants (portal.cases.loaded), when loaded.
+    loaded = load_case(db, case_id)
+    rows: list[tuple[str, str]] = [(org, role) for _, org, role in loaded.member_roles] \
+        if loaded is not None else [
+        (org, role.value) for org, role in db.execute(
+            select(CaseParticipant.organisation_id, Membership.role)
+            .join(Membership, (Membership.person_id == CaseParticipant.person_id)
+                  & (Membership.organisation_id == CaseParticipant.organisation_id))
+            .where(CaseParticipant.case_id == case_id))]
     orgs = sorted({f"org:{org}" for org, _ in rows})
-    roles = sorted({f"role:{role.value}" for _, role in rows})
+    roles = sorted({f"role:{role}" for _, role in rows})
     return orgs + roles
 
 
@@ -140,17 +159,15 @@ def outstanding(status: ConsentStatus, organisations: Iterable[str]
 
 
 def grants_of(db: Session, case_id: str, now: datetime) -> tuple[GrantView, ...]:
-    rows = db.execute(select(BreakGlassGrant, Person.display_name)
-                      .join(Person, Person.id == BreakGlassGrant.person_id)
-                      .where(BreakGlassGrant.case_id == case_id)
-                      .order_by(BreakGlassGrant.granted_at.desc())).all()
     return tuple(GrantView(g.id, name, g.granted_at, g.expires_at, now < g.expires_at)
-                 for g, name in rows)
+                 for g, name in case_grants(db, case_id))
 
 
 def _status(db: Session, facts: CaseFacts, consent: ConsentFacts, organisation_id: str,
             recipients: Sequence[str]) -> ConsentStatus:
-    options = organisation_options(db, organisation_id)
+    loaded = load_case(db, facts.case_id)
+    options = case_options(db, loaded.case) if loaded is not None \
+        else organisation_options(db, organisation_id)
     return consent_status(consent, Basis(facts.legal_basis.value), recipients,
                           options.warning_days)
 
@@ -179,12 +196,13 @@ def summarize(db: Session, vault: Vault, actor: Actor, facts: CaseFacts, *, orga
     recipients = list(organisations)
     recipients += sorted({r for rs in recorded for r in rs} - set(recipients))
     status = _status(db, facts, consent, organisation_id, recipients)
-    names = person_names(db, vault, (a.id for a in consent.adults))
+    names = person_names(db, vault, (a.id for a in consent.adults), facts.child_id)
     names[CHILD] = ""
     return ConsentSummary(
         status=status, labels=labels_for(db, vault,
                                          [*recipients, *case_recipients(db, facts.case_id),
-                                          *family_recipients(consent)]),
+                                          *family_recipients(consent)],
+                                         case_id=facts.case_id, child_id=facts.child_id),
         names=names,
         your_access=your_access(actor, facts, status.categories) if professional else (),
         show_change=professional and decide(actor, Action.CONSENT_RECORD, facts).allowed,

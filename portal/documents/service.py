@@ -40,12 +40,14 @@ from portal.documents.models import (
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
+from portal.vault.models import DataKey
 from portal.vault.service import (
     WITH_ACCESS_FACTS,
     FieldKey,
     KeyDestroyed,
     Vault,
     document_field,
+    hold_keys,
     secure_delete,
 )
 
@@ -388,15 +390,19 @@ def _documents_with_versions(db: Session, case_id: str
     transaction) is skipped, belt and braces."""
     documents: dict[str, CaseDocument] = {}
     versions: dict[str, list[DocumentVersion]] = {}
-    for document, version in db.execute(
-            select(CaseDocument, DocumentVersion)
+    # Each version's wrapped key comes along, held for this transaction: unwrapped only
+    # when a version readable on its recorded decision is opened.
+    for document, version, key in db.execute(
+            select(CaseDocument, DocumentVersion, DataKey)
             .join(DocumentVersion, (DocumentVersion.document_id == CaseDocument.id)
                   & (DocumentVersion.status == VersionStatus.COMPLETE))
+            .outerjoin(DataKey, DataKey.id == DocumentVersion.data_key_id)
             .where(CaseDocument.case_id == case_id)
             .order_by(CaseDocument.created_at.desc(), CaseDocument.id,
                       DocumentVersion.version)):
         documents.setdefault(document.id, document)
         versions.setdefault(document.id, []).append(version)
+        hold_keys(db, (key,))
     return list(documents.values()), versions
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crypto import DecryptionError, record_dek_id
 from portal.audit.models import AccessRecord
@@ -52,7 +52,8 @@ from portal.meetings.notices import announce
 from portal.notifications import events as notifications
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
-from portal.vault.service import Vault, child_field
+from portal.vault.models import DataKey
+from portal.vault.service import Vault, child_field, hold_keys
 from portal.web.text import check_text
 
 DURATIONS = (30, 45, 60, 90, 120)
@@ -225,7 +226,18 @@ def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, mee
 
 def _meeting(db: Session, who: Requester, actor: Actor, now: datetime, meeting_id: str,
              action: Action, event_type: str, action_code: str) -> Meeting:
-    meeting = db.get(Meeting, meeting_id) if is_uuid(meeting_id) else None
+    meeting = None
+    if is_uuid(meeting_id):
+        # The meeting's wrapped key comes along, held for this transaction (unwrapped
+        # only when its place or agenda is opened on a recorded decision).
+        key = aliased(DataKey)
+        row = db.execute(select(Meeting, key)
+                         .outerjoin(key, (key.owner_type == "meeting")
+                                    & (key.owner_id == Meeting.id))
+                         .where(Meeting.id == meeting_id)).first()
+        if row is not None:
+            meeting = row[0]
+            hold_keys(db, (row[1],))
     if meeting is None:
         record(db, who, now, event_type=event_type, action=action_code,
                decision=Deny(reason="no_such_meeting", hide=True), object_type="meeting")
@@ -246,11 +258,16 @@ def view_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
     item = ItemFacts(item_type="meeting_agenda", item_id=meeting.id,
                      categories=frozenset(meeting.agenda_categories))
     readable = _read_item(db, who, now, actor, facts, item, "meeting.agenda.read")
-    invited = db.scalar(select(MeetingInvitee.id).where(
-        MeetingInvitee.meeting_id == meeting.id,
-        MeetingInvitee.person_id == actor.person_id)) is not None
+    invitees = dict(db.execute(select(MeetingInvitee.person_id, Person.display_name)
+                               .join(Person, Person.id == MeetingInvitee.person_id)
+                               .where(MeetingInvitee.meeting_id == meeting.id)).all())
+    invited = actor.person_id in invitees
     logistics = invited or readable or decide(actor, Action.MEETING_SCHEDULE, facts).allowed
-    view = _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics)
+    taker = meeting.minute_taker_id
+    view = _meeting_view(db, vault, actor, meeting, facts, content=readable, place=logistics,
+                         invitees=sorted(invitees.values()),
+                         minute_taker=_names(db, [taker], meeting.case_id).get(taker)
+                         if taker else None)
     if view.damaged:  # damaged, or its categories edited in the database: withheld, on record
         record_failed(db, who, now, facts, event_type="meeting.agenda.read", action="read",
                       object_type=item.item_type, object_id=item.item_id,
@@ -652,7 +669,17 @@ def _open_items(db: Session, vault: Vault, actor: Actor, now: datetime, who: Req
 
 
 def _rows(db: Session, query: Select[ActionItem, str]) -> list[tuple[ActionItem, str]]:
-    return [(item, owner) for item, owner in db.execute(query)]
+    """The items with their owners' names; each item's wrapped key comes along and is
+    held for this transaction (unwrapped only when a text is opened after its read
+    was decided and recorded)."""
+    key = aliased(DataKey)
+    rows = []
+    for item, owner, wrapped in db.execute(query.outerjoin(
+            key, (key.owner_type == "action_item") & (key.owner_id == ActionItem.id))
+            .add_columns(key)):
+        hold_keys(db, (wrapped,))
+        rows.append((item, owner))
+    return rows
 
 
 def _key_ids(items: Iterable[ActionItem]) -> list[str]:

@@ -37,22 +37,23 @@ def minutes_states(db: Session, meetings: Sequence[tuple[str, datetime]],
     ids = [meeting_id for meeting_id, _ in meetings]
     if not ids:
         return {}
-    minutes = dict(db.execute(select(Minutes.meeting_id, Minutes.id)
-                              .where(Minutes.meeting_id.in_(ids))).all())
-    latest: dict[str, MinutesStatus] = {}
-    for minutes_id, status in db.execute(
-            select(MinutesVersion.minutes_id, MinutesVersion.status)
-            .where(MinutesVersion.minutes_id.in_(list(minutes.values())))
-            .order_by(MinutesVersion.minutes_id, MinutesVersion.version)):
-        latest[minutes_id] = status
-    drafted = set(db.scalars(select(MinutesDraft.minutes_id)
-                             .where(MinutesDraft.minutes_id.in_(list(minutes.values())))))
+    # One query, one row per meeting's minutes: its latest version's status and
+    # whether an autosaved draft exists, as subqueries.
+    latest = (select(MinutesVersion.status)
+              .where(MinutesVersion.minutes_id == Minutes.id)
+              .order_by(MinutesVersion.version.desc()).limit(1)
+              .correlate(Minutes).scalar_subquery())
+    drafted = select(MinutesDraft.minutes_id).where(MinutesDraft.minutes_id == Minutes.id) \
+        .correlate(Minutes).exists()
+    found: dict[str, tuple[MinutesStatus | None, bool]] = {
+        meeting_id: (status, has_draft) for meeting_id, status, has_draft in db.execute(
+            select(Minutes.meeting_id, latest, drafted).where(Minutes.meeting_id.in_(ids)))}
     states: dict[str, MinutesState] = {}
     for meeting_id, starts_at in meetings:
-        found = minutes.get(meeting_id)
-        if found is not None and found in latest:
-            states[meeting_id] = _BY_STATUS[latest[found]]
-        elif found in drafted:
+        status, has_draft = found.get(meeting_id, (None, False))
+        if status is not None:
+            states[meeting_id] = _BY_STATUS[MinutesStatus(status)]
+        elif has_draft:
             states[meeting_id] = MinutesState.DRAFT
         elif starts_at <= now:
             states[meeting_id] = MinutesState.TO_WRITE

@@ -13,15 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from portal.cases.loaded import remember, remembered
 from portal.cases.models import CaseParticipant, CaseRole
 from portal.errors import N_
 from portal.notifications.models import MailChoice, Notification, NotificationSetting
 
 INBOX_LIMIT = 100
 LATEST_LIMIT = 5  # what a start page shows; the inbox holds the rest
+_UNREAD = "unread notifications"
 
 
 class Kind(enum.StrEnum):
@@ -112,9 +114,24 @@ def link_of(row: Notification) -> str:
     return "/"
 
 
+def unread_of(person_id: ColumnElement[str] | InstrumentedAttribute[str]
+              ) -> ScalarSelect[int]:
+    """The unread count as a column, for the request's own look-up of its person."""
+    return select(func.count(Notification.id)).where(
+        Notification.recipient_id == person_id, Notification.read_at.is_(None)
+    ).scalar_subquery()
+
+
 def unread_count(db: Session, person_id: str) -> int:
-    return db.scalar(select(func.count(Notification.id)).where(
-        Notification.recipient_id == person_id, Notification.read_at.is_(None))) or 0
+    """What the header shows: the count loaded with the person (``remember_unread``),
+    unless this transaction wrote since (portal.cases.loaded drops it then)."""
+    return remembered(db, (_UNREAD, person_id), lambda: db.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.recipient_id == person_id, Notification.read_at.is_(None))) or 0)
+
+
+def remember_unread(db: Session, person_id: str, count: int) -> None:
+    remember(db, (_UNREAD, person_id), count)
 
 
 def inbox(db: Session, person_id: str) -> list[InboxEntry]:

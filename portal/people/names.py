@@ -10,7 +10,7 @@ name until it is next saved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,20 +48,28 @@ def name_of(db: Session, vault: Vault, person: Person) -> str:
     return person.display_name
 
 
-def names_of(db: Session, vault: Vault, person_ids: Iterable[str]) -> dict[str, str]:
-    """Names by person id, citizens' unsealed (the caller has decided and recorded)."""
+def names_of(db: Session, vault: Vault, person_ids: Iterable[str],
+             known: Mapping[str, Person] | None = None) -> dict[str, str]:
+    """Names by person id, citizens' unsealed (the caller has decided and recorded).
+
+    ``known``: people this transaction already read (with their name keys held,
+    ``portal.vault.service.hold_keys``); only the others are looked up."""
+    known = known or {}
     wanted = list(set(person_ids))
-    rows = [row for batch in chunks(wanted) for row in db.execute(
-        select(Person.id, Person.kind, Person.display_name, Person.name_ct)
-        .where(Person.id.in_(batch)))]
+    missing = [person_id for person_id in wanted if person_id not in known]
+    rows = [(p.id, p.kind, p.display_name, p.name_ct)
+            for p in (known[person_id] for person_id in wanted if person_id in known)]
+    rows += [(person_id, kind, display_name, name_ct)
+             for batch in chunks(missing) for person_id, kind, display_name, name_ct
+             in db.execute(select(Person.id, Person.kind, Person.display_name, Person.name_ct)
+                           .where(Person.id.in_(batch)))]
     sealed = [name_ct for _, kind, _, name_ct in rows
               if kind is PersonKind.CITIZEN and name_ct is not None]
-    keys = unwrap_keys(db, vault, sealed)
+    vault.preload(db, (record_dek_id(name_ct) for name_ct in sealed))
     names = {}
     for person_id, kind, display_name, name_ct in rows:
         if kind is PersonKind.CITIZEN and name_ct is not None:
-            names[person_id] = vault.open(db, name_ct, person_field(person_id, "name"),
-                                          keys.get(record_dek_id(name_ct)))
+            names[person_id] = vault.open(db, name_ct, person_field(person_id, "name"))
         else:
             names[person_id] = display_name
     return names

@@ -32,6 +32,8 @@ from portal.vault.models import DataKey, KeyShredding
 # Unwrapped keys are kept in the session for one transaction (one request) only:
 # never across requests or users, and an erasure takes effect at once.
 _KEYS = "portal.vault.keys"
+# Wrapped keys read together with the rows they seal, for the same transaction only.
+_HELD = "portal.vault.held"
 
 
 class KeyDestroyed(Exception):
@@ -84,7 +86,7 @@ class Vault:
         """Unwrap a data key; with ``owner`` only if it was made for that (type, id)."""
         cached = _keys(db).get(key_id)
         if cached is None:
-            row = db.get(DataKey, key_id)
+            row = _held(db).get(key_id) or db.get(DataKey, key_id)
             if row is None:
                 raise KeyDestroyed(key_id)
             cached = self._unwrapped(db, row)
@@ -96,7 +98,13 @@ class Vault:
     def preload(self, db: Session, key_ids: Iterable[str]) -> None:
         """Unwrap many keys with one look-up (a list's rows); missing ones stay missing."""
         cache = _keys(db)
-        wanted = sorted({key_id for key_id in key_ids if key_id not in cache})
+        wanted = []
+        for key_id in sorted({key_id for key_id in key_ids if key_id not in cache}):
+            held = _held(db).get(key_id)  # read with the rows it seals: no query
+            if held is not None:
+                self._unwrapped(db, held)
+            else:
+                wanted.append(key_id)
         for start in range(0, len(wanted), 500):  # an IN (...) every engine takes
             batch = wanted[start:start + 500]
             for row in db.scalars(select(DataKey).where(DataKey.id.in_(batch))):
@@ -125,9 +133,10 @@ class Vault:
         ids = list(key_ids)
         count, newest = db.execute(select(func.count(), func.max(DataKey.kek_version))
                                    .where(DataKey.id.in_(ids))).one()
-        cache = _keys(db)
+        cache, held = _keys(db), _held(db)
         for key_id in ids:
             cache.pop(key_id, None)
+            held.pop(key_id, None)
         secure_delete(db)
         db.execute(delete(DataKey).where(DataKey.id.in_(ids)))
         if count:
@@ -148,6 +157,24 @@ class Vault:
             raise DecryptionError("field is not UTF-8") from exc
 
 
+def hold_keys(db: Session, rows: Iterable[DataKey | None]) -> None:
+    """Keep wrapped keys that a query read with the rows they seal (a join on the key's
+    owner or id), for this transaction only: opening those rows then needs no look-up
+    of its own. Nothing is unwrapped here; a key is unwrapped when a field is opened
+    (or preloaded), after its read was decided and recorded."""
+    held = _held(db)
+    for row in rows:
+        if row is not None:
+            held[row.id] = row
+
+
+def _held(db: Session) -> dict[str, DataKey]:
+    held = db.info.get(_HELD)
+    if not isinstance(held, dict):
+        held = db.info[_HELD] = {}
+    return held
+
+
 def _keys(db: Session) -> dict[str, tuple[FieldKey, tuple[str, str]]]:
     cache = db.info.get(_KEYS)
     if not isinstance(cache, dict):
@@ -161,6 +188,7 @@ def _forget_keys(db: Session, transaction: Any) -> None:
     life in memory; a flush's inner transaction does not."""
     if transaction.parent is None:
         db.info.pop(_KEYS, None)
+        db.info.pop(_HELD, None)
 
 
 def secure_delete(db: Session) -> None:

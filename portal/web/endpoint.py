@@ -387,16 +387,23 @@ def _touch(store: SqlSessionStore, page: Page, now: datetime) -> None:
 
 def _load_actor(db: Session, person_id: str, vault: Vault | None = None) -> Actor | None:
     """The person as the policy sees them; without ``vault`` a citizen's sealed name is blank."""
-    person = db.get(Person, person_id)
-    if person is None or not person.active:
-        return None
-    memberships = db.execute(
-        select(Membership.organisation_id, Membership.role)
-        .where(Membership.person_id == person_id)
+    # One query: the person, their memberships and the header's unread count.
+    rows = db.execute(
+        select(Person, Membership.organisation_id, Membership.role,
+               notifications.unread_of(Person.id))
+        .outerjoin(Membership, Membership.person_id == Person.id)
+        .where(Person.id == person_id)
     ).all()
+    if not rows:
+        return None
+    person, unread = rows[0][0], rows[0][3]
+    if not person.active:
+        return None
+    notifications.remember_unread(db, person.id, unread or 0)
     name = name_of(db, vault, person) if vault is not None else person.display_name
     return Actor(person_id=person.id, kind=person.kind, name=name,
-                 memberships=frozenset((org, role) for org, role in memberships))
+                 memberships=frozenset((org, role) for _, org, role, _ in rows
+                                       if org is not None))
 
 
 def _set_cookie(response: Response, portal: Portal, value: str) -> None:
