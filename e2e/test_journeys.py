@@ -5,7 +5,8 @@
 - a parent on a 390 px phone: a notification, the shared minutes, consent given and
   withdrawn by keyboard, without sideways scrolling and with a visible focus;
 - the FG: a child found by name, its access log, the export;
-- the chair's day: start page, case, a meeting scheduled, its minutes approved.
+- the chair's day: start page, case, a meeting scheduled, its minutes approved, from
+  the case link to the approve button by keyboard (Tab to each, Enter or Space).
 
 Set-up that is not under test goes through the portal's own HTTP routes; what the
 user does happens in the browser, found by role and label as a screen reader would,
@@ -235,12 +236,15 @@ def test_the_fg_finds_a_child_by_name_reads_its_log_and_exports_it(
 
 # -- 4. the chair's day -------------------------------------------------------
 
-def open_meetings(page: Page) -> None:
+def open_meetings(keyboard: KeyboardUser) -> None:
     """The case page may show its meetings behind a tab or sub-page named Overleggen."""
-    tab = page.get_by_role("main").get_by_role("link", name="Overleggen", exact=True).or_(
-        page.get_by_role("main").get_by_role("tab", name="Overleggen", exact=True))
+    main = keyboard.page.get_by_role("main")
+    tab = main.get_by_role("link", name="Overleggen", exact=True).or_(
+        main.get_by_role("tab", name="Overleggen", exact=True))
     if tab.count():
-        tab.first.click()
+        keyboard.tab_to(tab.first, max_stops=40)
+        keyboard.press("Enter")
+        expect(keyboard.page).to_have_url(re.compile(r"/meetings$"))
 
 
 def minutes_submitted_for(portal: Running, meeting_path: str, body: str) -> None:
@@ -257,22 +261,33 @@ def case_link(page: Page) -> Locator:
 def test_the_chairs_day(browse: Browse, portal: Running) -> None:
     agreed = "De mentor observeert twee weken en koppelt terug."
     page = browse()
+    keyboard = KeyboardUser(page)
     LoginPage(page).open().choose_demo_login().persona("Ilse Bakker").click()
     start = StartPage(page).wait()
     start.cases_link.click()
-    case_link(page).click()
+    # From here on the way goes by keyboard: Tab to each link and button, Enter.
+    keyboard.tab_to(case_link(page), max_stops=40)
+    keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name=DEMO_CASE.title)).to_be_visible()
 
     # Schedule the MDO.
-    open_meetings(page)
-    page.get_by_role("link", name="Een MDO plannen").click()
+    open_meetings(keyboard)
+    expect(page.get_by_role("link", name="Een MDO plannen")).to_be_visible()
+    keyboard.tab_to(page.get_by_role("link", name="Een MDO plannen"), max_stops=60)
+    keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/meetings/new$"))
     day = (portal.clock.now + timedelta(days=2)).astimezone(LOCAL_TIME).date()
     page.get_by_label("Datum").fill(day.isoformat())
     page.get_by_label("Begintijd (Nederlandse tijd)").fill("09:15")
     page.get_by_label("Plaats of videolink").fill("Het Baken, kamer 1.03")
     page.get_by_label("Notulist").select_option(label="Mila Smit")
-    page.get_by_role("checkbox", name="Gedrag").check()
-    page.get_by_role("button", name="Plannen en uitnodigingen versturen").click()
+    behaviour = page.get_by_role("checkbox", name="Gedrag")
+    keyboard.tab_to(behaviour, max_stops=60)
+    keyboard.press("Space")
+    expect(behaviour).to_be_checked()
+    keyboard.tab_to(page.get_by_role("button", name="Plannen en uitnodigingen versturen"),
+                    max_stops=60)
+    keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/meetings/[0-9a-f-]{36}$"))
     meeting_path = path_of(page)
     expect(page.get_by_role("main")).to_contain_text("09:15")
@@ -288,9 +303,12 @@ def test_the_chairs_day(browse: Browse, portal: Running) -> None:
     minutes_submitted_for(portal, f"{meeting_path}/minutes", agreed)
     page.reload()
     waiting = page.get_by_role("region", name="Verslagen om goed te keuren")
-    waiting.get_by_role("link", name=re.compile("^Verslag van .*09:15")).click()
+    keyboard.tab_to(waiting.get_by_role("link", name=re.compile("^Verslag van .*09:15")),
+                    max_stops=60)
+    keyboard.press("Enter")
     expect(page.get_by_text(agreed)).to_be_visible()
-    page.get_by_role("button", name="Versie 1 vaststellen").click()
+    keyboard.tab_to(page.get_by_role("button", name="Versie 1 vaststellen"), max_stops=80)
+    keyboard.press("Enter")
     expect(page.get_by_text(re.compile("vastgesteld door Ilse Bakker"))).to_be_visible()
     page.goto("/")
     expect(page.get_by_role("region", name="Verslagen om goed te keuren")).to_have_count(0)

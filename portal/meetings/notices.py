@@ -18,6 +18,7 @@ from portal.localtime import local_time
 from portal.mail.service import enqueue
 from portal.meetings.calendar import invitation_ics
 from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingInvitee
+from portal.notifications import events as notifications
 from portal.people.models import Organisation, Person
 
 REMINDER_LEAD = timedelta(days=2)
@@ -99,6 +100,7 @@ def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
         enqueue(db, now, kind="action_item.reminder", recipient=str(email),
                 subject=REMINDER_SUBJECT,
                 body=REMINDER_BODY.format(when=when, link=f"{public_url}/cases"))
+        notifications.action_item_due(db, now, item.case_id, item.id, item.owner_id)
         queued += 1
     db.flush()
     return queued

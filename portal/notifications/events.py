@@ -90,3 +90,11 @@ def action_item_assigned(db: Session, now: datetime, case_id: str, item_id: str,
                          owner_id: str, actor_id: str) -> None:
     notify(db, now, Kind.ACTION_ITEM_ASSIGNED, [owner_id], object_type="action_item",
            object_id=item_id, case_id=case_id, actor_id=actor_id)
+
+
+def action_item_due(db: Session, now: datetime, case_id: str, item_id: str,
+                    owner_id: str) -> None:
+    """Written with each content-free reminder (before the due date, once overdue);
+    that reminder is its mail."""
+    notify(db, now, Kind.ACTION_ITEM_DUE, [owner_id], object_type="action_item",
+           object_id=item_id, case_id=case_id, mailed=True)

@@ -38,6 +38,7 @@ class Kind(enum.StrEnum):
     CONSENT_GIVEN = "consent.given"
     CONSENT_WITHDRAWN = "consent.withdrawn"
     ACTION_ITEM_ASSIGNED = "action_item.assigned"
+    ACTION_ITEM_DUE = "action_item.due"
     BIRTHDAY = "consent.birthday"
 
 
@@ -54,6 +55,7 @@ LABELS: dict[str, str] = {
     Kind.CONSENT_GIVEN: N_("Consent was given in a case"),
     Kind.CONSENT_WITHDRAWN: N_("Consent was withdrawn in a case"),
     Kind.ACTION_ITEM_ASSIGNED: N_("An action item was assigned to you"),
+    Kind.ACTION_ITEM_DUE: N_("One of your action items is due soon or overdue"),
     Kind.BIRTHDAY: N_("A birthday will change who must consent in a case"),
 }
 
@@ -109,6 +111,8 @@ def link_of(row: Notification) -> str:
         return f"/meetings/{row.object_id}/minutes"
     if row.object_type == "consent" and row.case_id:
         return f"/cases/{row.case_id}/consent"
+    if row.object_type == "action_item" and row.case_id:
+        return f"/cases/{row.case_id}/actions"
     if row.case_id:
         return f"/cases/{row.case_id}"
     return "/"

@@ -1,4 +1,5 @@
-"""``/search``: find a case by words of its title or its child's name.
+"""``/search``: find a case by words of its title or its child's name, or by the day
+of one of its meetings (portal.search.dates).
 
 The query never touches the database in the clear: its words become blind
 tokens (portal.search.index), and the query itself is sealed under its own
@@ -10,7 +11,7 @@ on its own, and only an allowed case's title and child name are decrypted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from portal.errors import AccessDenied
 from portal.people.blind_index import blind_index
 from portal.people.models import Child
 from portal.policy import Action, Actor, Deny, decide
+from portal.search.dates import NotADate, cases_meeting_on, typed_day
 from portal.search.index import token, words
 from portal.search.models import SearchQuery, SearchToken
 from portal.vault.service import Vault, case_field, child_field
@@ -45,6 +47,8 @@ class Results:
     query: str
     hits: list[Hit]
     searched: bool  # False: nothing to search for (empty or too short)
+    day: date | None = None  # searched by meeting date
+    error: str | None = None  # a message id: the text was meant as a date but names no day
 
 
 def query_binding(query_id: str) -> Binding:
@@ -101,7 +105,14 @@ def search_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         raise AccessDenied(decision)
     if not text:
         return None
-    case_ids = cases_matching(db, vault, now, text, MAX_HITS, participant=actor.person_id)
+    try:
+        day = typed_day(text)
+    except NotADate as wrong:
+        return Results(query=text, hits=[], searched=False, error=wrong.message)
+    if day is not None:
+        case_ids: list[str] | None = cases_meeting_on(db, day, actor.person_id, MAX_HITS)
+    else:
+        case_ids = cases_matching(db, vault, now, text, MAX_HITS, participant=actor.person_id)
     if case_ids is None:
         return Results(query=text, hits=[], searched=False)
     hits = []
@@ -119,4 +130,4 @@ def search_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: d
         hits.append(Hit(case_id=case.id, status=case.status, child_name=child_name,
                         title=vault.open(db, case.title_ct, case_field(case.id, "title"))))
     hits.sort(key=lambda hit: (hit.status is not CaseStatus.OPEN, hit.title.casefold()))
-    return Results(query=text, hits=hits, searched=True)
+    return Results(query=text, hits=hits, searched=True, day=day)
