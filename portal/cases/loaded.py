@@ -10,6 +10,13 @@ writes something other than access records (or an ORM ``UPDATE``/``DELETE``
 statement), so no decision is ever made on facts older than a write of the
 same request. Keys into the memo name what they hold; values are whatever
 the loader returned (frozen facts or ORM rows of this transaction).
+
+What the memo cannot see: a write through ``db.connection().execute(...)``
+(it bypasses the session's execute events) and an in-place change of a mutable
+column that does not mark its row dirty. Write the tables the policy decides on
+(cases, participants, consents, custody, restrictions, grants) through the
+session only; today only the access log's chain head is written past it, and it
+is no fact.
 """
 
 from __future__ import annotations

@@ -292,7 +292,8 @@ def load_safeguards(db: Session, case_id: str, now: datetime) -> Safeguards:
     rows = loaded.restrictions if loaded is not None else ()
     restrictions = [item for item, _ in rows]
     return Safeguards(
-        restricted=any(item is None for item in restrictions),
+        # No case row read: nothing is known to be allowed, so it counts as restricted.
+        restricted=loaded is None or any(item is None for item in restrictions),
         restricted_items=frozenset(item for item in restrictions if item is not None),
         grants=tuple((g.id, g.person_id, g.expires_at) for g, _ in case_grants(db, case_id)
                      if g.expires_at > now),

@@ -140,7 +140,7 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
         minutes_to_write=_minutes_to_write(db, vault, actor, now, open_cases),
         corrections=_corrections_to_decide(db, vault, actor, now, open_cases),
         consents_missing=_consents_missing(db, vault, actor, now, open_cases),
-        birthdays=_birthdays(db, who, now, open_cases),
+        birthdays=_birthdays(db, vault, who, actor, now, open_cases),
         action_items=meetings.my_action_items(db, vault, who, actor, now),
         vacancies=chair.vacancies_to_fill(db, who, actor, now))
 
@@ -243,15 +243,18 @@ def _consents_missing(db: Session, vault: Vault, actor: Actor, now: datetime,
     return missing
 
 
-def _birthdays(db: Session, who: Requester, now: datetime,
+def _birthdays(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                open_cases: list[CaseSummary]) -> list[CaseToDo]:
     """Birthdays that change who must consent, from this person's own birthday notices
-    (the job decided and recorded what it read; these carry only the case's id)."""
-    titles = {c.id: c.title for c in open_cases}
-    if not titles or who.user_id is None:
+    (the job decided and recorded what it read; these carry only the case's id), for
+    the cases they still chair and may see the consent of (not under a restriction)."""
+    chaired = {c.id: c.title for c in open_cases
+               if c.case_role is CaseRole.CHAIR and not c.anonymous}
+    if not chaired or who.user_id is None:
         return []
     told = db.scalars(select(Notification.case_id).where(
         Notification.recipient_id == who.user_id, Notification.kind == Kind.BIRTHDAY.value,
-        Notification.created_at > now - BIRTHDAY_NOTICE, Notification.case_id.in_(titles))
+        Notification.created_at > now - BIRTHDAY_NOTICE, Notification.case_id.in_(chaired))
         .order_by(Notification.created_at)).all()
-    return [CaseToDo(case_id, titles[case_id]) for case_id in dict.fromkeys(told) if case_id]
+    return [CaseToDo(case_id, chaired[case_id]) for case_id in dict.fromkeys(told)
+            if case_id and _visible(db, vault, actor, now, case_id, Action.CONSENT_VIEW)]

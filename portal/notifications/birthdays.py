@@ -40,8 +40,8 @@ def notify_birthdays(db: Session, vault: Vault, now: datetime) -> int:
     count = 0
     for case_id in case_ids:
         facts = case_facts(db, case_id, vault, now)
-        if facts is None or facts.consent is None:
-            continue
+        if facts is None or facts.consent is None or facts.restricted:
+            continue  # under a restriction of the whole case nobody processes its data
         change = next_consent_change(facts.consent.birthdate, today)
         if change is None or change > today + WINDOW:
             continue

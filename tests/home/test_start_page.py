@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.consent.models import Restriction
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.localtime import LOCAL_TIME
@@ -184,6 +185,20 @@ def test_a_birthday_that_changes_consent_is_on_the_chairs_start_page(
     page = chair.page("/").text
     assert "Verjaardagen die de toestemming veranderen" in page
     assert f'href="/cases/{CASE_ID}/consent"' in page
+    # Under a restriction of the whole case nobody processes it: the notice is not shown.
+    with running_sqlite.portal.sessions() as db:
+        restriction = Restriction(case_id=CASE_ID, placed_by=stable_id("person", "fg"),
+                                  placed_at=running_sqlite.clock())
+        db.add(restriction)
+        db.commit()
+        restriction_id = restriction.id
+    assert "Verjaardagen die de toestemming veranderen" not in chair.page("/").text
+    with running_sqlite.portal.sessions() as db:
+        lifted = db.get(Restriction, restriction_id)
+        assert lifted is not None
+        lifted.lifted_by, lifted.lifted_at = stable_id("person", "fg"), running_sqlite.clock()
+        db.commit()
+    assert "Verjaardagen die de toestemming veranderen" in chair.page("/").text
     running_sqlite.clock.now = sixteenth + timedelta(days=11)  # the notice is a month old
     assert "Verjaardagen die de toestemming veranderen" not in \
         logged_in(running_sqlite, "ib").page("/").text

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.consent.models import Restriction
 from portal.db import unit_of_work
 from portal.demo import DEMO_CASE, stable_id
 from portal.localtime import LOCAL_TIME
@@ -123,3 +124,13 @@ def test_the_chair_hears_of_a_consent_birthday_once(running_sqlite: Running) -> 
     chair = login(running_sqlite, "ib")
     inbox = chair.page("/inbox")
     assert "Een verjaardag verandert wie in een casus toestemming moet geven" in inbox.text
+
+
+def test_no_birthday_notice_for_a_case_under_restriction(running_sqlite: Running) -> None:
+    sessions, vault = running_sqlite.portal.sessions, running_sqlite.portal.vault
+    sixteenth = datetime(2029, 4, 2, 9, tzinfo=LOCAL_TIME)  # Sam's 16th birthday
+    with unit_of_work(sessions) as db:
+        db.add(Restriction(case_id=stable_id("case", DEMO_CASE.key),
+                           placed_by=stable_id("person", "fg"), placed_at=sixteenth))
+    with unit_of_work(sessions) as db:
+        assert notify_birthdays(db, vault, sixteenth - timedelta(days=20)) == 0
