@@ -41,12 +41,17 @@ def fold(line: str) -> str:
 
 
 def invitation_ics(*, uid: str, starts_at: datetime, minutes: int, now: datetime, link: str,
-                   cancelled: bool, organisation: str | None = None) -> str:
-    """The same text as the mail: when, of which organisation, and where to log in."""
+                   cancelled: bool, organisation: str | None = None, sequence: int = 0) -> str:
+    """The same text as the mail: when, of which organisation, and where to log in.
+
+    ``sequence``: how often the meeting was moved; a calendar replaces the entry
+    with the same UID only when the sequence is higher than the one it holds."""
     of = f" van {organisation}" if organisation else ""
     summary = f"MDO{of} (details in het MDO-portaal)"
     if cancelled:
         description = f"Dit MDO{of} is gewijzigd of afgelast. Log in om te zien wat: {link}"
+    elif sequence:
+        description = f"Dit MDO{of} is verplaatst. Log in op het MDO-portaal: {link}"
     else:
         description = (f"U bent uitgenodigd voor een multidisciplinair overleg (MDO){of}. "
                        f"Log in op het MDO-portaal om te zien waarover het gaat: {link}")
@@ -57,6 +62,7 @@ def invitation_ics(*, uid: str, starts_at: datetime, minutes: int, now: datetime
         f"METHOD:{'CANCEL' if cancelled else 'REQUEST'}",
         "BEGIN:VEVENT",
         f"UID:{uid}",
+        f"SEQUENCE:{sequence}",
         f"DTSTAMP:{_stamp(now)}",
         f"DTSTART:{_stamp(starts_at)}",
         f"DTEND:{_stamp(starts_at + timedelta(minutes=minutes))}",

@@ -7,11 +7,13 @@ message the portal sends for that).
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal.audit.models import AccessRecord
 from portal.cases.models import Case
 from portal.jobs.leases import lock_free_rows
 from portal.localtime import local_time
@@ -22,6 +24,7 @@ from portal.notifications import events as notifications
 from portal.people.models import Organisation, Person
 
 REMINDER_LEAD = timedelta(days=2)
+MOVE_EVENT = "meeting.move"
 
 INVITATION_SUBJECT = "Uitnodiging voor een MDO / MDO invitation"
 # The organisation, date and time (Dutch time) tell the invitee which meeting it is;
@@ -48,8 +51,29 @@ REMINDER_BODY = (
 )
 
 
-def announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
-              *, cancelled: bool) -> None:
+class Notice(enum.Enum):
+    """What the invitees are told: each has its mail kind, its subject and its body."""
+
+    INVITATION = ("meeting.invitation", INVITATION_SUBJECT, INVITATION_BODY)
+    # Moved: the same calendar entry (same UID, higher SEQUENCE) at its new time.
+    CHANGED = ("meeting.changed", CANCELLED_SUBJECT, CANCELLED_BODY)
+    CANCELLED = ("meeting.cancelled", CANCELLED_SUBJECT, CANCELLED_BODY)
+
+
+def times_moved(db: Session, meeting: Meeting) -> int:
+    """How often the meeting was moved: its calendar entry's ``SEQUENCE``, counted from
+    the access log's records of each move, so that it needs no column of its own."""
+    return db.scalar(select(func.count()).select_from(AccessRecord).where(
+        AccessRecord.case_id == meeting.case_id, AccessRecord.event_type == MOVE_EVENT,
+        AccessRecord.object_type == "meeting", AccessRecord.object_id == meeting.id,
+        AccessRecord.outcome == "allowed")) or 0
+
+
+def announce(db: Session, meeting: Meeting, now: datetime, public_url: str, notice: Notice,
+             *, sequence: int = 0) -> None:
+    """One content-free mail per invitee with an e-mail address, a calendar entry attached.
+
+    ``sequence``: how often the meeting was moved (``SEQUENCE`` of the entry)."""
     rows = db.execute(
         select(Person.email, MeetingInvitee.family)
         .join(MeetingInvitee, MeetingInvitee.person_id == Person.id)
@@ -59,18 +83,16 @@ def announce(db: Session, meeting: Meeting, now: datetime, public_url: str,
         Case, Case.organisation_id == Organisation.id).where(Case.id == meeting.case_id))
     when = {"organisation": organisation, "date": local_time(meeting.starts_at, "%d-%m-%Y"),
             "time": local_time(meeting.starts_at, "%H:%M")}
+    kind, subject, body = notice.value
     for email, family in rows:
         # Family members are not case participants; their link is their start page.
         link = f"{public_url}/" if family else f"{public_url}/meetings/{meeting.id}"
         ics = invitation_ics(uid=f"{meeting.id}@mdo-portaal", starts_at=meeting.starts_at,
                              minutes=meeting.duration_minutes, now=now, link=link,
-                             cancelled=cancelled, organisation=organisation)
-        enqueue(db, now, kind="meeting.cancelled" if cancelled else "meeting.invitation",
-                recipient=str(email),
-                subject=CANCELLED_SUBJECT if cancelled else INVITATION_SUBJECT,
-                body=(CANCELLED_BODY if cancelled else INVITATION_BODY).format(link=link,
-                                                                               **when),
-                calendar=ics)
+                             cancelled=notice is Notice.CANCELLED, organisation=organisation,
+                             sequence=sequence)
+        enqueue(db, now, kind=kind, recipient=str(email), subject=subject,
+                body=body.format(link=link, **when), calendar=ics)
 
 
 def queue_reminders(db: Session, now: datetime, public_url: str) -> int:

@@ -48,7 +48,7 @@ from portal.meetings.models import (
     MeetingInvitee,
     MeetingStatus,
 )
-from portal.meetings.notices import announce
+from portal.meetings.notices import Notice, announce, times_moved
 from portal.notifications import events as notifications
 from portal.people.models import CUSTODY_RELATIONS, Child, ChildRelation, Person
 from portal.policy import Action, Actor, CaseFacts, Decision, Deny, ItemFacts, decide
@@ -123,13 +123,10 @@ def parse_categories(chosen: Sequence[str], default: tuple[str, ...] = ()
     return ordered_categories(chosen) if chosen else (default or None)
 
 
-def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
-                      now: datetime, categories: Sequence[str] = ()) -> NewMeeting:
-    """Validate the schedule form; times are entered in Dutch local time."""
-    errors: dict[str, str] = {}
-    agenda_categories = parse_categories(categories)
-    if agenda_categories is None:
-        errors["category"] = N_("Choose what kind of information the agenda holds.")
+def parse_when(form: Mapping[str, str], now: datetime, errors: dict[str, str]
+               ) -> tuple[datetime, int]:
+    """Start (entered in Dutch local time, in the future) and duration of a meeting, as
+    scheduled or moved; what is wrong goes into ``errors``."""
     starts_at = now
     try:
         local = datetime.fromisoformat(f"{form.get('date', '')}T{form.get('time', '')}")
@@ -144,6 +141,17 @@ def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
         duration = 0
     if duration not in DURATIONS:
         errors["duration"] = N_("Choose how long the meeting takes.")
+    return starts_at, duration
+
+
+def parse_new_meeting(form: Mapping[str, str], invitee_ids: Sequence[str],
+                      now: datetime, categories: Sequence[str] = ()) -> NewMeeting:
+    """Validate the schedule form; times are entered in Dutch local time."""
+    errors: dict[str, str] = {}
+    agenda_categories = parse_categories(categories)
+    if agenda_categories is None:
+        errors["category"] = N_("Choose what kind of information the agenda holds.")
+    starts_at, duration = parse_when(form, now, errors)
     place, agenda = form.get("place", "").strip(), form.get("agenda", "").strip()
     if not place or len(place) > 500:
         errors["place"] = N_("Give a place or a video link.")
@@ -192,7 +200,7 @@ def schedule_meeting(db: Session, vault: Vault, who: Requester, actor: Actor, no
                               family=person_id in family, invited_at=now))
     db.flush()
     anonymity.record_confirmed(db, facts, "meeting", meeting.id, actor, confirmed, now)
-    announce(db, meeting, now, public_url, cancelled=False)
+    announce(db, meeting, now, public_url, Notice.INVITATION)
     notifications.meeting_announced(db, now, meeting, actor.person_id)
     return meeting.id
 
@@ -219,7 +227,9 @@ def cancel_meeting(db: Session, who: Requester, actor: Actor, now: datetime, mee
     if meeting.status is MeetingStatus.SCHEDULED:
         meeting.status = MeetingStatus.CANCELLED
         db.flush()
-        announce(db, meeting, now, public_url, cancelled=True)
+        # The cancellation replaces the entry as it stands after any move.
+        announce(db, meeting, now, public_url, Notice.CANCELLED,
+                 sequence=times_moved(db, meeting))
         notifications.meeting_cancelled(db, now, meeting, actor.person_id)
     return meeting.case_id
 
