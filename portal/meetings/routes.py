@@ -8,7 +8,7 @@ from starlette.routing import Route
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
-from portal.meetings import categories, service
+from portal.meetings import categories, moving, service
 from portal.meetings.binding import ItemDamaged
 from portal.web.endpoint import Page, Refused, endpoint
 
@@ -60,11 +60,29 @@ def schedule_meeting(page: Page, case_id: str) -> Response:
     return page.redirect(f"/meetings/{meeting_id}")
 
 
-@endpoint()
-def show_meeting(page: Page, meeting_id: str) -> Response:
+def _show(page: Page, meeting_id: str, errors: dict[str, str],
+          values: dict[str, str]) -> Response:
     meeting = service.view_meeting(page.db, page.portal.vault, page.requester(), page.user,
                                    page.now, meeting_id)
-    return page.render("meetings/show.html", meeting=meeting)
+    return page.render("meetings/show.html", status=400 if errors else 200, meeting=meeting,
+                       durations=service.DURATIONS, errors=errors, values=values,
+                       begun=meeting.starts_at <= page.now,
+                       done=page.request.query_params.get("done", ""))
+
+
+@endpoint()
+def show_meeting(page: Page, meeting_id: str) -> Response:
+    return _show(page, meeting_id, {}, {})
+
+
+@endpoint()
+def move_meeting(page: Page, meeting_id: str) -> Response:
+    try:
+        moving.move_meeting(page.db, page.requester(), page.user, page.now, meeting_id,
+                            page.form, page.portal.settings.public_url)
+    except InvalidInput as invalid:
+        return _show(page, meeting_id, invalid.errors, dict(page.form))
+    return page.redirect(f"/meetings/{meeting_id}?done=moved")
 
 
 @endpoint()
@@ -161,6 +179,7 @@ routes = [
     Route("/cases/{case_id}/meetings", schedule_meeting, methods=["POST"]),
     Route("/meetings/{meeting_id}", show_meeting),
     Route("/meetings/{meeting_id}/cancel", cancel_meeting, methods=["POST"]),
+    Route("/meetings/{meeting_id}/move", move_meeting, methods=["POST"]),
     Route("/cases/{case_id}/action-items", add_action_item, methods=["POST"]),
     Route("/action-items/{item_id}/status", set_action_item_status, methods=["POST"]),
     Route("/meetings/{meeting_id}/categories", category_form),
