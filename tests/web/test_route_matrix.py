@@ -57,6 +57,8 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "schedule_meeting": ("mentor", "buitenstaander"),
     "show_meeting": (None, "buitenstaander"),
     "cancel_meeting": ("notulist", "buitenstaander"),
+    # Moving: whoever schedules, like cancelling.
+    "move_meeting": ("notulist", "buitenstaander"),
     "add_action_item": ("mentor", "buitenstaander"),
     "set_action_item_status": ("notulist", "buitenstaander"),
     # Consent: professionals' pages, the safety exception, the DPO's review.
