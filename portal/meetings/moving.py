@@ -35,9 +35,9 @@ def move_meeting(db: Session, who: Requester, actor: Actor, now: datetime, meeti
     meeting = _meeting(db, who, actor, now, meeting_id, Action.MEETING_SCHEDULE, MOVE_EVENT,
                        "update")
     if meeting.status is not MeetingStatus.SCHEDULED:
-        raise InvalidInput({"date": N_("A cancelled meeting cannot be moved.")})
+        raise InvalidInput({"meeting": N_("A cancelled meeting cannot be moved.")})
     if meeting.starts_at <= now:
-        raise InvalidInput({"date": N_("A meeting that has begun cannot be moved.")})
+        raise InvalidInput({"meeting": N_("A meeting that has begun cannot be moved.")})
     errors: dict[str, str] = {}
     starts_at, duration = parse_when(form, now, errors)
     if errors:

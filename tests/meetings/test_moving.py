@@ -155,5 +155,7 @@ def test_a_cancelled_meeting_cannot_be_moved(running: Running) -> None:
     refused = chair.submit(f"/meetings/{meeting_id}/move", _new_time(running, 5)[0])
     assert refused.status_code == 400
     assert "Een geannuleerd overleg kan niet worden verplaatst." in refused.text
+    # The summary's entry leads to something on the page (the form is not there).
+    assert 'href="#meeting-facts"' in refused.text and 'id="meeting-facts"' in refused.text
     assert _state(running, meeting_id) == before
     assert _outbox(running, "meeting.changed") == []
