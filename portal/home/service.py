@@ -178,13 +178,8 @@ def _minutes_to_approve(db: Session, vault: Vault, actor: Actor, now: datetime,
         .where(Meeting.case_id.in_(chaired),
                MinutesVersion.status == MinutesStatus.SUBMITTED)
         .order_by(Meeting.starts_at)).unique().all()
-    shown = []
-    for meeting in waiting:
-        facts = cases.case_facts(db, meeting.case_id, vault, now)
-        if facts is not None and not facts.restricted \
-                and minutes.can(actor, Action.MINUTES_APPROVE, facts, meeting):
-            shown.append(MinutesWaiting(meeting.id, chaired[meeting.case_id], meeting.starts_at))
-    return shown
+    return [MinutesWaiting(m.id, chaired[m.case_id], m.starts_at) for m in waiting
+            if _may(db, vault, actor, now, m, Action.MINUTES_APPROVE)]
 
 
 def _minutes_to_write(db: Session, vault: Vault, actor: Actor, now: datetime,

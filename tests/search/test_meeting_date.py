@@ -16,23 +16,13 @@ from portal.meetings.models import Meeting, MeetingStatus
 from portal.search.dates import NotADate, typed_day
 from portal.search.models import SearchQuery
 from portal.search.service import query_binding
-from tests.harness import PortalClient, Running
+from tests.harness import Running
+from tests.search.test_case_search import login, search
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 MEETING_ID = stable_id("meeting", DEMO_CASE.key)
 HIT = f'href="/cases/{CASE_ID}"'
 
-
-def login(running: Running, persona: str) -> PortalClient:
-    client = running.client()
-    client.login(persona)
-    return client
-
-
-def search(client: PortalClient, text: str) -> str:
-    response = client.get("/search", params={"q": text})
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 def meet_at(running: Running, local: datetime) -> None:
