@@ -174,9 +174,11 @@ def test_erasure_destroys_the_key_then_deletes_the_object(running: Running,
     with running.portal.sessions() as db:
         assert db.get(DataKey, version.data_key_id) is None  # the key went first
         assert db.get(CaseDocument, document_id) is None
-    # The background purge, poked by the post after its commit, deletes the object.
+    # The background purge, poked by the post after its commit, deletes the object and
+    # then, in its own commit, the queue row: wait for both, not only the first.
     deadline = time.monotonic() + 60
-    while store.exists(version.blob_name) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+            store.exists(version.blob_name) or _rows(running, BlobGarbage)):
         time.sleep(0.05)
     assert not store.exists(version.blob_name)
     assert _rows(running, BlobGarbage) == 0
