@@ -18,14 +18,14 @@ proven complete.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from portal.audit.encoding import (
     ROW_COLUMNS,
@@ -127,47 +127,79 @@ COLUMNS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_reco
 _ROWS_SQL = f"SELECT {', '.join(CHAIN_COLUMNS + ROW_COLUMNS)} FROM access_record"  # noqa: S608
 
 
-def _checked_sql(dialect: str) -> str:
-    """The chain's columns and whether the database's own rebuild of the sealed
-    encoding (``sealed_sql``) equals the stored bytes."""
+def _unconfirmed_sql(dialect: str, last: int) -> str:
+    """The sequence numbers of the records up to ``last`` whose stored encoding the
+    database's own rebuild from the columns (``sealed_sql``) does not confirm; NULL
+    (a value not in the form the portal writes) counts as not confirmed."""
     rebuilt = sealed_sql(dialect)
-    same = (f"CAST({rebuilt} AS BLOB) = encoding" if dialect == "sqlite"
-            else f"convert_to({rebuilt}, 'UTF8') = encoding")
-    return (f"SELECT {', '.join(CHAIN_COLUMNS)}, {same} FROM access_record "  # noqa: S608
-            "ORDER BY seq")
+    unconfirmed = (f"(CAST({rebuilt} AS BLOB) = encoding) IS NOT 1" if dialect == "sqlite"
+                   else f"(convert_to({rebuilt}, 'UTF8') = encoding) IS NOT TRUE")
+    return (f"SELECT seq FROM access_record WHERE seq <= {int(last)} "  # noqa: S608
+            f"AND {unconfirmed} ORDER BY seq")
 
 
-def _rows_with_columns(conn: Connection, first_change: list[tuple[int, list[str]]]
-                       ) -> Generator[StoredRecord]:
-    """Every record, checking its searchable columns against its sealed encoding.
+class _ColumnCheck:
+    """The searchable columns against the sealed encodings, on its own connection in a
+    thread beside the chain's replay.
 
     Three steps, each only for the rows the one before could not confirm: the
     database rebuilds each encoding from the columns and compares it
-    (``sealed_sql``: only the chain's columns and a yes/no come back); the rows
-    it does not confirm (non-ASCII text, say) are read as raw tuples and rebuilt
-    with :class:`RawRowEncoder`; a row whose bytes still differ is checked the
-    exact way (:func:`_exact_changes`) before it counts as changed. After the
-    first change only the chain is followed (the report names the first one).
+    (``sealed_sql``: only the unconfirmed rows' numbers come back, so the whole
+    comparison runs in the database, outside the GIL: SQLite's C code, PostgreSQL's
+    own process); the rows it does not confirm (non-ASCII text, say) are read as raw
+    tuples and rebuilt with :class:`RawRowEncoder`; a row whose bytes still differ
+    is checked the exact way (:func:`_exact_changes`) before it counts as changed.
+    It stops at the first change (the report names the first one) or when told to.
     """
-    cursor = raw_cursor(conn, _checked_sql(conn.dialect.name), "audit_verify_columns")
-    encode = RawRowEncoder(start=len(CHAIN_COLUMNS)).encode
-    chain = itemgetter(0, 1, 2, 3)
-    make = StoredRecord._make
-    try:
-        while batch := cursor.fetchmany(BATCH):
-            if not first_change:
-                unsure = [row[0] for row in batch if not row[4]]
-                if unsure:
-                    _check_raw(conn, unsure, encode, first_change)
-            yield from map(make, map(chain, batch))
-    finally:
-        cursor.close()
+
+    def __init__(self, engine: Engine, last: int) -> None:
+        self.first_change: list[tuple[int, list[str]]] = []
+        self.failure: BaseException | None = None
+        self._engine = engine
+        self._last = last
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-verify-columns",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                cursor = raw_cursor(conn, _unconfirmed_sql(conn.dialect.name, self._last),
+                                    "audit_verify_unconfirmed")
+                encode = RawRowEncoder(start=len(CHAIN_COLUMNS)).encode
+                try:
+                    while not self._stop.is_set() and (batch := cursor.fetchmany(BATCH)):
+                        _check_raw(conn, self._engine, [row[0] for row in batch], encode,
+                                   self.first_change)
+                        if self.first_change:
+                            return
+                finally:
+                    cursor.close()
+        except BaseException as exc:  # re-raised by result(): a check that died found nothing
+            self.failure = exc
+
+    def result(self) -> list[tuple[int, list[str]]]:
+        """Wait for the check: the first changed record and its columns, if any."""
+        self._thread.join()
+        if self.failure is not None:
+            raise self.failure
+        return self.first_change
+
+    def stop(self) -> None:
+        """Stop the check at its next batch (nothing it could find would be reported)."""
+        self._stop.set()
+        self._thread.join()
 
 
-def _check_raw(conn: Connection, seqs: list[int], encode: Callable[[Any], bytes | None],
+def _check_raw(conn: Connection, engine: Engine, seqs: list[int],
+               encode: Callable[[Any], bytes | None],
                first_change: list[tuple[int, list[str]]]) -> None:
     """The rows the database did not confirm, as raw tuples through RawRowEncoder; the
-    first that still differs is checked the exact way."""
+    first that still differs is checked the exact way, on a connection of its own (a
+    statement through SQLAlchemy begins a transaction, on SQLite the portal's
+    ``BEGIN IMMEDIATE``: it ends with that check instead of holding the write lock
+    for the rest of the replay)."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
@@ -176,12 +208,28 @@ def _check_raw(conn: Connection, seqs: list[int], encode: Callable[[Any], bytes 
         cursor.execute(f"{_ROWS_SQL} WHERE seq IN ({marks}) ORDER BY seq", seqs)
         for row in cursor.fetchall():
             if encode(row) != bytes(row[1]):
-                changed = _exact_changes(conn, row[0])
+                with engine.connect() as exact:
+                    changed = _exact_changes(exact, row[0])
                 if changed:
                     first_change.append((row[0], changed))
                     return
     finally:
         cursor.close()
+
+
+def _count_and_last(conn: Connection) -> tuple[int, int]:
+    """How many records and the highest number, read through the driver: on SQLite a
+    statement through SQLAlchemy would begin the portal's ``BEGIN IMMEDIATE`` and hold
+    the write lock for the whole replay; a plain read in WAL mode blocks no writer."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SELECT count(*), max(seq) FROM access_record")
+        total, last = cursor.fetchone() or (0, 0)
+    finally:
+        cursor.close()
+    return total or 0, last or 0
 
 
 def _rows_chain_only(conn: Connection) -> Generator[StoredRecord]:
@@ -212,15 +260,25 @@ def verify_database(engine: Engine, keys: Sequence[tuple[str, Ed25519PublicKey]]
     sealed encodings (several times faster; the chain and the checkpoints are
     verified all the same, so a change to what was sealed is still found).
     """
-    first_change: list[tuple[int, list[str]]] = []
     with engine.connect() as conn:
-        total = conn.scalar(select(func.count()).select_from(AccessRecord)) or 0
-        stored = (_rows_with_columns(conn, first_change) if columns
-                  else _rows_chain_only(conn))
-        outcome = verify_log(stored, [c.note for c in checkpoints], keys, origin=origin,
-                             progress=(lambda n: progress(n, total)) if progress else None,
-                             progress_every=progress_every)
-        stored.close()
+        total, last = _count_and_last(conn)
+        check = _ColumnCheck(engine, last) if columns else None
+        try:
+            stored = _rows_chain_only(conn)
+            outcome = verify_log(stored, [c.note for c in checkpoints], keys, origin=origin,
+                                 progress=(lambda n: progress(n, total)) if progress else None,
+                                 progress_every=progress_every)
+            stored.close()
+        except BaseException:
+            if check is not None:
+                check.stop()
+            raise
+    first_change: list[tuple[int, list[str]]] = []
+    if check is not None:
+        if outcome.problem is None or (outcome.problem.seq or 0) > 1:
+            first_change = check.result()
+        else:
+            check.stop()  # a forged checkpoint or a break at record 1 is reported first
     report = Report(ok=outcome.ok, records=total, records_checked=outcome.records_checked,
                     checkpoints=checkpoints, checkpoints_checked=outcome.checkpoints_checked,
                     problem=outcome.problem)

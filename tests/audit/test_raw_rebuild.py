@@ -253,3 +253,28 @@ def test_a_changed_ascii_column_is_found_through_the_databases_rebuild(
     report = _verify(log)
     assert not report.ok and report.problem is not None and report.problem.seq == 5
     assert list(report.changed_columns) == [column]
+
+
+def test_verifying_blocks_no_writer(log: Engine) -> None:
+    """The replay reads without the portal's write lock (on SQLite a statement through
+    SQLAlchemy begins ``BEGIN IMMEDIATE``, which held every writer off for the whole
+    replay): a record written while it is under way commits at once, and the replay
+    covers the records that were there when it began."""
+    made = session_factory(log)
+    ledger.configure(made, ledger.AuditConfig(origin=ORIGIN, key_name=ORIGIN, signing_key=KEY,
+                                              every=3, interval=timedelta(days=1)))
+    written: list[int] = []
+
+    def write_meanwhile(done: int, _total: int) -> None:
+        if not written:
+            with unit_of_work(made) as db:
+                record(db, ASCII, START + timedelta(days=50), event_type="case.view",
+                       action="read", decision=Allow(basis="participant:chair;basis:consent"),
+                       case_id=CASE)
+            written.append(done)
+
+    report = verify_database(log, [(ORIGIN, KEY.public_key())], database_checkpoints(log),
+                             progress=write_meanwhile, progress_every=1)
+    assert written == [1]
+    assert report.ok and report.records_checked == 5
+    assert _verify(log).ok and _verify(log).records_checked == 6
