@@ -31,12 +31,13 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -52,8 +53,9 @@ from portal.audit.chain import HASH_SIZE, canonical_encoding, chain_hash, leaf_h
 from portal.audit.checkpoint import sign_checkpoint
 from portal.audit.encoding import sealed_fields
 from portal.audit.merkle import MerkleAccumulator
-from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
+from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint, AuditDayCount
 from portal.db import new_id
+from portal.localtime import LOCAL_TIME
 
 log = logging.getLogger("portal.audit")
 
@@ -101,6 +103,12 @@ class _Head:
     merkle: MerkleAccumulator
     checkpoint_size: int
     checkpoint_at: datetime | None
+    # The accesses of the head's day by kind (allowed, break-glass, denied), and those
+    # of earlier days appended in this transaction, for audit_day_count at commit.
+    # Tuples, never mutated: a savepoint's snapshot is a shallow copy.
+    count_day: date | None = None
+    counts: tuple[int, int, int] = (0, 0, 0)
+    earlier: tuple[tuple[date, tuple[int, int, int]], ...] = ()
     dirty: bool = False
 
 
@@ -134,7 +142,8 @@ def _lock_head(db: Session) -> _Head:
     if isinstance(cached, _Head) and cached.transaction is db.get_transaction():
         return cached
     columns = (AuditChainHead.seq, AuditChainHead.record_hash, AuditChainHead.merkle_nodes,
-               AuditChainHead.checkpoint_size, AuditChainHead.checkpoint_at)
+               AuditChainHead.checkpoint_size, AuditChainHead.checkpoint_at,
+               *_COUNT_COLUMNS)
     # Core statements on the session's connection: the ORM would otherwise
     # match every object in the session against them.
     conn = db.connection()
@@ -153,7 +162,9 @@ def _lock_head(db: Session) -> _Head:
     head = _Head(transaction=db.get_transaction(), seq=row.seq,
                  record_hash=bytes(row.record_hash),
                  merkle=_unpack(row.seq, bytes(row.merkle_nodes)),
-                 checkpoint_size=row.checkpoint_size, checkpoint_at=row.checkpoint_at)
+                 checkpoint_size=row.checkpoint_size, checkpoint_at=row.checkpoint_at,
+                 count_day=row.count_day,
+                 counts=(row.count_allowed, row.count_break_glass, row.count_denied))
     db.info[_HEAD_KEY] = head
     return head
 
@@ -165,10 +176,16 @@ def _store_head(db: Session) -> None:
     if not isinstance(head, _Head) or not head.dirty or head.transaction is not \
             db.get_transaction():
         return
+    if head.earlier:
+        _add_day_counts(db, head.earlier)
+        head.earlier = ()
+    allowed, break_glass, denied = head.counts
     db.connection().execute(
         update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
         .values(seq=head.seq, record_hash=head.record_hash, merkle_nodes=_pack(head.merkle),
-                checkpoint_size=head.checkpoint_size, checkpoint_at=head.checkpoint_at))
+                checkpoint_size=head.checkpoint_size, checkpoint_at=head.checkpoint_at,
+                count_day=head.count_day, count_allowed=allowed,
+                count_break_glass=break_glass, count_denied=denied))
     head.dirty = False
 
 
@@ -207,6 +224,7 @@ def append_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessR
     for entry in entries:
         head.merkle.append(leaf_hash(entry.encoding))
     head.seq, head.record_hash = seq, record_hash
+    _count(head, entries)
     head.dirty = True
     last = entries[-1].occurred_at
     config = db.info.get(CONFIG_KEY)
@@ -218,6 +236,82 @@ def append_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessR
             # The records themselves stand (they are the evidence); the DPO mail goes with them.
             health.alarm(db, last, "seal", str(refused))
     return entries
+
+
+_COUNT_COLUMNS = (AuditChainHead.count_day, AuditChainHead.count_allowed,
+                  AuditChainHead.count_break_glass, AuditChainHead.count_denied)
+
+
+def local_day(at: datetime) -> date:
+    """The Dutch day of an instant (stored instants are UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME).date()
+
+
+def access_kind(outcome: str, break_glass: bool) -> int:
+    """Where a record counts in the day chart: 0 allowed, 1 allowed under break-glass,
+    2 denied (or any other outcome)."""
+    if outcome != "allowed":
+        return 2
+    return 1 if break_glass else 0
+
+
+def _count(head: _Head, entries: Sequence[AccessRecord]) -> None:
+    """Count ``entries`` per Dutch day and kind: the head keeps its newest day; an
+    older day (the head moved on, or a back-dated record) goes to audit_day_count."""
+    day, counts = head.count_day, list(head.counts)
+    earlier = {on: list(values) for on, values in head.earlier}
+    for entry in entries:
+        on = local_day(entry.occurred_at)
+        kind = access_kind(entry.outcome, entry.emergency_procedure)
+        if day is None or on > day:
+            if day is not None and any(counts):
+                moved = earlier.setdefault(day, [0, 0, 0])
+                for index, value in enumerate(counts):
+                    moved[index] += value
+            day, counts = on, [0, 0, 0]
+        if on == day:
+            counts[kind] += 1
+        else:
+            earlier.setdefault(on, [0, 0, 0])[kind] += 1
+    head.count_day, head.counts = day, (counts[0], counts[1], counts[2])
+    head.earlier = tuple((on, (v[0], v[1], v[2])) for on, v in sorted(earlier.items()))
+
+
+def _add_day_counts(db: Session, days: Sequence[tuple[date, tuple[int, int, int]]]) -> None:
+    """Add to audit_day_count's rows (one statement: an upsert on both engines)."""
+    conn = db.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    add = dialect.insert(AuditDayCount)
+    conn.execute(add.on_conflict_do_update(index_elements=[AuditDayCount.day], set_={
+        "allowed": AuditDayCount.allowed + add.excluded.allowed,
+        "break_glass": AuditDayCount.break_glass + add.excluded.break_glass,
+        "denied": AuditDayCount.denied + add.excluded.denied,
+    }), [{"day": on, "allowed": a, "break_glass": b, "denied": d}
+         for on, (a, b, d) in days])
+
+
+def day_counts(db: Session, first: date, last: date) -> dict[date, tuple[int, int, int]]:
+    """The whole log's accesses per Dutch day from ``first`` to ``last`` (allowed,
+    break-glass, denied), from audit_day_count and the chain head: as many rows as
+    days, however long the log. Read in one statement, so a concurrent append that
+    moves the head's day into the table is seen either before or after, never half;
+    what this transaction appended itself is included."""
+    table = select(AuditDayCount.day, AuditDayCount.allowed, AuditDayCount.break_glass,
+                   AuditDayCount.denied).where(AuditDayCount.day.between(first, last))
+    held = db.info.get(_HEAD_KEY)
+    if isinstance(held, _Head) and held.transaction is db.get_transaction():
+        rows = [*db.execute(table), *((on, *values) for on, values in held.earlier),
+                (held.count_day, *held.counts)]
+    else:
+        rows = list(db.execute(union_all(
+            table, select(*_COUNT_COLUMNS).where(AuditChainHead.id == HEAD_ID))))
+    totals: dict[date, tuple[int, int, int]] = {}
+    for on, allowed, break_glass, denied in rows:
+        if on is None or not first <= on <= last:
+            continue
+        a, b, d = totals.get(on, (0, 0, 0))
+        totals[on] = (a + allowed, b + break_glass, d + denied)
+    return totals
 
 
 def _values(entry: AccessRecord) -> dict[str, Any]:

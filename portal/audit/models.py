@@ -9,9 +9,9 @@ on, and ``portal audit verify`` checks that they still say what it says.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, IdColumn, UTCDateTime, new_id
@@ -90,6 +90,29 @@ class AuditChainHead(Base):
     merkle_nodes: Mapped[bytes] = mapped_column(LargeBinary)
     checkpoint_size: Mapped[int] = mapped_column(BigInteger)
     checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The newest Dutch day records were appended for, and its accesses by kind: written
+    # with the head (no statement of its own); earlier days are in audit_day_count.
+    count_day: Mapped[date | None] = mapped_column(Date)
+    count_allowed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    count_break_glass: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    count_denied: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class AuditDayCount(Base):
+    """Accesses per Dutch day by kind, maintained with the chain (``ledger``): the
+    supervisor's day chart reads a row per day instead of counting the log.
+
+    A day moves here from the chain head when a record of a later day is appended;
+    a record of an earlier day (a back-dated import) is added here directly. The
+    log is never pruned, so these stay what the records say.
+    """
+
+    __tablename__ = "audit_day_count"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    allowed: Mapped[int] = mapped_column(BigInteger)  # allowed, without break-glass
+    break_glass: Mapped[int] = mapped_column(BigInteger)  # allowed under break-glass
+    denied: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditCheckpoint(Base):

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
-from portal.audit import health
+from portal.audit import health, ledger
 from portal.audit.charts import DailyChart, DayCount, daily_chart
 from portal.audit.export import visible
 from portal.audit.models import AccessRecord
@@ -71,6 +71,10 @@ class Filters:
     outcome: str = ""
     basis: str = ""  # part of the basis or legal ground
     break_glass: bool = False
+
+    def only_dates(self) -> bool:
+        """Nothing narrows the search but its dates."""
+        return replace(self, date_from=None, date_to=None) == Filters()
 
 
 def query_text(params: Mapping[str, str]) -> str:
@@ -298,13 +302,14 @@ def recorded_params(db: Session, vault: Vault, now: datetime, actor: Actor,
     return kept
 
 
-def scoped(db: Session, actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
-    """A search's conditions within the FG's own scope (``portal.dpo.scope``)."""
+def scoped(db: Session, actor: Actor, filters: Filters) -> tuple[list[ColumnElement[bool]], bool]:
+    """A search's conditions within the FG's own scope (``portal.dpo.scope``), and
+    whether that scope is the whole log (the supervisor)."""
     where = conditions(filters)
     scope = fg_record_scope(db, actor)
     if scope is not None:
         where.append(scope)
-    return where
+    return where, scope is None
 
 
 def _before(params: Mapping[str, str]) -> int | None:
@@ -327,7 +332,7 @@ def search(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
                    recorded_params(db, vault, now, actor, params))
     filters = by_name(db, vault, now, parse_filters(params))
     before = _before(params)
-    where = scoped(db, actor, filters)
+    where, whole_log = scoped(db, actor, filters)
     names = organisation_names(db)
     shown = [*where, AccessRecord.seq < before] if before is not None else where
     entries = db.scalars(select(AccessRecord).where(*shown)
@@ -346,7 +351,10 @@ def search(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     return SearchPage(rows=[log_row(e, names) for e in entries], total=total,
                       limit=SEARCH_PAGE, older=older, filters=tuple(sorted(base.items())),
                       newest=urlencode(sorted(base.items())) if before is not None else None,
-                      chart=daily_chart(day_counts(db, where, chart_from, chart_to)),
+                      chart=daily_chart(
+                          kept_day_counts(db, chart_from, chart_to)
+                          if whole_log and filters.only_dates()
+                          else day_counts(db, where, chart_from, chart_to)),
                       chart_from=chart_from, chart_to=chart_to,
                       organisations=list(names.items()),
                       witness=witness_status(db, witness_url, witness_vkey),
@@ -377,6 +385,15 @@ def day_counts(db: Session, where: Sequence[ColumnElement[bool]], first: date,
     return [DayCount(d, *values) for d, values in zip(days, counts, strict=True)]
 
 
+def kept_day_counts(db: Session, first: date, last: date) -> list[DayCount]:
+    """The whole log's day chart from the counts kept with the chain (``ledger.day_counts``:
+    a row per day however long the log), the same numbers ``day_counts`` counts."""
+    kept = ledger.day_counts(db, first, last)
+    return [DayCount(first + timedelta(days=i),
+                     *kept.get(first + timedelta(days=i), (0, 0, 0)))
+            for i in range((last - first).days + 1)]
+
+
 def export(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
            acr: str | None, required_acr: str, params: Mapping[str, str],
            kind: str) -> list[AccessRecord]:
@@ -384,7 +401,7 @@ def export(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetim
     _authorize_dpo(db, who, actor, now, acr, required_acr, f"audit.export.{kind}",
                    recorded_params(db, vault, now, actor, params))
     filters = by_name(db, vault, now, parse_filters(params))
-    return list(db.scalars(select(AccessRecord).where(*scoped(db, actor, filters))
+    return list(db.scalars(select(AccessRecord).where(*scoped(db, actor, filters)[0])
                            .order_by(AccessRecord.seq).limit(EXPORT_LIMIT)))
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from portal.audit import ledger
 from portal.audit.replay import verify_database
 from portal.audit.service import Requester, record
 from portal.db import make_engine, session_factory, unit_of_work
@@ -46,5 +47,9 @@ def test_foundation_records_are_chained_and_the_chain_continues(empty_url: str) 
                           action="read", outcome="allowed").seq == 4
         report = verify_database(engine, [], [])
         assert report.ok and report.records_checked == 4, report.describe()
+        # The records of before are counted per Dutch day by the migration (0038), and
+        # the new one with the chain head: the day chart has all four.
+        with unit_of_work(session_factory(engine)) as db:
+            assert ledger.day_counts(db, START.date(), START.date()) == {START.date(): (3, 0, 1)}
     finally:
         engine.dispose()
