@@ -13,7 +13,8 @@ Merkle state and signed checkpoints, in transactions of 5,000). It then serves
 the portal under uvicorn (as bench_protected_page.py does) and times, in
 interleaved rounds (median and p95 of ``--requests``):
 
-- the case page and ``/cases`` (the IB'er), ``/family`` and "who looked"
+- the case page and ``/cases`` (the IB'er), ``/cases`` pages 1 and 9 of the
+  other school's IB'er, who chairs every bulk case, ``/family`` and "who looked"
   (``/child-access/<child>``, a parent),
 - the FG's ``/audit`` without and with a person filter, and both exports
   (CSV and FHIR JSON, filtered to the demo case).
@@ -52,6 +53,10 @@ def _pages() -> list[tuple[str, str, str]]:
     return [
         ("case page", "ib", f"/cases/{case}"),
         ("/cases", "ib", "/cases"),
+        # The other school's IB'er chairs every bulk case: 1,000 in the small database,
+        # all of them in the large one (the user in 600 cases, and far more).
+        ("/cases bulk p1", "ib-lichtpunt", "/cases"),
+        ("/cases bulk p9", "ib-lichtpunt", "/cases?page=9"),
         ("/family", "ouder1", "/family"),
         ("who looked", "ouder1", f"/child-access/{child}"),
         ("/audit", "fg", "/audit"),
@@ -133,7 +138,7 @@ def _worker(url: str, data_dir: Path, cases: int, records: int, requests: int
     try:
         built = _build(app.state.portal, cases, records)
         clients = {}
-        for persona in ("ib", "ouder1", "fg"):
+        for persona in ("ib", "ib-lichtpunt", "ouder1", "fg"):
             clients[persona] = running.client()
             clients[persona].login(persona)
         pages = _pages()
