@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AccessRecord
@@ -60,13 +60,24 @@ class Notice(enum.Enum):
     CANCELLED = ("meeting.cancelled", CANCELLED_SUBJECT, CANCELLED_BODY)
 
 
+def _moves(case_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The access log's records of moving a meeting of this case: a move needs no
+    column of its own."""
+    return (AccessRecord.case_id == case_id, AccessRecord.event_type == MOVE_EVENT,
+            AccessRecord.object_type == "meeting", AccessRecord.outcome == "allowed")
+
+
 def times_moved(db: Session, meeting: Meeting) -> int:
-    """How often the meeting was moved: its calendar entry's ``SEQUENCE``, counted from
-    the access log's records of each move, so that it needs no column of its own."""
+    """How often the meeting was moved: its calendar entry's ``SEQUENCE``."""
     return db.scalar(select(func.count()).select_from(AccessRecord).where(
-        AccessRecord.case_id == meeting.case_id, AccessRecord.event_type == MOVE_EVENT,
-        AccessRecord.object_type == "meeting", AccessRecord.object_id == meeting.id,
-        AccessRecord.outcome == "allowed")) or 0
+        *_moves(meeting.case_id), AccessRecord.object_id == meeting.id)) or 0
+
+
+def moves_of_case(db: Session, case_id: str) -> list[tuple[datetime, str]]:
+    """When a meeting of the case was moved, and which (for the case's timeline)."""
+    return [(at, meeting_id) for at, meeting_id in db.execute(
+        select(AccessRecord.occurred_at, AccessRecord.object_id).where(*_moves(case_id)))
+        if meeting_id is not None]
 
 
 def announce(db: Session, meeting: Meeting, now: datetime, public_url: str, notice: Notice,

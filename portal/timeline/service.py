@@ -30,6 +30,7 @@ from portal.documents.models import (
 )
 from portal.documents.service import about, categories_of, complete_versions, item_facts
 from portal.meetings.models import ActionItem, Meeting, MeetingStatus
+from portal.meetings.notices import moves_of_case
 from portal.minutes.models import Minutes, MinutesVersion
 from portal.policy import Action, Actor, CaseFacts, decide
 from portal.vault.service import Vault
@@ -39,6 +40,7 @@ class EventKind(enum.StrEnum):
     CASE_OPENED = "case_opened"
     MEETING_SCHEDULED = "meeting_scheduled"
     MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_MOVED = "meeting_moved"
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REVISED = "document_revised"
     DOCUMENT_ERASED = "document_erased"
@@ -106,6 +108,8 @@ def _meetings(db: Session, case_id: str) -> list[Event]:
             # The cancellation time is not kept; the meeting's own date marks it.
             events.append(Event(at=meeting.starts_at, kind=EventKind.MEETING_CANCELLED,
                                 link=link))
+    events += [Event(at=at, kind=EventKind.MEETING_MOVED, link=f"/meetings/{meeting_id}")
+               for at, meeting_id in moves_of_case(db, case_id)]
     # Minutes versions: that one was saved or approved, never a section of it
     # (each section has its own decision on the minutes page).
     for meeting_id, number, created_at, approved_at in db.execute(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
 from portal.demo import DEMO_CASE, stable_id
+from portal.localtime import LOCAL_TIME
 from tests.documents.helpers import legacy_minutes
 from tests.harness import Running
+from tests.meetings.test_meetings import schedule
 from tests.minutes import helpers as minutes
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
@@ -132,3 +136,24 @@ def test_a_restricted_case_shows_only_that_it_was_opened(running: Running) -> No
     assert "beperking van de verwerking" in page.text
     (view,) = records_since(running, before)
     assert (view.event_type, view.outcome) == ("case.timeline", "allowed")
+
+
+def test_a_moved_meeting_shows_when_it_was_moved(running: Running) -> None:
+    """A move is on the timeline as its own event, with the meeting to open: read from
+    the move's access record (the move has no column of its own), facts only."""
+    meeting_id = schedule(running, invite_family="")
+    chair = running.client()
+    chair.login("ib")
+    chair.page(f"/meetings/{meeting_id}")
+    running.clock.advance(minutes=5)
+    day = (running.clock.now + timedelta(days=6)).astimezone(LOCAL_TIME).date()
+    moved = chair.submit(f"/meetings/{meeting_id}/move",
+                         {"date": day.isoformat(), "time": "11:00", "duration": "60"})
+    assert moved.status_code == 200, moved.text
+    timeline = chair.page(TIMELINE)
+    assert timeline.status_code == 200, timeline.text[:2000]
+    text = events(timeline.text)
+    assert text.count("MDO verplaatst naar een ander tijdstip") == 1
+    assert text.index("MDO verplaatst") < text.index("MDO gepland"), "newest first"
+    moved_entry = text[text.index("MDO verplaatst"):].split("</li>")[0]
+    assert f'href="/meetings/{meeting_id}"' in moved_entry
