@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.db import new_id
 from portal.errors import N_, AccessDenied, InvalidInput

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
-from portal.cases.service import case_facts, is_uuid
+from portal.cases.gate import case_facts, is_uuid
 from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.db import new_id
 from portal.documents.models import CATEGORIES
