@@ -39,7 +39,8 @@ from portal.minutes.sections import (
     seal_section,
     sections_of,
 )
-from portal.minutes.service import Gate, gate, new_version, versions_of
+from portal.minutes.service import Gate, gate, versions_of
+from portal.minutes.versions import new_version
 from portal.notifications import events as notifications
 from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, Deny, ItemFacts, decide
