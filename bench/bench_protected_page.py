@@ -57,8 +57,8 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
     from crypto import LocalKeyFileProvider
     from portal import demo
     from portal.app import create_app
+    from portal.cases.creation import NewCase, create_case_rows
     from portal.cases.models import CaseRole, LegalBasis
-    from portal.cases.service import NewCase, create_case_rows
     from portal.db import make_engine, session_factory, unit_of_work
     from portal.migrate import upgrade
     from portal.settings import Settings

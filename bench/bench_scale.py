@@ -70,8 +70,8 @@ def _build(portal: Any, cases: int, records: int) -> dict[str, float]:
     """``cases`` cases and ``records`` access records that none of the measured users own."""
     from portal import demo
     from portal.audit.service import Requester, entry, record_all
+    from portal.cases.creation import NewCase, create_case_rows
     from portal.cases.models import CaseRole, LegalBasis
-    from portal.cases.service import NewCase, create_case_rows
     from portal.db import unit_of_work
 
     now = datetime.now(UTC)

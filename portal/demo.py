@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from auth.devidp import Persona
+from portal.cases.creation import NewCase, create_case_rows
 from portal.cases.models import Case, CaseRole, LegalBasis
-from portal.cases.service import NewCase, create_case_rows
 from portal.consent.models import ConsenterKind, ConsentMethod, ConsentRecord
 from portal.meetings.binding import seal_item, seal_meeting
 from portal.meetings.models import ActionItem, ActionItemStatus, Meeting, MeetingStatus

@@ -266,7 +266,7 @@ class CaseFacts:
     """What the policy needs to know about one case.
 
     The consent facts (``consent``, ``restricted*``, ``break_glass``, ``now``) are
-    loaded by ``portal.cases.service.case_facts`` when given the vault; reading
+    loaded by ``portal.cases.gate.case_facts`` when given the vault; reading
     an item of a named case without them is refused (fail closed).
     """
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from portal.admin.models import GroundRoleChange
 from portal.audit.service import Requester, record
 from portal.cases.capacity import CONTENT_FREE_ROLES
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.consent.invokers import DEFAULT_GROUND_ROLES, ground_roles
 from portal.consent.models import OrganisationGroundRole
 from portal.errors import N_, AccessDenied, InvalidInput

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from auth.sessions import SessionStore
 from portal.audit.service import Requester, record
+from portal.cases.gate import is_uuid
 from portal.cases.models import CaseParticipant
-from portal.cases.service import is_uuid
 from portal.consent.facts import organisation_options
 from portal.consent.models import OrganisationConsentRule
 from portal.consent.rules import OrganisationRule

@@ -30,7 +30,7 @@ from portal.breaches.models import (
     BreachScope,
     FamilyDecision,
 )
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.dpo.scope import case_organisations, fg_emails, fg_organisations
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.localtime import LOCAL_TIME

@@ -19,8 +19,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
+from portal.cases.gate import authorize
 from portal.cases.models import Case
-from portal.cases.service import authorize
 from portal.consent.models import BreakGlassGrant
 from portal.documents.models import CaseDocument
 from portal.documents.service import shred

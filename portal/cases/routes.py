@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.cases import capacity, erasure, service, tabs
+from portal.cases import capacity, closing, creation, erasure, participants, service, tabs
 from portal.cases.models import LegalBasis
 from portal.cases.preview import ConfirmationNeeded
 from portal.consent.anonymous import IdentifiersFound
@@ -24,7 +24,7 @@ def my_cases(page: Page) -> Response:
                                         page.user, page.now)
     vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)
     return page.render("cases/list.html", cases=cases, my_items=my_items, vacancies=vacancies,
-                       may_create=service.may_create(page.user))
+                       may_create=creation.may_create(page.user))
 
 
 GROUND_VALUES = frozenset(b.value for b in LegalBasis if b is not LegalBasis.CONSENT)
@@ -37,8 +37,8 @@ def new_case(page: Page) -> Response:
 
 def _case_form(page: Page, errors: dict[str, str], values: dict[str, str],
                findings: dict[str, list[Finding]] | None = None) -> Response:
-    children = service.selectable_children(page.db, page.portal.vault, page.requester(),
-                                           page.user, page.now)
+    children = creation.selectable_children(page.db, page.portal.vault, page.requester(),
+                                            page.user, page.now)
     return page.render("cases/new.html", status=400 if errors else 200, children=children,
                        bases=list(LegalBasis), errors=errors, values=values,
                        findings=findings or {},
@@ -53,15 +53,15 @@ def create_case(page: Page) -> Response:
     chosen = form.get("legal_basis", "")
     ground = chosen if chosen in GROUND_VALUES and form.get("anonymous") != "on" else None
     try:
-        new = service.validate_new_case(
+        new = creation.validate_new_case(
             page.user, page.db, child_id=form.get("child_id", ""),
             anonymous=form.get("anonymous") == "on", title=form.get("title", ""),
             purpose=form.get("purpose", ""),
             legal_basis=LegalBasis.CONSENT.value if ground else chosen,
             confirm_identifiers=form.get("confirm_identifiers") == "on",
             capacity=form.get("capacity", ""))
-        case_id = service.create_case(page.db, page.portal.vault, page.requester(), page.user,
-                                      page.now, new)
+        case_id = creation.create_case(page.db, page.portal.vault, page.requester(), page.user,
+                                       page.now, new)
     except IdentifiersFound as found:
         return _case_form(page, errors=found.errors, values=dict(form), findings=found.findings)
     except InvalidInput as invalid:
@@ -82,7 +82,7 @@ def _show(page: Page, case_id: str, status: int = 200,
     tab = tabs.overview(page.db, page.portal.vault, page.requester(), page.user, page.now,
                         case_id)
     return page.render("cases/show.html", status=status, tab=tab, case=tab.case,
-                       candidates=tab.candidates, addable_roles=service.ADDABLE_ROLES,
+                       candidates=tab.candidates, addable_roles=participants.ADDABLE_ROLES,
                        errors={}, notice=None, erase_errors=erase_errors or {},
                        agenda=tab.agenda, restrictions=tab.restrictions, current="overview")
 
@@ -121,14 +121,14 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
                             case_id)
         return page.render("cases/show.html", status=400 if errors else 200, tab=tab,
                            case=tab.case, candidates=tab.candidates,
-                           addable_roles=service.ADDABLE_ROLES, errors=errors, notice=notice,
+                           addable_roles=participants.ADDABLE_ROLES, errors=errors, notice=notice,
                            erase_errors={}, agenda=tab.agenda, restrictions=tab.restrictions,
                            current="overview", focus_notice=focus)
     case = service.view_case(page.db, page.portal.vault, page.requester(), page.user, page.now,
                              case_id)
-    candidates = service.selectable_people(page.db, (p.person_id for p in case.participants))
+    candidates = participants.selectable_people(page.db, (p.person_id for p in case.participants))
     return page.render("cases/_participants.html", status=400 if errors else 200, case=case,
-                       candidates=candidates, addable_roles=service.ADDABLE_ROLES,
+                       candidates=candidates, addable_roles=participants.ADDABLE_ROLES,
                        errors=errors, notice=notice, focus_notice=focus)
 
 
@@ -136,9 +136,10 @@ def _participants_fragment(page: Page, case_id: str, errors: dict[str, str],
 def add_participant(page: Page, case_id: str) -> Response:
     form = page.form
     try:
-        service.add_participant(page.db, page.portal.vault, page.requester(), page.user,
-                                page.now, case_id, form.get("person_id", ""),
-                                form.get("case_role", ""), confirmed=form.get("confirm") == "1")
+        participants.add_participant(page.db, page.portal.vault, page.requester(), page.user,
+                                     page.now, case_id, form.get("person_id", ""),
+                                     form.get("case_role", ""),
+                                     confirmed=form.get("confirm") == "1")
     except ConfirmationNeeded as needed:
         return _confirm_change(page, case_id, needed, f"/cases/{case_id}/participants",
                                {"person_id": form.get("person_id", ""),
@@ -154,9 +155,9 @@ def add_participant(page: Page, case_id: str) -> Response:
 def remove_participant(page: Page, case_id: str, participant_id: str) -> Response:
     action = f"/cases/{case_id}/participants/{participant_id}/remove"
     try:
-        service.remove_participant(page.db, page.portal.vault, page.requester(), page.user,
-                                   page.now, case_id, participant_id,
-                                   confirmed=page.form.get("confirm") == "1")
+        participants.remove_participant(page.db, page.portal.vault, page.requester(), page.user,
+                                        page.now, case_id, participant_id,
+                                        confirmed=page.form.get("confirm") == "1")
     except ConfirmationNeeded as needed:
         return _confirm_change(page, case_id, needed, action, {})
     except InvalidInput as invalid:
@@ -178,8 +179,8 @@ def _confirm_change(page: Page, case_id: str, needed: ConfirmationNeeded, action
 @endpoint()
 def choose_capacity(page: Page, case_id: str) -> Response:
     try:
-        service.choose_capacity(page.db, page.requester(), page.user, page.now, case_id,
-                                page.form.get("capacity", ""))
+        participants.choose_capacity(page.db, page.requester(), page.user, page.now, case_id,
+                                     page.form.get("capacity", ""))
     except InvalidInput as invalid:
         return _participants_fragment(page, case_id, invalid.errors)
     if not page.htmx:
@@ -192,11 +193,11 @@ def close_case(page: Page, case_id: str) -> Response:
     # Closing starts the retention periods: asked once more on a page of its own.
     # A refused close leaves one record, the refusal: the header (a case read) only
     # for the confirmation page of a close that would be allowed.
-    if page.form.get("confirm") != "1" and service.may_close(page.db, page.user, case_id):
+    if page.form.get("confirm") != "1" and closing.may_close(page.db, page.user, case_id):
         case = tabs.header(page.db, page.portal.vault, page.requester(), page.user, page.now,
                            case_id)
         return page.render("cases/confirm_close.html", case=case, current="overview")
-    service.close_case(page.db, page.requester(), page.user, page.now, case_id)
+    closing.close_case(page.db, page.requester(), page.user, page.now, case_id)
     return page.redirect(f"/cases/{case_id}")
 
 

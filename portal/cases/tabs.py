@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester
-from portal.cases import service
+from portal.cases import participants, service
 from portal.cases.service import CaseView
 from portal.documents import service as documents
 from portal.documents.service import CaseDocuments
@@ -106,7 +106,7 @@ def overview(db: Session, vault: Vault, who: Requester, actor: Actor, now: datet
         open_items=len(open_items),
         overdue_items=sum(1 for i in open_items if i.overdue),
         consent_missing=len(case.consent.outstanding) if case.consent else 0)
-    candidates = service.selectable_people(db, (p.person_id for p in case.participants)) \
+    candidates = participants.selectable_people(db, (p.person_id for p in case.participants)) \
         if case.can_manage else []
     return CaseTab(case=case, agenda=agenda, minutes=states, attention=attention,
                    candidates=candidates,

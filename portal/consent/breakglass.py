@@ -21,8 +21,8 @@ from auth.config import acr_at_least
 from crypto import Binding
 from portal.audit.service import Requester, record
 from portal.audit.views import StepUpRequired
+from portal.cases.gate import case_facts, is_uuid
 from portal.cases.models import Case
-from portal.cases.service import case_facts, is_uuid
 from portal.consent.models import BreakGlassGrant
 from portal.dpo.scope import fg_case_ids, fg_emails_for_case, supervised
 from portal.errors import N_, AccessDenied, InvalidInput

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.creation import selectable_children
+from portal.cases.gate import authorize, is_uuid
 from portal.cases.models import Case, LegalBasis
-from portal.cases.service import authorize, is_uuid, selectable_children
 from portal.consent.access import ConsentFacts, engine_case, may_consent
 from portal.consent.engine import CHILD, Basis, Consent, ConsentInputError, decide
 from portal.consent.facts import load_consent_facts

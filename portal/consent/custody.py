@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.consent.facts import adults_of, child_adults
 from portal.consent.model import CustodyFacts, custody_from_facts, resolve_custody
 from portal.consent.models import CustodyRecord

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from crypto import Binding
 from portal.audit.service import Requester, record
+from portal.cases.gate import case_facts, is_uuid
 from portal.cases.models import Case, CaseParticipant
-from portal.cases.service import case_facts, is_uuid
 from portal.consent import invokers
 from portal.consent.access import local_date
 from portal.consent.facts import case_setting

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from auth.config import acr_at_least
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize, is_uuid
 from portal.cases.models import Case, CaseStatus
-from portal.cases.service import authorize, is_uuid
 from portal.consent.access import ConsentFacts, local_date, may_consent
 from portal.consent.custody import CustodyLine, custody_lines
 from portal.consent.engine import CHILD, Consent, ConsenterStatus, check_consent

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from crypto import Binding, DecryptionError
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
+from portal.cases.gate import case_facts, is_uuid
 from portal.cases.loaded import recall, remember, want_keys
-from portal.cases.service import case_facts, is_uuid
 from portal.db import new_id, unit_of_work
 from portal.documents import markdown
 from portal.documents.filetypes import type_for

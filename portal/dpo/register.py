@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.gate import is_uuid
 from portal.cases.models import Case, CaseParticipant
-from portal.cases.service import is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES
 from portal.consent.models import CaseGround
 from portal.consent.status import ordered_categories

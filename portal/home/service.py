@@ -18,6 +18,7 @@ from portal.audit import witness
 from portal.audit.service import Requester
 from portal.breaches import service as breach_service
 from portal.cases import service as cases
+from portal.cases.gate import case_facts
 from portal.cases.models import CaseRole, CaseStatus
 from portal.cases.service import CaseSummary
 from portal.consent import breakglass
@@ -147,7 +148,7 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
 
 def _visible(db: Session, vault: Vault, actor: Actor, now: datetime, case_id: str,
              action: Action) -> bool:
-    facts = cases.case_facts(db, case_id, vault, now)
+    facts = case_facts(db, case_id, vault, now)
     return facts is not None and not facts.restricted and decide(actor, action, facts).allowed
 
 
@@ -217,7 +218,7 @@ def _corrections_to_decide(db: Session, vault: Vault, actor: Actor, now: datetim
 
 def _may(db: Session, vault: Vault, actor: Actor, now: datetime, meeting: Meeting,
          action: Action) -> bool:
-    facts = cases.case_facts(db, meeting.case_id, vault, now)
+    facts = case_facts(db, meeting.case_id, vault, now)
     return facts is not None and not facts.restricted \
         and minutes.can(actor, action, facts, meeting)
 
@@ -229,7 +230,7 @@ def _consents_missing(db: Session, vault: Vault, actor: Actor, now: datetime,
     for case in open_cases:
         if case.case_role is not CaseRole.CHAIR or case.anonymous:
             continue
-        facts = cases.case_facts(db, case.id, vault, now)
+        facts = case_facts(db, case.id, vault, now)
         if facts is None or facts.restricted \
                 or not decide(actor, Action.CONSENT_VIEW, facts).allowed:
             continue

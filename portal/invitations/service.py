@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from auth.sessions import SessionStore
 from portal.audit.service import Requester, record
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.consent.access import local_date
 from portal.consent.model import age_on
 from portal.errors import N_, AccessDenied, InvalidInput

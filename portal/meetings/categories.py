@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from crypto import DecryptionError
 from portal.audit.service import Requester, record
+from portal.cases.gate import case_facts
 from portal.cases.preview import _actors
-from portal.cases.service import case_facts
 from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.meetings.binding import meeting_key, open_agenda, record_failed, seal_meeting

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
-from portal.cases.service import case_facts
+from portal.cases.gate import case_facts
 from portal.errors import N_, InvalidInput
 from portal.meetings.models import MeetingStatus
 from portal.meetings.notices import MOVE_EVENT, Notice, announce, times_moved

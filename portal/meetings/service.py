@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, aliased
 from crypto import DecryptionError, record_dek_id
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, entry, record, record_all
+from portal.cases.gate import authorize, case_facts, is_uuid
 from portal.cases.loaded import load_case, recall, remember, want_keys
-from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.engine import DEFAULT_CATEGORIES, age_on
 from portal.consent.status import ordered_categories
 from portal.errors import N_, AccessDenied, InvalidInput

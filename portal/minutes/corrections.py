@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.db import new_id
 from portal.errors import N_, AccessDenied, InvalidInput
@@ -39,7 +39,8 @@ from portal.minutes.sections import (
     seal_section,
     sections_of,
 )
-from portal.minutes.service import Gate, gate, new_version, versions_of
+from portal.minutes.service import Gate, gate, versions_of
+from portal.minutes.versions import new_version
 from portal.notifications import events as notifications
 from portal.people.names import names_of as person_names
 from portal.policy import Action, Actor, Deny, ItemFacts, decide

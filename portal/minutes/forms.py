@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.documents.models import CATEGORIES
 from portal.errors import N_, InvalidInput
 from portal.minutes.models import SectionKind, SectionNature

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
-from portal.minutes import corrections, history, pages, pdf, service
+from portal.minutes import corrections, editor, history, pages, pdf, versions
 from portal.rights.rectification import statements_for
 from portal.web.endpoint import Page, endpoint
 
@@ -56,15 +56,15 @@ def minutes_history(page: Page, meeting_id: str) -> Response:
 
 @endpoint()
 def edit_minutes(page: Page, meeting_id: str) -> Response:
-    view = service.editor(page.db, page.portal.vault, page.requester(), page.user, page.now,
-                          meeting_id)
+    view = editor.editor(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                         meeting_id)
     return page.render("minutes/edit.html", editor=view, errors={})
 
 
 @endpoint()
 def autosave_minutes(page: Page, meeting_id: str) -> Response:
-    saved_at = service.save_draft(page.db, page.portal.vault, page.requester(), page.user,
-                                  page.now, meeting_id, page.form)
+    saved_at = editor.save_draft(page.db, page.portal.vault, page.requester(), page.user,
+                                 page.now, meeting_id, page.form)
     if not page.htmx:
         return page.redirect(f"/meetings/{meeting_id}/minutes/edit")
     return page.render("minutes/_draft_status.html", saved_at=saved_at)
@@ -73,12 +73,12 @@ def autosave_minutes(page: Page, meeting_id: str) -> Response:
 @endpoint()
 def save_minutes(page: Page, meeting_id: str) -> Response:
     try:
-        service.save_version(page.db, page.portal.vault, page.requester(), page.user,
-                             page.now, meeting_id, page.form,
-                             confirm_identifiers=_confirmed(page))
+        versions.save_version(page.db, page.portal.vault, page.requester(), page.user,
+                              page.now, meeting_id, page.form,
+                              confirm_identifiers=_confirmed(page))
     except InvalidInput as invalid:
-        view = service.editor_after_error(page.db, page.requester(), page.user, page.now,
-                                          meeting_id, page.form)
+        view = editor.editor_after_error(page.db, page.requester(), page.user, page.now,
+                                         meeting_id, page.form)
         return page.render("minutes/edit.html", status=400, editor=view, errors=invalid.errors,
                            findings=_findings(invalid))
     return page.redirect(f"/meetings/{meeting_id}/minutes")
@@ -87,7 +87,7 @@ def save_minutes(page: Page, meeting_id: str) -> Response:
 @endpoint()
 def submit_minutes(page: Page, meeting_id: str) -> Response:
     try:
-        service.submit(page.db, page.requester(), page.user, page.now, meeting_id)
+        versions.submit(page.db, page.requester(), page.user, page.now, meeting_id)
     except InvalidInput as invalid:
         return _page(page, meeting_id, invalid.errors)
     return page.redirect(f"/meetings/{meeting_id}/minutes")
@@ -97,9 +97,9 @@ def submit_minutes(page: Page, meeting_id: str) -> Response:
 def approve_minutes(page: Page, meeting_id: str) -> Response:
     raw = page.form.get("version", "")
     try:
-        service.approve(page.db, page.portal.vault, page.requester(), page.user, page.now,
-                        meeting_id,
-                        int(raw) if raw.isdigit() and len(raw) < 9 else 0)
+        versions.approve(page.db, page.portal.vault, page.requester(), page.user, page.now,
+                         meeting_id,
+                         int(raw) if raw.isdigit() and len(raw) < 9 else 0)
     except InvalidInput as invalid:
         return _page(page, meeting_id, invalid.errors)
     return page.redirect(f"/meetings/{meeting_id}/minutes")

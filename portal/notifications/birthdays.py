@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.gate import case_facts
 from portal.cases.models import Case, CaseStatus
-from portal.cases.service import case_facts
 from portal.consent.model import next_consent_change
 from portal.localtime import LOCAL_TIME
 from portal.notifications.models import Notification

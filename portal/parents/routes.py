@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from portal.consent import service as consent
 from portal.errors import N_, InvalidInput
-from portal.minutes import service as minutes
+from portal.minutes.family import family_minutes
 from portal.notifications import service as notifications
 from portal.parents import service
 from portal.rights.objection import family_objections
@@ -36,8 +36,8 @@ def _case(page: Page, case_id: str, errors: dict[str, str]) -> Response:
     view = service.family_case(page.db, page.portal.vault, page.requester(), page.user,
                                page.now, case_id)
     notice = NOTICES.get(page.request.query_params.get("done", ""))
-    shared = minutes.family_minutes(page.db, page.portal.vault, page.requester(), page.user,
-                                    page.now, case_id)
+    shared = family_minutes(page.db, page.portal.vault, page.requester(), page.user,
+                            page.now, case_id)
     return page.render("parents/case.html", status=400 if errors else 200, view=view,
                        family_minutes=shared, errors=errors, notice=notice,
                        values=dict(page.form),

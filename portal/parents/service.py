@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize, case_facts
 from portal.cases.models import Case, CaseParticipant, CaseStatus
-from portal.cases.service import authorize, case_facts
 from portal.consent.access import may_consent
 from portal.consent.rules import CHILD
 from portal.consent.service import (

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.blind_index import blind_index
 from portal.people.models import Enrolment, Organisation, OrganisationKind, Role

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from portal.audit.family import child_history
 from portal.audit.service import Requester
+from portal.minutes.family import family_minutes
 from portal.minutes.pdf import latin1
-from portal.minutes.service import family_minutes
 from portal.parents.service import family_case, family_home
 from portal.people.models import Person, PersonKind
 from portal.people.names import name_of

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.gate import is_uuid
 from portal.cases.models import Case
-from portal.cases.service import is_uuid
 from portal.dpo.scope import case_organisations, fg_organisations
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.people.models import Child, Organisation, OrganisationKind

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize, case_facts, is_uuid
 from portal.cases.models import Case
-from portal.cases.service import authorize, case_facts, is_uuid
 from portal.consent.models import Restriction
 from portal.db import new_id
 from portal.dpo.scope import fg_emails_for_case, fg_may_see_case

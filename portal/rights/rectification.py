@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize, case_facts, is_uuid
 from portal.cases.models import Case
-from portal.cases.service import authorize, case_facts, is_uuid
 from portal.db import new_id
 from portal.errors import N_, AccessDenied, InvalidInput
 from portal.meetings.models import Meeting

@@ -21,8 +21,8 @@ from auth.config import acr_at_least
 from crypto import Binding, DecryptionError
 from portal.audit.service import Requester, record
 from portal.audit.views import StepUpRequired
+from portal.cases.gate import case_facts, is_uuid
 from portal.cases.models import Case
-from portal.cases.service import case_facts, is_uuid
 from portal.consent.models import Restriction
 from portal.db import new_id
 from portal.dpo.scope import fg_may_see_case

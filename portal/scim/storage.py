@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
-from portal.cases.service import is_uuid
+from portal.cases.gate import is_uuid
 from portal.db import new_id
 from portal.people.models import Organisation, Person, PersonKind
 from portal.scim.models import ScimGroup, ScimGroupMember, ScimUser

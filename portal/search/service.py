@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from crypto import Binding
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize
 from portal.cases.models import Case, CaseParticipant, CaseStatus
-from portal.cases.service import authorize
 from portal.errors import AccessDenied
 from portal.people.blind_index import blind_index
 from portal.people.models import Child

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize, case_facts
 from portal.cases.models import Case, CaseParticipant, CaseRole
-from portal.cases.service import authorize, case_facts
 from portal.errors import N_, InvalidInput
 from portal.people.models import Membership, Organisation, Person, PersonKind
 from portal.policy import Action, Actor, decide

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.service import Requester, record
+from portal.cases.gate import authorize
 from portal.cases.models import Case
-from portal.cases.service import authorize
 from portal.consent.models import BreakGlassGrant, CaseGround, ConsentRecord, GroundEvent
 from portal.documents.models import (
     CaseDocument,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from portal.cases.creation import NewCase, create_case_rows
 from portal.cases.models import CaseRole, LegalBasis
-from portal.cases.service import NewCase, create_case_rows
 from portal.consent.access import LOCAL_TIME
 from portal.consent.models import (
     CaseGround,

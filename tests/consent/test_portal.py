@@ -16,8 +16,8 @@ from httpx import Response
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
+from portal.cases.gate import case_facts
 from portal.cases.models import CaseRole
-from portal.cases.service import case_facts
 from portal.consent.models import ConsentMethod, ConsentRecord, Restriction
 from portal.demo import DEMO_CASE, stable_id
 from portal.policy import Action, Allow, Deny, ItemFacts, decide

@@ -22,8 +22,8 @@ from sqlalchemy import delete, select
 
 from portal.audit.models import AccessRecord
 from portal.audit.service import Requester, record
+from portal.cases.creation import NewCase, create_case_rows
 from portal.cases.models import CaseRole, LegalBasis
-from portal.cases.service import NewCase, create_case_rows
 from portal.consent.breakglass import reason_binding
 from portal.consent.models import BreakGlassGrant, CaseGround
 from portal.consent.rules import Basis

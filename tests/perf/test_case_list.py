@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from portal.audit import keys
 from portal.audit.models import AccessRecord
 from portal.audit.replay import database_checkpoints, verify_database
+from portal.cases.creation import NewCase, create_case_rows
 from portal.cases.models import CaseRole, LegalBasis
-from portal.cases.service import CASES_PER_PAGE, NewCase, create_case_rows
+from portal.cases.service import CASES_PER_PAGE
 from portal.demo import DEMO_CASE, stable_id
 from tests.harness import PortalClient, Running
 from tests.perf.statements import counted

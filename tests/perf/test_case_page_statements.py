@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit.service import Requester
+from portal.cases.gate import authorize
 from portal.cases.loaded import load_case
 from portal.cases.models import CaseParticipant
-from portal.cases.service import authorize
 from portal.demo import stable_id
 from portal.errors import AccessDenied
 from portal.minutes.models import MinutesSection

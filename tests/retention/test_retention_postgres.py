@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AccessRecord
+from portal.cases.creation import NewCase, create_case_rows
 from portal.cases.models import CaseRole, LegalBasis
-from portal.cases.service import NewCase, create_case_rows
 from portal.demo import stable_id
 from portal.jobs.leases import exclusive
 from portal.jobs.schedule import RETENTION_EVERY

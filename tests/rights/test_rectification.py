@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.audit.models import AccessRecord
-from portal.cases.service import case_facts
+from portal.cases.gate import case_facts
 from portal.demo import stable_id
 from portal.minutes.models import CorrectionStatus, MinutesCorrection
 from portal.policy import Action, ItemFacts, decide
