@@ -363,9 +363,9 @@ def _page_sections(db: Session, vault: Vault, who: Requester, actor: Actor,
                    now: datetime, sections: Collection[str]) -> tuple[Planner, ...]:
     # Imported here: both sections build on this module (authorize, case_facts).
     from portal.documents import service as documents
-    from portal.meetings import service as meetings
+    from portal.meetings import case_agenda
     planners: dict[str, Planner] = {
-        "agenda": lambda facts: meetings.plan_case_page(db, vault, who, actor, now, facts),
+        "agenda": lambda facts: case_agenda.plan_case_page(db, vault, who, actor, now, facts),
         "documents": lambda facts: documents.plan_case_page(db, who, actor, now, facts)}
     unknown = set(sections) - planners.keys()
     if unknown:

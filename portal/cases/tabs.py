@@ -19,9 +19,9 @@ from portal.cases import service
 from portal.cases.service import CaseView
 from portal.documents import service as documents
 from portal.documents.service import CaseDocuments
-from portal.meetings import service as meetings
+from portal.meetings.case_agenda import CaseAgenda, case_agenda
 from portal.meetings.models import MeetingStatus
-from portal.meetings.service import CaseAgenda, MeetingView
+from portal.meetings.service import MeetingView
 from portal.minutes.states import MinutesState, minutes_states
 from portal.policy import Actor
 from portal.rights.restriction import RestrictionNotice, restriction_notices
@@ -82,8 +82,7 @@ def _agenda(db: Session, vault: Vault, who: Requester | None, actor: Actor, now:
             case: CaseView) -> CaseAgenda:
     if case.erasure is not None:
         return _NO_AGENDA
-    return meetings.case_agenda(db, vault, actor, now, case.id, who, fragment=False,
-                                facts=case.facts)
+    return case_agenda(db, vault, actor, now, case.id, who, fragment=False, facts=case.facts)
 
 
 def _states(db: Session, agenda: CaseAgenda, now: datetime) -> dict[str, MinutesState]:
