@@ -362,11 +362,11 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
 def _page_sections(db: Session, vault: Vault, who: Requester, actor: Actor,
                    now: datetime, sections: Collection[str]) -> tuple[Planner, ...]:
     # Imported here: both sections build on this module (authorize, case_facts).
-    from portal.documents import service as documents
+    from portal.documents import case_documents
     from portal.meetings import case_agenda
     planners: dict[str, Planner] = {
         "agenda": lambda facts: case_agenda.plan_case_page(db, vault, who, actor, now, facts),
-        "documents": lambda facts: documents.plan_case_page(db, who, actor, now, facts)}
+        "documents": lambda facts: case_documents.plan_case_page(db, who, actor, now, facts)}
     unknown = set(sections) - planners.keys()
     if unknown:
         raise ValueError(f"unknown case page sections: {sorted(unknown)}")

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from portal.audit.service import Requester
 from portal.cases import service
 from portal.cases.service import CaseView
-from portal.documents import service as documents
-from portal.documents.service import CaseDocuments
+from portal.documents.case_documents import CaseDocuments, case_documents
 from portal.meetings.case_agenda import CaseAgenda, case_agenda
 from portal.meetings.models import MeetingStatus
 from portal.meetings.service import MeetingView
@@ -131,5 +130,5 @@ def documents_tab(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     case = header(db, vault, who, actor, now, case_id, sections=("documents",))
     if case.erasure is not None:
         return CaseTab(case=case)
-    return CaseTab(case=case, documents=documents.case_documents(
+    return CaseTab(case=case, documents=case_documents(
         db, vault, who, actor, now, case.id, facts=case.facts))
