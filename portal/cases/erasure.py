@@ -22,8 +22,8 @@ from portal.audit.service import Requester
 from portal.cases.gate import authorize
 from portal.cases.models import Case
 from portal.consent.models import BreakGlassGrant
+from portal.documents.erasure import shred
 from portal.documents.models import CaseDocument
-from portal.documents.service import shred
 from portal.errors import N_, InvalidInput
 from portal.meetings.models import ActionItem, Meeting
 from portal.minutes.erasure import shred_case_minutes

@@ -11,7 +11,7 @@ from portal.cases.preview import ConfirmationNeeded
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import N_, InvalidInput
-from portal.meetings import service as meetings
+from portal.meetings import action_items
 from portal.staff import chair
 from portal.web.endpoint import Page, endpoint
 
@@ -20,8 +20,8 @@ from portal.web.endpoint import Page, endpoint
 def my_cases(page: Page) -> Response:
     cases = service.list_cases(page.db, page.portal.vault, page.requester(), page.user, page.now,
                                service.page_number(page.request.query_params.get("page", "")))
-    my_items = meetings.my_action_items(page.db, page.portal.vault, page.requester(),
-                                        page.user, page.now)
+    my_items = action_items.my_action_items(page.db, page.portal.vault, page.requester(),
+                                            page.user, page.now)
     vacancies = chair.vacancies_to_fill(page.db, page.requester(), page.user, page.now)
     return page.render("cases/list.html", cases=cases, my_items=my_items, vacancies=vacancies,
                        may_create=creation.may_create(page.user))

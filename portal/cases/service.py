@@ -25,8 +25,8 @@ from portal.cases.participants import ParticipantView, participants_of
 from portal.consent.facts import SettingCause, setting_causes
 from portal.consent.invokers import may_open_grounds
 from portal.consent.summary import ConsentSummary, summarize
-from portal.documents import service as documents
-from portal.meetings import service as meetings
+from portal.documents import case_documents
+from portal.meetings import case_agenda
 from portal.people.models import Child, Organisation, Person
 from portal.policy import Action, Actor, CaseFacts, ChildFacts, decide
 from portal.staff.vacancy import ChairVacancyView, chair_vacancy
@@ -213,8 +213,8 @@ def view_case(db: Session, vault: Vault, who: Requester, actor: Actor, now: date
 def _page_sections(db: Session, vault: Vault, who: Requester, actor: Actor,
                    now: datetime, sections: Collection[str]) -> tuple[Planner, ...]:
     planners: dict[str, Planner] = {
-        "agenda": lambda facts: meetings.plan_case_page(db, vault, who, actor, now, facts),
-        "documents": lambda facts: documents.plan_case_page(db, who, actor, now, facts)}
+        "agenda": lambda facts: case_agenda.plan_case_page(db, vault, who, actor, now, facts),
+        "documents": lambda facts: case_documents.plan_case_page(db, who, actor, now, facts)}
     unknown = set(sections) - planners.keys()
     if unknown:
         raise ValueError(f"unknown case page sections: {sorted(unknown)}")

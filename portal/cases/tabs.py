@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 from portal.audit.service import Requester
 from portal.cases import participants, service
 from portal.cases.service import CaseView
-from portal.documents import service as documents
-from portal.documents.service import CaseDocuments
-from portal.meetings import service as meetings
+from portal.documents.case_documents import CaseDocuments, case_documents
+from portal.meetings.case_agenda import CaseAgenda, case_agenda
 from portal.meetings.models import MeetingStatus
-from portal.meetings.service import CaseAgenda, MeetingView
+from portal.meetings.service import MeetingView
 from portal.minutes.states import MinutesState, minutes_states
 from portal.policy import Actor
 from portal.rights.restriction import RestrictionNotice, restriction_notices
@@ -82,8 +81,7 @@ def _agenda(db: Session, vault: Vault, who: Requester | None, actor: Actor, now:
             case: CaseView) -> CaseAgenda:
     if case.erasure is not None:
         return _NO_AGENDA
-    return meetings.case_agenda(db, vault, actor, now, case.id, who, fragment=False,
-                                facts=case.facts)
+    return case_agenda(db, vault, actor, now, case.id, who, fragment=False, facts=case.facts)
 
 
 def _states(db: Session, agenda: CaseAgenda, now: datetime) -> dict[str, MinutesState]:
@@ -132,5 +130,5 @@ def documents_tab(db: Session, vault: Vault, who: Requester, actor: Actor, now: 
     case = header(db, vault, who, actor, now, case_id, sections=("documents",))
     if case.erasure is not None:
         return CaseTab(case=case)
-    return CaseTab(case=case, documents=documents.case_documents(
+    return CaseTab(case=case, documents=case_documents(
         db, vault, who, actor, now, case.id, facts=case.facts))

@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
-from portal.documents import minutes, service, upload
+from portal.documents import erasure, minutes, reading, upload
 from portal.documents.blobs import BlobMissing
 from portal.documents.models import CATEGORIES
-from portal.documents.service import ContentDamaged, DocumentGone, Download, NotAFile
+from portal.documents.reading import ContentDamaged, DocumentGone, Download, NotAFile
 from portal.documents.storage import ciphertext, plaintext
 from portal.errors import InvalidInput
 from portal.web.endpoint import Page, endpoint
@@ -62,7 +62,7 @@ def _document_page(page: Page, case_id: str, document_id: str, errors: dict[str,
                    findings: dict[str, list[Finding]] | None = None) -> Response:
     raw = page.request.query_params.get("version", "")
     try:
-        doc = service.view_document(page.db, page.portal.vault, page.requester(), page.user,
+        doc = reading.view_document(page.db, page.portal.vault, page.requester(), page.user,
                                     page.now, case_id, document_id,
                                     int(raw) if raw.isdigit() else None)
     except ContentDamaged:
@@ -89,7 +89,7 @@ def revise_minutes(page: Page, case_id: str, document_id: str) -> Response:
 @endpoint()
 def download_document(page: Page, case_id: str, document_id: str) -> Response:
     try:
-        download = service.open_download(page.db, page.portal.vault, page.requester(),
+        download = reading.open_download(page.db, page.portal.vault, page.requester(),
                                          page.user, page.now, case_id, document_id)
     except ContentDamaged:
         return _error(page, 500)
@@ -98,7 +98,7 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
     portal, who = page.portal, page.requester()
 
     def failed(reason: str) -> None:
-        service.record_download_failure(portal.sessions, who, portal.clock(), download,
+        reading.record_download_failure(portal.sessions, who, portal.clock(), download,
                                         reason=reason)
 
     try:
@@ -107,7 +107,7 @@ def download_document(page: Page, case_id: str, document_id: str) -> Response:
         source = ciphertext(portal.sessions, portal.blobs, download.version_id,
                             download.blob_store, download.blob_name)
     except BlobMissing:
-        service.record_download_failure(portal.sessions, who, page.now, download, db=page.db)
+        reading.record_download_failure(portal.sessions, who, page.now, download, db=page.db)
         return _error(page, 500)
     body: Iterator[bytes] = plaintext(source, download.dek,
                                       download.associated_data, failed, size=download.size,
@@ -135,7 +135,7 @@ def _attachment_headers(download: Download) -> dict[str, str]:
 @endpoint()
 def erase_document(page: Page, case_id: str, document_id: str) -> Response:
     try:
-        service.erase_document(page.db, page.portal.vault, page.requester(), page.user,
+        erasure.erase_document(page.db, page.portal.vault, page.requester(), page.user,
                                page.now, case_id, document_id,
                                confirmed=page.form.get("confirm") == "on")
     except InvalidInput:
@@ -146,7 +146,7 @@ def erase_document(page: Page, case_id: str, document_id: str) -> Response:
 @endpoint()
 def erase_case_documents(page: Page, case_id: str) -> Response:
     try:
-        service.erase_case_documents(page.db, page.portal.vault, page.requester(), page.user,
+        erasure.erase_case_documents(page.db, page.portal.vault, page.requester(), page.user,
                                      page.now, case_id,
                                      confirmed=page.form.get("confirm") == "on")
     except InvalidInput:

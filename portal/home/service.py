@@ -23,9 +23,8 @@ from portal.cases.models import CaseRole, CaseStatus
 from portal.cases.service import CaseSummary
 from portal.consent import breakglass
 from portal.consent.summary import missing_consenters
-from portal.meetings import service as meetings
+from portal.meetings.action_items import ActionItemView, my_action_items
 from portal.meetings.models import Meeting, MeetingStatus
-from portal.meetings.service import ActionItemView
 from portal.minutes import service as minutes
 from portal.minutes.models import (
     CorrectionStatus,
@@ -142,7 +141,7 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
         corrections=_corrections_to_decide(db, vault, actor, now, open_cases),
         consents_missing=_consents_missing(db, vault, actor, now, open_cases),
         birthdays=_birthdays(db, vault, who, actor, now, open_cases),
-        action_items=meetings.my_action_items(db, vault, who, actor, now),
+        action_items=my_action_items(db, vault, who, actor, now),
         vacancies=chair.vacancies_to_fill(db, who, actor, now))
 
 

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from portal.consent.anonymous import IdentifiersFound
 from portal.consent.identifiers import Finding
 from portal.errors import InvalidInput
-from portal.meetings import categories, moving, service
+from portal.meetings import action_items, case_agenda, categories, moving, service
 from portal.meetings.binding import ItemDamaged
 from portal.web.endpoint import Page, Refused, endpoint
 
@@ -32,7 +32,7 @@ def _findings(invalid: InvalidInput | None) -> dict[str, list[Finding]]:
 
 def _form(page: Page, case_id: str, errors: dict[str, str], values: dict[str, str],
           findings: dict[str, list[Finding]] | None = None) -> Response:
-    agenda = service.schedule_form(page.db, page.requester(), page.user, page.now, case_id)
+    agenda = case_agenda.schedule_form(page.db, page.requester(), page.user, page.now, case_id)
     return page.render("meetings/new.html", status=400 if errors else 200, case_id=case_id,
                        participants=agenda.participants, durations=service.DURATIONS,
                        categories=service.CATEGORIES, errors=errors, values=values,
@@ -95,13 +95,13 @@ def cancel_meeting(page: Page, meeting_id: str) -> Response:
 @endpoint()
 def add_action_item(page: Page, case_id: str) -> Response:
     try:
-        service.add_action_item(page.db, page.portal.vault, page.requester(), page.user,
-                                page.now, case_id, text=page.form.get("text", ""),
-                                owner_id=page.form.get("owner_id", ""),
-                                due_on=page.form.get("due_on", ""),
-                                categories=_categories(page),
-                                confirm_identifiers=_confirmed(page),
-                                confirm_unreadable=_confirmed_unreadable(page))
+        action_items.add_action_item(page.db, page.portal.vault, page.requester(), page.user,
+                                     page.now, case_id, text=page.form.get("text", ""),
+                                     owner_id=page.form.get("owner_id", ""),
+                                     due_on=page.form.get("due_on", ""),
+                                     categories=_categories(page),
+                                     confirm_identifiers=_confirmed(page),
+                                     confirm_unreadable=_confirmed_unreadable(page))
     except InvalidInput as invalid:
         return _items_fragment(page, case_id, invalid.errors, _findings(invalid))
     return _items_fragment(page, case_id, {})
@@ -110,9 +110,10 @@ def add_action_item(page: Page, case_id: str) -> Response:
 @endpoint()
 def set_action_item_status(page: Page, item_id: str) -> Response:
     try:
-        item = service.set_action_item_status(page.db, page.requester(), page.user, page.now,
-                                              item_id, page.form.get("done") == "1",
-                                              page.portal.vault)
+        item = action_items.set_action_item_status(page.db, page.requester(), page.user,
+                                                   page.now, item_id,
+                                                   page.form.get("done") == "1",
+                                                   page.portal.vault)
     except ItemDamaged:
         raise Refused(500) from None  # the failed record is kept (the request commits)
     if page.form.get("from") == "start":
@@ -124,8 +125,8 @@ def _items_fragment(page: Page, case_id: str, errors: dict[str, str],
                     findings: dict[str, list[Finding]] | None = None) -> Response:
     if not page.htmx and not errors:
         return page.redirect(f"/cases/{case_id}/actions")
-    agenda = service.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id,
-                                 who=page.requester())
+    agenda = case_agenda.case_agenda(page.db, page.portal.vault, page.user, page.now, case_id,
+                                     who=page.requester())
     template = "meetings/_action_items.html" if page.htmx else "meetings/action_items.html"
     return page.render(template, status=400 if errors else 200, case_id=case_id,
                        agenda=agenda, errors=errors, findings=findings or {},

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from portal.audit.models import AccessRecord
 from portal.demo import stable_id
+from portal.documents.erasure import shred
 from portal.documents.models import CaseDocument, DocumentVersion
-from portal.documents.service import shred
 from portal.vault.service import FieldKey
 from tests.documents.helpers import (
     CASE_PATH,
