@@ -36,6 +36,7 @@ from portal.audit.replay import (
     Report,
     database_checkpoints,
     raw_cursor,
+    tail_checks,
     verify_database,
 )
 from portal.audit.service import Requester, record
@@ -277,4 +278,9 @@ def test_verifying_blocks_no_writer(log: Engine) -> None:
                              progress=write_meanwhile, progress_every=1)
     assert written == [1]
     assert report.ok and report.records_checked == 5
+    # The head has moved on meanwhile: not a cut tail, as record 6 is there.
+    report = tail_checks(log, report)
+    assert report.ok, report.describe()
+    assert report.caveat is not None and "record 6, appended while the check ran" in \
+        report.caveat
     assert _verify(log).ok and _verify(log).records_checked == 6
