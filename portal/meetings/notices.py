@@ -107,7 +107,8 @@ def announce(db: Session, meeting: Meeting, now: datetime, public_url: str, noti
 
 
 def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
-    """Content-free reminders: once shortly before the due date, once when overdue."""
+    """Content-free reminders: once shortly before the due date, once when overdue; a
+    notification in the portal for every owner, and a mail to those with an address."""
     queued = 0
     today = now.date()
     due = ActionItem.due_on <= today + timedelta(days=REMINDER_LEAD.days)
@@ -115,8 +116,7 @@ def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
                   and_(ActionItem.due_on >= today, ActionItem.reminded_at.is_(None)))
     query = (select(ActionItem, Person.email).join(Person, Person.id == ActionItem.owner_id)
              .join(Case, Case.id == ActionItem.case_id)
-             .where(ActionItem.status == ActionItemStatus.OPEN, Person.email.is_not(None),
-                    due, not_yet))
+             .where(ActionItem.status == ActionItemStatus.OPEN, due, not_yet))
     # Another worker's round holds its items until it commits; once it has,
     # PostgreSQL checks "not yet reminded" again on the new row version.
     open_items = db.execute(lock_free_rows(db, query, of=ActionItem)).all()
@@ -130,9 +130,10 @@ def queue_reminders(db: Session, now: datetime, public_url: str) -> int:
             when = ""
         else:
             continue
-        enqueue(db, now, kind="action_item.reminder", recipient=str(email),
-                subject=REMINDER_SUBJECT,
-                body=REMINDER_BODY.format(when=when, link=f"{public_url}/cases"))
+        if email:
+            enqueue(db, now, kind="action_item.reminder", recipient=email,
+                    subject=REMINDER_SUBJECT,
+                    body=REMINDER_BODY.format(when=when, link=f"{public_url}/cases"))
         notifications.action_item_due(db, now, item.case_id, item.id, item.owner_id)
         queued += 1
     db.flush()

@@ -3,10 +3,14 @@ only, one per reminder, leading to the case's action items."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from portal.db import unit_of_work
 from portal.demo import stable_id
+from portal.mail.models import OutboxMessage
 from portal.meetings.notices import queue_reminders
 from portal.notifications.models import Notification
+from portal.people.models import Person
 from tests.harness import Running
 from tests.notifications.test_inbox import CASE_ID, CHAIR, MENTOR, login, notifications_of
 
@@ -54,3 +58,17 @@ def test_the_notification_opens_the_cases_action_items(running_sqlite: Running) 
     assert opened.url.path == f"/cases/{CASE_ID}/actions"
     assert "observeren" in opened.text.lower(), "the owner sees the item on its tab"
     assert login(running_sqlite, "ib").get(f"/inbox/{row.id}").status_code == 404
+
+
+def test_an_owner_without_an_e_mail_address_is_reminded_in_the_portal(
+        running: Running) -> None:
+    """Reminders went only to owners with an e-mail address, so an owner without one
+    heard nothing at all; now the portal tells them, and no mail is queued."""
+    with unit_of_work(running.portal.sessions) as db:
+        db.get_one(Person, MENTOR).email = None
+    running.clock.advance(days=13)
+    assert remind(running) == 1
+    assert len(due_rows(running, MENTOR)) == 1
+    with running.portal.sessions() as db:
+        assert db.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "action_item.reminder")).all() == []
