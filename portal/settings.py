@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import tempfile
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +20,7 @@ from typing import Any, Literal
 
 from auth.config import IdentityProviderConfig, SessionPolicy
 from auth.devidp import DEV_ACR, DEV_SECOND_FACTOR_ACR
+from portal.setting_checks import identity_provider_problems, session_secret_problems
 
 Mode = Literal["dev", "production"]
 
@@ -235,44 +234,6 @@ class Settings:
         resolved = Path(path).resolve()
         temp_roots = {Path(tempfile.gettempdir()).resolve(), Path("/tmp").resolve()}  # noqa: S108
         return any(resolved.is_relative_to(root) for root in temp_roots)
-
-
-MIN_SECRET_BYTES = 32
-# Estimated from the characters' spread (Shannon): 32 random bytes in base64 or
-# hex score well above this; a repeated, dictionary-like or short secret does not.
-MIN_SECRET_BITS = 160
-GENERATE_HINT = "generate one with `openssl rand -base64 32`"
-
-
-def estimated_entropy_bits(secret: str) -> float:
-    """Shannon entropy of the secret's characters, times its length (an upper bound)."""
-    if not secret:
-        return 0.0
-    counts = Counter(secret)
-    total = len(secret)
-    per_char = -sum(n / total * math.log2(n / total) for n in counts.values())
-    return per_char * total
-
-
-def session_secret_problems(secret: str) -> list[str]:
-    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
-        return [f"PORTAL_SESSION_SECRET is shorter than {MIN_SECRET_BYTES} bytes "
-                f"({GENERATE_HINT})"]
-    if estimated_entropy_bits(secret) < MIN_SECRET_BITS:
-        return [f"PORTAL_SESSION_SECRET is not random enough ({GENERATE_HINT})"]
-    return []
-
-
-def identity_provider_problems(providers: tuple[IdentityProviderConfig, ...]) -> list[str]:
-    problems = []
-    for provider in providers:
-        if not provider.issuer.startswith("https://"):
-            problems.append(f"PORTAL_IDPS_FILE: identity provider {provider.id!r} has an "
-                            "issuer that is not https://")
-        if not provider.min_acr:
-            problems.append(f"PORTAL_IDPS_FILE: identity provider {provider.id!r} has no "
-                            "min_acr (e.g. http://eidas.europa.eu/LoA/substantial)")
-    return problems
 
 
 def _read_secret(env: Mapping[str, str], name: str) -> str:
