@@ -14,10 +14,8 @@ from portal.demo import DEMO_CASE, stable_id
 from portal.localtime import LOCAL_TIME
 from portal.meetings.models import Meeting, MeetingStatus
 from portal.search.dates import NotADate, typed_day
-from portal.search.models import SearchQuery
-from portal.search.service import query_binding
 from tests.harness import Running
-from tests.search.test_case_search import login, search
+from tests.search.test_case_search import assert_one_sealed_search, login, search
 
 CASE_ID = stable_id("case", DEMO_CASE.key)
 MEETING_ID = stable_id("meeting", DEMO_CASE.key)
@@ -74,17 +72,7 @@ def test_a_meeting_day_finds_its_case_for_a_participant_only(running: Running) -
 def test_a_date_search_is_recorded_and_each_hit_decided(running_sqlite: Running) -> None:
     meet_at(running_sqlite, datetime(2026, 3, 5, 14, 30))
     search(login(running_sqlite, "ib"), "05-03-2026")
-    portal = running_sqlite.portal
-    with portal.sessions() as db:
-        [searched] = db.scalars(select(AccessRecord).where(
-            AccessRecord.event_type == "case.search")).all()
-        assert searched.user_id == stable_id("person", "ib") and searched.outcome == "allowed"
-        assert searched.query == f"sealed:{searched.object_id}"
-        query = db.get_one(SearchQuery, searched.object_id)
-        assert portal.vault.open(db, query.query_ct, query_binding(query.id)) == "05-03-2026"
-        hits = db.scalars(select(AccessRecord).where(
-            AccessRecord.event_type == "case.search.hit")).all()
-        assert [(h.case_id, h.outcome) for h in hits] == [(CASE_ID, "allowed")]
+    assert_one_sealed_search(running_sqlite, "05-03-2026")
 
 
 def test_a_wrong_date_is_said_in_words(running_sqlite: Running) -> None:
