@@ -82,11 +82,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(settings.effective_database_url)
     try:
-        sources = database_checkpoints(engine)
+        # Files first: a file is written only after its checkpoint committed, so the
+        # database read next has every checkpoint a file read here names (the other
+        # way round, a seal in between would look like a checkpoint deleted).
+        files: list[CheckpointSource] = []
         for directory in (*([settings.audit_checkpoint_dir]
                             if settings.audit_checkpoint_dir else []), *args.checkpoint_dir):
-            sources += file_checkpoints(Path(directory))
-        sources += witness
+            files += file_checkpoints(Path(directory))
+        sources = [*database_checkpoints(engine), *files, *witness]
         progress = None if args.quiet else _Progress()
         report = verify_database(engine, trusted, sources, origin=args.origin or None,
                                  columns=not args.chain_only, progress=progress,

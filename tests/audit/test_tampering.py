@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from portal.audit import keys, ledger
+from portal.audit import cli, keys, ledger
 from portal.audit.chain import chain_hash
+from portal.audit.replay import CheckpointSource
 from portal.audit.service import Requester, record
 from portal.cli import main
 from portal.db import make_engine, session_factory, unit_of_work
@@ -227,3 +228,31 @@ def test_verify_with_only_an_unrelated_key_fails(log: Engine,
     other = keys.vkey_of("mdo-portal.invalid/access-log", Ed25519PrivateKey.generate())
     code, out = verify(capsys, "--only-vkeys", "--vkey", other)
     assert code == 1 and "no valid signature from a trusted key" in out
+
+
+def test_a_checkpoint_sealed_while_verify_starts_is_not_taken_for_a_deletion(
+        log: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path, keys_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live portal seals and exports a checkpoint just as verify reads the sources:
+    whatever the files show, the database has (files are written after the commit)."""
+    copies = tmp_path / "copies"
+    assert main(["audit", "export-checkpoints", str(copies)]) == 0
+    capsys.readouterr()
+    settings = keys.with_dev_signing_key(Settings(mode="dev", data_dir=keys_dir,
+                                                  audit_checkpoint_every=4))
+    made = session_factory(log)
+    ledger.configure(made, keys.audit_config(settings))
+    real = cli.file_checkpoints
+
+    def sealed_meanwhile(directory: Path) -> list[CheckpointSource]:
+        for seq in range(RECORDS + 1, RECORDS + 5):  # a checkpoint is sealed at 13
+            with unit_of_work(made) as db:
+                record(db, WHO, START + timedelta(seconds=seq), event_type="case.view",
+                       action="read", decision=Allow(basis="participant:chair"), case_id=CASE)
+        assert main(["audit", "export-checkpoints", str(copies)]) == 0
+        return real(directory)
+
+    monkeypatch.setattr(cli, "file_checkpoints", sealed_meanwhile)
+    code, out = verify(capsys, "--checkpoint-dir", str(copies))
+    assert code == 0, out  # before: "DELETED at record 10: the file … holds a checkpoint for 13"
+    assert out.splitlines()[-1].startswith("the access log is intact: 16 records"), out
