@@ -11,8 +11,9 @@ logging on and off. "Off" is a benchmark-only build: every ``record`` and
 the portal can switch logging off. Reported: requests per second (median of
 the batches) and the ratio on/off, one client sequentially and ``--threads``
 clients at once, and how much of the time with logging on a request held the
-chain head (``HeadWatch``: from its first append to its commit). Target: ratio
->= 0.8 at 8 clients on PostgreSQL.
+chain head (``HeadWatch``: from the moment its records are chained, at its
+commit, to the end of that commit). Target: ratio >= 0.8 at 8 clients on
+PostgreSQL.
 
 The page with logging on writes one row and updates the chain head in the
 request's transaction, and commits it (durably) before the page is sent.
@@ -110,8 +111,8 @@ class Switch:
 
 
 class HeadWatch:
-    """How long requests hold the chain head row: from the moment their first append
-    has it locked (after any wait for it) to the end of their transaction, which is
+    """How long requests hold the chain head row: from the moment their chaining has
+    it locked (after any wait for it) to the end of their transaction, which is
     when the row lock (PostgreSQL) or the write lock (SQLite) is released. Held for
     nearly all of the wall time at several clients, the head is what serialises."""
 

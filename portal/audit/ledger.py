@@ -1,6 +1,14 @@
 """Appending to the hash chain, one writer at a time, and sealing signed checkpoints.
 
-Serialisation: every append first locks the single ``audit_chain_head`` row in
+A request's records join its transaction when they are made (``append_all``,
+before any plaintext) and are chained and inserted when it commits (or as soon
+as the transaction reads the log itself): the chain head is then held for the
+insert and the commit only, not for the decryption and rendering in between.
+A record that cannot be written fails the commit, and the request fails closed
+with it: nothing it rendered is sent (``portal.web.endpoint``), and downloads
+stream only after the commit.
+
+Serialisation: chaining first locks the single ``audit_chain_head`` row in
 the request's own transaction. On PostgreSQL that is ``SELECT … FOR UPDATE``:
 the row lock is held until the transaction ends, so a second worker's append
 waits and then reads the head the first one committed (READ COMMITTED reads
@@ -39,8 +47,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import event, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import TextClause
+from sqlalchemy.sql.util import find_tables
 
+from portal import metrics
 from portal.audit import health
 from portal.audit.anchors import (
     Memory,
@@ -65,6 +76,7 @@ _HEAD_KEY = "portal.audit.head"
 _EXPORT_KEY = "portal.audit.exports"
 _SAVEPOINT_KEY = "portal.audit.savepoints"
 _SEALED_KEY = "portal.audit.on_sealed"
+_PENDING_KEY = "portal.audit.pending"
 
 
 class AuditUnavailable(SQLAlchemyError):
@@ -171,7 +183,9 @@ def _lock_head(db: Session) -> _Head:
 
 @event.listens_for(Session, "before_commit")
 def _store_head(db: Session) -> None:
-    """Write the head once per transaction, just before it commits (it is locked till then)."""
+    """Chain what is pending, then write the head once per transaction, just before
+    it commits (it is locked till then)."""
+    write_pending(db)
     head = db.info.get(_HEAD_KEY)
     if not isinstance(head, _Head) or not head.dirty or head.transaction is not \
             db.get_transaction():
@@ -190,22 +204,30 @@ def _store_head(db: Session) -> None:
 
 
 def append(db: Session, entry: AccessRecord) -> AccessRecord:
-    """Give ``entry`` the next seq and its chain hashes, insert and flush it.
+    """Take ``entry`` into the caller's transaction: it gets the next seq and its
+    chain hashes, and is inserted, when the transaction commits or reads the log.
 
     ``entry`` must carry every column of the encoding except ``seq`` and the hashes.
-    Raises if it cannot be written: the caller then shows nothing.
+    If it cannot be written the commit raises: the caller then shows nothing.
     """
     append_all(db, [entry])
     return entry
 
 
+@dataclass
+class _Pending:
+    """Records made in a transaction and not yet chained (in the order they were made)."""
+
+    transaction: Any
+    entries: list[AccessRecord]
+
+
 def append_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessRecord]:
-    """Chain ``entries`` in their order and insert them in one flush (one
-    ``executemany``), in the caller's transaction; as ``append`` for each."""
+    """Take ``entries`` into the caller's transaction, in their order: chained and
+    inserted in one flush (one ``executemany``) when it commits or first reads the log.
+    ``seq`` and the hashes are set then; the id now. As ``append`` for each."""
     if not entries:
         return entries
-    head = _lock_head(db)
-    seq, record_hash = head.seq, head.record_hash
     for entry in entries:
         # Column defaults apply only at INSERT, after the encoding is made: fill them now.
         entry.id = entry.id or new_id()
@@ -213,6 +235,28 @@ def append_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessR
         for flag in ("authorised", "relation_to_case", "consent_present",
                      "emergency_procedure"):
             setattr(entry, flag, bool(getattr(entry, flag)))
+    transaction = db.get_transaction() or db.begin()
+    pending = db.info.get(_PENDING_KEY)
+    if not isinstance(pending, _Pending) or pending.transaction is not transaction:
+        pending = db.info[_PENDING_KEY] = _Pending(transaction, [])
+    pending.entries.extend(entries)
+    return entries
+
+
+def write_pending(db: Session) -> None:
+    """Chain and insert the records this transaction made and has not written yet."""
+    pending = db.info.get(_PENDING_KEY)
+    if not isinstance(pending, _Pending) or not pending.entries \
+            or pending.transaction is not db.get_transaction():
+        return
+    entries, pending.entries = pending.entries, []
+    metrics.timed_append(_chain, db, entries)
+
+
+def _chain(db: Session, entries: Sequence[AccessRecord]) -> None:
+    head = _lock_head(db)
+    seq, record_hash = head.seq, head.record_hash
+    for entry in entries:
         seq += 1
         entry.seq = seq
         entry.prev_hash = record_hash
@@ -235,7 +279,6 @@ def append_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessR
         except NotExtended as refused:
             # The records themselves stand (they are the evidence); the DPO mail goes with them.
             health.alarm(db, last, "seal", str(refused))
-    return entries
 
 
 _COUNT_COLUMNS = (AuditChainHead.count_day, AuditChainHead.count_allowed,
@@ -296,6 +339,7 @@ def day_counts(db: Session, first: date, last: date) -> dict[date, tuple[int, in
     days, however long the log. Read in one statement, so a concurrent append that
     moves the head's day into the table is seen either before or after, never half;
     what this transaction appended itself is included."""
+    write_pending(db)
     table = select(AuditDayCount.day, AuditDayCount.allowed, AuditDayCount.break_glass,
                    AuditDayCount.denied).where(AuditDayCount.day.between(first, last))
     held = db.info.get(_HEAD_KEY)
@@ -335,6 +379,7 @@ def seal(db: Session, config: AuditConfig, now: datetime) -> AuditCheckpoint | N
     the database; the caller raises the alarm (``health.alarm``) in a transaction of
     its own, as this one is rolled back.
     """
+    write_pending(db)
     head = _lock_head(db)
     if head.seq == head.checkpoint_size and head.seq > 0:
         return None
@@ -430,6 +475,7 @@ def all_checkpoints(db: Session) -> list[tuple[int, str]]:
 @event.listens_for(Session, "after_commit")
 def _export_after_commit(db: Session) -> None:
     db.info.pop(_HEAD_KEY, None)
+    db.info.pop(_PENDING_KEY, None)
     db.info.pop(_SAVEPOINT_KEY, None)
     exports = db.info.pop(_EXPORT_KEY, None)
     if exports and callable(db.info.get(_SEALED_KEY)):
@@ -450,25 +496,60 @@ def _export_after_commit(db: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_create")
 def _remember_head_at_savepoint(db: Session, transaction: Any) -> None:
-    """A savepoint may roll back records appended inside it: keep the head as it was."""
+    """A savepoint may roll back records appended inside it: keep the head as it was,
+    and the records still pending then."""
+    if not transaction.nested:
+        return
     head = db.info.get(_HEAD_KEY)
-    if transaction.nested and isinstance(head, _Head):
-        snapshots = db.info.setdefault(_SAVEPOINT_KEY, {})
-        snapshots[id(transaction)] = replace(
-            head, merkle=_unpack(head.merkle.size, _pack(head.merkle)))
+    if isinstance(head, _Head):
+        head = replace(head, merkle=_unpack(head.merkle.size, _pack(head.merkle)))
+    pending = db.info.get(_PENDING_KEY)
+    waiting = list(pending.entries) if isinstance(pending, _Pending) else []
+    snapshots = db.info.setdefault(_SAVEPOINT_KEY, {})
+    snapshots[id(transaction)] = (head if isinstance(head, _Head) else None, waiting)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(db: Session, previous_transaction: Any) -> None:
     if previous_transaction.nested:
-        # Back to the savepoint: the numbers appended since are unused again.
+        # Back to the savepoint: the numbers appended since are unused again, and
+        # records made before it but written inside it are pending again.
         # A head first locked inside the savepoint is simply taken afresh.
-        snapshot = db.info.get(_SAVEPOINT_KEY, {}).pop(id(previous_transaction), None)
-        if snapshot is None:
+        head, waiting = db.info.get(_SAVEPOINT_KEY, {}).pop(id(previous_transaction),
+                                                            (None, []))
+        if head is None:
             db.info.pop(_HEAD_KEY, None)
         else:
-            db.info[_HEAD_KEY] = snapshot
+            db.info[_HEAD_KEY] = head
+        pending = db.info.get(_PENDING_KEY)
+        if isinstance(pending, _Pending):
+            pending.entries = waiting
         return
     db.info.pop(_EXPORT_KEY, None)
     db.info.pop(_HEAD_KEY, None)
     db.info.pop(_SAVEPOINT_KEY, None)
+    db.info.pop(_PENDING_KEY, None)
+
+
+_LOG_TABLES = frozenset({"access_record", "audit_chain_head", "audit_day_count",
+                         "audit_checkpoint"})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading_the_log(state: ORMExecuteState) -> None:
+    """A transaction that reads the log sees the records it made itself."""
+    pending = state.session.info.get(_PENDING_KEY)
+    if not isinstance(pending, _Pending) or not pending.entries \
+            or state.is_relationship_load or state.is_column_load:
+        return
+    if _touches_the_log(state.statement):
+        write_pending(state.session)
+
+
+def _touches_the_log(statement: Any) -> bool:
+    if isinstance(statement, TextClause):
+        return any(name in statement.text for name in _LOG_TABLES)
+    return any(getattr(table, "name", None) in _LOG_TABLES
+               for table in find_tables(statement, check_columns=True, include_aliases=True,
+                                        include_joins=True, include_selects=True,
+                                        include_crud=True))

@@ -1,7 +1,9 @@
 """Writing access records: in the request's transaction, before any plaintext.
 
-``record`` appends to the hash chain and flushes, so a record that cannot be
-written raises here, before the caller decrypts anything: no record, no data.
+``record`` takes the record into the request's transaction before the caller
+decrypts anything; it is chained and inserted when the transaction commits
+(``portal.audit.ledger``), and a record that cannot be written fails that
+commit, so nothing the request rendered is sent: no record, no data.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from portal import metrics
 from portal.audit.encoding import join_categories
 from portal.audit.ledger import append, append_all
 from portal.audit.models import AccessRecord
@@ -127,8 +128,9 @@ def record(db: Session, who: Requester, now: datetime, *, event_type: str, actio
            checks: Checks | None = None, data_categories: Iterable[str] = (),
            document_id: str | None = None, document_version: int | None = None,
            sensitivity: str | None = None, query: str | None = None) -> AccessRecord:
-    """Append one access record to the chain and flush it; raises if it cannot be written."""
-    return metrics.timed_append(append, db, entry(
+    """Take one access record into the transaction, chained and inserted at its commit
+    (``ledger.append``); if it cannot be written, the commit raises."""
+    return append(db, entry(
         who, now, event_type=event_type, action=action, decision=decision, outcome=outcome,
         case_id=case_id, child_id=child_id, object_type=object_type, object_id=object_id,
         reason=reason, purpose_of_use=purpose_of_use, legal_ground=legal_ground,
@@ -139,9 +141,9 @@ def record(db: Session, who: Requester, now: datetime, *, event_type: str, actio
 
 
 def record_all(db: Session, entries: Sequence[AccessRecord]) -> Sequence[AccessRecord]:
-    """Append the records a page writes (made by ``entry``) in one go, chained in
-    order and inserted with one statement; raises if they cannot be written."""
-    return metrics.timed_append(append_all, db, entries)
+    """Take the records a page writes (made by ``entry``) into the transaction in one
+    go, chained in order and inserted with one statement at its commit."""
+    return append_all(db, entries)
 
 
 def entry(who: Requester, now: datetime, *, event_type: str, action: str,

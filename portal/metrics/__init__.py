@@ -26,7 +26,8 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 APPEND_SECONDS = Histogram(
     "portal_access_record_append_seconds",
-    "Time to append one access record to the chain (waiting for the chain head included).",
+    "Time to chain and insert a transaction's access records at its commit "
+    "(waiting for the chain head included).",
     registry=None, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
 DENIALS = Counter(
     "portal_policy_denials", "Requests the policy refused, per reason.", ["reason"],
@@ -47,7 +48,7 @@ SHARED = (REQUEST_SECONDS, APPEND_SECONDS, DENIALS, KEY_ERRORS, FAILED_CLOSED, R
 
 
 def timed_append(append: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``append(...)``, timed (portal/audit/service.py's record path)."""
+    """``append(...)``, timed (portal/audit/ledger.py's chaining at commit)."""
     started = time.perf_counter()
     try:
         return append(*args, **kwargs)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.audit import ledger
@@ -262,3 +262,53 @@ def test_a_rolled_back_savepoint_gives_its_numbers_back(engine: Engine) -> None:
         (1, "case.view"), (2, "case.view"), (3, "case.list"), (4, "case.close")]
     for before, after in pairwise(rows):
         assert after.prev_hash == before.record_hash
+
+
+def test_a_transaction_reads_the_records_it_made_itself(engine: Engine) -> None:
+    made = factory(engine)
+    append_views(made, 1)
+    with unit_of_work(made) as db:
+        first = record(db, WHO, NOW, event_type="case.view", action="read", outcome="allowed")
+        assert first.seq is None, "chained when the transaction commits or reads the log"
+        assert db.scalar(select(func.count()).select_from(AccessRecord)) == 2
+        assert first.seq == 2
+        record(db, WHO, NOW, event_type="case.list", action="read", outcome="allowed")
+        assert db.scalar(text("SELECT max(seq) FROM access_record")) == 3
+        record(db, WHO, NOW, event_type="case.list", action="read", outcome="denied")
+        assert ledger.day_counts(db, NOW.date(), NOW.date()) == {NOW.date(): (3, 0, 1)}
+    assert [r.seq for r in stored(engine)] == [1, 2, 3, 4]
+
+
+def test_records_made_before_a_savepoint_outlive_its_rollback(engine: Engine) -> None:
+    made = factory(engine)
+    with unit_of_work(made) as db:
+        record(db, WHO, NOW, event_type="case.view", action="read", outcome="allowed")
+        savepoint = db.begin_nested()
+        # Reading the log inside the savepoint writes the record made before it...
+        assert db.scalar(select(func.count()).select_from(AccessRecord)) == 1
+        record(db, WHO, NOW, event_type="case.edit", action="update", outcome="allowed")
+        # ...and its rollback takes that write back too: the record is pending again.
+        savepoint.rollback()
+        record(db, WHO, NOW, event_type="case.list", action="read", outcome="allowed")
+    rows = stored(engine)
+    assert [(r.seq, r.event_type) for r in rows] == [(1, "case.view"), (2, "case.list")]
+    assert rows[1].prev_hash == rows[0].record_hash
+
+
+def test_the_head_is_locked_at_commit_not_while_the_page_is_made(engine: Engine) -> None:
+    """PostgreSQL: a request that has made its record and is still decrypting and
+    rendering does not hold other workers' appends up (SQLite serialises whole
+    write transactions anyway)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a row lock on the head exists on PostgreSQL only")
+    made = factory(engine)
+    with unit_of_work(made) as slow:
+        slow.execute(select(AuditChainHead.id)).all()  # its transaction is open
+        mine = record(slow, WHO, NOW, event_type="case.view", action="read",
+                      outcome="allowed")
+        with unit_of_work(made) as quick:
+            quick.execute(text("SET LOCAL lock_timeout = '2s'"))
+            record(quick, WHO, NOW, event_type="case.list", action="read", outcome="allowed")
+    assert mine.seq == 2
+    assert [(r.seq, r.event_type) for r in stored(engine)] == [(1, "case.list"),
+                                                               (2, "case.view")]

@@ -43,8 +43,9 @@ def test_foundation_records_are_chained_and_the_chain_continues(empty_url: str) 
                                                 (True, True, True)]
         with unit_of_work(session_factory(engine)) as db:
             who = Requester(None, "Nieuw", None, None, None, None)
-            assert record(db, who, START + timedelta(hours=1), event_type="case.view",
-                          action="read", outcome="allowed").seq == 4
+            made = record(db, who, START + timedelta(hours=1), event_type="case.view",
+                          action="read", outcome="allowed")
+        assert made.seq == 4  # chained when its transaction committed
         report = verify_database(engine, [], [])
         assert report.ok and report.records_checked == 4, report.describe()
         # The records of before are counted per Dutch day by the migration (0038), and

@@ -97,8 +97,8 @@ def test_a_pages_request_id_is_in_its_log_line_and_its_access_records(
     # A record written outside any request (a job, the CLI) has none, and seals none.
     with unit_of_work(running_sqlite.portal.sessions) as db:
         job = record(db, WHO, running_sqlite.clock(), event_type="audit.job", action="execute")
-        job_encoding = job.encoding
-    assert b"request_id" not in job_encoding
+    # Chained when the transaction committed: its encoding was made then.
+    assert b"request_id" not in job.encoding
 
     report = verify(running_sqlite)
     assert report.ok, report.describe()
