@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/bench_protected_page.py [--before /work/main]
        [--rounds 7] [--requests 24] [--threads 8] [--cases 600] [--records 1000,100000]
-       [--postgres]
+       [--postgres] [--servers]
 
 For each source tree (``--before``, the code before this change, and this tree),
 a worker process builds a fresh database (demo data, ``--cases`` more cases
@@ -20,7 +20,11 @@ page and ``/audit?person=…`` are timed (median and p95 of ``--requests``) on a
 log of each size in ``--records`` (a real chain, written by the portal's own
 ``record``): how a page grows with the log. SQLite (WAL, synchronous FULL)
 always; with ``--postgres`` also a throwaway durable PostgreSQL cluster.
-This is a plain script, not a test.
+
+``--servers`` compares HTTP servers instead of trees: this tree under uvicorn
+with its pure-Python parts (h11, asyncio) and with the C ones ``portal run``
+uses (httptools, uvloop, which ``uvicorn[standard]`` installs and picks), the
+portal and the bare app each on the same server. This is a plain script, not a test.
 """
 
 from __future__ import annotations
@@ -84,7 +88,8 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
     sock = bind_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = create_app(Settings(mode="dev", public_url=base, database_url=url, data_dir=data_dir))
-    running = serve(app, sock, None)  # type: ignore[arg-type]
+    server = {"http": args.http, "loop": args.loop}
+    running = serve(app, sock, None, **server)  # type: ignore[arg-type]
     portal = app.state.portal
     case_path = f"/cases/{demo.stable_id('case', demo.DEMO_CASE.key)}"
 
@@ -121,7 +126,7 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
     bare_app = Starlette(routes=[Route("/case", bare("cases/show.html")),
                                  Route("/cases", bare("cases/list.html"))])
     bare_app.state.portal = SimpleNamespace(close=lambda: None)  # the harness stops it so
-    bare_running = serve(bare_app, bare_sock, None)  # type: ignore[arg-type]
+    bare_running = serve(bare_app, bare_sock, None, **server)  # type: ignore[arg-type]
     results: dict[str, Any] = {}
     try:
         for label, portal_path, bare_path in (("case page", case_path, "/case"),
@@ -222,7 +227,12 @@ def _audit_scale(portal: Any, running: Any, args: argparse.Namespace) -> dict[st
 
 # -- the driver ---------------------------------------------------------------------------------
 
-def _run_worker(tree: Path, url: str, args: argparse.Namespace) -> dict[str, Any]:
+# The servers ``--servers`` compares: uvicorn's HTTP parser and event loop.
+SERVERS = {"h11+asyncio": ("h11", "asyncio"), "httptools+uvloop": ("httptools", "uvloop")}
+
+
+def _run_worker(tree: Path, url: str, args: argparse.Namespace,
+                server: tuple[str, str] = ("auto", "auto")) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         data_dir.chmod(0o700)
@@ -231,7 +241,8 @@ def _run_worker(tree: Path, url: str, args: argparse.Namespace) -> dict[str, Any
         command = [sys.executable, __file__, "--worker", str(tree), "--url", url,
                    "--data-dir", str(data_dir), "--rounds", str(args.rounds),
                    "--requests", str(args.requests), "--threads", str(args.threads),
-                   "--cases", str(args.cases), "--records", args.records]
+                   "--cases", str(args.cases), "--records", args.records,
+                   "--http", server[0], "--loop", server[1]]
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=tree)
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
@@ -270,14 +281,20 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--records", default="1000,100000")
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--servers", action="store_true",
+                        help="compare uvicorn's servers on this tree instead of two trees")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--http", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--loop", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(_worker(args.worker, args.url, args.data_dir, args)))
         return 0
-    trees = {"before": args.before.resolve(), "after": HERE}
+    runs: dict[str, tuple[Path, tuple[str, str]]] = \
+        {name: (HERE, server) for name, server in SERVERS.items()} if args.servers else \
+        {"before": (args.before.resolve(), ("auto", "auto")), "after": (HERE, ("auto", "auto"))}
     lines: list[str] = []
     engines = [("SQLite", "sqlite")]
     if args.postgres:
@@ -286,12 +303,13 @@ def main() -> int:
         engines.append(("PostgreSQL", ""))
     for label, url in engines:
         if url:
-            results = {tree: _run_worker(path, url, args) for tree, path in trees.items()}
+            results = {name: _run_worker(path, url, args, server)
+                       for name, (path, server) in runs.items()}
         else:
             results = {}
-            for tree, path in trees.items():
+            for name, (path, server) in runs.items():
                 with durable_postgres() as pg_url:
-                    results[tree] = _run_worker(path, pg_url, args)
+                    results[name] = _run_worker(path, pg_url, args, server)
         lines += _report(label, results, args.threads)
     print(f"portal / bare template (median req/s of {args.rounds} alternating batches of "
           f"{args.requests}), {args.cases} extra cases for the IB'er; the FG's log by size:")

@@ -133,10 +133,12 @@ def bind_socket() -> socket.socket:
 
 
 def serve(app: Starlette, sock: socket.socket, clock: FakeClock,
-          tls: tuple[Path, Path] | None = None) -> Running:
-    """``tls``: (certificate, key) PEM files, to serve https as production does."""
+          tls: tuple[Path, Path] | None = None, **server: Any) -> Running:
+    """``tls``: (certificate, key) PEM files, to serve https as production does;
+    ``server``: more of uvicorn's options (the benchmarks' ``http`` and ``loop``)."""
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            ssl_certfile=tls and str(tls[0]), ssl_keyfile=tls and str(tls[1]))
+                            ssl_certfile=tls and str(tls[0]), ssl_keyfile=tls and str(tls[1]),
+                            **server)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
