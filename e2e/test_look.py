@@ -46,6 +46,9 @@ def primary_button_colour(page: Page) -> str:
 
 def persona_button_border(page: Page) -> str:
     LoginPage(page).open().choose_demo_login()
+    # The picker's heading shows before its stylesheets have loaded (seen under load:
+    # the border read black); the computed style is only the page's once they have.
+    page.wait_for_load_state("load")
     button = page.get_by_role("button", name="Ilse Bakker", exact=True)
     expect(button).to_have_class(re.compile(r"\butrecht-button--secondary-action\b"))
     return str(button.evaluate("e => getComputedStyle(e).borderTopColor"))
