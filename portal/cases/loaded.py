@@ -24,15 +24,23 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant, CaseRole
 from portal.consent.models import BreakGlassGrant, OrganisationConsentRule, Restriction
-from portal.people.models import Child, Membership, Organisation, OrganisationKind, Person
+from portal.people.models import (
+    Child,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Role,
+)
 from portal.rights.models import RestrictionGround, RestrictionNote
 from portal.staff.models import ChairVacancy
 from portal.vault.models import DataKey
@@ -154,17 +162,14 @@ class LoadedCase:
         return {p.person_id: p.name for p in self.participants}
 
 
-def load_case(db: Session, case_id: str) -> LoadedCase | None:
-    """The case with its child, its organisation's kind and consent rule, its chair
-    vacancy, restrictions in force, break-glass grants and data keys (one query), and
-    its participants with names and membership roles (one query), once per
-    transaction. ``case_id`` must look like an id."""
-    def load() -> LoadedCase | None:
-        case_key, child_key = aliased(DataKey), aliased(DataKey)
-        holder = aliased(Person)
-        # Restrictions and grants are few per case (a row per pair of them).
-        rows = db.execute(
-            select(Case, Child, Organisation.kind, ChairVacancy.case_id,
+@cache
+def _case_rows() -> Select[*tuple[Any, ...]]:
+    """The case's row with what the decision needs, for ``:case_id`` (built once: the
+    statement costs more to build than to run)."""
+    case_key, child_key = aliased(DataKey), aliased(DataKey)
+    holder = aliased(Person)
+    # Restrictions and grants are few per case (a row per pair of them).
+    return (select(Case, Child, Organisation.kind, ChairVacancy.case_id,
                    OrganisationConsentRule, BreakGlassGrant, holder.display_name,
                    Restriction.id, Restriction.item_id, RestrictionNote.ground,
                    case_key, child_key)
@@ -182,7 +187,29 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
                        & (case_key.owner_id == Case.id))
             .outerjoin(child_key, (child_key.owner_type == "child")
                        & (child_key.owner_id == Case.child_id))
-            .where(Case.id == case_id)).all()
+            .where(Case.id == bindparam("case_id")))
+
+
+@cache
+def _participant_rows() -> Select[CaseParticipant, str, str, OrganisationKind, Role]:
+    """The case's participants with names and membership roles, for ``:case_id``."""
+    return (select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind,
+                   Membership.role)
+            .outerjoin(Person, Person.id == CaseParticipant.person_id)
+            .outerjoin(Organisation, Organisation.id == CaseParticipant.organisation_id)
+            .outerjoin(Membership, (Membership.person_id == CaseParticipant.person_id)
+                       & (Membership.organisation_id == CaseParticipant.organisation_id))
+            .where(CaseParticipant.case_id == bindparam("case_id"))
+            .order_by(CaseParticipant.added_at, Person.display_name))
+
+
+def load_case(db: Session, case_id: str) -> LoadedCase | None:
+    """The case with its child, its organisation's kind and consent rule, its chair
+    vacancy, restrictions in force, break-glass grants and data keys (one query), and
+    its participants with names and membership roles (one query), once per
+    transaction. ``case_id`` must look like an id."""
+    def load() -> LoadedCase | None:
+        rows = db.execute(_case_rows(), {"case_id": case_id}).all()
         if not rows:
             return None
         case, child, kind, vacant, rule = rows[0][:5]
@@ -193,15 +220,7 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
         # of their own later); nothing is unwrapped or decrypted here.
         hold_keys(db, (key for *_, case_key_row, child_key_row in rows
                        for key in (case_key_row, child_key_row)))
-        participants = db.execute(
-            select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind,
-                   Membership.role)
-            .outerjoin(Person, Person.id == CaseParticipant.person_id)
-            .outerjoin(Organisation, Organisation.id == CaseParticipant.organisation_id)
-            .outerjoin(Membership, (Membership.person_id == CaseParticipant.person_id)
-                       & (Membership.organisation_id == CaseParticipant.organisation_id))
-            .where(CaseParticipant.case_id == case_id)
-            .order_by(CaseParticipant.added_at, Person.display_name)).all()
+        participants = db.execute(_participant_rows(), {"case_id": case_id}).all()
         seen: dict[str, LoadedParticipant] = {}
         for p, name, org, org_kind, _ in participants:
             seen.setdefault(p.id, LoadedParticipant(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from portal.cases.loaded import load_case, remembered
@@ -108,25 +109,32 @@ class ChildAdults:
                      for relation in self.relations)
 
 
+@cache
+def _adult_rows() -> Select[ChildRelation, CustodyRecord, Person, DataKey, str]:
+    """The child's relations, custody records, people, their name keys and who recorded
+    the custody, for ``:child_id`` (built once: it costs more to build than to run)."""
+    name_key, recorder = aliased(DataKey), aliased(Person)
+    return (select(ChildRelation, CustodyRecord, Person, name_key, recorder.display_name)
+            .join(Person, Person.id == ChildRelation.person_id)
+            .outerjoin(CustodyRecord, CustodyRecord.child_relation_id == ChildRelation.id)
+            .outerjoin(recorder, recorder.id == CustodyRecord.recorded_by)
+            .outerjoin(name_key, (name_key.owner_type == "person")
+                       & (name_key.owner_id == Person.id))
+            .where(ChildRelation.child_id == bindparam("child_id"))
+            .order_by(ChildRelation.person_id, CustodyRecord.recorded_at))
+
+
 def child_adults(db: Session, child_id: str) -> ChildAdults:
     """The child's relations with their custody records and people, and the people's
     wrapped name keys (held for this transaction, portal.vault.service.hold_keys), in
     one query, once per transaction until a write."""
     def load() -> ChildAdults:
-        name_key, recorder = aliased(DataKey), aliased(Person)
         relations: dict[str, ChildRelation] = {}
         latest: dict[str, CustodyRecord] = {}
         people: dict[str, Person] = {}
         recorders: dict[str, str] = {}
         for relation, record, person, key, recorded_by in db.execute(
-                select(ChildRelation, CustodyRecord, Person, name_key, recorder.display_name)
-                .join(Person, Person.id == ChildRelation.person_id)
-                .outerjoin(CustodyRecord, CustodyRecord.child_relation_id == ChildRelation.id)
-                .outerjoin(recorder, recorder.id == CustodyRecord.recorded_by)
-                .outerjoin(name_key, (name_key.owner_type == "person")
-                           & (name_key.owner_id == Person.id))
-                .where(ChildRelation.child_id == child_id)
-                .order_by(ChildRelation.person_id, CustodyRecord.recorded_at)):
+                _adult_rows(), {"child_id": child_id}):
             relations.setdefault(relation.id, relation)
             people[person.id] = person
             if record is not None:
@@ -233,11 +241,16 @@ def case_setting(db: Session, case: Case) -> Setting:
     return Setting.SCHOOL
 
 
+@cache
+def _consent_rows() -> Select[ConsentRecord]:
+    return (select(ConsentRecord).where(ConsentRecord.case_id == bindparam("case_id"))
+            .order_by(ConsentRecord.given_at, ConsentRecord.id))
+
+
 def consent_records(db: Session, case_id: str) -> list[ConsentRecord]:
     """The case's consent records in the order given, once per transaction until a write."""
     return list(remembered(db, ("consent records", case_id), lambda: list(db.scalars(
-        select(ConsentRecord).where(ConsentRecord.case_id == case_id)
-        .order_by(ConsentRecord.given_at, ConsentRecord.id)))))
+        _consent_rows(), {"case_id": case_id}))))
 
 
 def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,
