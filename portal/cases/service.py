@@ -119,8 +119,9 @@ def page_number(raw: str) -> int:
 def list_cases(db: Session, vault: Vault, who: Requester, actor: Actor, now: datetime,
                number: int = 1) -> CasePage:
     """A page of the actor's cases; each listed case is decided and recorded on its own
-    (the family's "who looked" relies on it), all of the page's records in one go
-    before any title is decrypted. A page past the end shows the last one."""
+    (the family's "who looked" relies on it), all of the page's records made in one
+    go before any title is decrypted (and inserted in one at the commit). A page past
+    the end shows the last one."""
     _require(db, who, actor, now, Action.CASE_LIST, "case.list", "read")
     mine = CaseParticipant.person_id == actor.person_id
     total = db.scalar(select(func.count()).select_from(CaseParticipant).where(mine)) or 0
