@@ -28,7 +28,8 @@ from tests.perf.statements import counted
 # each meeting and document on it added more; 48 with the facts passed on to its
 # sections, 30 with them memoised per transaction (portal.cases.loaded). What a tab
 # runs now (overview: 15 on SQLite, 14 on PostgreSQL; the other tabs 12 to 14; the
-# consent page 13/12 (37 before), a meeting's page 14/13 (24 before)):
+# consent page 12/11 (37 before), a meeting's page 13/12 (24 before); those two wrote
+# their records in two inserts until records were chained at the commit):
 # - the request's own: BEGIN (SQLite only), its web session, its person with
 #   memberships and unread notification count;
 # - the case: its row with child, organisation kind and consent rule, chair vacancy,
@@ -124,6 +125,8 @@ def test_case_page_statements_do_not_grow_with_its_content(running: Running) -> 
     # is decrypted and rendered (the reads after the records come before the lock).
     for path in PAGES:
         assert _while_the_head_is_held(many[path]) == [], path + "\n" + "\n".join(many[path])
+        inserts = [sql for sql in many[path] if sql.startswith("INSERT INTO access_record")]
+        assert len(inserts) == 1, path + ": all of a page's records in one insert"
 
 
 def test_a_decision_after_a_write_sees_the_write(running: Running) -> None:
