@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
+import anyio
 from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,6 +90,8 @@ class Portal:
                  key_provider: KeyProvider | None = None) -> None:
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
+        # How many page handlers run at once (portal.web.endpoint), made on first use.
+        self.page_limiter: anyio.CapacityLimiter | None = None
         self.engine = engine or make_engine(settings.effective_database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         if settings.audit_signing_key:

@@ -81,6 +81,10 @@ class Settings:
     # An uploading client silent this long is cut off: its transaction (and on
     # SQLite the write lock) must not stay open for a slow or stalled sender.
     upload_stall_seconds: float = 20.0
+    # Page handlers running at once (more wait their turn): a few more than the cores.
+    # Beyond that, threads only queue for Python's interpreter lock, and a request
+    # holding the audit chain head waits behind them (bench/bench_audit_logging.py).
+    page_threads: int = field(default_factory=lambda: default_page_threads())
     # Outgoing mail. In dev mode an in-process catcher receives it (/dev/mail).
     smtp_host: str = ""
     smtp_port: int = 25
@@ -265,6 +269,17 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def default_page_threads() -> int:
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def _page_threads(env: Mapping[str, str]) -> int:
+    value = _integer(env, "PORTAL_PAGE_THREADS", default_page_threads())
+    if not 1 <= value <= 256:
+        raise SettingsError("PORTAL_PAGE_THREADS must be between 1 and 256")
+    return value
+
+
 def _upload_limit(env: Mapping[str, str]) -> int:
     value = _integer(env, "PORTAL_MAX_UPLOAD_MB", 25)
     # Far above this one upload would hold its transaction open for minutes.
@@ -344,6 +359,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(env),
         max_upload_mb=_upload_limit(env),
         upload_stall_seconds=float(_integer(env, "PORTAL_UPLOAD_STALL_SECONDS", 20)),
+        page_threads=_page_threads(env),
         smtp_host=env.get("PORTAL_SMTP_HOST", ""),
         smtp_port=_integer(env, "PORTAL_SMTP_PORT", 25),
         smtp_from=env.get("PORTAL_SMTP_FROM", Settings.smtp_from),

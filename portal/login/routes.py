@@ -35,7 +35,7 @@ def login_page(page: Page) -> Response:
                        expired=page.request.query_params.get("expired") == "1")
 
 
-@endpoint(login=False)
+@endpoint(login=False, outbound=True)
 def start_login(page: Page, provider_id: str) -> Response:
     client = page.portal.oidc_clients.get(provider_id)
     if client is None:
@@ -67,7 +67,7 @@ def _leave_for(page: Page, url: str, heading: str, explanation: str) -> Response
                        explanation=explanation, csrf_token="")
 
 
-@endpoint()
+@endpoint(outbound=True)
 def step_up(page: Page) -> Response:
     """Log in again through the same provider, asking for the DPO's level.
 
@@ -91,7 +91,7 @@ def step_up(page: Page) -> Response:
                       N_("You are sent to your identity provider to log in again."))
 
 
-@endpoint(login=False)
+@endpoint(login=False, outbound=True)
 def callback(page: Page) -> Response:
     params = dict(page.request.query_params)
     session, pending_raw = take_pending(page.session, params.get("state", ""))
@@ -147,7 +147,7 @@ def _rejected(page: Page, rejected: LoginRejected, provider_id: str | None,
     return response
 
 
-@endpoint(login=False, csrf=False)
+@endpoint(login=False, csrf=False, outbound=True)
 def logout(page: Page) -> Response:
     """End the portal session, then the provider's (RP-initiated logout with
     the session's ID token as hint); a provider without an end-session
@@ -187,7 +187,7 @@ def logged_out(page: Page) -> Response:
                        providers=page.portal.providers)
 
 
-@endpoint(login=False)
+@endpoint(login=False, outbound=True)
 def logout_at_provider(page: Page, provider_id: str) -> Response:
     """The provider's logout without an ID token (the portal session had
     expired): reached by a link, so a redirect, which form-action does not govern."""
