@@ -88,7 +88,9 @@ def _worker(tree: Path, url: str, data_dir: Path, args: argparse.Namespace) -> d
     sock = bind_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = create_app(Settings(mode="dev", public_url=base, database_url=url, data_dir=data_dir))
-    server = {"http": args.http, "loop": args.loop}
+    # Only what --servers asks for: an older tree's harness takes no server options.
+    server = {name: value for name, value in (("http", args.http), ("loop", args.loop))
+              if value != "auto"}
     running = serve(app, sock, None, **server)  # type: ignore[arg-type]
     portal = app.state.portal
     case_path = f"/cases/{demo.stable_id('case', demo.DEMO_CASE.key)}"
