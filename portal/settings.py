@@ -270,7 +270,10 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def default_page_threads() -> int:
-    return 2 * (os.cpu_count() or 1) + 1
+    """2 × the CPUs this process may run on (its affinity, not the host's count) + 1."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+    return 2 * cpus + 1
 
 
 def _page_threads(env: Mapping[str, str]) -> int:
