@@ -85,11 +85,15 @@ def table_contents(url: str) -> dict[str, tuple[int, str]]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            tables = conn.scalars(text("SELECT tablename FROM pg_tables "
-                                       "WHERE schemaname = 'public' ORDER BY 1")).all()
-            return {table: _digest(conn, table) for table in tables}
+            return _contents(conn)
     finally:
         engine.dispose()
+
+
+def _contents(conn: Connection) -> dict[str, tuple[int, str]]:
+    tables = conn.scalars(text("SELECT tablename FROM pg_tables "
+                               "WHERE schemaname = 'public' ORDER BY 1")).all()
+    return {table: _digest(conn, table) for table in tables}
 
 
 def _digest(conn: Connection, table: str) -> tuple[int, str]:
@@ -145,14 +149,21 @@ def test_backup_and_restore_into_a_fresh_cluster(
         shutil.copytree(source.checkpoints, backup.checkpoints)
         dump = postgres.dir / "portal.dump"
         database = str(make_url(postgres_url).database)
-        as_postgres(_pg_bin("pg_dump"), "-h", str(postgres.dir), "-U", "postgres",
-                    "-Fc", "-f", str(dump), database)
+        # What the backup holds, read in the dump's own snapshot: the portal's
+        # background workers may write meanwhile (a job taking its first lease
+        # did, once), and stopping the portal would seal the log's tail (a
+        # checkpoint the backup rightly does not have).
+        looking = make_engine(postgres_url)
+        try:
+            with looking.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                snapshot = conn.scalar(text("SELECT pg_export_snapshot()"))
+                as_postgres(_pg_bin("pg_dump"), "-h", str(postgres.dir), "-U", "postgres",
+                            "-Fc", f"--snapshot={snapshot}", "-f", str(dump), database)
+                before = _contents(conn)
+        finally:
+            looking.dispose()
         # The blob store after the dump: it then holds every object the dump names.
         shutil.copytree(tmp_path / "source" / "data" / "blobs", tmp_path / "backup" / "blobs")
-        # What the backup holds: taken before stopping, which seals the log's tail
-        # (a checkpoint the backup rightly does not have). The portal's clock stands
-        # still, so nothing is written between the dump and this look.
-        before = table_contents(postgres_url)
     finally:
         portal.stop()
 
