@@ -78,6 +78,10 @@ def test_the_chair_sees_who_loses_the_agenda_cancels_then_confirms(
     page.goto(f"{portal.base_url}/meetings/{meeting_id}/categories")
     page.get_by_role("checkbox", name="Thuissituatie").check()
     page.get_by_role("button", name="Toon het gevolg").click()
+    # The swap moves the focus to the consequence's heading once it has settled:
+    # focusing the button before that loses it to the heading (the Enter then did
+    # nothing, once, on a busy machine).
+    expect(heading).to_be_focused()
     confirm = page.get_by_role("button", name="Wijziging bevestigen")
     confirm.focus()
     page.keyboard.press("Enter")
