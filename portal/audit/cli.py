@@ -21,8 +21,9 @@ from portal.audit import health
 from portal.audit import keys as audit_keys
 from portal.audit.anchors import NotExtended
 from portal.audit.checkpoint import CheckpointError
+from portal.audit.checkpoint_files import SplitView, write_checkpoint_file
 from portal.audit.cosignature import parse_cosigner_vkey
-from portal.audit.ledger import SplitView, all_checkpoints, seal, write_checkpoint_file
+from portal.audit.ledger import all_checkpoints, seal
 from portal.audit.replay import (
     CheckpointSource,
     database_checkpoints,

@@ -30,13 +30,12 @@ database (``portal.audit.anchors``); when it does not, the portal refuses to
 sign and raises the alarm (``portal.audit.health``), and the append itself
 still succeeds: the record is the evidence. Checkpoint files are created
 exclusively and never replaced: a different note for a size already exported
-is a split view.
+is a split view (``portal.audit.checkpoint_files``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -62,6 +61,7 @@ from portal.audit.anchors import (
 )
 from portal.audit.chain import HASH_SIZE, canonical_encoding, chain_hash, leaf_hash
 from portal.audit.checkpoint import sign_checkpoint
+from portal.audit.checkpoint_files import SplitView, write_checkpoint_file
 from portal.audit.encoding import sealed_fields
 from portal.audit.merkle import MerkleAccumulator
 from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint, AuditDayCount
@@ -101,10 +101,6 @@ class AuditConfig:
 
     def trusted(self) -> list[tuple[str, Ed25519PublicKey]]:
         return [(self.key_name, self.signing_key.public_key()), *self.verifier_keys]
-
-
-class SplitView(Exception):
-    """A different checkpoint note for a size that was already exported."""
 
 
 @dataclass
@@ -422,49 +418,6 @@ def _seal(db: Session, head: _Head, config: AuditConfig, now: datetime) -> Audit
     head.checkpoint_at = now
     db.info.setdefault(_EXPORT_KEY, []).append((config.export_dir, head.seq, note))
     return checkpoint
-
-
-def checkpoint_file_name(size: int) -> str:
-    return f"checkpoint-{size:020d}.txt"
-
-
-def write_checkpoint_file(directory: Path, size: int, note: str) -> Path:
-    """Create one checkpoint file exclusively; an existing identical file is left alone.
-
-    The note is written to a temporary file and hard-linked into place: like
-    ``O_EXCL`` the link fails if the name exists, and unlike it nobody ever sees
-    a half-written file. A different note already there is never replaced:
-    raises SplitView.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / checkpoint_file_name(size)
-    temporary = directory / f".{target.name}.{os.getpid()}.{new_id()}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(note)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, target)
-        except FileExistsError:
-            if target.read_text(encoding="utf-8") != note:
-                raise SplitView(f"{target} already holds a different checkpoint for {size} "
-                                "records: two histories were signed (a split view); "
-                                "the file is kept as it is") from None
-            return target
-    finally:
-        temporary.unlink(missing_ok=True)
-    _fsync_directory(directory)
-    return target
-
-
-def _fsync_directory(directory: Path) -> None:
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 def all_checkpoints(db: Session) -> list[tuple[int, str]]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal.audit import ledger
 from portal.audit.chain import GENESIS, canonical_encoding, chain_hash, leaf_hash
 from portal.audit.checkpoint import open_checkpoint
+from portal.audit.checkpoint_files import checkpoint_file_name
 from portal.audit.encoding import SEALED_COLUMNS, column_changes, row_changes, sealed_fields
 from portal.audit.merkle import tree_head
 from portal.audit.models import AccessRecord, AuditChainHead, AuditCheckpoint
@@ -164,7 +165,7 @@ def test_checkpoints_are_sealed_every_n_records_and_exported_after_commit(
             opened = open_checkpoint(checkpoint.note, KEY.public_key(), ORIGIN, origin=ORIGIN)
             assert opened.root == tree_head(leaves[:checkpoint.size]) == checkpoint.root
     files = sorted(p.name for p in (tmp_path / "exported").iterdir())
-    assert files == [ledger.checkpoint_file_name(n) for n in (1, 4, 7)]
+    assert files == [checkpoint_file_name(n) for n in (1, 4, 7)]
 
 
 def test_a_checkpoint_of_a_rolled_back_transaction_never_leaves_the_database(

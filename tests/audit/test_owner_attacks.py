@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from portal.audit import health, keys, ledger
 from portal.audit.chain import GENESIS, chain_hash, leaf_hash
-from portal.audit.ledger import SplitView, checkpoint_file_name, write_checkpoint_file
+from portal.audit.checkpoint_files import SplitView, checkpoint_file_name, write_checkpoint_file
 from portal.audit.merkle import MerkleAccumulator
 from portal.audit.service import Requester, record
 from portal.cli import main
