@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from portal.db import new_id
+from portal.durable import fsync_directory
 
 
 class SplitView(Exception):
@@ -50,13 +51,6 @@ def write_checkpoint_file(directory: Path, size: int, note: str) -> Path:
             return target
     finally:
         temporary.unlink(missing_ok=True)
-    _fsync_directory(directory)
+    fsync_directory(directory)
     return target
 
-
-def _fsync_directory(directory: Path) -> None:
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)

@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from portal.durable import fsync_directory
+
 if TYPE_CHECKING:
     from portal.settings import Settings
 
@@ -122,7 +124,7 @@ class DirBlobStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp, final)
-            _fsync_dir(final.parent)
+            fsync_directory(final.parent)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -141,7 +143,7 @@ class DirBlobStore:
         path = self._path(name)
         try:
             path.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+            fsync_directory(path.parent)
         except FileNotFoundError:
             pass
         except OSError as exc:
@@ -195,12 +197,6 @@ class _Chunks(Iterator[bytes]):
         self.close()
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class S3BlobStore:
