@@ -6,7 +6,7 @@ the event loop on demand (``RequestBody``), and parse ``multipart/form-data``
 with python-multipart's push parser (``read_upload``): the small fields that
 come *before* the file are collected first -- so the CSRF token is checked
 before a single byte of the file is read -- and the file is then handed over
-as an iterator of chunks. Memory per upload stays at a few hundred KiB
+as an iterator of chunks. Memory per upload stays at a few MiB
 whatever the file size.
 """
 
@@ -25,8 +25,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
-# How much body one hop from the worker thread to the event loop collects.
-PULL_BYTES = 256 * 1024
+# How much body one hop from the worker thread to the event loop collects: a
+# hop and its thread switches cost about as much as parsing a MiB, so hops
+# are few (an upload from 1 to 4 MiB per hop: 465 -> 645 MiB/s on one core).
+PULL_BYTES = 4 * 1024 * 1024
+FIRST_PULL_BYTES = 256 * 1024
 # Longest silence tolerated from an uploading client before the upload is
 # abandoned (its transaction rolls back and the locks it holds are released).
 STALL_SECONDS = 20.0
@@ -69,41 +72,50 @@ class RequestBody:
         self.stall_seconds = stall_seconds
         self.received = 0
         self._done = False
+        # The first hop is small: the form's fields (the CSRF token first of
+        # all) are checked before much of the file is taken in.
+        self._hop = FIRST_PULL_BYTES
+        self._error: UploadError | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         while not self._done:
             yield from anyio.from_thread.run(self._pull)
+            self._hop = PULL_BYTES
+            if self._error is not None:
+                # Raised after what came before it was handed over: a handler
+                # counting its own, lower limit (the file's) or recording what
+                # it had begun says so first.
+                raise self._error
 
     async def _pull(self) -> list[bytes]:
-        chunks: list[bytes] = []
-        gathered = 0
-        while gathered < PULL_BYTES and not self._done:
-            if chunks:
-                # Waiting for a message consumes nothing, so giving up is safe.
-                with anyio.move_on_after(HAND_OVER_SECONDS) as pause:
-                    message = await self._next()
-                if pause.cancelled_caught:
-                    return chunks
-            else:
-                message = await self._next()
-            body: bytes = message.get("body", b"")
-            self.received += len(body)
-            if self.received > self.limit:
-                raise BodyTooLarge
-            if body:
-                chunks.append(body)
-                gathered += len(body)
-            self._done = not message.get("more_body", False)
-        return chunks
+        """The next body chunks: at least one message, at most about one hop's bytes.
 
-    async def _next(self) -> Message:
+        The first message may take up to the stall limit; what arrives within
+        ``HAND_OVER_SECONDS`` after it joins the hop. One timer per hop, not
+        per message: this is an upload's hot path (a message is ~64 KiB).
+        """
+        chunks: list[bytes] = []
         try:
             with anyio.fail_after(self.stall_seconds):
-                message = await self._receive()
+                gathered = self._take(await self._next(), chunks)
+            # Waiting for a message consumes nothing, so giving up is safe.
+            with anyio.move_on_after(HAND_OVER_SECONDS):
+                while gathered < self._hop and not self._done:
+                    gathered += self._take(await self._next(), chunks)
         except TimeoutError as exc:
             # A client that stops sending must not keep its transaction
             # (and on SQLite the write lock) open.
             raise UploadCancelled from exc
+        except UploadError as error:
+            if not chunks:
+                raise
+            self._error = error
+            self._done = True
+        return chunks
+
+    async def _next(self) -> Message:
+        try:
+            message = await self._receive()
         except HTTPException as exc:  # Starlette's own body limit (a backstop)
             raise BodyTooLarge from exc
         except ClientDisconnect as exc:
@@ -111,6 +123,16 @@ class RequestBody:
         if message["type"] == "http.disconnect":
             raise UploadCancelled
         return message
+
+    def _take(self, message: Message, chunks: list[bytes]) -> int:
+        body: bytes = message.get("body", b"")
+        self.received += len(body)
+        if self.received > self.limit:
+            raise BodyTooLarge
+        if body:
+            chunks.append(body)
+        self._done = not message.get("more_body", False)
+        return len(body)
 
 
 @dataclass

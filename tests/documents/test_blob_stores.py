@@ -10,8 +10,9 @@ store that is down answers 503 with nothing half-written.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 
 from conftest import StartPortal
 from portal.audit.models import AccessRecord
-from portal.documents.blobs import BlobStore, DirBlobStore
+from portal.documents.blobs import PART_SIZE, BlobStore, DirBlobStore, S3BlobStore, new_blob_name
 from portal.documents.garbage import purge_blobs
 from portal.documents.models import (
     BlobGarbage,
@@ -31,6 +32,7 @@ from portal.documents.models import (
     VersionStatus,
 )
 from portal.documents.upload import sweep_pending
+from portal.durable import WRITEBACK_BYTES
 from portal.vault.models import DataKey
 from tests.documents.helpers import CASE_PATH, logged_in, stream_download, upload, upload_new
 from tests.documents.s3server import S3Server, s3_server  # noqa: F401  (fixture)
@@ -296,3 +298,83 @@ def test_s3_gone_mid_download_breaks_off_on_record(sqlite_url: str, start_portal
     assert not clean and len(received) < len(content)
     assert content.startswith(bytes(received))
     assert _failures(running, "document.download") == ["store_unavailable"]
+
+
+MIB = 1024 * 1024
+
+
+def _s3_store(server: S3Server, client: object = None) -> S3BlobStore:
+    return S3BlobStore(bucket=server.bucket, endpoint=server.endpoint, region=server.region,
+                       access_key_id=server.access_key, secret_access_key=server.secret_key,
+                       client=client)
+
+
+class _PartsInFlight:
+    """The real boto3 client, counting the part uploads under way (a spy, not a stub).
+
+    A part upload waits (up to ``patience``) until the file's next piece has
+    been produced while it was under way, so a store that sends parts in the
+    background shows it deterministically, and one that sends them in line
+    simply never does.
+    """
+
+    def __init__(self, client: object, patience: float) -> None:
+        self._client = client
+        self.in_flight = 0
+        self.overlapped = threading.Event()
+        self._patience = patience
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+    def upload_part(self, **params: object) -> object:
+        self.in_flight += 1
+        try:
+            self.overlapped.wait(self._patience)
+            return self._client.upload_part(**params)  # type: ignore[attr-defined]
+        finally:
+            self.in_flight -= 1
+
+
+def test_s3_store_sends_a_part_while_the_next_one_fills(s3_server: S3Server) -> None:  # noqa: F811
+    spy = _PartsInFlight(_s3_store(s3_server)._client, patience=5.0)
+    store = _s3_store(s3_server, client=spy)
+    pieces = [secrets.token_bytes(MIB) for _ in range(2 * PART_SIZE // MIB + 3)]
+
+    def produced() -> Iterator[bytes]:
+        for piece in pieces:
+            if spy.in_flight:
+                spy.overlapped.set()
+            yield piece
+
+    name = new_blob_name()
+    assert store.write(name, produced()) == len(pieces) * MIB  # three parts, the last short
+    assert spy.overlapped.is_set()
+    assert b"".join(store.open(name)) == b"".join(pieces)
+
+
+def test_s3_store_broken_off_mid_part_leaves_no_object_and_no_open_upload(
+        s3_server: S3Server) -> None:  # noqa: F811
+    store = _s3_store(s3_server)
+
+    def broken_off() -> Iterator[bytes]:
+        for _ in range(PART_SIZE // MIB + 2):  # one part sent (or on its way), then gone
+            yield secrets.token_bytes(MIB)
+        raise RuntimeError("the upload broke off")
+
+    name = new_blob_name()
+    with pytest.raises(RuntimeError, match="broke off"):
+        store.write(name, broken_off())
+    assert not store.exists(name)
+    open_uploads = store._client.list_multipart_uploads(Bucket=s3_server.bucket)
+    assert open_uploads.get("Uploads", []) == []
+
+
+def test_dir_store_writes_a_large_object_whole(tmp_path: Path) -> None:
+    """Past ``WRITEBACK_BYTES`` the disk is set writing while the object is written."""
+    store = DirBlobStore(tmp_path / "blobs")
+    pieces = [secrets.token_bytes(MIB) for _ in range(2 * WRITEBACK_BYTES // MIB + 1)]
+    pieces.append(secrets.token_bytes(12345))
+    name = new_blob_name()
+    assert store.write(name, iter(pieces)) == sum(map(len, pieces))
+    assert b"".join(store.open(name)) == b"".join(pieces)
