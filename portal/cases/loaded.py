@@ -21,13 +21,13 @@ is no fact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, event, select
+from sqlalchemy import Row, Select, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from portal.audit.models import AccessRecord
@@ -162,13 +162,15 @@ class LoadedCase:
         return {p.person_id: p.name for p in self.participants}
 
 
-@cache
-def _case_rows() -> Select[*tuple[Any, ...]]:
-    """The case's row with what the decision needs, for ``:case_id`` (built once: the
-    statement costs more to build than to run)."""
+_CaseRow = Row[*tuple[Any, ...]]
+_ParticipantRow = Row[CaseParticipant, str, str, OrganisationKind, Role]
+
+
+def _case_select() -> Select[*tuple[Any, ...]]:
+    """The case's row with what the decision needs (a row per restriction and grant
+    pair: they are few per case)."""
     case_key, child_key = aliased(DataKey), aliased(DataKey)
     holder = aliased(Person)
-    # Restrictions and grants are few per case (a row per pair of them).
     return (select(Case, Child, Organisation.kind, ChairVacancy.case_id,
                    OrganisationConsentRule, BreakGlassGrant, holder.display_name,
                    Restriction.id, Restriction.item_id, RestrictionNote.ground,
@@ -186,21 +188,40 @@ def _case_rows() -> Select[*tuple[Any, ...]]:
             .outerjoin(case_key, (case_key.owner_type == "case")
                        & (case_key.owner_id == Case.id))
             .outerjoin(child_key, (child_key.owner_type == "child")
-                       & (child_key.owner_id == Case.child_id))
-            .where(Case.id == bindparam("case_id")))
+                       & (child_key.owner_id == Case.child_id)))
+
+
+# Built once each: the statements cost more to build than to run.
+@cache
+def _case_rows() -> Select[*tuple[Any, ...]]:
+    return _case_select().where(Case.id == bindparam("case_id"))
 
 
 @cache
-def _participant_rows() -> Select[CaseParticipant, str, str, OrganisationKind, Role]:
-    """The case's participants with names and membership roles, for ``:case_id``."""
+def _many_case_rows() -> Select[*tuple[Any, ...]]:
+    return _case_select().where(Case.id.in_(bindparam("case_ids", expanding=True)))
+
+
+def _participant_select() -> Select[CaseParticipant, str, str, OrganisationKind, Role]:
+    """The participants with names and membership roles, in the order they joined."""
     return (select(CaseParticipant, Person.display_name, Organisation.name, Organisation.kind,
                    Membership.role)
             .outerjoin(Person, Person.id == CaseParticipant.person_id)
             .outerjoin(Organisation, Organisation.id == CaseParticipant.organisation_id)
             .outerjoin(Membership, (Membership.person_id == CaseParticipant.person_id)
                        & (Membership.organisation_id == CaseParticipant.organisation_id))
-            .where(CaseParticipant.case_id == bindparam("case_id"))
             .order_by(CaseParticipant.added_at, Person.display_name))
+
+
+@cache
+def _participant_rows() -> Select[CaseParticipant, str, str, OrganisationKind, Role]:
+    return _participant_select().where(CaseParticipant.case_id == bindparam("case_id"))
+
+
+@cache
+def _many_participant_rows() -> Select[CaseParticipant, str, str, OrganisationKind, Role]:
+    return _participant_select().where(
+        CaseParticipant.case_id.in_(bindparam("case_ids", expanding=True)))
 
 
 def load_case(db: Session, case_id: str) -> LoadedCase | None:
@@ -212,27 +233,51 @@ def load_case(db: Session, case_id: str) -> LoadedCase | None:
         rows = db.execute(_case_rows(), {"case_id": case_id}).all()
         if not rows:
             return None
-        case, child, kind, vacant, rule = rows[0][:5]
-        restrictions = {found: (item, ground) for *_, found, item, ground, _, _ in rows
-                        if found is not None}
-        grants = {row[5].id: (row[5], row[6] or "") for row in rows if row[5] is not None}
-        # The case's and the child's wrapped keys, held for this transaction (no look-up
-        # of their own later); nothing is unwrapped or decrypted here.
-        hold_keys(db, (key for *_, case_key_row, child_key_row in rows
-                       for key in (case_key_row, child_key_row)))
-        participants = db.execute(_participant_rows(), {"case_id": case_id}).all()
-        seen: dict[str, LoadedParticipant] = {}
-        for p, name, org, org_kind, _ in participants:
-            seen.setdefault(p.id, LoadedParticipant(
-                id=p.id, person_id=p.person_id, name=name or "",
-                organisation_id=p.organisation_id, organisation=org or "",
-                case_role=p.case_role, capacity_role=p.capacity_role,
-                organisation_kind=org_kind, added_at=p.added_at))
-        return LoadedCase(
-            case=case, child=child, organisation_kind=kind, chair_vacant=vacant is not None,
-            participants=tuple(seen.values()), consent_rule=rule,
-            restrictions=tuple(restrictions.values()),
-            grants=tuple(sorted(grants.values(), key=lambda g: g[0].granted_at, reverse=True)),
-            member_roles=tuple((p.person_id, p.organisation_id, role.value)
-                               for p, _, _, _, role in participants if role is not None))
+        return _loaded(db, rows, db.execute(_participant_rows(), {"case_id": case_id}).all())
     return remembered(db, ("case", case_id), load)
+
+
+def load_cases(db: Session, case_ids: Iterable[str]) -> None:
+    """Read many cases as ``load_case`` reads one, in two queries for all of them, and
+    keep them for the rest of the transaction: a page about many cases (the start
+    page) then decides on each without a query of its own. Ids must look like ids."""
+    memo: dict[Hashable, Any] = db.info.get(_MEMO, {})
+    wanted = [i for i in dict.fromkeys(case_ids) if ("case", i) not in memo]
+    if not wanted:
+        return
+    rows: dict[str, list[_CaseRow]] = {}
+    for row in db.execute(_many_case_rows(), {"case_ids": wanted}):
+        rows.setdefault(row[0].id, []).append(row)
+    participants: dict[str, list[_ParticipantRow]] = {}
+    for row in db.execute(_many_participant_rows(), {"case_ids": wanted}):
+        participants.setdefault(row[0].case_id, []).append(row)
+    for case_id in wanted:
+        remember(db, ("case", case_id),
+                 _loaded(db, rows[case_id], participants.get(case_id, []))
+                 if case_id in rows else None)
+
+
+def _loaded(db: Session, rows: Sequence[_CaseRow],
+            participants: Sequence[_ParticipantRow]) -> LoadedCase:
+    case, child, kind, vacant, rule = rows[0][:5]
+    restrictions = {found: (item, ground) for *_, found, item, ground, _, _ in rows
+                    if found is not None}
+    grants = {row[5].id: (row[5], row[6] or "") for row in rows if row[5] is not None}
+    # The case's and the child's wrapped keys, held for this transaction (no look-up
+    # of their own later); nothing is unwrapped or decrypted here.
+    hold_keys(db, (key for *_, case_key_row, child_key_row in rows
+                   for key in (case_key_row, child_key_row)))
+    seen: dict[str, LoadedParticipant] = {}
+    for p, name, org, org_kind, _ in participants:
+        seen.setdefault(p.id, LoadedParticipant(
+            id=p.id, person_id=p.person_id, name=name or "",
+            organisation_id=p.organisation_id, organisation=org or "",
+            case_role=p.case_role, capacity_role=p.capacity_role,
+            organisation_kind=org_kind, added_at=p.added_at))
+    return LoadedCase(
+        case=case, child=child, organisation_kind=kind, chair_vacant=vacant is not None,
+        participants=tuple(seen.values()), consent_rule=rule,
+        restrictions=tuple(restrictions.values()),
+        grants=tuple(sorted(grants.values(), key=lambda g: g[0].granted_at, reverse=True)),
+        member_roles=tuple((p.person_id, p.organisation_id, role.value)
+                           for p, _, _, _, role in participants if role is not None))

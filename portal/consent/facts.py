@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
-from portal.cases.loaded import load_case, remembered
+from portal.cases.loaded import load_case, load_cases, remember, remembered
 from portal.cases.models import Case
 from portal.consent.access import ConsentFacts, Standing, family_standing, local_date
 from portal.consent.engine import (
@@ -35,7 +35,7 @@ from portal.consent.models import (
     CustodyRecord,
     OrganisationConsentRule,
 )
-from portal.consent.scopes import scoped_grounds
+from portal.consent.scopes import preload_scoped_grounds, scoped_grounds
 from portal.people.models import (
     Child,
     ChildRelation,
@@ -109,10 +109,9 @@ class ChildAdults:
                      for relation in self.relations)
 
 
-@cache
-def _adult_rows() -> Select[ChildRelation, CustodyRecord, Person, DataKey, str]:
-    """The child's relations, custody records, people, their name keys and who recorded
-    the custody, for ``:child_id`` (built once: it costs more to build than to run)."""
+def _adult_select() -> Select[ChildRelation, CustodyRecord, Person, DataKey, str]:
+    """The relations, custody records, people, their name keys and who recorded the
+    custody, per relation in the order the custody was recorded."""
     name_key, recorder = aliased(DataKey), aliased(Person)
     return (select(ChildRelation, CustodyRecord, Person, name_key, recorder.display_name)
             .join(Person, Person.id == ChildRelation.person_id)
@@ -120,29 +119,45 @@ def _adult_rows() -> Select[ChildRelation, CustodyRecord, Person, DataKey, str]:
             .outerjoin(recorder, recorder.id == CustodyRecord.recorded_by)
             .outerjoin(name_key, (name_key.owner_type == "person")
                        & (name_key.owner_id == Person.id))
-            .where(ChildRelation.child_id == bindparam("child_id"))
             .order_by(ChildRelation.person_id, CustodyRecord.recorded_at))
+
+
+# Built once each: the statements cost more to build than to run.
+@cache
+def _adult_rows() -> Select[ChildRelation, CustodyRecord, Person, DataKey, str]:
+    return _adult_select().where(ChildRelation.child_id == bindparam("child_id"))
+
+
+@cache
+def _many_adult_rows() -> Select[ChildRelation, CustodyRecord, Person, DataKey, str]:
+    return _adult_select().where(
+        ChildRelation.child_id.in_(bindparam("child_ids", expanding=True)))
+
+
+_AdultRow = Row[ChildRelation, CustodyRecord, Person, DataKey, str]
 
 
 def child_adults(db: Session, child_id: str) -> ChildAdults:
     """The child's relations with their custody records and people, and the people's
     wrapped name keys (held for this transaction, portal.vault.service.hold_keys), in
     one query, once per transaction until a write."""
-    def load() -> ChildAdults:
-        relations: dict[str, ChildRelation] = {}
-        latest: dict[str, CustodyRecord] = {}
-        people: dict[str, Person] = {}
-        recorders: dict[str, str] = {}
-        for relation, record, person, key, recorded_by in db.execute(
-                _adult_rows(), {"child_id": child_id}):
-            relations.setdefault(relation.id, relation)
-            people[person.id] = person
-            if record is not None:
-                latest[relation.id] = record
-                recorders[record.recorded_by] = recorded_by or ""
-            hold_keys(db, (key,))
-        return ChildAdults(tuple(relations.values()), latest, people, recorders)
-    return remembered(db, ("adults", child_id), load)
+    return remembered(db, ("adults", child_id), lambda: _child_adults(
+        db, db.execute(_adult_rows(), {"child_id": child_id}).all()))
+
+
+def _child_adults(db: Session, rows: Iterable[_AdultRow]) -> ChildAdults:
+    relations: dict[str, ChildRelation] = {}
+    latest: dict[str, CustodyRecord] = {}
+    people: dict[str, Person] = {}
+    recorders: dict[str, str] = {}
+    for relation, record, person, key, recorded_by in rows:
+        relations.setdefault(relation.id, relation)
+        people[person.id] = person
+        if record is not None:
+            latest[relation.id] = record
+            recorders[record.recorded_by] = recorded_by or ""
+        hold_keys(db, (key,))
+    return ChildAdults(tuple(relations.values()), latest, people, recorders)
 
 
 def adults_of(db: Session, child_id: str) -> tuple[Adult, ...]:
@@ -241,16 +256,53 @@ def case_setting(db: Session, case: Case) -> Setting:
     return Setting.SCHOOL
 
 
+def _consent_select() -> Select[ConsentRecord]:
+    return select(ConsentRecord).order_by(ConsentRecord.given_at, ConsentRecord.id)
+
+
 @cache
 def _consent_rows() -> Select[ConsentRecord]:
-    return (select(ConsentRecord).where(ConsentRecord.case_id == bindparam("case_id"))
-            .order_by(ConsentRecord.given_at, ConsentRecord.id))
+    return _consent_select().where(ConsentRecord.case_id == bindparam("case_id"))
+
+
+@cache
+def _many_consent_rows() -> Select[ConsentRecord]:
+    return _consent_select().where(ConsentRecord.case_id.in_(bindparam("case_ids",
+                                                                       expanding=True)))
 
 
 def consent_records(db: Session, case_id: str) -> list[ConsentRecord]:
     """The case's consent records in the order given, once per transaction until a write."""
     return list(remembered(db, ("consent records", case_id), lambda: list(db.scalars(
         _consent_rows(), {"case_id": case_id}))))
+
+
+def preload_consent_facts(db: Session, case_ids: Iterable[str]) -> None:
+    """Read what ``load_consent_facts`` reads for many cases at once (the cases, their
+    children's adults, consents and grounds: five queries whatever their number) and
+    keep it for the rest of the transaction, as each reader would have kept its own.
+    A page about many cases (the start page) calls this before deciding on each.
+    Ids must look like ids."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return
+    load_cases(db, ids)
+    loaded = [c for c in (load_case(db, i) for i in ids) if c is not None]
+    children = list(dict.fromkeys(c.case.child_id for c in loaded if c.case.child_id))
+    if children:
+        adults: dict[str, list[_AdultRow]] = {child_id: [] for child_id in children}
+        for row in db.execute(_many_adult_rows(), {"child_ids": children}):
+            adults[row[0].child_id].append(row)
+        for child_id, rows in adults.items():
+            remember(db, ("adults", child_id), _child_adults(db, rows))
+    named = [c.case.id for c in loaded if c.case.child_id]
+    if named:
+        records: dict[str, list[ConsentRecord]] = {case_id: [] for case_id in named}
+        for record in db.scalars(_many_consent_rows(), {"case_ids": named}):
+            records[record.case_id].append(record)
+        for case_id, found in records.items():
+            remember(db, ("consent records", case_id), found)
+        preload_scoped_grounds(db, named)
 
 
 def load_consent_facts(db: Session, vault: Vault, case: Case, now: datetime,

@@ -22,6 +22,7 @@ from portal.cases.gate import case_facts
 from portal.cases.models import CaseRole, CaseStatus
 from portal.cases.service import CaseSummary
 from portal.consent import breakglass
+from portal.consent.facts import preload_consent_facts
 from portal.consent.summary import missing_consenters
 from portal.meetings.action_items import ActionItemView, my_action_items
 from portal.meetings.models import Meeting, MeetingStatus
@@ -133,6 +134,9 @@ def start_page(db: Session, vault: Vault, who: Requester, actor: Actor,
     # The first page of the case list (newest first): what today's work is about.
     listed = cases.list_cases(db, vault, who, actor, now).cases
     open_cases = [c for c in listed if c.status is CaseStatus.OPEN and c.erased_at is None]
+    # The sections below decide on each case: read all of their facts in a few
+    # queries first, not a few per case.
+    preload_consent_facts(db, [c.id for c in open_cases])
     return replace(
         page, cases=open_cases,
         meetings=_meetings_this_week(db, vault, actor, now, open_cases),
