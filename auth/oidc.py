@@ -44,7 +44,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -57,6 +57,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
 from auth.config import IdentityProviderConfig, private_signing_key
+from auth.login_values import LoginRejected, PendingLogin, VerifiedLogin
 
 log = logging.getLogger("auth.oidc")
 
@@ -70,55 +71,6 @@ HTTP_TIMEOUT = 10
 # 6749 5.2): logging in again cannot help, an administrator must fix it.
 CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type",
                            "invalid_scope"})
-ADVICE = ("retry", "later", "administrator")
-
-
-class LoginRejected(Exception):
-    """The login attempt failed a check. ``code`` is a stable, loggable reason;
-    ``advice`` is one of ``ADVICE``: what the user should do next."""
-
-    def __init__(self, code: str, message: str, advice: str = "retry") -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.advice = advice
-
-
-@dataclass(frozen=True)
-class PendingLogin:
-    """What must survive between the redirect to the provider and the callback."""
-
-    provider_id: str
-    state: str
-    nonce: str
-    code_verifier: str
-    redirect_uri: str
-    started_at: int
-    # The level this login must reach (step-up); the provider's minimum applies too.
-    required_acr: str | None = None
-    # Step-up: the provider must authenticate the user anew (auth_time >= started_at).
-    reauthenticate: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> PendingLogin:
-        return cls(**{name: raw[name] for name in cls.__dataclass_fields__ if name in raw})
-
-
-@dataclass(frozen=True)
-class VerifiedLogin:
-    """A login whose ID token passed every check."""
-
-    provider_id: str
-    issuer: str
-    subject: str
-    claims: Mapping[str, Any]
-    acr: str | None
-    auth_time: int | None
-    # Kept (protected) with the session only as the logout's id_token_hint.
-    id_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

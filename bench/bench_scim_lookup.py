@@ -31,7 +31,8 @@ from portal import demo
 from portal.app import create_app
 from portal.db import make_engine, session_factory, unit_of_work
 from portal.migrate import upgrade
-from portal.settings import Settings, scim_organisation
+from portal.settings import Settings
+from portal.settings_env import scim_organisation
 from portal.vault.service import Vault
 from tests.harness import bind_socket, serve
 

@@ -39,7 +39,7 @@ from e2e.conftest import Browse, problems_seen
 from e2e.pages import NewCasePage
 from portal.app import create_app
 from portal.mail.catcher import CaughtMessage, MailCatcher, free_port
-from portal.settings import load_settings
+from portal.settings_env import load_settings
 from tests.documents.helpers import document_ids
 from tests.harness import FakeClock, PostgresServer, Running, bind_socket, serve
 from tests.interop.op import start_op, stop_op

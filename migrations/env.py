@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 import portal.models  # noqa: F401  (registers every table on the metadata)
 from portal.db import Base, make_engine
-from portal.settings import load_settings
+from portal.settings_env import load_settings
 
 config = context.config
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from portal import demo
 from portal.app import create_app, prepare_settings
 from portal.db import make_engine, unit_of_work
-from portal.settings import Settings, SettingsError, load_settings
+from portal.settings import Settings, SettingsError
+from portal.settings_env import load_settings
 
 
 def _settings() -> Settings:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from portal.app import prepare_settings
-from portal.settings import Settings, SettingsError, load_settings
+from portal.settings import Settings, SettingsError
+from portal.settings_env import load_settings
 
 # The access log's checkpoint signing key (an Ed25519 PKCS#8 PEM, test-only).
 AUDIT_KEY_PEM = ("-----BEGIN PRIVATE KEY-----\n"

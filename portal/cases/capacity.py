@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from portal.cases.models import CaseParticipant
 from portal.people.models import Membership, Organisation, Role
-from portal.policy import ROLE_PERMISSIONS, Action, Actor
+from portal.permissions import ROLE_PERMISSIONS
+from portal.policy import Action, Actor
 
 # Both roles promise "no case content": nobody takes part in a case in them.
 CONTENT_FREE_ROLES = frozenset({Role.DPO, Role.ADMIN})

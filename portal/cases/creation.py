@@ -22,7 +22,8 @@ from portal.cases.participants import _add_participant_row
 from portal.consent.anonymous import Writer, guard_text, record_overrides
 from portal.errors import N_, InvalidInput
 from portal.people.models import Child
-from portal.policy import ROLE_PERMISSIONS, Action, Actor, decide
+from portal.permissions import ROLE_PERMISSIONS
+from portal.policy import Action, Actor, decide
 from portal.search import index as search_index
 from portal.vault.service import Vault, case_field, child_field
 from portal.web.text import check_text

@@ -85,7 +85,7 @@ def purge_objects(sessions: sessionmaker[Session], settings: Settings) -> tuple[
 
 def _settings() -> Settings:
     from portal.app import prepare_settings
-    from portal.settings import load_settings
+    from portal.settings_env import load_settings
 
     return prepare_settings(load_settings())
 

@@ -90,7 +90,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _run(args: argparse.Namespace, revoking: bool) -> int:
-    from portal.settings import load_settings
+    from portal.settings_env import load_settings
 
     engine = make_engine(load_settings().effective_database_url)
     by = f"portal dpo {'unsupervise' if revoking else 'supervise'} by {getpass.getuser()}"

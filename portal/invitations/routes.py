@@ -7,7 +7,7 @@ from dataclasses import replace
 from starlette.responses import Response
 from starlette.routing import Route
 
-from auth.oidc import VerifiedLogin
+from auth.login_values import VerifiedLogin
 from auth.sessions import logged_in, new_session
 from portal.audit.service import record
 from portal.errors import InvalidInput

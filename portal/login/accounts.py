@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
-from auth.oidc import VerifiedLogin
+from auth.login_values import VerifiedLogin
 from portal.audit.service import Requester, record
 from portal.db import make_engine, session_factory, unit_of_work
 from portal.login.models import OidcAccount
 from portal.login.service import bind_account, find_account, with_subject
-from portal.settings import load_settings
+from portal.settings_env import load_settings
 
 OPERATOR = Requester(user_id=None, user_name="operator (portal accounts rebind)",
                      user_role=None, organisation_id=None, session_ref=None,

@@ -7,7 +7,7 @@ import logging
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from auth.oidc import LoginRejected, PendingLogin
+from auth.login_values import LoginRejected, PendingLogin
 from auth.sessions import logged_in, open_id_token, remember_pending, take_pending
 from portal.audit.service import record
 from portal.errors import N_

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
-from auth.oidc import LoginRejected, VerifiedLogin
+from auth.login_values import LoginRejected, VerifiedLogin
 from portal.db import new_id
 from portal.login.claims import claim_list, claim_value
 from portal.login.models import OidcAccount

@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
-from auth.oidc import LoginRejected, VerifiedLogin
+from auth.login_values import LoginRejected, VerifiedLogin
 from portal.audit.service import Requester, record
 from portal.db import new_id
 from portal.ops.models import AdministratorBinding

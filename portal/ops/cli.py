@@ -38,7 +38,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _settings() -> Settings:
     from portal.app import prepare_settings
-    from portal.settings import load_settings
+    from portal.settings_env import load_settings
 
     return prepare_settings(load_settings())
 

@@ -57,7 +57,7 @@ def check_or_refuse(settings: Settings, env: Mapping[str, str] | None = None,
 
 def prepared_settings(env: Mapping[str, str] | None = None) -> Settings:
     from portal.app import prepare_settings
-    from portal.settings import load_settings
+    from portal.settings_env import load_settings
 
     try:
         return prepare_settings(load_settings(env))

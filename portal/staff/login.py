@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
-from auth.oidc import VerifiedLogin
+from auth.login_values import VerifiedLogin
 from portal.login.claims import claim_list, claim_value
 from portal.people.models import Membership, Organisation, Person, PersonKind, Role
 from portal.scim.models import ScimUser

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from portal.app import prepare_settings
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 from tests.test_settings import production
 
 

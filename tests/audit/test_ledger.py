@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.audit import ledger
+from portal.audit import chain_head, ledger
 from portal.audit.chain import GENESIS, canonical_encoding, chain_hash, leaf_hash
 from portal.audit.checkpoint import open_checkpoint
 from portal.audit.checkpoint_files import checkpoint_file_name
@@ -84,10 +84,10 @@ def test_records_form_a_contiguous_chain_from_one(engine: Engine) -> None:
                                for c in AccessRecord.__table__.columns}, entry.encoding) == []
         prev = entry.record_hash
     with Session(engine) as db:
-        head = db.get_one(AuditChainHead, ledger.HEAD_ID)
+        head = db.get_one(AuditChainHead, chain_head.HEAD_ID)
         assert (head.seq, head.record_hash) == (5, prev)
         leaves = [leaf_hash(r.encoding) for r in records]
-        assert ledger._unpack(head.seq, head.merkle_nodes).root() == tree_head(leaves)
+        assert chain_head._unpack(head.seq, head.merkle_nodes).root() == tree_head(leaves)
 
 
 def test_a_rolled_back_request_leaves_no_gap(engine: Engine) -> None:

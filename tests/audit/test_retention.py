@@ -15,7 +15,8 @@ from sqlalchemy import select
 from portal.audit import keys
 from portal.audit.models import AccessRecord
 from portal.audit.replay import database_checkpoints, verify_database
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 from tests.documents.helpers import (
     CASE_PATH,
     legacy_minutes,

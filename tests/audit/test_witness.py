@@ -24,7 +24,8 @@ from portal.audit.ledger import all_checkpoints
 from portal.audit.models import WitnessCosignature, WitnessDelivery
 from portal.audit.witness import WitnessTarget, cosigned_size, push_pending, status
 from portal.demo import DEMO_CASE, stable_id
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 from tests.harness import Running
 from tests.witness.process import WitnessProcess
 

@@ -16,7 +16,8 @@ from auth.config import (
     IdentityProviderConfig,
     acr_at_least,
 )
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 
 EH = "urn:etoegang:core:assurance-class:"
 EIDAS = "http://eidas.europa.eu/LoA/"

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from auth.config import IdentityProviderConfig
-from auth.oidc import LoginRejected, OidcClient
+from auth.login_values import LoginRejected
+from auth.oidc import OidcClient
 from conftest import StartPortal
 from portal.audit.models import AccessRecord
 from tests.auth.rogue_op import CLIENT_ID, CLIENT_SECRET, RogueProvider

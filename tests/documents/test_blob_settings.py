@@ -8,7 +8,8 @@ import pytest
 
 from portal.app import prepare_settings
 from portal.documents.blobs import DirBlobStore, S3BlobStore, make_blob_stores
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 from tests.test_settings import production
 
 

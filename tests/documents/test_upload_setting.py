@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 
 
 def test_default_and_configured_limit() -> None:

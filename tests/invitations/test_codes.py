@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from portal.invitations.codes import clean_code, code_hash, new_code
 from portal.invitations.models import FamilyInvitation
 from portal.invitations.service import Status, status_of
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
 

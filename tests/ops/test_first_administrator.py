@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from auth.oidc import VerifiedLogin
+from auth.login_values import VerifiedLogin
 from portal.audit.models import AccessRecord
 from portal.db import make_engine
 from portal.demo import DEV_IDP_ID

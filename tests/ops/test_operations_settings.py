@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 
 
 def test_defaults_leave_metrics_off() -> None:

@@ -25,7 +25,8 @@ from portal.consent.engine import (
     ScopedGround,
     Setting,
 )
-from portal.policy import CASE_ACTIONS, FAMILY_ACTIONS, Action, Actor, CaseFacts, decide
+from portal.permissions import CASE_ACTIONS, FAMILY_ACTIONS
+from portal.policy import Action, Actor, CaseFacts, decide
 from tests.policy._world import (
     ADMIN,
     DPO,

@@ -12,7 +12,7 @@ import pytest
 from scim2_client.engines.httpx2 import SyncSCIMClient
 
 from conftest import StartPortal
-from portal.settings import scim_organisation
+from portal.settings_env import scim_organisation
 from tests.harness import Running
 
 SCHOOL_A = "het-baken"

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from conftest import StartPortal
 from portal.scim.models import ScimToken
 from portal.scim.tokens import token_hash
-from portal.settings import SettingsError, load_settings, scim_organisation
+from portal.settings import SettingsError
+from portal.settings_env import load_settings, scim_organisation
 
 
 def test_the_tokens_file_is_read_and_only_hashes_are_kept(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from conftest import StartPortal
 from portal.cases.models import Case, CaseParticipant, CaseRole
 from portal.demo import stable_id
 from portal.people.models import Membership, Person, Role
-from portal.settings import scim_organisation
+from portal.settings_env import scim_organisation
 from tests.harness import bind_socket
 from tests.interop.op import require_node, start_op, stop_op
 from tests.interop.test_oidc_provider import (

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.config import IdentityProviderConfig
-from auth.oidc import LoginRejected, VerifiedLogin
+from auth.login_values import LoginRejected, VerifiedLogin
 from portal.audit.models import AccessRecord
 from portal.cases.models import Case, CaseParticipant, CaseRole, CaseStatus
 from portal.db import make_engine, session_factory

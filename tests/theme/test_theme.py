@@ -9,7 +9,8 @@ import pytest
 
 from conftest import StartPortal
 from portal.ops.checks import CHECKS, CheckContext, check_theme
-from portal.settings import SettingsError, load_settings
+from portal.settings import SettingsError
+from portal.settings_env import load_settings
 from portal.theme import LOGO_CSP, MAX_CSS_BYTES, load_theme
 from tests.harness import Running
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from crypto import LocalKeyFileProvider
-from portal.settings import Settings, SettingsError, load_settings
+from portal.settings import Settings, SettingsError
+from portal.settings_env import load_settings
 from portal.vault.keyring import keyring_path, make_key_provider
 
 

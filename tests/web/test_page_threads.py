@@ -12,7 +12,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conftest import StartPortal
-from portal.settings import SettingsError, default_page_threads, load_settings
+from portal.settings import SettingsError, default_page_threads
+from portal.settings_env import load_settings
 from portal.web.endpoint import Page, endpoint
 from tests.harness import Running
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from portal.settings import load_settings
+from portal.settings_env import load_settings
 from portal.web.templating import make_environment
 
 
