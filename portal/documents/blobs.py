@@ -118,14 +118,13 @@ class DirBlobStore:
             raise BlobStoreUnavailable(f"blob directory not writable: {exc.strerror}") from exc
         size = 0
         try:
-            with os.fdopen(fd, "wb", buffering=0) as out:
+            with os.fdopen(fd, "wb") as out:
                 writeback = Writeback(fd)
                 for piece in pieces:
-                    view = memoryview(piece)
-                    while view:  # an unbuffered write may take less than asked
-                        view = view[out.write(view) or 0:]
+                    out.write(piece)  # a piece is 64 KiB: straight through the buffer
                     size += len(piece)
                     writeback.written(size)
+                out.flush()
                 os.fsync(out.fileno())
             os.replace(temp, final)
             fsync_directory(final.parent)
